@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * decap.bpf.c - the backend side of direct server return.
+ *
+ * Strips the outer IPv4 or IPv6 header that xdplb added (IPIP, IPv6-in-IPv6,
+ * 4in6, 6in4) when the outer destination is one of this host's decap
+ * addresses, and passes the inner packet, addressed to the VIP, to the
+ * stack. Everything else leaves with XDP_PASS, untouched. This kernel, like
+ * many production ones, has no tunnel devices; a BPF decap is also faster.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xdplb_abi.h"
+#include "parsing.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* outer destination address -> 1: the addresses decapsulated here */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct xdplb_decap_key);
+	__type(value, __u32);
+} decap_addrs SEC(".maps");
+
+/* enum xdplb_decap_counter -> packets, per CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPLB_DECAP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} decap_stats SEC(".maps");
+
+static __always_inline int count(__u32 idx, int act)
+{
+	__u64 *c = bpf_map_lookup_elem(&decap_stats, &idx);
+
+	if (c)
+		*c += 1;
+	return act;
+}
+
+static __always_inline int is_local(const struct xdplb_decap_key *k)
+{
+	return bpf_map_lookup_elem(&decap_addrs, k) != NULL;
+}
+
+/* Inner header right after the outer one: the version must match the
+ * tunnel's protocol and the header must fit. */
+static __always_inline int inner_ok(void *inner, void *end, __u8 proto)
+{
+	if (proto == IPPROTO_IPIP) {
+		struct iphdr *ih = inner;
+
+		return (void *)(ih + 1) <= end && ih->version == 4;
+	}
+	struct ipv6hdr *ih6 = inner;
+
+	return (void *)(ih6 + 1) <= end && ih6->version == 6;
+}
+
+/* Remove olen bytes after the L2 header: move Ethernet (+ tag) forward,
+ * point its EtherType at the inner protocol, and advance the frame start. */
+static __always_inline int strip(struct xdp_md *ctx, __u32 olen, __u32 l2len, __be16 inner_proto)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *src = data, *dst;
+	struct vlan_hdr *vh;
+
+	if (l2len == sizeof(struct ethhdr)) {
+		if (data + sizeof(struct ethhdr) + olen > end)
+			return -1;
+		dst = data + olen;
+		__builtin_memmove(dst, src, sizeof(struct ethhdr));
+		dst->h_proto = inner_proto;
+	} else {
+		if (data + sizeof(struct ethhdr) + sizeof(*vh) + olen > end)
+			return -1;
+		dst = data + olen;
+		__builtin_memmove(dst, src, sizeof(struct ethhdr) + sizeof(*vh));
+		vh = (void *)(dst + 1);
+		vh->encap_proto = inner_proto;
+	}
+	return bpf_xdp_adjust_head(ctx, olen);
+}
+
+SEC("xdp")
+int xdplb_decap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct cursor c = { .pos = data, .end = end };
+	struct xdplb_decap_key k = {};
+	struct ethhdr *eth;
+	struct vlan_hdr *vh;
+	__u32 l2len, olen, idx;
+	__u8 inner;
+	int proto;
+
+	proto = parse_eth(&c, &eth, &vh);
+	if (proto < 0)
+		return count(XDPLB_DECAP_PASS, XDP_PASS);
+	l2len = c.pos - data;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph;
+
+		if (parse_ip4(&c, &iph) < 0)
+			return count(XDPLB_DECAP_PASS, XDP_PASS);
+		inner = iph->protocol;
+		if (inner != IPPROTO_IPIP && inner != IPPROTO_IPV6)
+			return count(XDPLB_DECAP_PASS, XDP_PASS);
+		k.family = XDPLB_AF_INET;
+		k.addr.v4 = iph->daddr;
+		/* fragments and options: not what xdplb sends; the stack decides */
+		if (iph->ihl != 5 || (iph->frag_off & bpf_htons(IP4_MF | IP4_OFFSET)) ||
+		    !is_local(&k))
+			return count(XDPLB_DECAP_PASS, XDP_PASS);
+		olen = sizeof(*iph);
+		idx = inner == IPPROTO_IPIP ? XDPLB_DECAP_V4_IN_V4 : XDPLB_DECAP_V6_IN_V4;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6h;
+
+		if (parse_ip6(&c, &ip6h) < 0)
+			return count(XDPLB_DECAP_PASS, XDP_PASS);
+		inner = ip6h->nexthdr;
+		if (inner != IPPROTO_IPIP && inner != IPPROTO_IPV6)
+			return count(XDPLB_DECAP_PASS, XDP_PASS);
+		k.family = XDPLB_AF_INET6;
+		__builtin_memcpy(&k.addr, &ip6h->daddr, sizeof(k.addr));
+		if (!is_local(&k))
+			return count(XDPLB_DECAP_PASS, XDP_PASS);
+		olen = sizeof(*ip6h);
+		idx = inner == IPPROTO_IPIP ? XDPLB_DECAP_V4_IN_V6 : XDPLB_DECAP_V6_IN_V6;
+	} else {
+		return count(XDPLB_DECAP_PASS, XDP_PASS);
+	}
+	/* a tunnel to us: from here on a bad packet is dropped, not passed,
+	 * so that the stack never sees a half-parsed tunnel packet */
+	if (!inner_ok(c.pos, end, inner))
+		return count(XDPLB_DECAP_MALFORMED, XDP_DROP);
+	if (strip(ctx, olen, l2len,
+		  inner == IPPROTO_IPIP ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6)))
+		return count(XDPLB_DECAP_MALFORMED, XDP_DROP);
+	return count(idx, XDP_PASS);
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * parsing.h - packet parsing and header-writing helpers for XDP.
+ *
+ * A cursor walks the frame; every read is preceded by a bounds check against
+ * data_end, so the verifier can see it. Parsers return the next protocol, or
+ * -1 when the header does not fit.
+ */
+#ifndef XDPLB_PARSING_H
+#define XDPLB_PARSING_H
+
+#include <linux/types.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+
+#ifndef ETH_P_8021Q
+#define ETH_P_8021Q 0x8100
+#endif
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+/* IPv4 flags/fragment offset field */
+#define IP4_MF 0x2000
+#define IP4_DF 0x4000
+#define IP4_OFFSET 0x1fff
+
+/* Ethernet and at most one 802.1Q/802.1ad tag. Returns the EtherType of the
+ * payload (network order) and sets *vlan to the tag, or -1. */
+static __always_inline int parse_eth(struct cursor *c, struct ethhdr **eth, struct vlan_hdr **vlan)
+{
+	struct ethhdr *e = c->pos;
+	__be16 proto;
+
+	*eth = e;
+	*vlan = NULL;
+	if ((void *)(e + 1) > c->end)
+		return -1;
+	c->pos = e + 1;
+	proto = e->h_proto;
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		struct vlan_hdr *v = c->pos;
+
+		if ((void *)(v + 1) > c->end)
+			return -1;
+		c->pos = v + 1;
+		*vlan = v;
+		proto = v->encap_proto;
+	}
+	return proto;
+}
+
+/* The fixed 20-byte IPv4 header; options are the caller's business. */
+static __always_inline int parse_ip4(struct cursor *c, struct iphdr **iph)
+{
+	struct iphdr *h = c->pos;
+
+	if ((void *)(h + 1) > c->end)
+		return -1;
+	*iph = h;
+	c->pos = h + 1;
+	return h->protocol;
+}
+
+static __always_inline int parse_ip6(struct cursor *c, struct ipv6hdr **ip6h)
+{
+	struct ipv6hdr *h = c->pos;
+
+	if ((void *)(h + 1) > c->end)
+		return -1;
+	*ip6h = h;
+	c->pos = h + 1;
+	return h->nexthdr;
+}
+
+/* IPv6 extension headers and other next headers xdplb does not walk. */
+static __always_inline int ip6_is_exthdr(__u8 nh)
+{
+	switch (nh) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_AH:
+	case IPPROTO_ESP:
+	case 135: /* mobility */
+	case 139: /* HIP */
+	case 140: /* shim6 */
+	case 253: /* experimental */
+	case 254:
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline __u16 csum_fold32(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* Header checksum of a 20-byte IPv4 header whose check field is 0. */
+static __always_inline __u16 ip4_hdr_csum(const struct iphdr *iph)
+{
+	const __u16 *w = (const __u16 *)iph;
+	__u32 sum = 0;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*iph) / 2); i++)
+		sum += w[i];
+	return csum_fold32(sum);
+}
+
+/* Traffic class of an IPv6 header: DSCP and ECN. */
+static __always_inline __u8 ip6_tclass(const struct ipv6hdr *h)
+{
+	return (h->priority << 4) | (h->flow_lbl[0] >> 4);
+}
+
+#endif /* XDPLB_PARSING_H */

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * xdplb_abi.h - the one contract between the BPF programs and userspace.
+ *
+ * Every map key, value, flag and limit that both sides use is defined here
+ * and nowhere else. Fixed-width types, explicit padding, no bitfields: the
+ * loader checks the sizes with _Static_assert.
+ *
+ * Atomic reloads use two banks. Everything that a config changes is stored
+ * twice, once per bank (bank[0], bank[1]); the active bank is one __u32 in
+ * the ctl map. A packet reads it once and then uses only that bank. The
+ * loader writes the whole new config into the inactive bank, flips the
+ * active index (one aligned word), then waits for an RCU grace period before
+ * it may touch the old bank again. See docs/atomicity.md.
+ */
+#ifndef XDPLB_ABI_H
+#define XDPLB_ABI_H
+
+#include <linux/types.h>
+
+#define XDPLB_ABI_VERSION 1
+
+/* Capacities. Maps are created with these sizes. They are twice what one
+ * config may hold (docs/config.md), so that any update fits while the old
+ * config is still live in the other bank. */
+#define XDPLB_MAX_VIPS 8192 /* VIP ids 0..MAX_VIPS-1 */
+#define XDPLB_MAX_BACKENDS 262144 /* backend ids, over all VIPs */
+#define XDPLB_MIN_TABLE_SIZE 101
+#define XDPLB_MAX_TABLE_SIZE 1048573 /* largest prime below 2^20 */
+#define XDPLB_DEFAULT_TABLE_SIZE 65537
+#define XDPLB_DEFAULT_CT_SIZE 1048576
+#define XDPLB_NAME_LEN 64 /* names of VIPs and backends, NUL included */
+
+#define XDPLB_BANKS 2
+/* tables outer map: slot bank * MAX_VIPS + vip_id, plus one barrier slot that
+ * the loader updates only to wait for an RCU grace period. */
+#define XDPLB_TABLE_SLOTS (XDPLB_BANKS * XDPLB_MAX_VIPS + 1)
+#define XDPLB_BARRIER_SLOT (XDPLB_BANKS * XDPLB_MAX_VIPS)
+
+/* Outer headers written by the encapsulation. */
+#define XDPLB_ENCAP_TTL 64
+#define XDPLB_IPV4_HDR_LEN 20
+#define XDPLB_IPV6_HDR_LEN 40
+
+enum xdplb_family {
+	XDPLB_AF_NONE = 0,
+	XDPLB_AF_INET = 4,
+	XDPLB_AF_INET6 = 6,
+};
+
+/* An IPv4 or IPv6 address. IPv4 lives in v4 (= v6[0]); bytes 4..15 are zero. */
+struct xdplb_addr {
+	union {
+		__be32 v4;
+		__be32 v6[4];
+		__u8 b[16];
+	};
+};
+
+/* ----------------------------------------------------------------------- */
+/* vips: HASH, key struct xdplb_vip_key, value struct xdplb_vip_val.
+ * One entry per (address, port, protocol) of a VIP; port 0 = every port of
+ * that address and protocol (an exact port wins). proto 0, port 0 is the
+ * address sentinel: it marks an address as a VIP address, so that malformed
+ * or unsupported packets to it are dropped and counted instead of passed. */
+struct xdplb_vip_key {
+	struct xdplb_addr addr;
+	__be16 port; /* network byte order */
+	__u8 proto; /* IPPROTO_TCP, IPPROTO_UDP, or 0 for the address sentinel */
+	__u8 family; /* enum xdplb_family */
+};
+
+#define XDPLB_VIP_F_PRESENT (1u << 0) /* the entry exists in this bank */
+
+struct xdplb_vip_cfg {
+	__u32 flags; /* XDPLB_VIP_F_* */
+	__u32 vip_id; /* index into vip_stats, vip_names and tables */
+	__u32 table_size; /* Maglev M; 0 = no backend takes new flows */
+	__u32 pad;
+};
+
+struct xdplb_vip_val {
+	struct xdplb_vip_cfg bank[XDPLB_BANKS];
+};
+
+/* ----------------------------------------------------------------------- */
+/* backends: ARRAY[XDPLB_MAX_BACKENDS], value struct xdplb_backend.
+ * A backend id belongs to one (VIP, backend address) pair for as long as the
+ * pair is in the config. addr/family/vip_id/cookie never change while an id
+ * is in use; only state[] and weight[] change, per bank. cookie changes each
+ * time an id is handed to a new backend, and conntrack entries carry it, so
+ * a flow never follows a reused id to the wrong server. */
+enum xdplb_backend_state {
+	XDPLB_BE_NONE = 0, /* not in this bank's config (removed, or not yet added) */
+	XDPLB_BE_ACTIVE = 1, /* new and established flows */
+	XDPLB_BE_DRAIN = 2, /* established flows only */
+	XDPLB_BE_DOWN = 3, /* nothing; its flows re-select */
+};
+
+struct xdplb_backend {
+	struct xdplb_addr addr;
+	__u8 family; /* enum xdplb_family */
+	__u8 state[XDPLB_BANKS]; /* enum xdplb_backend_state */
+	__u8 pad;
+	__u16 weight[XDPLB_BANKS]; /* informational: the data path uses tables */
+	__u32 vip_id;
+	__u32 cookie; /* 0 = never used */
+};
+
+/* ----------------------------------------------------------------------- */
+/* tables: ARRAY_OF_MAPS[XDPLB_TABLE_SLOTS]; inner: ARRAY of __u32 backend
+ * ids, table_size entries (BPF_F_INNER_MAP: sizes differ per VIP). Slot
+ * bank * XDPLB_MAX_VIPS + vip_id. Index = flow hash % table_size. */
+
+/* ----------------------------------------------------------------------- */
+/* conntrack: LRU_HASH, key struct xdplb_flow_key, value struct xdplb_flow_val.
+ * One entry per flow to a VIP (the 5-tuple as received). */
+struct xdplb_flow_key {
+	struct xdplb_addr src;
+	struct xdplb_addr dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+struct xdplb_flow_val {
+	__u32 backend_id;
+	__u32 cookie; /* must equal backends[backend_id].cookie */
+};
+
+/* ----------------------------------------------------------------------- */
+/* ctl: ARRAY[1], value struct xdplb_ctl. Global settings per bank and the
+ * active bank index. */
+#define XDPLB_G_F_PORTLESS (1u << 0) /* some VIP is port-less: try port 0 */
+
+struct xdplb_global_cfg {
+	__u8 if_mac[6]; /* source MAC of encapsulated frames */
+	__u8 nh_mac[6]; /* destination MAC: the next hop */
+	__u32 flags; /* XDPLB_G_F_* */
+	__u32 hash_seed;
+	__u32 mtu; /* L3 MTU after encapsulation */
+	__be32 src_v4; /* outer source; host bits come from the flow hash */
+	__be32 src_v4_hostmask; /* network byte order; 0 = fixed source */
+	struct xdplb_addr src_v6;
+	__be32 src_v6_hostmask; /* applies to the last word, v6[3] */
+	__u32 generation; /* increments with every applied config */
+	__u64 load_time; /* seconds since the epoch */
+	__u8 digest[32]; /* SHA-256 of the config file */
+};
+
+struct xdplb_ctl {
+	__u32 active; /* the bank packets use: 0 or 1 */
+	__u32 abi_version;
+	__u32 next_cookie; /* the loader's allocator for backend cookies */
+	__u32 pad;
+	struct xdplb_global_cfg bank[XDPLB_BANKS];
+};
+
+/* ----------------------------------------------------------------------- */
+/* Counters. All per-CPU arrays; readers sum the CPUs. */
+
+/* be_stats: PERCPU_ARRAY[XDPLB_MAX_BACKENDS] */
+struct xdplb_be_stats {
+	__u64 packets;
+	__u64 bytes; /* frame bytes as received, before encapsulation */
+	__u64 new_flows;
+};
+
+/* vip_stats: PERCPU_ARRAY[XDPLB_MAX_VIPS] */
+struct xdplb_vip_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 ct_hits;
+	__u64 ct_misses;
+	__u64 drops;
+};
+
+/* The reasons a packet is dropped (or, for the decap program, passed
+ * instead of decapsulated). X(enum suffix, metric label, what it means). */
+#define XDPLB_DROP_REASONS(X)                                                        \
+	X(MALFORMED, "malformed", "truncated or inconsistent IP/TCP/UDP header to a VIP")   \
+	X(IPV4_OPTIONS, "ipv4_options", "IPv4 header with options to a VIP address")       \
+	X(FRAGMENT, "fragment", "IPv4 fragment to a VIP address")                          \
+	X(IPV6_EXTHDR, "ipv6_exthdr", "IPv6 extension header to a VIP address")            \
+	X(NO_BACKEND, "no_backend", "new flow and no backend takes new flows")             \
+	X(TOO_BIG, "too_big", "larger than the MTU once encapsulated")                     \
+	X(ENCAP, "encap", "could not make room for the outer header")                      \
+	X(INTERNAL, "internal", "inconsistent maps (a bug): table slot to a bad backend")
+
+#define XDPLB_X_ENUM(name, label, help) XDPLB_DROP_##name,
+enum xdplb_drop_reason {
+	XDPLB_DROP_REASONS(XDPLB_X_ENUM) XDPLB_DROP_MAX,
+};
+#undef XDPLB_X_ENUM
+
+/* global_stats: PERCPU_ARRAY[XDPLB_GLOBAL_MAX] of __u64.
+ * [0, XDPLB_ACTION_MAX): XDP action counts by return code.
+ * [XDPLB_CNT_DROP_BASE + reason]: drops by reason. */
+#define XDPLB_ACTION_MAX 5 /* XDP_ABORTED .. XDP_REDIRECT */
+#define XDPLB_CNT_DROP_BASE XDPLB_ACTION_MAX
+#define XDPLB_GLOBAL_MAX (XDPLB_CNT_DROP_BASE + XDPLB_DROP_MAX)
+
+/* names: ARRAY, value struct xdplb_name. vip_names[XDPLB_MAX_VIPS] and
+ * be_names[XDPLB_MAX_BACKENDS]: the config's names, for status and metrics
+ * labels. Not read by the data path. */
+struct xdplb_name {
+	char s[XDPLB_NAME_LEN];
+};
+
+/* ----------------------------------------------------------------------- */
+/* Backend side: the decap program.
+ * decap_addrs: HASH, key struct xdplb_decap_key, value __u32 (unused, 1).
+ * Outer destinations that the decap program accepts. */
+struct xdplb_decap_key {
+	struct xdplb_addr addr;
+	__u8 family;
+	__u8 pad[3];
+};
+
+/* decap_stats: PERCPU_ARRAY[XDPLB_DECAP_MAX] of __u64 */
+enum xdplb_decap_counter {
+	XDPLB_DECAP_V4_IN_V4 = 0, /* IPIP stripped */
+	XDPLB_DECAP_V6_IN_V6, /* IPv6-in-IPv6 stripped */
+	XDPLB_DECAP_V4_IN_V6, /* 4in6 stripped */
+	XDPLB_DECAP_V6_IN_V4, /* 6in4 stripped */
+	XDPLB_DECAP_PASS, /* not a tunnel to us: passed untouched */
+	XDPLB_DECAP_MALFORMED, /* tunnel to us, but truncated: dropped */
+	XDPLB_DECAP_MAX,
+};
+
+#endif /* XDPLB_ABI_H */

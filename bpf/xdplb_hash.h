@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * xdplb_hash.h - the flow hash and the Maglev permutation hashes.
+ *
+ * Shared, unchanged, by the BPF program and the loader: `simulate`, `explain`
+ * and the tests must pick the same backend as the data path, and every LB
+ * host with the same hash_seed must too. Bob Jenkins' lookup3 (public
+ * domain), the same function as the kernel's jhash, over 32-bit words
+ * loaded in host order (all LB hosts are assumed to share endianness).
+ */
+#ifndef XDPLB_HASH_H
+#define XDPLB_HASH_H
+
+#include <linux/types.h>
+#include "xdplb_abi.h"
+
+#ifndef __xdplb_inline
+#define __xdplb_inline static inline __attribute__((always_inline))
+#endif
+
+#define XDPLB_JHASH_INITVAL 0xdeadbeef
+
+__xdplb_inline __u32 xdplb_rol32(__u32 w, unsigned int s)
+{
+	return (w << s) | (w >> (32 - s));
+}
+
+#define XDPLB_JHASH_MIX(a, b, c)                          \
+	do {                                              \
+		a -= c, a ^= xdplb_rol32(c, 4), c += b;   \
+		b -= a, b ^= xdplb_rol32(a, 6), a += c;   \
+		c -= b, c ^= xdplb_rol32(b, 8), b += a;   \
+		a -= c, a ^= xdplb_rol32(c, 16), c += b;  \
+		b -= a, b ^= xdplb_rol32(a, 19), a += c;  \
+		c -= b, c ^= xdplb_rol32(b, 4), b += a;   \
+	} while (0)
+
+#define XDPLB_JHASH_FINAL(a, b, c)                        \
+	do {                                              \
+		c ^= b, c -= xdplb_rol32(b, 14);          \
+		a ^= c, a -= xdplb_rol32(c, 11);          \
+		b ^= a, b -= xdplb_rol32(a, 25);          \
+		c ^= b, c -= xdplb_rol32(b, 16);          \
+		a ^= c, a -= xdplb_rol32(c, 4);           \
+		b ^= a, b -= xdplb_rol32(a, 14);          \
+		c ^= b, c -= xdplb_rol32(b, 24);          \
+	} while (0)
+
+__xdplb_inline __u32 xdplb_jhash_3words(__u32 a, __u32 b, __u32 c, __u32 seed)
+{
+	a += XDPLB_JHASH_INITVAL;
+	b += XDPLB_JHASH_INITVAL;
+	c += seed;
+	XDPLB_JHASH_FINAL(a, b, c);
+	return c;
+}
+
+/* lookup3's hashword() for n 32-bit words; n is a small constant at every
+ * call site, so the loop unrolls in BPF. */
+__xdplb_inline __u32 xdplb_jhash_words(const __u32 *k, __u32 n, __u32 seed)
+{
+	__u32 a, b, c;
+
+	a = b = c = XDPLB_JHASH_INITVAL + (n << 2) + seed;
+	while (n > 3) {
+		a += k[0];
+		b += k[1];
+		c += k[2];
+		XDPLB_JHASH_MIX(a, b, c);
+		n -= 3;
+		k += 3;
+	}
+	switch (n) {
+	case 3:
+		c += k[2];
+		/* fallthrough */
+	case 2:
+		b += k[1];
+		/* fallthrough */
+	case 1:
+		a += k[0];
+		XDPLB_JHASH_FINAL(a, b, c);
+		/* fallthrough */
+	case 0:
+		break;
+	}
+	return c;
+}
+
+/* The flow hash that indexes the Maglev table. Ports are the two __be16 of
+ * the key read as one word. Source and destination both count, so one
+ * client's flows to two port-less VIP ports spread independently. */
+__xdplb_inline __u32 xdplb_flow_hash(const struct xdplb_flow_key *f, __u32 seed)
+{
+	__u32 ports = ((__u32)f->sport << 16) | f->dport;
+
+	if (f->family == XDPLB_AF_INET)
+		return xdplb_jhash_3words(f->src.v4, f->dst.v4, ports, seed);
+
+	__u32 w[6] = {
+		f->src.v6[0], f->src.v6[1], f->src.v6[2], f->src.v6[3],
+		f->dst.v6[0] ^ f->dst.v6[1] ^ f->dst.v6[2] ^ f->dst.v6[3], ports,
+	};
+	return xdplb_jhash_words(w, 6, seed);
+}
+
+/* Seeds of the two Maglev permutation hashes (offset and skip), mixed with
+ * the config's hash_seed so that LB fleets with different seeds differ. */
+#define XDPLB_MAGLEV_OFFSET_SEED 0x4d61676cU /* "Magl" */
+#define XDPLB_MAGLEV_SKIP_SEED 0x65765f32U /* "ev_2" */
+
+#endif /* XDPLB_HASH_H */
