@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * maglev.h - weighted Maglev lookup tables (Eisenbud et al., NSDI 2016).
+ *
+ * Each backend walks its own permutation of the M slots (offset, skip from
+ * hashes of its address and the seed) and claims the next free slot on its
+ * turns; a backend takes a turn in a round with probability weight/max
+ * weight (as a running sum, so deterministically). Backends take their
+ * turns in address order, so the table depends on the set of backends and
+ * not on the order of the config. Pure.
+ */
+#ifndef XDPLB_MAGLEV_H
+#define XDPLB_MAGLEV_H
+
+#include "../bpf/xdplb_abi.h"
+
+#define MAGLEV_NONE 0xffffffffu
+
+struct maglev_backend {
+	struct xdplb_addr addr; /* identity */
+	__u8 family;
+	__u32 weight; /* 0: takes no slot (drained, down, or weight 0) */
+};
+
+/* Fills table[0..m) with indexes into b[], or MAGLEV_NONE everywhere when
+ * no backend has a weight. m must be prime. 0, or -EINVAL / -ENOMEM. */
+int maglev_build(const struct maglev_backend *b, __u32 n, __u32 m, __u32 seed, __u32 *table);
+
+/* counts[i] = slots of backend i; counts has n entries. */
+void maglev_count(const __u32 *table, __u32 m, __u32 n, __u32 *counts);
+
+#endif
