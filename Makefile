@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# xdplb: make · make test · make bench · make demo · make format · make install · make clean
+#
+# Out-of-tree: everything generated (BPF objects, skeletons, binaries) goes
+# to $(O). V=1 shows the commands.
+
+O ?= build
+PREFIX ?= /usr/local
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.DEFAULT_GOAL := all
+
+ARCH_INC := -idirafter /usr/include/$(shell $(CC) -dumpmachine)
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wformat=2 \
+	-Wno-format-nonliteral -Wmissing-prototypes
+CFLAGS ?= -O2 -g
+XCFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_FILE_OFFSET_BITS=64 -I$(O) -Iloader -Ibpf
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra -Wno-unused-parameter \
+	-Wno-address-of-packed-member $(ARCH_INC) -Ibpf
+
+# A missing library names its Debian package.
+define need_pkg
+$(if $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo ok),,\
+	$(error $(1) not found: install the Debian package $(2) (.ci/run installs everything)))
+endef
+ifeq ($(filter clean format help,$(MAKECMDGOALS)),)
+$(call need_pkg,libbpf,libbpf-dev)
+$(call need_pkg,libcjson,libcjson-dev)
+$(call need_pkg,libelf,libelf-dev)
+$(call need_pkg,zlib,zlib1g-dev)
+$(if $(wildcard $(BPFTOOL)),,$(error bpftool not found: install the Debian package bpftool))
+$(if $(shell command -v $(CLANG)),,$(error clang not found: install the Debian package clang))
+endif
+
+LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null)
+CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null)
+
+# Pure logic: no BPF, no syscalls. Unit tests link only this.
+CORE_SRCS := addr config diag guards maglev plan sha256 simulate tables validate
+# The parts that talk to the kernel.
+SYS_SRCS := bpffs lb log maps netdev status
+CORE_OBJS := $(CORE_SRCS:%=$(O)/loader/%.o)
+SYS_OBJS := $(SYS_SRCS:%=$(O)/loader/%.o)
+SKELS := $(O)/xdplb.skel.h $(O)/decap.skel.h
+BPF_HDRS := $(wildcard bpf/*.h)
+LOADER_HDRS := $(wildcard loader/*.h)
+
+all: $(O)/xdplb
+
+$(O) $(O)/loader $(O)/tests $(O)/tools:
+	$(Q)mkdir -p $@
+
+$(O)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(O)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/%.skel.h: $(O)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(O)/loader/%.o: loader/%.c $(LOADER_HDRS) $(BPF_HDRS) | $(O)/loader
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(XCFLAGS) -c $< -o $@
+
+$(SYS_OBJS) $(O)/loader/xdplb.o: $(SKELS)
+
+$(O)/libxdplb_core.a: $(CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/libxdplb.a: $(SYS_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/xdplb: $(O)/loader/xdplb.o $(O)/libxdplb.a $(O)/libxdplb_core.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XCFLAGS) $^ $(LIBBPF_LIBS) $(CJSON_LIBS) -lelf -lz -lm -o $@
+
+# ---------------------------------------------------------------- tests
+CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
+
+$(O)/tests/unit: $(UNIT_SRCS) $(O)/libxdplb_core.a $(LOADER_HDRS) $(BPF_HDRS) | $(O)/tests
+	$(call need_pkg,criterion,libcriterion-dev)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XCFLAGS) -Itests $(UNIT_SRCS) $(O)/libxdplb_core.a $(CRITERION_LIBS) \
+		$(CJSON_LIBS) -lm -o $@
+
+$(O)/tests/bpf: $(BPFTEST_SRCS) $(wildcard tests/bpf/*.h) $(O)/libxdplb.a \
+		$(O)/libxdplb_core.a $(SKELS) | $(O)/tests
+	$(call need_pkg,criterion,libcriterion-dev)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XCFLAGS) -Itests $(BPFTEST_SRCS) $(O)/libxdplb.a $(O)/libxdplb_core.a \
+		$(CRITERION_LIBS) $(LIBBPF_LIBS) $(CJSON_LIBS) -lelf -lz -lm -lpthread -o $@
+
+TEST_BINS := $(O)/tests/unit $(O)/tests/bpf
+
+# Needs root (BPF, namespaces). Ends with Criterion's summary line.
+test: all $(TEST_BINS)
+	$(Q)tests/run $(O)
+
+# ---------------------------------------------------------------- the rest
+bench: all
+	$(Q)tools/bench $(O)
+
+demo: all
+	$(Q)tools/demo $(O)
+
+format:
+	$(Q)clang-format -i bpf/*.c bpf/*.h loader/*.c loader/*.h tests/*/*.c $(wildcard tests/*/*.h)
+
+install: all
+	install -D -m 0755 $(O)/xdplb $(DESTDIR)$(PREFIX)/sbin/xdplb
+
+clean:
+	$(Q)rm -rf $(O)
+
+help:
+	@echo "make [O=build] [V=1]   build $(O)/xdplb"
+	@echo "make test              unit + BPF + e2e tests (root)"
+	@echo "make bench | demo | format | install | clean"
+
+.PHONY: all test bench demo format install clean help

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "maps.h"
+
+_Static_assert(sizeof(struct xdplb_vip_key) == 20, "vip key layout");
+_Static_assert(sizeof(struct xdplb_vip_val) == 32, "vip value layout");
+_Static_assert(sizeof(struct xdplb_backend) == 32, "backend layout");
+_Static_assert(sizeof(struct xdplb_flow_key) == 40, "flow key layout");
+_Static_assert(sizeof(struct xdplb_flow_val) == 8, "flow value layout");
+_Static_assert(sizeof(struct xdplb_global_cfg) % 8 == 0, "global cfg padding");
+_Static_assert(sizeof(struct xdplb_be_stats) == 24, "backend stats layout");
+_Static_assert(sizeof(struct xdplb_vip_stats) == 48, "vip stats layout");
+
+const char *const lb_map_names[M_COUNT] = {
+	[M_VIPS] = "vips",
+	[M_BACKENDS] = "backends",
+	[M_TABLES] = "tables",
+	[M_CONNTRACK] = "conntrack",
+	[M_CTL] = "ctl",
+	[M_BE_STATS] = "be_stats",
+	[M_VIP_STATS] = "vip_stats",
+	[M_GLOBAL_STATS] = "global_stats",
+	[M_VIP_NAMES] = "vip_names",
+	[M_BE_NAMES] = "be_names",
+};
+
+void maps_init(struct lb_maps *m)
+{
+	for (int i = 0; i < M_COUNT; i++)
+		m->fd[i] = -1;
+}
+
+void maps_close(struct lb_maps *m)
+{
+	for (int i = 0; i < M_COUNT; i++) {
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+		m->fd[i] = -1;
+	}
+}
+
+int maps_open_pinned(const char *dir, struct lb_maps *m)
+{
+	char path[512];
+
+	maps_init(m);
+	for (int i = 0; i < M_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
+		m->fd[i] = bpf_obj_get(path);
+		if (m->fd[i] < 0) {
+			int err = -errno;
+
+			if (err != -ENOENT)
+				pr_warn("opening pinned map %s: %s\n", path, strerror(-err));
+			maps_close(m);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int maps_pin(const struct lb_maps *m, const char *dir)
+{
+	char path[512];
+
+	for (int i = 0; i < M_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
+		if (bpf_obj_pin(m->fd[i], path)) {
+			int err = -errno;
+
+			pr_warn("pinning map %s: %s\n", path, strerror(errno));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* One barrier map per process: an empty inner table that the barrier slot
+ * is (re)set to. Updating a map-in-map slot makes the kernel wait for an
+ * RCU grace period (maybe_wait_bpf_programs), so all XDP programs that
+ * started before the update have returned when the syscall does. */
+int maps_barrier(const struct lb_maps *m)
+{
+	static int inner = -1;
+	__u32 slot = XDPLB_BARRIER_SLOT;
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+
+	if (inner < 0) {
+		inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_barrier", 4, 4, 1, &o);
+		if (inner < 0) {
+			int err = -errno;
+
+			pr_warn("creating the barrier map: %s\n", strerror(errno));
+			return err;
+		}
+	}
+	if (bpf_map_update_elem(m->fd[M_TABLES], &slot, &inner, BPF_ANY)) {
+		int err = -errno;
+
+		pr_warn("waiting for in-flight packets (barrier update): %s\n", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+static int batch_update(int fd, const void *keys, const void *vals, __u32 n, const char *what)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	const __u32 chunk = 65536;
+
+	for (__u32 done = 0; done < n;) {
+		__u32 cnt = n - done < chunk ? n - done : chunk;
+		struct bpf_map_info info = {};
+		__u32 ilen = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
+			return -errno;
+		if (bpf_map_update_batch(fd, (const char *)keys + (size_t)done * info.key_size,
+					 (const char *)vals + (size_t)done * info.value_size *
+						 (info.type == BPF_MAP_TYPE_PERCPU_ARRAY ?
+							  libbpf_num_possible_cpus() :
+							  1),
+					 &cnt, &o)) {
+			int err = -errno;
+
+			pr_warn("writing %s (%u entries from %u): %s\n", what, n - done, done,
+				strerror(errno));
+			return err;
+		}
+		done += cnt;
+	}
+	return 0;
+}
+
+/* Dumps a hash map through batch lookups. */
+static int dump_vips(int fd, struct live *l)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 cap = 4 * XDPLB_MAX_VIPS, n = 0, out_batch, cnt;
+	struct xdplb_vip_key *keys = calloc(cap, sizeof(*keys));
+	struct xdplb_vip_val *vals = calloc(cap, sizeof(*vals));
+	void *in = NULL;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		cnt = cap - n;
+		if (!cnt)
+			break;
+		if (bpf_map_lookup_batch(fd, in, &out_batch, keys + n, vals + n, &cnt, &o)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				pr_warn("reading the vips map: %s\n", strerror(errno));
+				goto out;
+			}
+			n += cnt;
+			break;
+		}
+		n += cnt;
+		in = &out_batch;
+	}
+	l->vips = calloc(n + 1, sizeof(*l->vips));
+	if (!l->vips) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < n; i++) {
+		l->vips[i].key = keys[i];
+		l->vips[i].val = vals[i];
+	}
+	l->n_vips = n;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static int dump_backends(int fd, struct live *l)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 *keys = malloc(XDPLB_MAX_BACKENDS * sizeof(*keys));
+	__u32 n = 0, out_batch, cnt;
+	void *in = NULL;
+	int err = 0;
+
+	l->be = calloc(XDPLB_MAX_BACKENDS, sizeof(*l->be));
+	if (!keys || !l->be) {
+		free(keys);
+		return -ENOMEM;
+	}
+	while (n < XDPLB_MAX_BACKENDS) {
+		cnt = XDPLB_MAX_BACKENDS - n;
+		if (bpf_map_lookup_batch(fd, in, &out_batch, keys + n, l->be + n, &cnt, &o)) {
+			if (errno == ENOENT)
+				break;
+			err = -errno;
+			pr_warn("reading the backends map: %s\n", strerror(errno));
+			break;
+		}
+		n += cnt;
+		in = &out_batch;
+	}
+	free(keys);
+	return err;
+}
+
+int maps_read_live(const struct lb_maps *m, struct live *l)
+{
+	__u32 zero = 0;
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	l->exists = true;
+	if (bpf_map_lookup_elem(m->fd[M_CTL], &zero, &l->ctl)) {
+		err = -errno;
+		pr_warn("reading the ctl map: %s\n", strerror(errno));
+		return err;
+	}
+	if (l->ctl.abi_version && l->ctl.abi_version != XDPLB_ABI_VERSION) {
+		pr_warn("the live maps have ABI version %u, this xdplb has %u: unload first\n",
+			l->ctl.abi_version, XDPLB_ABI_VERSION);
+		return -EPROTO;
+	}
+	err = dump_vips(m->fd[M_VIPS], l);
+	if (!err)
+		err = dump_backends(m->fd[M_BACKENDS], l);
+	if (err)
+		live_free(l);
+	return err;
+}
+
+/* Deletes every table of a bank. Nothing reads that bank (callers make
+ * sure), so this only frees memory. One grace period for the batch. */
+static int clear_bank_tables(const struct lb_maps *m, __u32 bank)
+{
+	__u32 *slots = malloc(XDPLB_MAX_VIPS * sizeof(*slots)), n = 0, id;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	int err = 0;
+
+	if (!slots)
+		return -ENOMEM;
+	for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++) {
+		__u32 slot = bank * XDPLB_MAX_VIPS + v;
+
+		if (!bpf_map_lookup_elem(m->fd[M_TABLES], &slot, &id))
+			slots[n++] = slot;
+	}
+	if (n && bpf_map_delete_batch(m->fd[M_TABLES], slots, &n, &o)) {
+		err = -errno;
+		pr_warn("freeing the tables of bank %u: %s\n", bank, strerror(errno));
+	}
+	free(slots);
+	return err;
+}
+
+/* One inner table map per VIP that takes new flows, filled, then put into
+ * the bank's slots with one batch. */
+static int write_tables(const struct lb_maps *m, const struct plan *p, const struct checked *c)
+{
+	const struct xdplb_config *cfg = &c->cfg;
+	__u32 *slots = calloc(cfg->n_vips + 1, sizeof(*slots));
+	int *fds = calloc(cfg->n_vips + 1, sizeof(*fds));
+	__u32 n = 0, *keys = NULL, *ids = NULL;
+	int err = 0;
+
+	keys = malloc(XDPLB_MAX_TABLE_SIZE * sizeof(*keys));
+	ids = malloc(XDPLB_MAX_TABLE_SIZE * sizeof(*ids));
+	if (!slots || !fds || !keys || !ids) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 k = 0; k < XDPLB_MAX_TABLE_SIZE; k++)
+		keys[k] = k;
+	for (__u32 v = 0; v < cfg->n_vips; v++) {
+		const struct cfg_vip *vip = &cfg->vips[v];
+		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+		char name[16];
+		int fd;
+
+		if (vip_active_weight(vip, NULL) == 0)
+			continue;
+		for (__u32 s = 0; s < vip->table_size; s++)
+			ids[s] = p->be_ids[v][c->tables.slots[v][s]];
+		snprintf(name, sizeof(name), "xdplb_t%u", p->vip_ids[v]);
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, 4, vip->table_size, &o);
+		if (fd < 0) {
+			err = -errno;
+			pr_warn("creating the table of VIP %s (%u slots): %s\n", vip->name,
+				vip->table_size, strerror(errno));
+			goto out;
+		}
+		fds[n] = fd;
+		slots[n++] = p->bank * XDPLB_MAX_VIPS + p->vip_ids[v];
+		err = batch_update(fd, keys, ids, vip->table_size, "a Maglev table");
+		if (err)
+			goto out;
+	}
+	if (n) {
+		/* the fds as __u32 values, as the kernel wants them */
+		__u32 *vals = calloc(n, sizeof(*vals));
+
+		if (!vals) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (__u32 i = 0; i < n; i++)
+			vals[i] = (__u32)fds[i];
+		err = batch_update(m->fd[M_TABLES], slots, vals, n, "the tables map");
+		free(vals);
+	}
+out:
+	for (__u32 i = 0; i < n; i++)
+		close(fds[i]);
+	free(slots);
+	free(fds);
+	free(keys);
+	free(ids);
+	return err;
+}
+
+/* Zeroes the counters of ids handed out by this plan, and writes names. */
+static int write_ids_data(const struct lb_maps *m, const struct plan *p, const struct checked *c)
+{
+	const struct xdplb_config *cfg = &c->cfg;
+	__u32 ncpu = (__u32)libbpf_num_possible_cpus(), nv = 0, nb = 0, nfv = 0, nfb = 0;
+	__u32 total_be = 0;
+	int err = -ENOMEM;
+
+	for (__u32 v = 0; v < cfg->n_vips; v++)
+		total_be += cfg->vips[v].n_backends;
+
+	__u32 *vkeys = calloc(cfg->n_vips + 1, sizeof(__u32));
+	__u32 *bkeys = calloc(total_be + 1, sizeof(__u32));
+	__u32 *fvkeys = calloc(cfg->n_vips + 1, sizeof(__u32));
+	__u32 *fbkeys = calloc(total_be + 1, sizeof(__u32));
+	struct xdplb_name *vnames = calloc(cfg->n_vips + 1, sizeof(*vnames));
+	struct xdplb_name *bnames = calloc(total_be + 1, sizeof(*bnames));
+	void *zeros = calloc((size_t)(total_be + cfg->n_vips + 1) * ncpu,
+			     sizeof(struct xdplb_vip_stats));
+
+	if (!vkeys || !bkeys || !fvkeys || !fbkeys || !vnames || !bnames || !zeros)
+		goto out;
+	for (__u32 v = 0; v < cfg->n_vips; v++) {
+		const struct cfg_vip *vip = &cfg->vips[v];
+
+		vkeys[nv] = p->vip_ids[v];
+		memcpy(vnames[nv++].s, vip->name, sizeof(vip->name));
+		if (p->vip_fresh[v])
+			fvkeys[nfv++] = p->vip_ids[v];
+		for (__u32 b = 0; b < vip->n_backends; b++) {
+			bkeys[nb] = p->be_ids[v][b];
+			memcpy(bnames[nb++].s, vip->backends[b].name, XDPLB_NAME_LEN);
+			if (p->be_fresh[v][b])
+				fbkeys[nfb++] = p->be_ids[v][b];
+		}
+	}
+	err = batch_update(m->fd[M_VIP_STATS], fvkeys, zeros, nfv, "VIP counters");
+	if (!err)
+		err = batch_update(m->fd[M_BE_STATS], fbkeys, zeros, nfb, "backend counters");
+	if (!err)
+		err = batch_update(m->fd[M_VIP_NAMES], vkeys, vnames, nv, "VIP names");
+	if (!err)
+		err = batch_update(m->fd[M_BE_NAMES], bkeys, bnames, nb, "backend names");
+out:
+	free(vkeys);
+	free(bkeys);
+	free(fvkeys);
+	free(fbkeys);
+	free(vnames);
+	free(bnames);
+	free(zeros);
+	return err;
+}
+
+static int write_entries(const struct lb_maps *m, const struct plan *p)
+{
+	__u32 *bkeys = calloc(p->n_bw + 1, sizeof(*bkeys));
+	struct xdplb_backend *bvals = calloc(p->n_bw + 1, sizeof(*bvals));
+	struct xdplb_vip_key *vkeys = calloc(p->n_vw + 1, sizeof(*vkeys));
+	struct xdplb_vip_val *vvals = calloc(p->n_vw + 1, sizeof(*vvals));
+	int err = -ENOMEM;
+
+	if (!bkeys || !bvals || !vkeys || !vvals)
+		goto out;
+	for (__u32 i = 0; i < p->n_bw; i++) {
+		bkeys[i] = p->bw[i].id;
+		bvals[i] = p->bw[i].val;
+	}
+	for (__u32 i = 0; i < p->n_vw; i++) {
+		vkeys[i] = p->vw[i].key;
+		vvals[i] = p->vw[i].val;
+	}
+	err = batch_update(m->fd[M_BACKENDS], bkeys, bvals, p->n_bw, "the backends map");
+	if (!err)
+		err = batch_update(m->fd[M_VIPS], vkeys, vvals, p->n_vw, "the vips map");
+out:
+	free(bkeys);
+	free(bvals);
+	free(vkeys);
+	free(vvals);
+	return err;
+}
+
+/* After the flip: entries that the new active bank does not have. */
+static int delete_stale_vips(const struct lb_maps *m, const struct plan *p)
+{
+	for (__u32 i = 0; i < p->n_vw; i++) {
+		if (p->vw[i].val.bank[p->bank].flags & XDPLB_VIP_F_PRESENT)
+			continue;
+		if (bpf_map_delete_elem(m->fd[M_VIPS], &p->vw[i].key) && errno != ENOENT) {
+			int err = -errno;
+
+			pr_warn("deleting a removed VIP entry: %s\n", strerror(errno));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int write_ctl(const struct lb_maps *m, const struct xdplb_ctl *ctl)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(m->fd[M_CTL], &zero, ctl, BPF_ANY)) {
+		int err = -errno;
+
+		pr_warn("writing the ctl map: %s\n", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+int maps_commit(const struct lb_maps *m, const struct plan *p, const struct checked *c)
+{
+	struct xdplb_ctl ctl = p->ctl;
+	int err;
+
+	/* 1. a crashed earlier load may have flipped without waiting */
+	err = maps_barrier(m);
+	/* 2. the inactive bank: nothing reads it, so any order works */
+	if (!err)
+		err = clear_bank_tables(m, p->bank);
+	if (!err)
+		err = write_tables(m, p, c);
+	if (!err)
+		err = write_ids_data(m, p, c);
+	if (!err)
+		err = write_entries(m, p);
+	if (!err)
+		err = write_ctl(m, &ctl);
+	if (err)
+		return err; /* the live bank was never touched */
+	/* 3. the commit point: one aligned word */
+	ctl.active = p->bank;
+	err = write_ctl(m, &ctl);
+	if (err)
+		return err;
+	/* 4. wait for packets that read the old index, then free the old bank */
+	err = maps_barrier(m);
+	if (!err)
+		err = clear_bank_tables(m, p->bank ^ 1);
+	if (!err)
+		err = delete_stale_vips(m, p);
+	if (err)
+		pr_warn("the new config is live, but cleaning up the old one failed; the next load retries\n");
+	return 0;
+}
+
+int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 id, cnt = size, out_batch;
+	__u32 *keys;
+	int fd, err = 0;
+
+	if (bpf_map_lookup_elem(m->fd[M_TABLES], &slot, &id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	keys = malloc(size * sizeof(*keys));
+	if (!keys) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, out, &cnt, &o) && errno != ENOENT)
+		err = -errno;
+	else if (cnt != size)
+		err = -EBADMSG;
+	free(keys);
+	close(fd);
+	return err;
+}
+
+int maps_sum_percpu(int fd, __u32 key, __u64 *out, __u32 nvals)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *buf;
+
+	if (ncpu < 0)
+		return ncpu;
+	buf = calloc((size_t)ncpu * nvals, sizeof(__u64));
+	if (!buf)
+		return -ENOMEM;
+	memset(out, 0, nvals * sizeof(__u64));
+	if (bpf_map_lookup_elem(fd, &key, buf)) {
+		int err = -errno;
+
+		free(buf);
+		return err;
+	}
+	for (int c = 0; c < ncpu; c++)
+		for (__u32 v = 0; v < nvals; v++)
+			out[v] += buf[(size_t)c * nvals + v];
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * maps.h - the LB's maps: open the pinned ones, read them, and apply a plan
+ * atomically (docs/atomicity.md).
+ */
+#ifndef XDPLB_MAPS_H
+#define XDPLB_MAPS_H
+
+#include "plan.h"
+
+enum lb_map {
+	M_VIPS,
+	M_BACKENDS,
+	M_TABLES,
+	M_CONNTRACK,
+	M_CTL,
+	M_BE_STATS,
+	M_VIP_STATS,
+	M_GLOBAL_STATS,
+	M_VIP_NAMES,
+	M_BE_NAMES,
+	M_COUNT,
+};
+
+/* The names in the BPF object, which are also the pin names. */
+extern const char *const lb_map_names[M_COUNT];
+
+struct lb_maps {
+	int fd[M_COUNT]; /* -1 when not open */
+};
+
+void maps_init(struct lb_maps *m);
+/* Opens every map pinned in dir. -ENOENT if one is missing. */
+int maps_open_pinned(const char *dir, struct lb_maps *m);
+int maps_pin(const struct lb_maps *m, const char *dir);
+void maps_close(struct lb_maps *m);
+
+int maps_read_live(const struct lb_maps *m, struct live *l);
+
+/*
+ * Applies a plan: fills the inactive bank, flips the active index, waits
+ * for every packet that may still use the old bank, then frees it. A
+ * failure before the flip leaves the live config untouched.
+ * Returns 0 or -errno; what failed is reported.
+ */
+int maps_commit(const struct lb_maps *m, const struct plan *p, const struct checked *c);
+
+/* Waits for an RCU grace period: every XDP program that started before has
+ * finished. */
+int maps_barrier(const struct lb_maps *m);
+
+/* A live table: size entries of table slot `slot` into out. */
+int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out);
+
+/* Per-CPU values summed: nvals __u64 counters per entry, entry `key`. */
+int maps_sum_percpu(int fd, __u32 key, __u64 *out, __u32 nvals);
+
+#endif

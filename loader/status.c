@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "addr.h"
+#include "bpffs.h"
+#include "config.h"
+#include "log.h"
+#include "maps.h"
+#include "netdev.h"
+#include "sha256.h"
+#include "status.h"
+
+#define X_NAME(name, label, help) [XDPLB_DROP_##name] = label,
+const char *const drop_reason_names[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_NAME) };
+#undef X_NAME
+
+static const char *const action_names[XDPLB_ACTION_MAX] = { "aborted", "drop", "pass", "tx",
+							    "redirect" };
+
+static void read_link(struct lb_status *s)
+{
+	char path[600];
+	struct bpf_link_info li = {};
+	struct bpf_prog_info pi = {};
+	__u32 len = sizeof(li);
+	int fd, pfd, ifindex;
+
+	snprintf(s->mode, sizeof(s->mode), "?");
+	snprintf(path, sizeof(path), "%s/link", s->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &li, &len)) {
+		s->link_id = li.id;
+		s->prog_id = li.prog_id;
+		ifindex = netdev_ifindex(s->ifname);
+		s->attached = li.xdp.ifindex && (int)li.xdp.ifindex == ifindex;
+	}
+	close(fd);
+	pfd = bpf_prog_get_fd_by_id(s->prog_id);
+	if (pfd >= 0) {
+		len = sizeof(pi);
+		if (!bpf_obj_get_info_by_fd(pfd, &pi, &len))
+			snprintf(s->prog_name, sizeof(s->prog_name), "%s", pi.name);
+		close(pfd);
+	}
+	if (s->attached) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+		if (!bpf_xdp_query(li.xdp.ifindex, 0, &q))
+			snprintf(s->mode, sizeof(s->mode), "%s",
+				 q.attach_mode == XDP_ATTACHED_SKB ? "generic" :
+				 q.attach_mode == XDP_ATTACHED_DRV ? "native" :
+								     "other");
+	}
+}
+
+static int cmp_vip(const void *a, const void *b)
+{
+	const struct st_vip *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Slots of each backend in a live table; idx_of maps ids to positions in
+ * v->be and is left all-MAX again. */
+static void count_slots(struct st_vip *v, const __u32 *table, __u32 *idx_of)
+{
+	for (__u32 b = 0; b < v->n_be; b++)
+		idx_of[v->be[b].id] = b;
+	for (__u32 i = 0; i < v->table_size; i++)
+		if (table[i] < XDPLB_MAX_BACKENDS && idx_of[table[i]] < v->n_be)
+			v->be[idx_of[table[i]]].slots++;
+	for (__u32 b = 0; b < v->n_be; b++)
+		idx_of[v->be[b].id] = UINT32_MAX;
+}
+
+/* VIPs of the active bank, with their backends, slots and counters. */
+static int read_vips(const struct lb_maps *m, const struct live *l, struct lb_status *s,
+		     __u32 *idx_of)
+{
+	__u32 a = s->active;
+
+	s->vips = calloc(l->n_vips + 1, sizeof(*s->vips));
+	if (!s->vips)
+		return -ENOMEM;
+	for (__u32 i = 0; i < l->n_vips; i++) {
+		const struct xdplb_vip_cfg *vc = &l->vips[i].val.bank[a];
+
+		if (!(vc->flags & XDPLB_VIP_F_PRESENT) || !l->vips[i].key.proto)
+			continue;
+		struct st_vip *v = &s->vips[s->n_vips++];
+
+		v->id = vc->vip_id;
+		v->key = l->vips[i].key;
+		v->table_size = vc->table_size;
+		bpf_map_lookup_elem(m->fd[M_VIP_NAMES], &v->id, &v->name);
+		maps_sum_percpu(m->fd[M_VIP_STATS], v->id, (__u64 *)&v->st,
+				sizeof(v->st) / sizeof(__u64));
+	}
+	qsort(s->vips, s->n_vips, sizeof(*s->vips), cmp_vip);
+	/* one pass over the backends: idx_of[vip id] = position in s->vips */
+	for (__u32 vi = 0; vi < s->n_vips; vi++)
+		if (s->vips[vi].id < XDPLB_MAX_VIPS)
+			idx_of[s->vips[vi].id] = vi;
+	for (__u32 id = 0; id < XDPLB_MAX_BACKENDS; id++) {
+		const struct xdplb_backend *b = &l->be[id];
+
+		if (b->state[a] != XDPLB_BE_NONE && b->vip_id < XDPLB_MAX_VIPS &&
+		    idx_of[b->vip_id] < s->n_vips)
+			s->vips[idx_of[b->vip_id]].n_be++;
+	}
+	for (__u32 vi = 0; vi < s->n_vips; vi++) {
+		s->vips[vi].be = calloc(s->vips[vi].n_be + 1, sizeof(struct st_backend));
+		if (!s->vips[vi].be)
+			return -ENOMEM;
+		s->vips[vi].n_be = 0;
+	}
+	for (__u32 id = 0; id < XDPLB_MAX_BACKENDS; id++) {
+		const struct xdplb_backend *b = &l->be[id];
+		struct st_backend *sb;
+		struct st_vip *v;
+
+		if (b->state[a] == XDPLB_BE_NONE || b->vip_id >= XDPLB_MAX_VIPS ||
+		    idx_of[b->vip_id] >= s->n_vips)
+			continue;
+		v = &s->vips[idx_of[b->vip_id]];
+		sb = &v->be[v->n_be++];
+		sb->id = id;
+		sb->addr = b->addr;
+		sb->family = b->family;
+		sb->state = b->state[a];
+		sb->weight = b->weight[a];
+		bpf_map_lookup_elem(m->fd[M_BE_NAMES], &id, &sb->name);
+		maps_sum_percpu(m->fd[M_BE_STATS], id, (__u64 *)&sb->st,
+				sizeof(sb->st) / sizeof(__u64));
+	}
+	for (__u32 vi = 0; vi < s->n_vips; vi++)
+		if (s->vips[vi].id < XDPLB_MAX_VIPS)
+			idx_of[s->vips[vi].id] = UINT32_MAX;
+	for (__u32 vi = 0; vi < s->n_vips; vi++) {
+		struct st_vip *v = &s->vips[vi];
+		__u32 *table;
+
+		if (!v->table_size)
+			continue;
+		table = malloc(v->table_size * sizeof(*table));
+		if (!table)
+			return -ENOMEM;
+		if (!maps_read_table(m, a * XDPLB_MAX_VIPS + v->id, v->table_size, table))
+			count_slots(v, table, idx_of);
+		free(table);
+	}
+	return 0;
+}
+
+int status_read(const char *ifname, struct lb_status *s)
+{
+	struct lb_maps m;
+	struct live l;
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	err = pin_dir(ifname, 0, s->pin_dir, sizeof(s->pin_dir));
+	if (err)
+		return err;
+	err = maps_open_pinned(s->pin_dir, &m);
+	if (err)
+		return err;
+	read_link(s);
+	err = maps_read_live(&m, &l);
+	if (err)
+		goto out;
+	s->active = l.ctl.active & 1;
+	s->g = l.ctl.bank[s->active];
+	if (!bpf_obj_get_info_by_fd(m.fd[M_CONNTRACK], &mi, &len))
+		s->ct_size = mi.max_entries;
+	for (__u32 i = 0; i < XDPLB_GLOBAL_MAX; i++)
+		maps_sum_percpu(m.fd[M_GLOBAL_STATS], i, &s->global[i], 1);
+	__u32 *idx_of = malloc(XDPLB_MAX_BACKENDS * sizeof(*idx_of));
+
+	if (idx_of) {
+		memset(idx_of, 0xff, XDPLB_MAX_BACKENDS * sizeof(*idx_of));
+		err = read_vips(&m, &l, s, idx_of);
+	} else {
+		err = -ENOMEM;
+	}
+	free(idx_of);
+	live_free(&l);
+out:
+	maps_close(&m);
+	return err;
+}
+
+void status_free(struct lb_status *s)
+{
+	for (__u32 i = 0; i < s->n_vips; i++)
+		free(s->vips[i].be);
+	free(s->vips);
+	s->vips = NULL;
+	s->n_vips = 0;
+}
+
+static const char *vip_str(const struct xdplb_vip_key *k, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+
+	addr_str(&k->addr, k->family, a);
+	snprintf(buf, len, "%s%s%s:%u/%s", k->family == XDPLB_AF_INET6 ? "[" : "", a,
+		 k->family == XDPLB_AF_INET6 ? "]" : "", ntohs(k->port), proto_str(k->proto));
+	return buf;
+}
+
+static cJSON *status_json(const struct lb_status *s)
+{
+	char buf[96], a[ADDR_STRLEN];
+	cJSON *o = cJSON_CreateObject(), *vips, *g, *drops, *acts;
+
+	cJSON_AddStringToObject(o, "interface", s->ifname);
+	cJSON_AddStringToObject(o, "pin_dir", s->pin_dir);
+	cJSON_AddBoolToObject(o, "attached", s->attached);
+	cJSON_AddStringToObject(o, "mode", s->mode);
+	cJSON_AddNumberToObject(o, "link_id", s->link_id);
+	cJSON_AddNumberToObject(o, "prog_id", s->prog_id);
+	cJSON_AddStringToObject(o, "prog_name", s->prog_name);
+	cJSON_AddNumberToObject(o, "generation", s->g.generation);
+	cJSON_AddStringToObject(o, "config_digest", digest_str(s->g.digest, buf));
+	cJSON_AddNumberToObject(o, "load_time", (double)s->g.load_time);
+	cJSON_AddNumberToObject(o, "active_bank", s->active);
+	cJSON_AddNumberToObject(o, "conntrack_size", s->ct_size);
+	cJSON_AddNumberToObject(o, "hash_seed", s->g.hash_seed);
+	cJSON_AddNumberToObject(o, "mtu", s->g.mtu);
+	cJSON_AddStringToObject(o, "next_hop_mac", mac_str(s->g.nh_mac, buf));
+	cJSON_AddStringToObject(o, "interface_mac", mac_str(s->g.if_mac, buf));
+	acts = cJSON_AddObjectToObject(o, "xdp_actions");
+	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
+		cJSON_AddNumberToObject(acts, action_names[i], (double)s->global[i]);
+	drops = cJSON_AddObjectToObject(o, "drops");
+	for (int i = 0; i < XDPLB_DROP_MAX; i++)
+		cJSON_AddNumberToObject(drops, drop_reason_names[i],
+					(double)s->global[XDPLB_CNT_DROP_BASE + i]);
+	vips = cJSON_AddArrayToObject(o, "vips");
+	for (__u32 i = 0; i < s->n_vips; i++) {
+		const struct st_vip *v = &s->vips[i];
+		cJSON *jv = cJSON_CreateObject(), *bs;
+
+		cJSON_AddItemToArray(vips, jv);
+		cJSON_AddStringToObject(jv, "name", v->name.s);
+		cJSON_AddNumberToObject(jv, "id", v->id);
+		cJSON_AddStringToObject(jv, "address", addr_str(&v->key.addr, v->key.family, a));
+		cJSON_AddNumberToObject(jv, "port", ntohs(v->key.port));
+		cJSON_AddStringToObject(jv, "protocol", proto_str(v->key.proto));
+		cJSON_AddNumberToObject(jv, "table_size", v->table_size);
+		g = cJSON_AddObjectToObject(jv, "counters");
+		cJSON_AddNumberToObject(g, "packets", (double)v->st.packets);
+		cJSON_AddNumberToObject(g, "bytes", (double)v->st.bytes);
+		cJSON_AddNumberToObject(g, "new_flows", (double)v->st.new_flows);
+		cJSON_AddNumberToObject(g, "conntrack_hits", (double)v->st.ct_hits);
+		cJSON_AddNumberToObject(g, "conntrack_misses", (double)v->st.ct_misses);
+		cJSON_AddNumberToObject(g, "drops", (double)v->st.drops);
+		bs = cJSON_AddArrayToObject(jv, "backends");
+		for (__u32 b = 0; b < v->n_be; b++) {
+			const struct st_backend *sb = &v->be[b];
+			cJSON *jb = cJSON_CreateObject();
+
+			cJSON_AddItemToArray(bs, jb);
+			cJSON_AddStringToObject(jb, "name", sb->name.s);
+			cJSON_AddNumberToObject(jb, "id", sb->id);
+			cJSON_AddStringToObject(jb, "address", addr_str(&sb->addr, sb->family, a));
+			cJSON_AddNumberToObject(jb, "weight", sb->weight);
+			cJSON_AddStringToObject(jb, "state", state_str(sb->state));
+			cJSON_AddNumberToObject(jb, "table_slots", sb->slots);
+			g = cJSON_AddObjectToObject(jb, "counters");
+			cJSON_AddNumberToObject(g, "packets", (double)sb->st.packets);
+			cJSON_AddNumberToObject(g, "bytes", (double)sb->st.bytes);
+			cJSON_AddNumberToObject(g, "new_flows", (double)sb->st.new_flows);
+		}
+	}
+	return o;
+}
+
+void status_print(const struct lb_status *s, bool json)
+{
+	char buf[96], a[ADDR_STRLEN], ts[32];
+	time_t t = (time_t)s->g.load_time;
+	struct tm tm;
+
+	if (json) {
+		cJSON *o = status_json(s);
+		char *txt = cJSON_Print(o);
+
+		if (txt)
+			printf("%s\n", txt);
+		free(txt);
+		cJSON_Delete(o);
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s: %s", s->ifname, s->attached ? "attached" : "NOT ATTACHED");
+	if (s->attached)
+		printf(" (%s mode, prog %u %s, link %u)", s->mode, s->prog_id, s->prog_name,
+		       s->link_id);
+	printf("\n  config %s, generation %u, loaded %s\n", digest_str(s->g.digest, buf),
+	       s->g.generation, ts);
+	printf("  next hop %s, mtu %u, hash seed 0x%x, conntrack %u flows\n",
+	       mac_str(s->g.nh_mac, buf), s->g.mtu, s->g.hash_seed, s->ct_size);
+	for (__u32 i = 0; i < s->n_vips; i++) {
+		const struct st_vip *v = &s->vips[i];
+
+		printf("  vip %s %s  table %u  packets %llu  new flows %llu  drops %llu\n",
+		       v->name.s, vip_str(&v->key, buf, sizeof(buf)), v->table_size,
+		       (unsigned long long)v->st.packets, (unsigned long long)v->st.new_flows,
+		       (unsigned long long)v->st.drops);
+		for (__u32 b = 0; b < v->n_be; b++) {
+			const struct st_backend *sb = &v->be[b];
+
+			printf("    %-16s %-39s weight %-5u %-6s slots %5.1f%%  packets %llu\n",
+			       sb->name.s, addr_str(&sb->addr, sb->family, a), sb->weight,
+			       state_str(sb->state),
+			       v->table_size ? 100.0 * sb->slots / v->table_size : 0.0,
+			       (unsigned long long)sb->st.packets);
+		}
+	}
+	printf("  drops:");
+	for (int i = 0; i < XDPLB_DROP_MAX; i++)
+		printf(" %s %llu", drop_reason_names[i],
+		       (unsigned long long)s->global[XDPLB_CNT_DROP_BASE + i]);
+	printf("\n");
+}
+
+int status_list(char names[][IF_NAMESIZE], int max)
+{
+	char root[256], dir[300], suffix[40];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if (bpffs_root(root, sizeof(root)))
+		return 0;
+	netns_suffix(suffix, sizeof(suffix));
+	snprintf(dir, sizeof(dir), "%s/xdplb", root);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		const char *at = strchr(de->d_name, '@');
+		size_t len = at ? (size_t)(at - de->d_name) : strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "decap") || len >= IF_NAMESIZE)
+			continue;
+		if (strcmp(at ? at : "", suffix)) /* another network namespace's */
+			continue;
+		memcpy(names[n], de->d_name, len);
+		names[n++][len] = '\0';
+	}
+	closedir(d);
+	return n;
+}

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xdplb.c - the command line: a table of subcommands over the library.
+ * Exit codes: 0 ok; 1 config invalid or change refused; 2 usage; 3 system
+ * error (BPF, netlink, I/O). Data on stdout, diagnostics on stderr.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "guards.h"
+#include "lb.h"
+#include "log.h"
+#include "sha256.h"
+#include "simulate.h"
+#include "status.h"
+#include "validate.h"
+
+#define XDPLB_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
+
+static bool json_out;
+
+static int exit_code(int err)
+{
+	if (!err)
+		return EXIT_OK;
+	return err == -EINVAL || err == -ECANCELED ? EXIT_INVALID : EXIT_SYSTEM;
+}
+
+static void print_json(cJSON *o)
+{
+	char *s = cJSON_Print(o);
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+/* Common options of the subcommands. */
+struct opts {
+	const char *iface;
+	int mode;
+	__u64 flows;
+	bool force;
+	const char *addrs[16];
+	int n_addrs;
+};
+
+/* Parses argv for the options a command accepts (a string of letters);
+ * leaves positional arguments in argv[optind..]. */
+static int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "iface", required_argument, NULL, 'i' }, { "mode", required_argument, NULL, 'm' },
+		{ "flows", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },	   { "address", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },	   { 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->mode = -1;
+	o->flows = 100000;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:m:n:jfa:h", longopts, NULL)) != -1) {
+		if (c == 'h' || c == '?' || !strchr(accept, c))
+			return -1;
+		switch (c) {
+		case 'i':
+			o->iface = optarg;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "native"))
+				o->mode = 0;
+			else if (!strcmp(optarg, "generic"))
+				o->mode = 1;
+			else
+				return -1;
+			break;
+		case 'n': {
+			char *end;
+
+			o->flows = strtoull(optarg, &end, 10);
+			if (*end || !o->flows || o->flows > 100000000ULL)
+				return -1;
+			break;
+		}
+		case 'j':
+			json_out = true;
+			break;
+		case 'f':
+			o->force = true;
+			break;
+		case 'a':
+			if (o->n_addrs == 16)
+				return -1;
+			o->addrs[o->n_addrs++] = optarg;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Validates a config file; prints errors on stderr (or in JSON). */
+static int check(const char *file, const struct opts *o, struct checked *c)
+{
+	struct config_opts co = { .iface = o->iface, .mode = o->mode };
+	struct diags d = { 0 };
+	int err = validate_file(file, &co, c, &d);
+
+	if (err == -EINVAL) {
+		if (json_out) {
+			cJSON *r = cJSON_CreateObject(), *arr;
+
+			cJSON_AddStringToObject(r, "file", file);
+			cJSON_AddBoolToObject(r, "valid", false);
+			arr = cJSON_AddArrayToObject(r, "errors");
+			for (size_t i = 0; i < d.n; i++) {
+				cJSON *e = cJSON_CreateObject();
+
+				cJSON_AddStringToObject(e, "path", d.v[i].path);
+				cJSON_AddStringToObject(e, "message", d.v[i].msg);
+				cJSON_AddItemToArray(arr, e);
+			}
+			print_json(r);
+		} else {
+			diags_print(&d, file, stderr);
+			fprintf(stderr, "%s: %zu error%s; nothing was changed\n", file, d.n,
+				d.n == 1 ? "" : "s");
+		}
+	} else if (err) {
+		fprintf(stderr, "%s: %s\n", file, strerror(-err));
+	}
+	diags_free(&d);
+	return err;
+}
+
+static __u32 max_slots(const struct checked *c, __u32 v)
+{
+	__u32 best = 0;
+
+	for (__u32 b = 0; b < c->cfg.vips[v].n_backends; b++)
+		if (c->tables.counts[v][b] > best)
+			best = c->tables.counts[v][b];
+	return best;
+}
+
+static void vip_line(const struct cfg_vip *v, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+
+	addr_str(&v->addr, v->family, a);
+	snprintf(buf, len, "%s%s%s:%u/%s", v->family == XDPLB_AF_INET6 ? "[" : "", a,
+		 v->family == XDPLB_AF_INET6 ? "]" : "", v->port, proto_str(v->proto));
+}
+
+static void print_valid(const char *file, const struct checked *c)
+{
+	const struct xdplb_config *cfg = &c->cfg;
+	char dg[80], vl[80];
+	__u32 nb = 0;
+
+	for (__u32 v = 0; v < cfg->n_vips; v++)
+		nb += cfg->vips[v].n_backends;
+	if (json_out) {
+		cJSON *r = cJSON_CreateObject(), *vips = NULL;
+
+		cJSON_AddStringToObject(r, "file", file);
+		cJSON_AddBoolToObject(r, "valid", true);
+		cJSON_AddStringToObject(r, "digest", digest_str(cfg->digest, dg));
+		cJSON_AddStringToObject(r, "interface", cfg->interface);
+		vips = cJSON_AddArrayToObject(r, "vips");
+		for (__u32 v = 0; v < cfg->n_vips; v++) {
+			cJSON *jv = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(jv, "name", cfg->vips[v].name);
+			cJSON_AddNumberToObject(jv, "table_size", cfg->vips[v].table_size);
+			cJSON_AddNumberToObject(jv, "max_backend_share",
+						(double)max_slots(c, v) / cfg->vips[v].table_size);
+			cJSON_AddNumberToObject(jv, "max_backend_share_allowed",
+						guard_max_backend_share(cfg, &cfg->vips[v]));
+			cJSON_AddItemToArray(vips, jv);
+		}
+		print_json(r);
+		return;
+	}
+	printf("%s: OK: %u VIP%s, %u backend%s, %s\n", file, cfg->n_vips,
+	       cfg->n_vips == 1 ? "" : "s", nb, nb == 1 ? "" : "s", digest_str(cfg->digest, dg));
+	for (__u32 v = 0; v < cfg->n_vips; v++) {
+		const struct cfg_vip *vip = &cfg->vips[v];
+		__u32 n_active;
+
+		vip_active_weight(vip, &n_active);
+		vip_line(vip, vl, sizeof(vl));
+		printf("  %s %s: table %u, %u/%u backends take new flows, largest share %.1f%% (allowed %.1f%%)\n",
+		       vip->name, vl, vip->table_size, n_active, vip->n_backends,
+		       100.0 * max_slots(c, v) / vip->table_size,
+		       100.0 * guard_max_backend_share(cfg, vip));
+	}
+}
+
+static int do_validate(int argc, char **argv)
+{
+	struct checked c;
+	struct opts o;
+	int err;
+
+	if (parse_opts(argc, argv, "ijm", &o) || optind != argc - 1)
+		return -EXIT_USAGE;
+	err = check(argv[optind], &o, &c);
+	if (err)
+		return exit_code(err);
+	print_valid(argv[optind], &c);
+	checked_free(&c);
+	return EXIT_OK;
+}
+
+static int do_load(int argc, char **argv)
+{
+	struct load_result r;
+	struct checked c;
+	struct opts o;
+	char dg[80];
+	int err;
+
+	if (parse_opts(argc, argv, "imfj", &o) || optind != argc - 1)
+		return -EXIT_USAGE;
+	err = check(argv[optind], &o, &c);
+	if (err)
+		return exit_code(err);
+	err = lb_load(&c, &r);
+	if (!err) {
+		if (json_out) {
+			cJSON *j = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(j, "interface", c.cfg.interface);
+			cJSON_AddBoolToObject(j, "created", r.created);
+			cJSON_AddBoolToObject(j, "program_replaced", r.prog_replaced);
+			cJSON_AddNumberToObject(j, "prog_id", r.prog_id);
+			cJSON_AddNumberToObject(j, "link_id", r.link_id);
+			cJSON_AddNumberToObject(j, "generation", r.generation);
+			cJSON_AddStringToObject(j, "config_digest", digest_str(c.cfg.digest, dg));
+			cJSON_AddStringToObject(j, "pin_dir", r.pin_dir);
+			print_json(j);
+		} else {
+			printf("%s: %s generation %u (%s mode, prog %u, link %u%s), %s; %u new VIP id%s, %u new backend id%s\n",
+			       c.cfg.interface, r.created ? "attached," : "updated to", r.generation,
+			       c.cfg.mode == XDPLB_MODE_GENERIC ? "generic" : "native", r.prog_id,
+			       r.link_id, r.prog_replaced ? ", program replaced" : "",
+			       digest_str(c.cfg.digest, dg), r.new_vips, r.new_vips == 1 ? "" : "s",
+			       r.new_backends, r.new_backends == 1 ? "" : "s");
+		}
+	}
+	checked_free(&c);
+	return exit_code(err);
+}
+
+/* The interface a read command is about: --iface, a positional one, or the
+ * only one loaded in this network namespace. */
+static int pick_iface(const struct opts *o, int argc, char **argv, char *out)
+{
+	char names[64][IF_NAMESIZE];
+	int n;
+
+	if (o->iface || optind < argc) {
+		snprintf(out, IF_NAMESIZE, "%s", o->iface ? o->iface : argv[optind]);
+		return 0;
+	}
+	n = status_list(names, 64);
+	if (n == 1) {
+		memcpy(out, names[0], IF_NAMESIZE);
+		return 0;
+	}
+	if (!n)
+		fprintf(stderr, "xdplb is not loaded on any interface of this network namespace\n");
+	else
+		fprintf(stderr, "xdplb is loaded on %d interfaces: name one with --iface\n", n);
+	return -ENOENT;
+}
+
+static int do_status(int argc, char **argv)
+{
+	char ifname[IF_NAMESIZE];
+	struct lb_status s;
+	struct opts o;
+	int err;
+
+	if (parse_opts(argc, argv, "ij", &o) || argc - optind > 1)
+		return -EXIT_USAGE;
+	if (pick_iface(&o, argc, argv, ifname))
+		return EXIT_INVALID;
+	err = status_read(ifname, &s);
+	if (err == -ENOENT) {
+		fprintf(stderr, "%s: xdplb is not loaded\n", ifname);
+		return EXIT_INVALID;
+	}
+	if (err) {
+		fprintf(stderr, "%s: reading the live state: %s\n", ifname, strerror(-err));
+		return EXIT_SYSTEM;
+	}
+	status_print(&s, json_out);
+	status_free(&s);
+	return EXIT_OK;
+}
+
+static int do_unload(int argc, char **argv)
+{
+	char ifname[IF_NAMESIZE];
+	struct opts o;
+	int err;
+
+	if (parse_opts(argc, argv, "i", &o) || argc - optind > 1)
+		return -EXIT_USAGE;
+	if (!o.iface && optind == argc) {
+		fprintf(stderr, "unload: name the interface (--iface IF)\n");
+		return -EXIT_USAGE;
+	}
+	snprintf(ifname, sizeof(ifname), "%s", o.iface ? o.iface : argv[optind]);
+	err = lb_unload(ifname);
+	if (!err)
+		fprintf(stderr, "%s: unloaded\n", ifname);
+	return exit_code(err);
+}
+
+static void print_sim(const struct checked *c, const struct sim_vip *s, __u64 flows)
+{
+	const struct xdplb_config *cfg = &c->cfg;
+	char vl[80], a[ADDR_STRLEN];
+
+	if (json_out) {
+		cJSON *r = cJSON_CreateObject(), *vips = cJSON_AddArrayToObject(r, "vips");
+
+		cJSON_AddNumberToObject(r, "flows_per_vip", (double)flows);
+		for (__u32 v = 0; v < cfg->n_vips; v++) {
+			const struct cfg_vip *vip = &cfg->vips[v];
+			cJSON *jv = cJSON_CreateObject(), *bs;
+
+			cJSON_AddItemToArray(vips, jv);
+			cJSON_AddStringToObject(jv, "name", vip->name);
+			cJSON_AddNumberToObject(jv, "table_size", vip->table_size);
+			cJSON_AddNumberToObject(jv, "max_table_ratio", s[v].max_table_ratio);
+			cJSON_AddNumberToObject(jv, "max_flow_ratio", s[v].max_flow_ratio);
+			cJSON_AddNumberToObject(jv, "max_table_error", s[v].max_table_error);
+			cJSON_AddNumberToObject(jv, "max_flow_error", s[v].max_flow_error);
+			bs = cJSON_AddArrayToObject(jv, "backends");
+			for (__u32 b = 0; b < vip->n_backends; b++) {
+				cJSON *jb = cJSON_CreateObject();
+
+				cJSON_AddItemToArray(bs, jb);
+				cJSON_AddStringToObject(jb, "name", vip->backends[b].name);
+				cJSON_AddStringToObject(jb, "address",
+							addr_str(&vip->backends[b].addr,
+								 vip->backends[b].family, a));
+				cJSON_AddNumberToObject(jb, "weight", vip->backends[b].weight);
+				cJSON_AddStringToObject(jb, "state",
+							state_str(vip->backends[b].state));
+				cJSON_AddNumberToObject(jb, "weight_share", s[v].b[b].weight_share);
+				cJSON_AddNumberToObject(jb, "table_share", s[v].b[b].table_share);
+				cJSON_AddNumberToObject(jb, "flow_share", s[v].b[b].flow_share);
+				cJSON_AddNumberToObject(jb, "flows", (double)s[v].b[b].flows);
+			}
+		}
+		print_json(r);
+		return;
+	}
+	for (__u32 v = 0; v < cfg->n_vips; v++) {
+		const struct cfg_vip *vip = &cfg->vips[v];
+
+		vip_line(vip, vl, sizeof(vl));
+		printf("vip %s %s: table %u, %llu flows\n", vip->name, vl, vip->table_size,
+		       (unsigned long long)flows);
+		printf("  %-16s %-7s %-6s %8s %8s %8s\n", "backend", "weight", "state", "weight%",
+		       "table%", "flows%");
+		for (__u32 b = 0; b < vip->n_backends; b++)
+			printf("  %-16s %-7u %-6s %7.2f%% %7.2f%% %7.2f%%\n", vip->backends[b].name,
+			       vip->backends[b].weight, state_str(vip->backends[b].state),
+			       100 * s[v].b[b].weight_share, 100 * s[v].b[b].table_share,
+			       100 * s[v].b[b].flow_share);
+		printf("  max share/weight share: table %.3f, flows %.3f; max error: table %.2f, flows %.2f points\n",
+		       s[v].max_table_ratio, s[v].max_flow_ratio, 100 * s[v].max_table_error,
+		       100 * s[v].max_flow_error);
+	}
+}
+
+static int do_simulate(int argc, char **argv)
+{
+	struct sim_vip *s;
+	struct checked c;
+	struct opts o;
+	int err;
+
+	if (parse_opts(argc, argv, "nji", &o) || optind != argc - 1)
+		return -EXIT_USAGE;
+	err = check(argv[optind], &o, &c);
+	if (err)
+		return exit_code(err);
+	s = simulate(&c, o.flows, 0x5eed5eedULL);
+	if (!s) {
+		checked_free(&c);
+		return EXIT_SYSTEM;
+	}
+	print_sim(&c, s, o.flows);
+	simulate_free(s, c.cfg.n_vips);
+	checked_free(&c);
+	return EXIT_OK;
+}
+
+static int do_decap(int argc, char **argv)
+{
+	struct decap_opts d = { 0 };
+	const char *verb;
+	struct opts o;
+	int err;
+
+	if (argc < 3)
+		return -EXIT_USAGE;
+	verb = argv[1];
+	if (parse_opts(argc - 1, argv + 1, "ma", &o) || optind != argc - 2)
+		return -EXIT_USAGE;
+	if (!strcmp(verb, "attach")) {
+		d.mode = o.mode < 0 ? 0 : o.mode;
+		d.extra = o.addrs;
+		d.n_extra = o.n_addrs;
+		err = lb_decap_attach(argv[argc - 1], &d);
+	} else if (!strcmp(verb, "detach")) {
+		err = lb_decap_detach(argv[argc - 1]);
+	} else {
+		return -EXIT_USAGE;
+	}
+	return exit_code(err);
+}
+
+static int do_help(int argc, char **argv);
+
+static int do_version(int argc, char **argv)
+{
+	printf("xdplb %s (ABI %d)\n", XDPLB_VERSION, XDPLB_ABI_VERSION);
+	return EXIT_OK;
+}
+
+static const struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+} cmds[] = {
+	{ "validate", do_validate, "validate CONFIG [--iface IF] [--json]" },
+	{ "load", do_load, "load CONFIG [--iface IF] [--mode native|generic] [--json]" },
+	{ "status", do_status, "status [--iface IF] [--json]" },
+	{ "unload", do_unload, "unload --iface IF" },
+	{ "simulate", do_simulate, "simulate CONFIG [--flows N] [--json]" },
+	{ "decap", do_decap, "decap attach|detach IFACE [--address ADDR]... [--mode native|generic]" },
+	{ "version", do_version, "version" },
+	{ "help", do_help, "help" },
+	{ 0 },
+};
+
+static void usage(FILE *f, const struct cmd *only)
+{
+	if (only) {
+		fprintf(f, "usage: xdplb %s\n", only->usage);
+		return;
+	}
+	fprintf(f, "usage: xdplb [-v] [--json] COMMAND [ARGS]\n\ncommands:\n");
+	for (const struct cmd *c = cmds; c->name; c++)
+		fprintf(f, "  xdplb %s\n", c->usage);
+	fprintf(f, "\nexit codes: 0 ok, 1 invalid or refused, 2 usage, 3 system error\n"
+		   "docs: README.md, docs/config.md\n");
+}
+
+static int do_help(int argc, char **argv)
+{
+	usage(stdout, NULL);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1, ret;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+			log_level = log_level == LOG_WARN ? LOG_INFO : LOG_DEBUG;
+		else if (!strcmp(argv[i], "-vv"))
+			log_level = LOG_DEBUG;
+		else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			json_out = true;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return do_help(0, NULL);
+		else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version"))
+			return do_version(0, NULL);
+		else {
+			usage(stderr, NULL);
+			return EXIT_USAGE;
+		}
+	}
+	if (i == argc) {
+		usage(stderr, NULL);
+		return EXIT_USAGE;
+	}
+	log_setup_libbpf();
+	for (const struct cmd *c = cmds; c->name; c++) {
+		if (strcmp(c->name, argv[i]))
+			continue;
+		ret = c->fn(argc - i, argv + i);
+		if (ret == -EXIT_USAGE) {
+			usage(stderr, c);
+			return EXIT_USAGE;
+		}
+		return ret;
+	}
+	fprintf(stderr, "xdplb: unknown command '%s'\n", argv[i]);
+	usage(stderr, NULL);
+	return EXIT_USAGE;
+}
