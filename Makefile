@@ -97,7 +97,8 @@ BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
 $(O)/tests/unit: $(UNIT_SRCS) $(O)/libxdplb_core.a $(LOADER_HDRS) $(BPF_HDRS) | $(O)/tests
 	$(call need_pkg,criterion,libcriterion-dev)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XCFLAGS) -Itests $(UNIT_SRCS) $(O)/libxdplb_core.a $(CRITERION_LIBS) \
+	$(Q)$(CC) $(XCFLAGS) -Itests -DXDPLB_SRCDIR=\"$(CURDIR)\" $(UNIT_SRCS) \
+		$(O)/libxdplb_core.a $(CRITERION_LIBS) \
 		$(CJSON_LIBS) -lm -o $@
 
 $(O)/tests/bpf: $(BPFTEST_SRCS) $(wildcard tests/bpf/*.h) $(O)/libxdplb.a \

@@ -40,8 +40,8 @@ int prefix_parse(const char *s, struct xdplb_addr *a, int *plen)
 	if (!isdigit((unsigned char)slash[1]))
 		return -1;
 	l = strtol(slash + 1, &end, 10);
-	if (*end || l > 128)
-		return -1;
+	if (*end || l > 999)
+		return -1; /* a sane length is the caller's range check */
 	*plen = (int)l;
 	return fam;
 }

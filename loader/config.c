@@ -355,7 +355,7 @@ static void parse_guards(struct walk *w, const cJSON *obj, struct guards *g)
 		get_number(w, j, "max_backend_share", 0, true, 1, &g->max_backend_share);
 		get_number(w, j, "max_share_error", 0, false, 1, &g->max_share_error);
 		get_number(w, j, "max_flows_moved", 0, false, 1, &g->max_flows_moved);
-		if (get_int(w, j, "min_active_backends", 0, CFG_MAX_BACKENDS, false, &v) > 0)
+		if (get_int(w, j, "min_active_backends", 0, CFG_MAX_MIN_ACTIVE, false, &v) > 0)
 			g->min_active_backends = (int)v;
 	}
 	pop(w, old);
@@ -649,7 +649,7 @@ static void parse_mac(struct walk *w, const cJSON *root, struct xdplb_config *c)
 		err(w, "must be a unicast MAC, got \"%s\"", s);
 	else if (!(c->nh_mac[0] | c->nh_mac[1] | c->nh_mac[2] | c->nh_mac[3] | c->nh_mac[4] |
 		   c->nh_mac[5]))
-		err(w, "must not be all-zero");
+		err(w, "must not be all-zero, got \"%s\"", s);
 	pop(w, old);
 }
 

@@ -28,6 +28,7 @@ enum xdplb_mode {
 #define CFG_MAX_CT_SIZE (1u << 24)
 #define CFG_DEFAULT_WEIGHT 100
 #define CFG_MIN_SLOTS_PER_BACKEND 100
+#define CFG_MAX_MIN_ACTIVE 4096
 
 /* A guard's value, and whether the config set it (else the default holds). */
 struct guards {

@@ -252,8 +252,8 @@ static int update_link(int link_fd, int prog_fd, int ifindex, const struct xdplb
 	return 0;
 }
 
-static int commit_config(const struct lb_maps *m, bool exists, const struct checked *c,
-			 const __u8 mac[6], struct load_result *res)
+int lb_apply(const struct lb_maps *m, bool exists, const struct checked *c, const __u8 mac[6],
+	     struct load_result *res)
 {
 	struct plan_env env = { .now = (__u64)time(NULL) };
 	struct live live = { 0 };
@@ -294,7 +294,7 @@ static int first_load(struct xdplb_bpf *skel, const struct lb_maps *m, const str
 
 	err = maps_pin(m, dir);
 	if (!err)
-		err = commit_config(m, false, c, mac, res);
+		err = lb_apply(m, false, c, mac, res);
 	if (err)
 		goto out_unpin;
 	snprintf(path, sizeof(path), "%s/link", dir);
@@ -331,13 +331,13 @@ static int live_update(struct xdplb_bpf *skel, const struct lb_maps *m, const st
 		if (err != -ENOLINK) {
 			if (err)
 				return err;
-			return commit_config(m, true, c, mac, res);
+			return lb_apply(m, true, c, mac, res);
 		}
 		pr_warn("the pinned link of %s is dead (interface re-created?): attaching anew\n",
 			c->cfg.interface);
 		unlink(path);
 	}
-	err = commit_config(m, true, c, mac, res);
+	err = lb_apply(m, true, c, mac, res);
 	if (err)
 		return err;
 	link_fd = attach_link(prog_fd, ifindex, c->cfg.interface, c->cfg.mode, path);

@@ -24,6 +24,13 @@ struct load_result {
 };
 
 int lb_load(const struct checked *c, struct load_result *res);
+
+struct lb_maps;
+/* The config part of a load, on maps that are already open (pinned or
+ * fresh): read the live state, plan, commit. `load` and the BPF tests use
+ * it; mac is the interface's. */
+int lb_apply(const struct lb_maps *m, bool exists, const struct checked *c, const __u8 mac[6],
+	     struct load_result *res);
 /* Detaches and removes every pin. Nothing loaded is not an error. */
 int lb_unload(const char *ifname);
 

@@ -22,6 +22,19 @@ struct maglev_backend {
 	__u32 weight; /* 0: takes no slot (drained, down, or weight 0) */
 };
 
+/* One backend's permutation (offset, skip) and weight, for maglev_populate(). */
+struct maglev_perm {
+	__u32 offset; /* < m */
+	__u32 skip; /* 1..m-1 */
+	__u32 weight; /* > 0 */
+	__u32 idx; /* what its slots are filled with */
+};
+
+/* The population loop of the paper, weighted: backends take turns in the
+ * order given. Fills every slot of table[0..m) with some perm's idx (or
+ * MAGLEV_NONE if n == 0). Returns 0 or -ENOMEM. */
+int maglev_populate(const struct maglev_perm *perm, __u32 n, __u32 m, __u32 *table);
+
 /* Fills table[0..m) with indexes into b[], or MAGLEV_NONE everywhere when
  * no backend has a weight. m must be prime. 0, or -EINVAL / -ENOMEM. */
 int maglev_build(const struct maglev_backend *b, __u32 n, __u32 m, __u32 seed, __u32 *table);

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The update plan: stable ids across reloads, cookies on reuse, banks.
+ * apply() models what maps_commit() leaves in the maps.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "helpers.h"
+#include "plan.h"
+
+static void apply(struct live *l, const struct plan *p)
+{
+	__u32 n = 0;
+
+	if (!l->be)
+		l->be = calloc(XDPLB_MAX_BACKENDS, sizeof(*l->be));
+	l->exists = true;
+	l->ctl = p->ctl;
+	l->ctl.active = p->bank;
+	for (__u32 i = 0; i < p->n_bw; i++)
+		l->be[p->bw[i].id] = p->bw[i].val;
+	free(l->vips);
+	l->vips = calloc(p->n_vw + 1, sizeof(*l->vips));
+	for (__u32 i = 0; i < p->n_vw; i++) /* entries absent from the new bank are deleted */
+		if (p->vw[i].val.bank[p->bank].flags & XDPLB_VIP_F_PRESENT) {
+			l->vips[n].key = p->vw[i].key;
+			l->vips[n++].val = p->vw[i].val;
+		}
+	l->n_vips = n;
+}
+
+/* a config with VIPs "a:1,2,3;b:4" meaning backend addresses 198.51.100.N */
+static void load(const char *spec, struct checked *c)
+{
+	char json[4096], *o = json;
+	struct diags d;
+	int v = 0;
+
+	o += sprintf(o, "{" BASE_TOP ", \"vips\": [");
+	for (const char *s = spec; *s;) {
+		char name = *s;
+		int b = 0;
+
+		s += 2;
+		o += sprintf(o, "%s{ \"name\": \"%c\", \"address\": \"203.0.113.%d\", \"port\": 80,"
+				" \"guards\": { \"max_backend_share\": 1 }, \"backends\": [",
+			     v++ ? ", " : "", name, name);
+		while (*s && *s != ';') {
+			int a = (int)strtol(s, (char **)&s, 10);
+
+			o += sprintf(o, "%s{ \"name\": \"be%d\", \"address\": \"198.51.100.%d\" }",
+				     b++ ? ", " : "", a, a);
+			if (*s == ',')
+				s++;
+		}
+		o += sprintf(o, "] }");
+		if (*s == ';')
+			s++;
+	}
+	sprintf(o, "] }");
+	cr_assert(eq(int, check_str(json, c, &d), 0), "%s", d.n ? d.v[0].msg : "");
+}
+
+static const struct plan_env env = { .if_mac = { 2, 0, 0, 0, 0, 9 }, .now = 1000 };
+
+/* plans spec on top of l, applies it; returns the plan (caller frees) */
+static void step(struct live *l, const char *spec, struct checked *c, struct plan *p)
+{
+	load(spec, c);
+	cr_assert(eq(int, plan_build(l, c, &env, p), 0));
+	apply(l, p);
+}
+
+Test(plan, first_load_fills_bank_1)
+{
+	struct live l = { 0 };
+	struct checked c;
+	struct plan p;
+
+	step(&l, "a:1,2,3", &c, &p);
+	cr_expect(eq(u32, p.bank, 1));
+	cr_expect(eq(u32, p.ctl.active, 0), "the plan itself never flips");
+	cr_expect(eq(u32, p.vip_ids[0], 0));
+	cr_expect(p.vip_fresh[0]);
+	for (__u32 b = 0; b < 3; b++) {
+		cr_expect(eq(u32, p.be_ids[0][b], b));
+		cr_expect(p.be_fresh[0][b]);
+		cr_expect(eq(u8, l.be[b].state[1], XDPLB_BE_ACTIVE));
+		cr_expect(eq(u8, l.be[b].state[0], XDPLB_BE_NONE));
+		cr_expect(not(eq(u32, l.be[b].cookie, 0)));
+	}
+	cr_expect(eq(u32, p.ctl.bank[1].generation, 1));
+	cr_expect(eq(u32, l.n_vips, 2), "the VIP and its address sentinel");
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	live_free(&l);
+}
+
+/* The same config twice: same ids, no new cookie, the other bank. */
+Test(plan, reload_keeps_ids)
+{
+	struct live l = { 0 };
+	struct checked c;
+	struct plan p;
+	__u32 cookie1;
+
+	step(&l, "a:1,2,3;b:4", &c, &p);
+	cookie1 = l.be[2].cookie;
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	step(&l, "b:4;a:3,1,2", &c, &p); /* reordered */
+	cr_expect(eq(u32, p.bank, 0));
+	cr_expect(eq(u32, p.vip_ids[0], 1)); /* b kept its id */
+	cr_expect(eq(u32, p.vip_ids[1], 0));
+	cr_expect(eq(u32, p.be_ids[1][0], 2)); /* backend .3 kept id 2 */
+	cr_expect(not(p.be_fresh[1][0] || p.vip_fresh[0]));
+	cr_expect(eq(u32, l.be[2].cookie, cookie1));
+	cr_expect(eq(u8, l.be[2].state[0], XDPLB_BE_ACTIVE));
+	cr_expect(eq(u32, p.ctl.bank[0].generation, 2));
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	live_free(&l);
+}
+
+/* A removed backend keeps its id out of reach while the old bank may use
+ * it; once free, a reuse comes with a new cookie. */
+Test(plan, removed_id_reused_with_new_cookie)
+{
+	struct live l = { 0 };
+	struct checked c;
+	struct plan p;
+	__u32 old_cookie;
+
+	step(&l, "a:1,2,3", &c, &p); /* ids 0,1,2 */
+	old_cookie = l.be[1].cookie;
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+
+	step(&l, "a:1,3,5", &c, &p); /* .2 removed, .5 added */
+	cr_expect(eq(u8, l.be[1].state[p.bank], XDPLB_BE_NONE), "removed in the new bank");
+	cr_expect(eq(u8, l.be[1].state[p.bank ^ 1], XDPLB_BE_ACTIVE), "still in the old bank");
+	cr_expect(eq(u32, p.be_ids[0][2], 3), "id 1 is still live in the old bank");
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+
+	step(&l, "a:1,3,5,6", &c, &p); /* now id 1 is free */
+	cr_expect(eq(u32, p.be_ids[0][3], 1));
+	cr_expect(p.be_fresh[0][3]);
+	cr_expect(not(eq(u32, l.be[1].cookie, old_cookie)));
+	cr_expect(eq(u32, l.be[1].addr.v4, htonl(0xc6336406))); /* 198.51.100.6 */
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	live_free(&l);
+}
+
+/* A removed VIP's entries are absent from the new bank (and deleted). */
+Test(plan, removed_vip)
+{
+	struct live l = { 0 };
+	struct checked c;
+	struct plan p;
+
+	step(&l, "a:1;b:2", &c, &p);
+	cr_expect(eq(u32, l.n_vips, 4));
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	step(&l, "a:1", &c, &p);
+	cr_expect(eq(u32, l.n_vips, 2));
+	cr_expect(eq(u8, l.be[1].state[p.bank], XDPLB_BE_NONE));
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	live_free(&l);
+}
+
+/* A VIP whose backends all stopped taking new flows has an empty table. */
+Test(plan, no_active_backend_means_table_size_0)
+{
+	const char *json = "{" BASE_TOP ", \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\","
+			   " \"port\": 80, \"guards\": { \"min_active_backends\": 0 }, \"backends\": ["
+			   " { \"name\": \"b\", \"address\": \"198.51.100.1\", \"state\": \"drain\" } ] } ] }";
+	struct live l = { 0 };
+	struct checked c;
+	struct diags d;
+	struct plan p;
+
+	cr_assert(eq(int, check_str(json, &c, &d), 0));
+	cr_assert(eq(int, plan_build(&l, &c, &env, &p), 0));
+	for (__u32 i = 0; i < p.n_vw; i++)
+		if (p.vw[i].key.proto)
+			cr_expect(eq(u32, p.vw[i].val.bank[1].table_size, 0));
+	cr_expect(eq(u8, p.bw[0].val.state[1], XDPLB_BE_DRAIN));
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+}
+
+Test(plan, globals)
+{
+	const char *json = "{ \"interface\": \"eth0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
+			   " \"source_v4\": \"198.51.100.16/28\", \"hash_seed\": 7, \"mtu\": 9000,"
+			   " \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\", \"port\": 0,"
+			   " \"backends\": [ { \"name\": \"b\", \"address\": \"198.51.100.1\" } ] } ] }";
+	struct live l = { 0 };
+	struct checked c;
+	struct diags d;
+	struct plan p;
+	const struct xdplb_global_cfg *g;
+
+	cr_assert(eq(int, check_str(json, &c, &d), 0));
+	cr_assert(eq(int, plan_build(&l, &c, &env, &p), 0));
+	g = &p.ctl.bank[1];
+	cr_expect(eq(u32, g->hash_seed, 7));
+	cr_expect(eq(u32, g->mtu, 9000));
+	cr_expect(eq(u32, g->flags & XDPLB_G_F_PORTLESS, XDPLB_G_F_PORTLESS));
+	cr_expect(eq(u32, g->src_v4, htonl(0xc6336410)));
+	cr_expect(eq(u32, g->src_v4_hostmask, htonl(0xf)));
+	cr_expect(eq(u8[6], (__u8 *)g->if_mac, (__u8 *)env.if_mac));
+	cr_expect(eq(u64, g->load_time, 1000));
+	cr_expect(eq(u8[32], (__u8 *)g->digest, c.cfg.digest));
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+}
