@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,26 +85,46 @@ int maps_pin(const struct lb_maps *m, const char *dir)
 	return 0;
 }
 
-/* One barrier map per process: an empty inner table that the barrier slot
- * is (re)set to. Updating a map-in-map slot makes the kernel wait for an
- * RCU grace period (maybe_wait_bpf_programs), so all XDP programs that
- * started before the update have returned when the syscall does. */
-int maps_barrier(const struct lb_maps *m)
+/* The placeholder: a one-entry inner table. Slots of tables that no bank
+ * uses point at it (array-of-maps has no batch delete, and a single
+ * delete costs a grace period each), and the barrier slot is (re)set to
+ * it. One per process; stale ones from earlier processes are replaced. */
+static int placeholder(__u32 *id)
 {
-	static int inner = -1;
-	__u32 slot = XDPLB_BARRIER_SLOT;
+	static int fd = -1;
+	static __u32 pid;
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
 
-	if (inner < 0) {
-		inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_barrier", 4, 4, 1, &o);
-		if (inner < 0) {
+	if (fd < 0) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_empty", 4, 4, 1, &o);
+		if (fd < 0) {
 			int err = -errno;
 
-			pr_warn("creating the barrier map: %s\n", strerror(errno));
+			pr_warn("creating the placeholder table: %s\n", strerror(errno));
 			return err;
 		}
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			pid = info.id;
 	}
-	if (bpf_map_update_elem(m->fd[M_TABLES], &slot, &inner, BPF_ANY)) {
+	if (id)
+		*id = pid;
+	return fd;
+}
+
+/* Updating a map-in-map slot makes the kernel wait for an RCU grace period
+ * (maybe_wait_bpf_programs): when the syscall returns, every XDP program
+ * that started before it has returned. */
+int maps_barrier(const struct lb_maps *m)
+{
+	__u32 slot = XDPLB_BARRIER_SLOT;
+	int fd = placeholder(NULL);
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(m->fd[M_TABLES], &slot, &fd, BPF_ANY)) {
 		int err = -errno;
 
 		pr_warn("waiting for in-flight packets (barrier update): %s\n", strerror(errno));
@@ -241,27 +262,41 @@ int maps_read_live(const struct lb_maps *m, struct live *l)
 	return err;
 }
 
-/* Deletes every table of a bank. Nothing reads that bank (callers make
- * sure), so this only frees memory. One grace period for the batch. */
-static int clear_bank_tables(const struct lb_maps *m, __u32 bank)
+/* The slots of a bank that hold a real table (not the placeholder). */
+static __u32 busy_slots(const struct lb_maps *m, __u32 bank, __u32 *out)
 {
-	__u32 *slots = malloc(XDPLB_MAX_VIPS * sizeof(*slots)), n = 0, id;
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	int err = 0;
+	__u32 pid, id, n = 0;
 
-	if (!slots)
-		return -ENOMEM;
+	placeholder(&pid);
 	for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++) {
 		__u32 slot = bank * XDPLB_MAX_VIPS + v;
 
-		if (!bpf_map_lookup_elem(m->fd[M_TABLES], &slot, &id))
-			slots[n++] = slot;
+		if (!bpf_map_lookup_elem(m->fd[M_TABLES], &slot, &id) && id != pid)
+			out[n++] = slot;
 	}
-	if (n && bpf_map_delete_batch(m->fd[M_TABLES], slots, &n, &o)) {
-		err = -errno;
-		pr_warn("freeing the tables of bank %u: %s\n", bank, strerror(errno));
+	return n;
+}
+
+/* Points every slot of a bank at the placeholder, freeing its tables.
+ * Nothing reads that bank (callers make sure). One grace period. */
+static int release_bank(const struct lb_maps *m, __u32 bank)
+{
+	__u32 *slots = malloc(XDPLB_MAX_VIPS * sizeof(*slots));
+	__u32 *vals = malloc(XDPLB_MAX_VIPS * sizeof(*vals));
+	int fd = placeholder(NULL), err = 0;
+	__u32 n;
+
+	if (!slots || !vals || fd < 0) {
+		err = fd < 0 ? fd : -ENOMEM;
+		goto out;
 	}
+	n = busy_slots(m, bank, slots);
+	for (__u32 i = 0; i < n; i++)
+		vals[i] = (__u32)fd;
+	err = batch_update(m->fd[M_TABLES], slots, vals, n, "the tables map (freeing a bank)");
+out:
 	free(slots);
+	free(vals);
 	return err;
 }
 
@@ -270,9 +305,9 @@ static int clear_bank_tables(const struct lb_maps *m, __u32 bank)
 static int write_tables(const struct lb_maps *m, const struct plan *p, const struct checked *c)
 {
 	const struct xdplb_config *cfg = &c->cfg;
-	__u32 *slots = calloc(cfg->n_vips + 1, sizeof(*slots));
-	int *fds = calloc(cfg->n_vips + 1, sizeof(*fds));
-	__u32 n = 0, *keys = NULL, *ids = NULL;
+	__u32 *slots = calloc(cfg->n_vips + XDPLB_MAX_VIPS, sizeof(*slots));
+	int *fds = calloc(cfg->n_vips + XDPLB_MAX_VIPS, sizeof(*fds));
+	__u32 n = 0, nt = 0, *keys = NULL, *ids = NULL, *busy = NULL;
 	int err = 0;
 
 	keys = malloc(XDPLB_MAX_TABLE_SIZE * sizeof(*keys));
@@ -303,9 +338,26 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		}
 		fds[n] = fd;
 		slots[n++] = p->bank * XDPLB_MAX_VIPS + p->vip_ids[v];
+		nt = n; /* tables created so far: closed at the end */
 		err = batch_update(fd, keys, ids, vip->table_size, "a Maglev table");
 		if (err)
 			goto out;
+	}
+	/* slots of this bank that held tables no longer wanted: placeholder */
+	busy = malloc(XDPLB_MAX_VIPS * sizeof(*busy));
+	if (!busy || placeholder(NULL) < 0) {
+		err = busy ? placeholder(NULL) : -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0, nb = busy_slots(m, p->bank, busy); i < nb; i++) {
+		bool wanted = false;
+
+		for (__u32 k = 0; k < nt && !wanted; k++)
+			wanted = slots[k] == busy[i];
+		if (!wanted) {
+			slots[n] = busy[i];
+			fds[n++] = placeholder(NULL);
+		}
 	}
 	if (n) {
 		/* the fds as __u32 values, as the kernel wants them */
@@ -321,12 +373,13 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		free(vals);
 	}
 out:
-	for (__u32 i = 0; i < n; i++)
+	for (__u32 i = 0; i < nt; i++)
 		close(fds[i]);
 	free(slots);
 	free(fds);
 	free(keys);
 	free(ids);
+	free(busy);
 	return err;
 }
 
@@ -451,8 +504,6 @@ int maps_commit(const struct lb_maps *m, const struct plan *p, const struct chec
 	err = maps_barrier(m);
 	/* 2. the inactive bank: nothing reads it, so any order works */
 	if (!err)
-		err = clear_bank_tables(m, p->bank);
-	if (!err)
 		err = write_tables(m, p, c);
 	if (!err)
 		err = write_ids_data(m, p, c);
@@ -470,7 +521,7 @@ int maps_commit(const struct lb_maps *m, const struct plan *p, const struct chec
 	/* 4. wait for packets that read the old index, then free the old bank */
 	err = maps_barrier(m);
 	if (!err)
-		err = clear_bank_tables(m, p->bank ^ 1);
+		err = release_bank(m, p->bank ^ 1);
 	if (!err)
 		err = delete_stale_vips(m, p);
 	if (err)
