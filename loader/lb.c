@@ -568,3 +568,21 @@ out:
 	lb_unlock(lock);
 	return err;
 }
+
+int lb_decap_counters(const char *ifname, __u64 out[XDPLB_DECAP_MAX])
+{
+	char dir[512], path[600];
+	int fd, err;
+
+	err = pin_dir(ifname, 1, dir, sizeof(dir));
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/decap_stats", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	for (__u32 i = 0; i < XDPLB_DECAP_MAX && !err; i++)
+		err = maps_sum_percpu(fd, i, &out[i], 1);
+	close(fd);
+	return err;
+}

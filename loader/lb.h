@@ -41,6 +41,8 @@ struct decap_opts {
 };
 int lb_decap_attach(const char *ifname, const struct decap_opts *o);
 int lb_decap_detach(const char *ifname);
+/* The decap program's counters (enum xdplb_decap_counter), summed over CPUs. */
+int lb_decap_counters(const char *ifname, __u64 out[XDPLB_DECAP_MAX]);
 
 /* Holds the per-interface lock: another xdplb waits up to 10 s, then fails. */
 int lb_lock(const char *dir);

@@ -233,7 +233,7 @@ static int do_load(int argc, char **argv)
 	char dg[80];
 	int err;
 
-	if (parse_opts(argc, argv, "imfj", &o) || optind != argc - 1)
+	if (parse_opts(argc, argv, "imj", &o) || optind != argc - 1)
 		return -EXIT_USAGE;
 	err = check(argv[optind], &o, &c);
 	if (err)
@@ -415,6 +415,37 @@ static int do_simulate(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int decap_status(const char *ifname)
+{
+	static const char *const names[XDPLB_DECAP_MAX] = {
+		[XDPLB_DECAP_V4_IN_V4] = "ipip",	[XDPLB_DECAP_V6_IN_V6] = "ip6ip6",
+		[XDPLB_DECAP_V4_IN_V6] = "ip4in6",	[XDPLB_DECAP_V6_IN_V4] = "ip6in4",
+		[XDPLB_DECAP_PASS] = "passed",		[XDPLB_DECAP_MALFORMED] = "malformed",
+	};
+	__u64 c[XDPLB_DECAP_MAX];
+	int err = lb_decap_counters(ifname, c);
+
+	if (err) {
+		fprintf(stderr, "%s: %s\n", ifname,
+			err == -ENOENT ? "no decap program attached" : strerror(-err));
+		return err == -ENOENT ? EXIT_INVALID : EXIT_SYSTEM;
+	}
+	if (json_out) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "interface", ifname);
+		for (int i = 0; i < XDPLB_DECAP_MAX; i++)
+			cJSON_AddNumberToObject(o, names[i], (double)c[i]);
+		print_json(o);
+		return EXIT_OK;
+	}
+	printf("%s: decap", ifname);
+	for (int i = 0; i < XDPLB_DECAP_MAX; i++)
+		printf(" %s %llu", names[i], (unsigned long long)c[i]);
+	printf("\n");
+	return EXIT_OK;
+}
+
 static int do_decap(int argc, char **argv)
 {
 	struct decap_opts d = { 0 };
@@ -425,7 +456,7 @@ static int do_decap(int argc, char **argv)
 	if (argc < 3)
 		return -EXIT_USAGE;
 	verb = argv[1];
-	if (parse_opts(argc - 1, argv + 1, "ma", &o) || optind != argc - 2)
+	if (parse_opts(argc - 1, argv + 1, "maj", &o) || optind != argc - 2)
 		return -EXIT_USAGE;
 	if (!strcmp(verb, "attach")) {
 		d.mode = o.mode < 0 ? 0 : o.mode;
@@ -434,6 +465,8 @@ static int do_decap(int argc, char **argv)
 		err = lb_decap_attach(argv[argc - 1], &d);
 	} else if (!strcmp(verb, "detach")) {
 		err = lb_decap_detach(argv[argc - 1]);
+	} else if (!strcmp(verb, "status")) {
+		return decap_status(argv[argc - 1]);
 	} else {
 		return -EXIT_USAGE;
 	}
@@ -458,7 +491,7 @@ static const struct cmd {
 	{ "status", do_status, "status [--iface IF] [--json]" },
 	{ "unload", do_unload, "unload --iface IF" },
 	{ "simulate", do_simulate, "simulate CONFIG [--flows N] [--json]" },
-	{ "decap", do_decap, "decap attach|detach IFACE [--address ADDR]... [--mode native|generic]" },
+	{ "decap", do_decap, "decap attach|detach|status IFACE [--address ADDR]... [--mode native|generic] [--json]" },
 	{ "version", do_version, "version" },
 	{ "help", do_help, "help" },
 	{ 0 },
