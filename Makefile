@@ -91,13 +91,14 @@ $(O)/xdplb: $(O)/loader/xdplb.o $(O)/libxdplb.a $(O)/libxdplb_core.a
 
 # ---------------------------------------------------------------- tests
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
+TEST_CFLAGS := -Wno-missing-field-initializers
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
 
 $(O)/tests/unit: $(UNIT_SRCS) $(O)/libxdplb_core.a $(LOADER_HDRS) $(BPF_HDRS) | $(O)/tests
 	$(call need_pkg,criterion,libcriterion-dev)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XCFLAGS) -Itests -DXDPLB_SRCDIR=\"$(CURDIR)\" $(UNIT_SRCS) \
+	$(Q)$(CC) $(XCFLAGS) $(TEST_CFLAGS) -Itests -DXDPLB_SRCDIR=\"$(CURDIR)\" $(UNIT_SRCS) \
 		$(O)/libxdplb_core.a $(CRITERION_LIBS) \
 		$(CJSON_LIBS) -lm -o $@
 
@@ -105,7 +106,7 @@ $(O)/tests/bpf: $(BPFTEST_SRCS) $(wildcard tests/bpf/*.h) $(O)/libxdplb.a \
 		$(O)/libxdplb_core.a $(SKELS) | $(O)/tests
 	$(call need_pkg,criterion,libcriterion-dev)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XCFLAGS) -Itests $(BPFTEST_SRCS) $(O)/libxdplb.a $(O)/libxdplb_core.a \
+	$(Q)$(CC) $(XCFLAGS) $(TEST_CFLAGS) -Itests $(BPFTEST_SRCS) $(O)/libxdplb.a $(O)/libxdplb_core.a \
 		$(CRITERION_LIBS) $(LIBBPF_LIBS) $(CJSON_LIBS) -lelf -lz -lm -lpthread -o $@
 
 TEST_BINS := $(O)/tests/unit $(O)/tests/bpf

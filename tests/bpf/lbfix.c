@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xdplb.skel.h"
+
+#include "addr.h"
+#include "lb.h"
+#include "lbfix.h"
+#include "plan.h"
+#include "simulate.h"
+
+void lbfix_open(struct lbfix *f, const char *json)
+{
+	struct config_opts o = { .mode = -1 };
+	struct diags d = { 0 };
+	struct checked c;
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	maps_init(&f->m);
+	err = validate_text(json, strlen(json), &o, &c, &d);
+	cr_assert(err == 0, "test config invalid: %s: %s", d.n ? d.v[0].path : "",
+		  d.n ? d.v[0].msg : strerror(-err));
+	f->skel = xdplb_bpf__open();
+	cr_assert(f->skel != NULL, "opening the BPF object: %s", strerror(errno));
+	bpf_map__set_max_entries(f->skel->maps.conntrack, c.cfg.ct_size);
+	err = xdplb_bpf__load(f->skel);
+	cr_assert(err == 0, "loading the BPF object: %s", strerror(-err));
+	for (int i = 0; i < M_COUNT; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(f->skel->obj, lb_map_names[i]);
+
+		cr_assert(map != NULL, "no map %s", lb_map_names[i]);
+		f->m.fd[i] = dup(bpf_map__fd(map));
+	}
+	f->prog_fd = bpf_program__fd(f->skel->progs.xdplb_lb);
+	checked_free(&c);
+	err = lbfix_apply(f, json);
+	cr_assert(err == 0, "applying the test config: %s", strerror(-err));
+}
+
+int lbfix_apply(struct lbfix *f, const char *json)
+{
+	struct config_opts o = { .mode = -1 };
+	struct diags d = { 0 };
+	struct load_result res;
+	struct checked c;
+	int err = validate_text(json, strlen(json), &o, &c, &d);
+
+	if (err) {
+		for (size_t i = 0; i < d.n; i++)
+			cr_log_error("config: %s: %s", d.v[i].path, d.v[i].msg);
+		diags_free(&d);
+		return err;
+	}
+	err = lb_apply(&f->m, f->applied, &c, LB_MAC, &res);
+	if (err) {
+		checked_free(&c);
+		return err;
+	}
+	if (f->applied)
+		checked_free(&f->c);
+	f->c = c;
+	f->applied = true;
+	return 0;
+}
+
+void lbfix_close(struct lbfix *f)
+{
+	maps_close(&f->m);
+	if (f->applied)
+		checked_free(&f->c);
+	xdplb_bpf__destroy(f->skel);
+	memset(f, 0, sizeof(*f));
+}
+
+int lbfix_run(struct lbfix *f, const __u8 *in, size_t len, __u8 *out, size_t *out_len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (__u32)len,
+		    .data_out = out, .data_size_out = PKT_MAX, .repeat = 1);
+	int err = bpf_prog_test_run_opts(f->prog_fd, &o);
+
+	cr_assert(err == 0, "BPF_PROG_TEST_RUN: %s", strerror(errno));
+	*out_len = o.data_size_out;
+	return (int)o.retval;
+}
+
+__u64 lbfix_global(struct lbfix *f, __u32 idx)
+{
+	__u64 v = 0;
+
+	cr_assert(maps_sum_percpu(f->m.fd[M_GLOBAL_STATS], idx, &v, 1) == 0);
+	return v;
+}
+
+static int vip_index(const struct lbfix *f, const char *name)
+{
+	for (__u32 v = 0; v < f->c.cfg.n_vips; v++)
+		if (!strcmp(f->c.cfg.vips[v].name, name))
+			return (int)v;
+	cr_fatal("no VIP %s in the config", name);
+	return -1;
+}
+
+/* The live vip id of a config VIP, from the vips map of the active bank. */
+static __u32 live_vip_id(struct lbfix *f, int vi)
+{
+	struct xdplb_vip_key k = vip_key_of(&f->c.cfg.vips[vi]);
+	struct xdplb_vip_val v;
+	struct xdplb_ctl ctl;
+	__u32 zero = 0;
+
+	cr_assert(bpf_map_lookup_elem(f->m.fd[M_CTL], &zero, &ctl) == 0);
+	cr_assert(bpf_map_lookup_elem(f->m.fd[M_VIPS], &k, &v) == 0, "VIP not in the map");
+	return v.bank[ctl.active & 1].vip_id;
+}
+
+struct xdplb_vip_stats lbfix_vip_stats(struct lbfix *f, const char *vip)
+{
+	struct xdplb_vip_stats s;
+
+	cr_assert(maps_sum_percpu(f->m.fd[M_VIP_STATS], live_vip_id(f, vip_index(f, vip)),
+				  (__u64 *)&s, sizeof(s) / 8) == 0);
+	return s;
+}
+
+int lbfix_backend_id(struct lbfix *f, const char *vip, const char *backend)
+{
+	int vi = vip_index(f, vip);
+	__u32 vid = live_vip_id(f, vi), zero = 0;
+	const struct cfg_vip *v = &f->c.cfg.vips[vi];
+	struct xdplb_ctl ctl;
+
+	cr_assert(bpf_map_lookup_elem(f->m.fd[M_CTL], &zero, &ctl) == 0);
+	for (__u32 b = 0; b < v->n_backends; b++) {
+		if (strcmp(v->backends[b].name, backend))
+			continue;
+		for (__u32 id = 0; id < XDPLB_MAX_BACKENDS; id++) {
+			struct xdplb_backend be;
+
+			if (bpf_map_lookup_elem(f->m.fd[M_BACKENDS], &id, &be))
+				break;
+			if (be.cookie && be.vip_id == vid && be.state[ctl.active & 1] &&
+			    !addr_cmp(&be.addr, &v->backends[b].addr))
+				return (int)id;
+		}
+	}
+	return -1;
+}
+
+struct xdplb_be_stats lbfix_be_stats(struct lbfix *f, const char *vip, const char *backend)
+{
+	struct xdplb_be_stats s;
+	int id = lbfix_backend_id(f, vip, backend);
+
+	cr_assert(id >= 0, "no live backend %s/%s", vip, backend);
+	cr_assert(maps_sum_percpu(f->m.fd[M_BE_STATS], (__u32)id, (__u64 *)&s, sizeof(s) / 8) == 0);
+	return s;
+}
+
+int lbfix_vip_of(const struct lbfix *f, const struct xdplb_flow_key *k)
+{
+	int portless = -1;
+
+	for (__u32 v = 0; v < f->c.cfg.n_vips; v++) {
+		const struct cfg_vip *vip = &f->c.cfg.vips[v];
+
+		if (vip->family != k->family || vip->proto != k->proto ||
+		    addr_cmp(&vip->addr, &k->dst))
+			continue;
+		if (vip->port == ntohs(k->dport))
+			return (int)v;
+		if (!vip->port)
+			portless = (int)v;
+	}
+	return portless;
+}
+
+const struct cfg_backend *lbfix_pick(const struct lbfix *f, const struct xdplb_flow_key *k)
+{
+	int v = lbfix_vip_of(f, k);
+	__u32 b;
+
+	if (v < 0)
+		return NULL;
+	b = simulate_pick(&f->c, (__u32)v, k);
+	return b == MAGLEV_NONE ? NULL : &f->c.cfg.vips[v].backends[b];
+}
+
+const struct cfg_backend *lbfix_dest(const struct lbfix *f, const __u8 *frame)
+{
+	size_t l3 = pkt_l3_off(frame);
+	struct xdplb_addr a;
+	int fam = (frame[l3] >> 4) == 4 ? XDPLB_AF_INET : XDPLB_AF_INET6;
+
+	memset(&a, 0, sizeof(a));
+	memcpy(a.b, frame + l3 + (fam == XDPLB_AF_INET ? 16 : 24), fam == XDPLB_AF_INET ? 4 : 16);
+	for (__u32 v = 0; v < f->c.cfg.n_vips; v++)
+		for (__u32 b = 0; b < f->c.cfg.vips[v].n_backends; b++)
+			if (f->c.cfg.vips[v].backends[b].family == fam &&
+			    !addr_cmp(&f->c.cfg.vips[v].backends[b].addr, &a))
+				return &f->c.cfg.vips[v].backends[b];
+	return NULL;
+}

@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Flows over time: SYN then ACK on one backend, conntrack across reloads,
+ * drain / down / removed backends, reused backend ids, the flow hash the
+ * tools share with the program, per-VIP and per-backend counters.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "lbfix.h"
+#include "../../bpf/xdplb_hash.h"
+
+extern const char *const DP_CONFIG;
+
+/* web4 with the backends listed, e.g. "be1:active,be2:active,be4:drain";
+ * backend beN is 198.51.100.(10+N). Also a v6 VIP and a UDP VIP. */
+static const char *config(const char *backends, char *buf, size_t len)
+{
+	char list[1024] = "", item[160], copy[256];
+	char *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", backends);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int n = atoi(t + 2);
+		const char *state = strchr(t, ':') ? strchr(t, ':') + 1 : "active";
+
+		snprintf(item, sizeof(item),
+			 "%s{ \"name\": \"be%d\", \"address\": \"198.51.100.%d\", \"state\": \"%s\" }",
+			 list[0] ? ", " : "", n, 10 + n, state);
+		strncat(list, item, sizeof(list) - strlen(list) - 1);
+	}
+	snprintf(buf, len,
+		 "{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
+		 "  \"source_v4\": \"192.0.2.1\", \"source_v6\": \"2001:db8::1\", \"conntrack_size\": 4096,"
+		 "  \"guards\": { \"max_backend_share\": 1 }, \"vips\": ["
+		 "  { \"name\": \"web4\", \"address\": \"203.0.113.10\", \"port\": 80, \"table_size\": 1009,"
+		 "    \"backends\": [ %s ] },"
+		 "  { \"name\": \"udp4\", \"address\": \"203.0.113.53\", \"port\": 53, \"protocol\": \"udp\","
+		 "    \"table_size\": 1009, \"backends\": [ %s ] } ] }",
+		 list, list);
+	return buf;
+}
+
+static struct pkt_spec flow4(__u16 sport, __u8 flags)
+{
+	return (struct pkt_spec){ .family = 4, .src = "192.0.2.77", .dst = "203.0.113.10",
+				  .proto = IPPROTO_TCP, .sport = sport, .dport = 80,
+				  .tcp_flags = flags, .payload = 20 };
+}
+
+/* Sends a frame; returns the backend it was tunnelled to (NULL if not TX). */
+static const struct cfg_backend *send_pkt(struct lbfix *f, const struct pkt_spec *s,
+					  size_t *frame_len)
+{
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	size_t in_len = pkt_build(s, in), out_len;
+	int act = lbfix_run(f, in, in_len, out, &out_len);
+
+	if (frame_len)
+		*frame_len = in_len;
+	return act == XDP_TX ? lbfix_dest(f, out) : NULL;
+}
+
+static const char *name_of(const struct cfg_backend *b)
+{
+	return b ? b->name : "(none)";
+}
+
+/* A source port whose new flow the current tables send to `want`. */
+static __u16 port_to(struct lbfix *f, const char *want)
+{
+	for (__u16 p = 1024; p < 60000; p++) {
+		struct pkt_spec s = flow4(p, TCPF_SYN);
+		struct xdplb_flow_key k = pkt_flow(&s);
+		const struct cfg_backend *b = lbfix_pick(f, &k);
+
+		if (b && !strcmp(b->name, want))
+			return p;
+	}
+	cr_fatal("no port maps to %s", want);
+	return 0;
+}
+
+/* The backend a config's tables give a new flow (without loading it). */
+static const char *pick_under(const char *json, const struct xdplb_flow_key *k, char *buf)
+{
+	struct config_opts o = { .mode = -1 };
+	struct diags d = { 0 };
+	struct lbfix g;
+
+	cr_assert(validate_text(json, strlen(json), &o, &g.c, &d) == 0);
+	snprintf(buf, XDPLB_NAME_LEN, "%s", name_of(lbfix_pick(&g, k)));
+	checked_free(&g.c);
+	return buf;
+}
+
+/* A flow whose backend is `now` with the live tables and not `not_later`
+ * under the config `later`. */
+static __u16 port_moving(struct lbfix *f, const char *now, const char *later, const char *not_later)
+{
+	char buf[XDPLB_NAME_LEN];
+
+	for (__u16 p = 3000; p < 60000; p++) {
+		struct pkt_spec s = flow4(p, TCPF_SYN);
+		struct xdplb_flow_key k = pkt_flow(&s);
+
+		if (strcmp(name_of(lbfix_pick(f, &k)), now))
+			continue;
+		if (strcmp(pick_under(later, &k, buf), not_later))
+			return p;
+	}
+	cr_fatal("no such flow");
+	return 0;
+}
+
+Test(conntrack, syn_then_ack_same_backend)
+{
+	char cfg[4096];
+	struct lbfix f;
+	struct pkt_spec syn = flow4(41000, TCPF_SYN), ack = flow4(41000, TCPF_ACK);
+	const struct cfg_backend *b1, *b2;
+	struct xdplb_vip_stats vs;
+	struct xdplb_be_stats bs;
+	size_t l1, l2;
+
+	lbfix_open(&f, config("be1,be2,be3", cfg, sizeof(cfg)));
+	b1 = send_pkt(&f, &syn, &l1);
+	b2 = send_pkt(&f, &ack, &l2);
+	cr_assert(not(eq(ptr, (void *)b1, NULL)));
+	cr_expect(eq(str, (char *)name_of(b2), (char *)name_of(b1)));
+	vs = lbfix_vip_stats(&f, "web4");
+	cr_expect(eq(u64, vs.packets, 2));
+	cr_expect(eq(u64, vs.bytes, l1 + l2));
+	cr_expect(eq(u64, vs.new_flows, 1));
+	cr_expect(eq(u64, vs.ct_misses, 1));
+	cr_expect(eq(u64, vs.ct_hits, 1));
+	cr_expect(eq(u64, vs.drops, 0));
+	bs = lbfix_be_stats(&f, "web4", b1->name);
+	cr_expect(eq(u64, bs.packets, 2));
+	cr_expect(eq(u64, bs.bytes, l1 + l2));
+	cr_expect(eq(u64, bs.new_flows, 1));
+	lbfix_close(&f);
+}
+
+/* An established flow keeps its backend when a reload changes the table. */
+Test(conntrack, established_flow_survives_table_change)
+{
+	char a[4096], b[4096];
+	struct lbfix f;
+	const struct cfg_backend *d;
+	struct xdplb_flow_key k;
+	__u16 p;
+
+	lbfix_open(&f, config("be1,be2,be3", a, sizeof(a)));
+	/* a flow on be1 now whose new-flow backend after the reload is not be1 */
+	p = port_moving(&f, "be1", config("be1,be2,be3,be4,be5,be6", b, sizeof(b)), "be1");
+	struct pkt_spec syn = flow4(p, TCPF_SYN), ack = flow4(p, TCPF_ACK);
+
+	cr_assert(eq(str, (char *)name_of(send_pkt(&f, &syn, NULL)), "be1"));
+	cr_assert(eq(int, lbfix_apply(&f, b), 0));
+	k = pkt_flow(&ack);
+	cr_assert(not(eq(str, (char *)name_of(lbfix_pick(&f, &k)), "be1")), "precondition");
+	d = send_pkt(&f, &ack, NULL);
+	cr_expect(eq(str, (char *)name_of(d), "be1"), "the ACK left its backend");
+	/* a retransmitted SYN of the same connection stays too (be1 is active) */
+	d = send_pkt(&f, &syn, NULL);
+	cr_expect(eq(str, (char *)name_of(d), "be1"));
+	/* and a new flow follows the new table, to a new backend */
+	struct pkt_spec fresh = flow4(port_to(&f, "be6"), TCPF_SYN);
+
+	cr_expect(eq(str, (char *)name_of(send_pkt(&f, &fresh, NULL)), "be6"));
+	lbfix_close(&f);
+}
+
+/* Draining: established flows stay, nothing new comes, a reused 5-tuple
+ * with a new SYN goes elsewhere. */
+Test(conntrack, drain_keeps_established_only)
+{
+	char a[4096], b[4096];
+	struct lbfix f;
+	__u16 p;
+
+	lbfix_open(&f, config("be1,be2,be3", a, sizeof(a)));
+	p = port_to(&f, "be2");
+	struct pkt_spec syn = flow4(p, TCPF_SYN), ack = flow4(p, TCPF_ACK);
+
+	cr_assert(eq(str, (char *)name_of(send_pkt(&f, &syn, NULL)), "be2"));
+	cr_assert(eq(int, lbfix_apply(&f, config("be1,be2:drain,be3", b, sizeof(b))), 0));
+	cr_expect(eq(str, (char *)name_of(send_pkt(&f, &ack, NULL)), "be2"));
+	cr_expect(not(eq(str, (char *)name_of(send_pkt(&f, &syn, NULL)), "be2")),
+		  "a new SYN went to a draining backend");
+	for (__u16 q = 20000; q < 20300; q++) {
+		struct pkt_spec s = flow4(q, TCPF_SYN);
+
+		cr_assert(not(eq(str, (char *)name_of(send_pkt(&f, &s, NULL)), "be2")),
+			  "new flow %u to a draining backend", q);
+	}
+	lbfix_close(&f);
+}
+
+/* Down: the flow moves to the backend the table names, and stays there. */
+Test(conntrack, down_reselects)
+{
+	char a[4096], b[4096];
+	struct lbfix f;
+	struct xdplb_vip_stats before, after;
+	struct xdplb_flow_key k;
+	const struct cfg_backend *d;
+	__u16 p;
+
+	lbfix_open(&f, config("be1,be2,be3", a, sizeof(a)));
+	p = port_to(&f, "be3");
+	struct pkt_spec syn = flow4(p, TCPF_SYN), ack = flow4(p, TCPF_ACK);
+
+	cr_assert(eq(str, (char *)name_of(send_pkt(&f, &syn, NULL)), "be3"));
+	cr_assert(eq(int, lbfix_apply(&f, config("be1,be2,be3:down", b, sizeof(b))), 0));
+	before = lbfix_vip_stats(&f, "web4");
+	k = pkt_flow(&ack);
+	d = send_pkt(&f, &ack, NULL);
+	cr_expect(eq(str, (char *)name_of(d), (char *)name_of(lbfix_pick(&f, &k))));
+	cr_expect(not(eq(str, (char *)name_of(d), "be3")));
+	after = lbfix_vip_stats(&f, "web4");
+	cr_expect(eq(u64, after.ct_misses, before.ct_misses + 1));
+	cr_expect(eq(u64, after.new_flows, before.new_flows + 1));
+	/* conntrack now remembers the new backend */
+	cr_expect(eq(str, (char *)name_of(send_pkt(&f, &ack, NULL)), (char *)name_of(d)));
+	cr_expect(eq(u64, lbfix_vip_stats(&f, "web4").ct_hits, after.ct_hits + 1));
+	lbfix_close(&f);
+}
+
+Test(conntrack, removed_reselects)
+{
+	char a[4096], b[4096];
+	struct lbfix f;
+	struct xdplb_flow_key k;
+	__u16 p;
+
+	lbfix_open(&f, config("be1,be2,be3", a, sizeof(a)));
+	p = port_to(&f, "be1");
+	struct pkt_spec syn = flow4(p, TCPF_SYN), ack = flow4(p, TCPF_ACK);
+
+	cr_assert(eq(str, (char *)name_of(send_pkt(&f, &syn, NULL)), "be1"));
+	cr_assert(eq(int, lbfix_apply(&f, config("be2,be3", b, sizeof(b))), 0));
+	k = pkt_flow(&ack);
+	cr_expect(eq(str, (char *)name_of(send_pkt(&f, &ack, NULL)),
+		     (char *)name_of(lbfix_pick(&f, &k))));
+	lbfix_close(&f);
+}
+
+/* A removed backend's id handed to a new backend does not inherit its
+ * flows: the cookie in conntrack no longer matches. */
+Test(conntrack, reused_id_does_not_inherit_flows)
+{
+	char a[4096], b[4096], c[4096];
+	struct lbfix f;
+	struct xdplb_vip_stats before;
+	struct xdplb_flow_key k;
+	int id1, id9;
+	__u16 p;
+
+	lbfix_open(&f, config("be1,be2,be3", a, sizeof(a)));
+	id1 = lbfix_backend_id(&f, "web4", "be1");
+	/* following the stale id would wrongly give be9 */
+	p = port_moving(&f, "be1", config("be2,be3,be9", c, sizeof(c)), "be9");
+	struct pkt_spec syn = flow4(p, TCPF_SYN), ack = flow4(p, TCPF_ACK);
+
+	cr_assert(eq(str, (char *)name_of(send_pkt(&f, &syn, NULL)), "be1"));
+	cr_assert(eq(int, lbfix_apply(&f, config("be2,be3", b, sizeof(b))), 0));
+	cr_assert(eq(int, lbfix_apply(&f, c), 0)); /* be1's id is free again: be9 gets it */
+	id9 = lbfix_backend_id(&f, "web4", "be9");
+	cr_assert(eq(int, id9, id1), "precondition: be9 reuses be1's id %d (got %d)", id1, id9);
+	before = lbfix_vip_stats(&f, "web4");
+	k = pkt_flow(&ack);
+	cr_expect(eq(str, (char *)name_of(send_pkt(&f, &ack, NULL)),
+		     (char *)name_of(lbfix_pick(&f, &k))));
+	cr_expect(eq(u64, lbfix_vip_stats(&f, "web4").ct_misses, before.ct_misses + 1));
+	lbfix_close(&f);
+}
+
+/* UDP flows are remembered too. */
+Test(conntrack, udp_flow_survives_table_change)
+{
+	char a[4096], b[4096];
+	struct lbfix f;
+	struct pkt_spec u = { .family = 4, .src = "192.0.2.78", .dst = "203.0.113.53",
+			      .proto = IPPROTO_UDP, .dport = 53, .payload = 30 };
+	lbfix_open(&f, config("be1,be2", a, sizeof(a)));
+	for (__u16 p = 5000; p < 5200; p++) {
+		u.sport = p;
+		cr_assert(not(eq(ptr, (void *)send_pkt(&f, &u, NULL), NULL)));
+	}
+	/* twice, so that both banks have held the new config */
+	cr_assert(eq(int, lbfix_apply(&f, config("be1,be2,be3,be4,be5", b, sizeof(b))), 0));
+	cr_assert(eq(int, lbfix_apply(&f, b), 0));
+	for (__u16 p = 5000; p < 5200; p++) {
+		const char *now;
+
+		u.sport = p;
+		now = name_of(send_pkt(&f, &u, NULL));
+		cr_expect(eq(int, !strcmp(now, "be1") || !strcmp(now, "be2"), 1),
+			  "UDP flow %u moved to %s", p, now);
+	}
+	lbfix_close(&f);
+}
+
+/* The program and the loader's tools (simulate, explain) agree on the
+ * backend of every new flow: same hash, same table. */
+Test(conntrack, program_agrees_with_userspace_hash)
+{
+	struct lbfix f;
+	__u64 rng = 1;
+	int n = 0;
+
+	lbfix_open(&f, DP_CONFIG);
+	for (int i = 0; i < 3000; i++) {
+		char src[64];
+		struct pkt_spec s = { .tcp_flags = TCPF_SYN, .payload = 1 };
+		struct xdplb_flow_key k;
+		const struct cfg_backend *want, *got;
+
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		s.sport = (__u16)(1024 + (rng >> 33) % 60000);
+		switch (i % 4) {
+		case 0:
+			snprintf(src, sizeof(src), "10.%u.%u.%u", (unsigned)(rng >> 8) & 255,
+				 (unsigned)(rng >> 16) & 255, (unsigned)(rng >> 24) & 255);
+			s.family = 4, s.dst = "203.0.113.10", s.proto = IPPROTO_TCP, s.dport = 80;
+			break;
+		case 1:
+			snprintf(src, sizeof(src), "2001:db8:%x::%x", (unsigned)(rng >> 20) & 0xffff,
+				 (unsigned)(rng >> 40) & 0xffff);
+			s.family = 6, s.dst = "2001:db8:10::80", s.proto = IPPROTO_TCP,
+			s.dport = 443;
+			break;
+		case 2:
+			snprintf(src, sizeof(src), "192.0.2.%u", (unsigned)(rng >> 50) & 255);
+			s.family = 4, s.dst = "203.0.113.53", s.proto = IPPROTO_UDP, s.dport = 53;
+			break;
+		default:
+			snprintf(src, sizeof(src), "198.18.%u.%u", (unsigned)(rng >> 30) & 255,
+				 (unsigned)(rng >> 45) & 255);
+			s.family = 4, s.dst = "203.0.113.30", s.proto = IPPROTO_UDP,
+			s.dport = (__u16)(1 + (rng >> 17) % 65535);
+			break;
+		}
+		s.src = src;
+		k = pkt_flow(&s);
+		want = lbfix_pick(&f, &k);
+		got = send_pkt(&f, &s, NULL);
+		cr_assert(eq(str, (char *)name_of(got), (char *)name_of(want)), "flow %d", i);
+		n++;
+	}
+	cr_expect(eq(int, n, 3000));
+	lbfix_close(&f);
+}
+
+/* A source prefix varies the outer source per flow (for backends' RSS):
+ * host bits = the flow hash's, within the prefix. */
+Test(conntrack, outer_source_from_prefix)
+{
+	const char *cfg =
+		"{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
+		"  \"source_v4\": \"192.0.2.16/28\", \"source_v6\": \"2001:db8::100/120\", \"vips\": ["
+		"  { \"name\": \"v\", \"address\": \"203.0.113.10\", \"port\": 80, \"table_size\": 1009,"
+		"    \"backends\": [ { \"name\": \"a\", \"address\": \"198.51.100.11\" } ] },"
+		"  { \"name\": \"w\", \"address\": \"203.0.113.11\", \"port\": 80, \"table_size\": 1009,"
+		"    \"backends\": [ { \"name\": \"b\", \"address\": \"2001:db8:20::1\" } ] } ] }";
+	__u8 in[PKT_MAX], out[PKT_MAX], seen4[16] = { 0 };
+	struct lbfix f;
+	int distinct = 0;
+
+	lbfix_open(&f, cfg);
+	for (__u16 p = 1000; p < 1100; p++) {
+		struct pkt_spec s = flow4(p, TCPF_SYN);
+		struct xdplb_flow_key k = pkt_flow(&s);
+		__u32 h = xdplb_flow_hash(&k, 0);
+		size_t in_len = pkt_build(&s, in), out_len;
+		__u32 src;
+
+		cr_assert(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_TX));
+		memcpy(&src, out + 14 + 12, 4);
+		cr_expect(eq(u32, src, htonl(0xc0000210) | (h & htonl(0xf))), "port %u", p);
+		distinct += !seen4[ntohl(src) & 0xf]++;
+
+		s.dst = "203.0.113.11";
+		k = pkt_flow(&s);
+		h = xdplb_flow_hash(&k, 0);
+		in_len = pkt_build(&s, in);
+		cr_assert(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_TX));
+		cr_expect(eq(u8, out[14 + 8 + 15], (__u8)(0 | ((h & htonl(0xff)) >> 24))),
+			  "v6 source, port %u", p);
+		cr_expect(eq(int, memcmp(out + 14 + 8, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\x01", 15),
+			     0));
+	}
+	cr_expect(gt(int, distinct, 8), "only %d distinct sources", distinct);
+	lbfix_close(&f);
+}
+
+/* Drops after the VIP is known are counted on the VIP too. */
+Test(conntrack, vip_counts_its_drops)
+{
+	struct lbfix f;
+	struct pkt_spec s = { .family = 4, .src = "192.0.2.9", .dst = "203.0.113.40",
+			      .proto = IPPROTO_TCP, .sport = 1234, .dport = 80,
+			      .tcp_flags = TCPF_SYN };
+	struct xdplb_vip_stats vs;
+
+	lbfix_open(&f, DP_CONFIG);
+	cr_expect(eq(ptr, (void *)send_pkt(&f, &s, NULL), NULL));
+	cr_expect(eq(ptr, (void *)send_pkt(&f, &s, NULL), NULL));
+	vs = lbfix_vip_stats(&f, "maint");
+	cr_expect(eq(u64, vs.packets, 2));
+	cr_expect(eq(u64, vs.drops, 2));
+	cr_expect(eq(u64, vs.new_flows, 0));
+	cr_expect(eq(u64, lbfix_global(&f, XDPLB_CNT_DROP_BASE + XDPLB_DROP_NO_BACKEND), 2));
+	lbfix_close(&f);
+}
