@@ -1,0 +1,169 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# The CLI contract on real interfaces: exit codes, load / update / status /
+# unload, refusals that change nothing, one LB per network namespace with
+# the same interface name, native vs generic mode, decap. TAP output.
+#
+# Everything lives in network namespaces this script creates and a private
+# bpffs mount; both are removed on exit, even on failure.
+set -u
+
+XDPLB=${XDPLB:-$(dirname "$0")/../../build/xdplb}
+XDPLB=$(readlink -f "$XDPLB")
+SRC=$(readlink -f "$(dirname "$0")/../..")
+TAG=xdplbt$$
+NS1=$TAG-a
+NS2=$TAG-b
+TMP=$(mktemp -d /tmp/xdplb-e2e.XXXXXX)
+export XDPLB_BPFFS=$TMP/bpffs
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $*"
+}
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $*"
+}
+# check DESC CMD...: the command must succeed
+check() {
+	local desc=$1
+	shift
+	if "$@" >"$TMP/out" 2>"$TMP/err"; then ok "$desc"; else
+		not_ok "$desc"
+		sed 's/^/# /' "$TMP/out" "$TMP/err" | head -20
+	fi
+}
+# expect_rc DESC RC CMD...: the command must exit with RC
+expect_rc() {
+	local desc=$1 want=$2 rc
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" = "$want" ]; then ok "$desc"; else
+		not_ok "$desc (exit $rc, want $want)"
+		sed 's/^/# /' "$TMP/out" "$TMP/err" | head -20
+	fi
+}
+
+cleanup() {
+	for ns in "$NS1" "$NS2"; do
+		if ip netns list | grep -qw "$ns"; then
+			nsenter --net=/run/netns/"$ns" "$XDPLB" unload --iface veth0 >/dev/null 2>&1
+			nsenter --net=/run/netns/"$ns" "$XDPLB" decap detach veth1 >/dev/null 2>&1
+			ip netns del "$ns"
+		fi
+	done
+	umount "$TMP/bpffs" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+in_ns() { # in_ns NS CMD...: like ip netns exec, without remounting /sys
+	local ns=$1
+	shift
+	nsenter --net=/run/netns/"$ns" "$@"
+}
+
+mkdir -p "$TMP/bpffs" && mount -t bpf bpf "$TMP/bpffs" || {
+	echo "Bail out! cannot mount a private bpffs"
+	exit 1
+}
+for ns in "$NS1" "$NS2"; do
+	ip netns add "$ns"
+	ip -n "$ns" link add veth0 type veth peer name veth1
+	ip -n "$ns" link set veth0 up
+	ip -n "$ns" link set veth1 up
+	ip -n "$ns" addr add 198.51.100.11/24 dev veth1
+	ip -n "$ns" link set lo up
+done
+
+CFG=$SRC/examples/lb.json
+jq_() { python3 -c "import json,sys; d=json.load(open('$TMP/out')); print($1)"; }
+
+echo "TAP version 13"
+
+# exit codes
+expect_rc "validate a good config: 0" 0 "$XDPLB" validate "$CFG"
+expect_rc "validate a bad config: 1" 1 "$XDPLB" validate "$SRC/tests/configs/bad/147-backend-weight-negative.json"
+grep -q 'vips\[0\].backends\[1\].weight: must be 0..65535, got -1' "$TMP/err" &&
+	ok "the error names the JSON path and the reason" || not_ok "error message: $(cat "$TMP/err")"
+expect_rc "validate a missing file: 3" 3 "$XDPLB" validate "$TMP/nope.json"
+expect_rc "an unknown command: 2" 2 "$XDPLB" frobnicate
+expect_rc "load without a config: 2" 2 "$XDPLB" load
+expect_rc "status where nothing is loaded: 1" 1 in_ns "$NS1" "$XDPLB" status --iface veth0
+
+# load, status
+expect_rc "load on veth0 (native): 0" 0 in_ns "$NS1" "$XDPLB" load --iface veth0 "$CFG"
+check "status --json" in_ns "$NS1" "$XDPLB" status --iface veth0 --json
+digest=$(sha256sum "$CFG" | cut -d' ' -f1)
+[ "$(jq_ 'd["config_digest"]')" = "sha256:$digest" ] && ok "status digest = sha256sum of the file" ||
+	not_ok "digest $(jq_ 'd["config_digest"]') != $digest"
+[ "$(jq_ 'd["attached"], d["mode"], d["generation"]')" = "True native 1" ] &&
+	ok "attached, native, generation 1" || not_ok "status: $(jq_ 'd["attached"], d["mode"], d["generation"]')"
+[ "$(jq_ 'sorted(b["name"]+":"+b["state"]+":"+str(b["table_slots"]>0) for v in d["vips"] for b in v["backends"])')" = \
+	"['dns-1:active:True', 'dns-2:active:True', 'web-1:active:True', 'web-2:active:True', 'web-3:drain:False', 'web6-1:active:True', 'web6-2:active:True', 'web6-3:active:True']" ] &&
+	ok "every backend is live, a draining one has no table slot" || not_ok "backends: $(jq_ 'd["vips"]')"
+prog=$(jq_ 'd["prog_id"]')
+ip -n "$NS1" link show veth0 | grep -q "xdp" && ok "ip link shows XDP on veth0" || not_ok "no XDP on veth0"
+ls "$XDPLB_BPFFS/xdplb/" | grep -q "^veth0@ns" && ok "pinned under veth0@ns<inode>" ||
+	not_ok "pin dir: $(ls "$XDPLB_BPFFS/xdplb/")"
+check "status finds the only LB without --iface" in_ns "$NS1" "$XDPLB" status
+
+# an update in place
+sed 's/"weight": 200/"weight": 300/' "$CFG" >"$TMP/lb2.json"
+expect_rc "load a changed config on the live interface: 0" 0 in_ns "$NS1" "$XDPLB" load --iface veth0 "$TMP/lb2.json"
+check "status after the update" in_ns "$NS1" "$XDPLB" status --iface veth0 --json
+[ "$(jq_ 'd["generation"], d["prog_id"]')" = "2 $prog" ] && ok "generation 2, same program (no re-attach)" ||
+	not_ok "after update: $(jq_ 'd["generation"], d["prog_id"]')"
+
+# refusals change nothing
+cp "$TMP/out" "$TMP/before.json"
+expect_rc "a bad config on the live interface is refused: 1" 1 in_ns "$NS1" "$XDPLB" load --iface veth0 "$SRC/tests/configs/bad/147-backend-weight-negative.json"
+expect_rc "the postmortem shape is refused: 1" 1 in_ns "$NS1" "$XDPLB" load --iface veth0 "$SRC/tests/configs/bad/$(ls "$SRC/tests/configs/bad" | grep -m1 postmortem)"
+expect_rc "a mode change on a live interface is refused: 1" 1 in_ns "$NS1" "$XDPLB" load --iface veth0 --mode generic "$TMP/lb2.json"
+in_ns "$NS1" "$XDPLB" status --iface veth0 --json >"$TMP/after.json"
+python3 - "$TMP/before.json" "$TMP/after.json" <<'EOF' && ok "after three refusals the live state is unchanged" || not_ok "live state changed"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for d in (a, b):
+    d.pop("xdp_actions"); d.pop("drops")
+sys.exit(0 if a == b else 1)
+EOF
+
+# a second LB, same interface name, another namespace
+expect_rc "load in a second namespace, same interface name: 0" 0 in_ns "$NS2" "$XDPLB" load --iface veth0 "$CFG"
+[ "$(ls "$XDPLB_BPFFS/xdplb/" | grep -c '^veth0@ns')" = 2 ] && ok "two pin dirs, no collision" ||
+	not_ok "pin dirs: $(ls "$XDPLB_BPFFS/xdplb/")"
+expect_rc "unload the second: 0" 0 in_ns "$NS2" "$XDPLB" unload --iface veth0
+check "the first is still attached" in_ns "$NS1" "$XDPLB" status --iface veth0 --json
+[ "$(jq_ 'd["attached"], d["generation"]')" = "True 2" ] && ok "the first LB is untouched" ||
+	not_ok "first LB: $(jq_ 'd["attached"], d["generation"]')"
+
+# native mode is never a silent fallback
+expect_rc "native XDP on lo (no driver support) fails clearly: 3" 3 in_ns "$NS2" "$XDPLB" load --iface lo "$CFG"
+grep -q "use --mode generic" "$TMP/err" && ok "the error says to use --mode generic" || not_ok "error: $(cat "$TMP/err")"
+expect_rc "--mode generic on lo: 0" 0 in_ns "$NS2" "$XDPLB" load --iface lo --mode generic "$CFG"
+check "status on lo" in_ns "$NS2" "$XDPLB" status --iface lo --json
+[ "$(jq_ 'd["mode"]')" = "generic" ] && ok "status says generic" || not_ok "mode: $(jq_ 'd["mode"]')"
+expect_rc "unload lo: 0" 0 in_ns "$NS2" "$XDPLB" unload --iface lo
+
+# decap on the backend side
+expect_rc "decap attach: 0" 0 in_ns "$NS1" "$XDPLB" decap attach veth1
+ip -n "$NS1" link show veth1 | grep -q xdp && ok "decap attached to veth1" || not_ok "no XDP on veth1"
+expect_rc "decap attach again (refreshes addresses): 0" 0 in_ns "$NS1" "$XDPLB" decap attach veth1
+expect_rc "decap detach: 0" 0 in_ns "$NS1" "$XDPLB" decap detach veth1
+
+# unload leaves nothing
+expect_rc "unload: 0" 0 in_ns "$NS1" "$XDPLB" unload --iface veth0
+ip -n "$NS1" link show veth0 | grep -q "xdp" && not_ok "XDP still on veth0" || ok "no XDP left on veth0"
+# (maps.debug and progs.debug belong to the kernel's BPF preload, in every bpffs)
+[ ! -e "$XDPLB_BPFFS/xdplb" ] && ok "no pins left" || not_ok "pins left: $(find "$XDPLB_BPFFS/xdplb")"
+expect_rc "unload again is harmless: 0" 0 in_ns "$NS1" "$XDPLB" unload --iface veth0
+
+echo "1..$n"
+[ "$failed" = 0 ]
