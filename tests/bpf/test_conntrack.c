@@ -163,7 +163,15 @@ Test(conntrack, established_flow_survives_table_change)
 	struct pkt_spec syn = flow4(p, TCPF_SYN), ack = flow4(p, TCPF_ACK);
 
 	cr_assert(eq(str, (char *)name_of(send_pkt(&f, &syn, NULL)), "be1"));
+	struct xdplb_be_stats bs = lbfix_be_stats(&f, "web4", "be1");
+	struct xdplb_vip_stats vs = lbfix_vip_stats(&f, "web4");
+
 	cr_assert(eq(int, lbfix_apply(&f, b), 0));
+	/* the reload kept the counters of the VIP and the backend */
+	cr_expect(eq(u64, lbfix_be_stats(&f, "web4", "be1").packets, bs.packets));
+	cr_expect(eq(u64, lbfix_be_stats(&f, "web4", "be1").new_flows, bs.new_flows));
+	cr_expect(eq(u64, lbfix_vip_stats(&f, "web4").packets, vs.packets));
+	cr_expect(eq(u64, lbfix_vip_stats(&f, "web4").bytes, vs.bytes));
 	k = pkt_flow(&ack);
 	cr_assert(not(eq(str, (char *)name_of(lbfix_pick(&f, &k)), "be1")), "precondition");
 	d = send_pkt(&f, &ack, NULL);
