@@ -50,9 +50,9 @@ LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null)
 CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null)
 
 # Pure logic: no BPF, no syscalls. Unit tests link only this.
-CORE_SRCS := addr config diag guards maglev plan sha256 simulate tables validate
+CORE_SRCS := addr config diag diff guards maglev plan sha256 simulate tables validate
 # The parts that talk to the kernel.
-SYS_SRCS := bpffs lb log maps netdev status
+SYS_SRCS := audit bpffs fault history lb log maps netdev snapshot status verify
 CORE_OBJS := $(CORE_SRCS:%=$(O)/loader/%.o)
 SYS_OBJS := $(SYS_SRCS:%=$(O)/loader/%.o)
 SKELS := $(O)/xdplb.skel.h $(O)/decap.skel.h

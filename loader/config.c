@@ -892,7 +892,7 @@ struct guards config_vip_guards(const struct xdplb_config *cfg, const struct cfg
 	if (g.max_share_error < 0)
 		g.max_share_error = 0.01;
 	if (g.max_flows_moved < 0)
-		g.max_flows_moved = 1.0;
+		g.max_flows_moved = 0.5;
 	if (g.min_active_backends < 0)
 		g.min_active_backends = 1;
 	return g;

@@ -16,6 +16,7 @@
 #include "diag.h"
 
 enum xdplb_mode {
+	XDPLB_MODE_UNKNOWN = -1, /* a snapshot of maps without their link */
 	XDPLB_MODE_NATIVE = 0,
 	XDPLB_MODE_GENERIC = 1,
 };
@@ -83,6 +84,7 @@ struct xdplb_config {
 struct config_opts {
 	const char *iface; /* --iface: overrides (or supplies) "interface" */
 	int mode; /* --mode: -1 keeps the config's */
+	bool force; /* --force: guard refusals become warnings (schema errors never do) */
 };
 
 /*

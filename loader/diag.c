@@ -27,9 +27,25 @@ void diag_add(struct diags *d, const char *path, const char *fmt, ...)
 	va_end(ap);
 	d->v[d->n].path = strdup(path);
 	d->v[d->n].msg = msg;
+	d->v[d->n].guard = 0;
 	if (!d->v[d->n].path)
 		abort();
 	d->n++;
+}
+
+void diag_mark_guard(struct diags *d)
+{
+	if (d->n)
+		d->v[d->n - 1].guard = 1;
+}
+
+size_t diags_errors(const struct diags *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		n += !d->v[i].guard;
+	return n;
 }
 
 void diags_free(struct diags *d)

@@ -12,6 +12,7 @@
 struct diag {
 	char *path; /* "vips[2].backends[0].weight", "(root)", "(syntax)" */
 	char *msg; /* "must be 0..65535, got -3" */
+	int guard; /* a guard's refusal (--force can override), not a schema error */
 };
 
 struct diags {
@@ -21,6 +22,10 @@ struct diags {
 
 void diag_add(struct diags *d, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Marks the last diagnostic added as a guard's. */
+void diag_mark_guard(struct diags *d);
+/* How many are schema errors (not guards). */
+size_t diags_errors(const struct diags *d);
 void diags_free(struct diags *d);
 /* "FILE: PATH: MSG" per line; syntax errors carry their own position. */
 void diags_print(const struct diags *d, const char *file, FILE *out);

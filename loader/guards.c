@@ -45,6 +45,7 @@ static int check_vip(const struct xdplb_config *cfg, __u32 vi, const __u32 *coun
 			 "%u backend%s take%s new flows (active with weight > 0), fewer than %d required by min_active_backends; set \"guards\": {\"min_active_backends\": %u} on the VIP to allow it",
 			 n_active, n_active == 1 ? "" : "s", n_active == 1 ? "s" : "",
 			 g.min_active_backends, n_active);
+		diag_mark_guard(d);
 		bad++;
 	}
 	if (!wsum)
@@ -61,6 +62,7 @@ static int check_vip(const struct xdplb_config *cfg, __u32 vi, const __u32 *coun
 				 origin(cfg, v, v->guards.max_backend_share,
 					cfg->guards.max_backend_share, obuf, sizeof(obuf)),
 				 ceil(tshare * 100) / 100);
+			diag_mark_guard(d);
 			bad++;
 		}
 		if (fabs(tshare - wshare) > g.max_share_error + 1e-9) {
@@ -68,6 +70,7 @@ static int check_vip(const struct xdplb_config *cfg, __u32 vi, const __u32 *coun
 				 "table share %.2f%% is %.2f points from its weight share %.2f%%, more than max_share_error (%.2f points)",
 				 100 * tshare, 100 * fabs(tshare - wshare), 100 * wshare,
 				 100 * g.max_share_error);
+			diag_mark_guard(d);
 			bad++;
 		}
 	}

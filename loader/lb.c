@@ -25,6 +25,11 @@
 
 #include "addr.h"
 #include "bpffs.h"
+#include "diff.h"
+#include "fault.h"
+#include "history.h"
+#include "sha256.h"
+#include "snapshot.h"
 #include "lb.h"
 #include "log.h"
 #include "maps.h"
@@ -333,7 +338,7 @@ static int live_update(struct xdplb_bpf *skel, const struct lb_maps *m, const st
 				return err;
 			return lb_apply(m, true, c, mac, res);
 		}
-		pr_warn("the pinned link of %s is dead (interface re-created?): attaching anew\n",
+		pr_warn("the pinned link of %s is dead (detached by hand, or the interface was re-created): attaching anew\n",
 			c->cfg.interface);
 		unlink(path);
 	}
@@ -353,11 +358,105 @@ static int live_update(struct xdplb_bpf *skel, const struct lb_maps *m, const st
 	return 0;
 }
 
-int lb_load(const struct checked *c, struct load_result *res)
+/* max_flows_moved, against what is live in the maps. */
+static int check_moves(const struct lb_maps *m, const struct checked *c, const struct load_opts *o)
+{
+	struct checked live;
+	struct diags d = { 0 };
+	struct diff df;
+	int err = snapshot_read_maps(m, &live);
+
+	if (err)
+		return err;
+	err = diff_compute(&live, c, &df);
+	if (!err && diff_guard(&df, &d)) {
+		for (size_t i = 0; i < d.n; i++)
+			pr_warn("%s: %s: %s%s\n", o->source ? o->source : "config", d.v[i].path,
+				o->force ? "(forced) " : "", d.v[i].msg);
+		if (!o->force)
+			err = -ECANCELED;
+	}
+	diags_free(&d);
+	diff_free(&df);
+	checked_free(&live);
+	return err;
+}
+
+/* The pending history entry of this load, written before its commit point. */
+static int history_start(struct history *h, const struct checked *c, const struct load_opts *o,
+			 const struct lb_maps *live, bool exists, struct hist_entry *e)
+{
+	if (!o->text)
+		return 0;
+	struct xdplb_ctl ctl = { 0 };
+	__u32 zero = 0;
+	char dir[512];
+	int err;
+
+	if (o->state_dir)
+		snprintf(dir, sizeof(dir), "%s", o->state_dir);
+	else
+		history_default_dir(c->cfg.interface, dir, sizeof(dir));
+	err = history_open(dir, h);
+	if (err)
+		return err;
+	if (exists && bpf_map_lookup_elem(live->fd[M_CTL], &zero, &ctl))
+		return -errno;
+	/* a load killed earlier may have left a pending entry */
+	err = history_resolve(h, ctl.bank[ctl.active & 1].generation,
+			      ctl.bank[ctl.active & 1].digest);
+	if (err)
+		return err;
+	memset(e, 0, sizeof(*e));
+	digest_str(c->cfg.digest, e->digest);
+	e->time = (long long)time(NULL);
+	history_user(e->user, sizeof(e->user));
+	e->generation = ctl.bank[ctl.active & 1].generation + 1; /* what plan.c gives */
+	snprintf(e->source, sizeof(e->source), "%s", o->source ? o->source : "");
+	snprintf(e->note, sizeof(e->note), "%s", o->note ? o->note : "");
+	return history_begin(h, o->text, o->len, e);
+}
+
+int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, const struct checked *c,
+		 const struct load_opts *o)
+{
+	int err = exists ? check_moves(m, c, o) : 0;
+
+	memset(t, 0, sizeof(*t));
+	if (!err && o->text) {
+		err = history_start(&t->h, c, o, m, exists, &t->e);
+		t->pending = !err;
+	}
+	return err;
+}
+
+int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res)
+{
+	int err = 0;
+
+	if (t->pending && ok) {
+		fault_point("applied");
+		err = history_commit(&t->h, t->e.seq);
+		res->history_seq = t->e.seq;
+		fault_point("history-committed");
+		if (!err)
+			err = history_prune(&t->h, HISTORY_KEEP);
+		if (err)
+			pr_warn("the config is live, but recording it in %s failed\n", t->h.dir);
+	} else if (t->pending) {
+		history_drop(&t->h, t->e.seq); /* this load never went live */
+	}
+	t->pending = false;
+	history_free(&t->h);
+	return err;
+}
+
+int lb_load(const struct checked *c, const struct load_opts *o, struct load_result *res)
 {
 	const struct xdplb_config *cfg = &c->cfg;
+	struct lb_txn txn = { 0 };
 	struct lb_maps live, m;
-	struct xdplb_bpf *skel;
+	struct xdplb_bpf *skel = NULL;
 	bool exists;
 	int ifindex, lock, err;
 	__u8 mac[6];
@@ -384,7 +483,11 @@ int lb_load(const struct checked *c, struct load_result *res)
 	lock = lb_lock(res->pin_dir);
 	if (lock < 0)
 		return lock;
+	fault_point("locked");
 	exists = maps_open_pinned(res->pin_dir, &live) == 0;
+	err = lb_txn_begin(&txn, &live, exists, c, o);
+	if (err)
+		goto out;
 
 	skel = xdplb_bpf__open();
 	if (!skel) {
@@ -408,6 +511,11 @@ int lb_load(const struct checked *c, struct load_result *res)
 	else
 		err = first_load(skel, &m, c, ifindex, mac, res);
 out:
+	{
+		int herr = lb_txn_end(&txn, !err, res);
+
+		err = err ? err : herr;
+	}
 	maps_close(&m);
 	if (exists)
 		maps_close(&live);
@@ -415,6 +523,71 @@ out:
 	if (err && !exists)
 		rmdir(res->pin_dir); /* only if still empty */
 	lb_unlock(lock);
+	return err;
+}
+
+int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int mode,
+		struct load_result *res, unsigned int *seq)
+{
+	struct config_opts co = { .iface = ifname, .mode = mode, .force = true };
+	const struct hist_entry *last, *target = NULL;
+	struct diags d = { 0 };
+	struct history h;
+	struct checked c;
+	char dir[512], note[64], source[256], *text = NULL;
+	size_t len;
+	int err;
+
+	if (state_dir)
+		snprintf(dir, sizeof(dir), "%s", state_dir);
+	else
+		history_default_dir(ifname, dir, sizeof(dir));
+	err = history_open(dir, &h);
+	if (err)
+		return err;
+	last = history_last(&h);
+	if (to) {
+		target = history_find(&h, to);
+	} else if (last) {
+		for (size_t i = 0; i < h.n; i++)
+			if (!h.e[i].pending && h.e[i].seq < last->seq)
+				target = &h.e[i];
+	}
+	if (!target) {
+		if (to)
+			pr_warn("%s: no history entry %u in %s\n", ifname, to, dir);
+		else
+			pr_warn("%s: no earlier config in %s to roll back to\n", ifname, dir);
+		err = -ECANCELED;
+		goto out;
+	}
+	*seq = target->seq;
+	err = history_read_config(&h, target->seq, &text, &len);
+	if (err) {
+		pr_warn("reading history entry %u: %s\n", target->seq, strerror(-err));
+		goto out;
+	}
+	/* it went live before: guards that refused nothing then are warnings */
+	err = validate_text(text, len, &co, &c, &d);
+	if (err) {
+		diags_print(&d, "history", stderr);
+		goto out;
+	}
+	snprintf(note, sizeof(note), "rollback to %u", target->seq);
+	snprintf(source, sizeof(source), "%s", target->source);
+	struct load_opts lo = { .text = text, .len = len, .source = source,
+				.state_dir = dir, .force = true, .note = note };
+
+	history_free(&h); /* target points into it */
+	err = lb_load(&c, &lo, res);
+	checked_free(&c);
+	diags_free(&d);
+	free(text);
+	return err;
+out:
+	diags_free(&d);
+	free(text);
+	history_free(&h);
 	return err;
 }
 

@@ -20,10 +20,45 @@ struct load_result {
 	__u32 prog_id, link_id;
 	__u32 generation;
 	__u32 new_vips, new_backends; /* ids handed out */
+	unsigned int history_seq; /* the history entry of this load */
 	char pin_dir[512];
 };
 
-int lb_load(const struct checked *c, struct load_result *res);
+struct load_opts {
+	const char *text; /* the config's bytes, kept in the history */
+	size_t len;
+	const char *source; /* where they came from (a path), for the history */
+	const char *state_dir; /* NULL: history_default_dir() */
+	bool force; /* apply despite max_flows_moved */
+	const char *note; /* for the history: "rollback to 3", ... */
+};
+
+int lb_load(const struct checked *c, const struct load_opts *o, struct load_result *res);
+
+/*
+ * One config change on open maps, recorded in the history:
+ *   lb_txn_begin(): max_flows_moved against the maps (unless forced), then
+ *                   the pending history entry;
+ *   lb_apply():     the atomic commit;
+ *   lb_txn_end():   the entry committed (ok) or dropped.
+ * lb_load() is attach + this; tests drive it on maps of their own.
+ */
+#include "history.h"
+
+struct lb_txn {
+	struct history h;
+	struct hist_entry e;
+	bool pending;
+};
+
+int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, const struct checked *c,
+		 const struct load_opts *o);
+int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res);
+
+/* Re-applies history entry `to` (0: the one before the live one) through
+ * the same validated, atomic path. *seq gets the entry applied. */
+int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int mode,
+		struct load_result *res, unsigned int *seq);
 
 struct lb_maps;
 /* The config part of a load, on maps that are already open (pinned or

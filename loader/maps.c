@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "fault.h"
 #include "log.h"
 #include "maps.h"
 
@@ -502,15 +503,20 @@ int maps_commit(const struct lb_maps *m, const struct plan *p, const struct chec
 
 	/* 1. a crashed earlier load may have flipped without waiting */
 	err = maps_barrier(m);
+	fault_point("barrier-before");
 	/* 2. the inactive bank: nothing reads it, so any order works */
 	if (!err)
 		err = write_tables(m, p, c);
+	fault_point("tables-written");
 	if (!err)
 		err = write_ids_data(m, p, c);
+	fault_point("names-written");
 	if (!err)
 		err = write_entries(m, p);
+	fault_point("entries-written");
 	if (!err)
 		err = write_ctl(m, &ctl);
+	fault_point("ctl-written");
 	if (err)
 		return err; /* the live bank was never touched */
 	/* 3. the commit point: one aligned word */
@@ -518,12 +524,16 @@ int maps_commit(const struct lb_maps *m, const struct plan *p, const struct chec
 	err = write_ctl(m, &ctl);
 	if (err)
 		return err;
+	fault_point("flipped");
 	/* 4. wait for packets that read the old index, then free the old bank */
 	err = maps_barrier(m);
+	fault_point("barrier-after");
 	if (!err)
 		err = release_bank(m, p->bank ^ 1);
+	fault_point("old-bank-released");
 	if (!err)
 		err = delete_stale_vips(m, p);
+	fault_point("stale-vips-deleted");
 	if (err)
 		pr_warn("the new config is live, but cleaning up the old one failed; the next load retries\n");
 	return 0;

@@ -24,7 +24,7 @@ __u32 simulate_pick(const struct checked *c, __u32 vip, const struct xdplb_flow_
 	return c->tables.slots[vip][h % v->table_size];
 }
 
-static void random_flow(const struct cfg_vip *v, __u64 *rng, struct xdplb_flow_key *f)
+void simulate_flow(const struct cfg_vip *v, __u64 *rng, struct xdplb_flow_key *f)
 {
 	__u64 r = splitmix64(rng);
 
@@ -97,7 +97,7 @@ struct sim_vip *simulate(const struct checked *c, __u64 flows, __u64 seed)
 		for (__u64 i = 0; i < flows; i++) {
 			__u32 b;
 
-			random_flow(v, &rng, &f);
+			simulate_flow(v, &rng, &f);
 			b = simulate_pick(c, vi, &f);
 			if (b < v->n_backends) {
 				s->b[b].flows++;

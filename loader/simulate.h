@@ -34,4 +34,8 @@ void simulate_free(struct sim_vip *s, __u32 n);
  * data path. Returns the backend index in the VIP, or MAGLEV_NONE. */
 __u32 simulate_pick(const struct checked *c, __u32 vip, const struct xdplb_flow_key *f);
 
+/* A synthetic flow to a VIP from a splitmix64 state: random source and
+ * source port (random destination port for a port-less VIP). */
+void simulate_flow(const struct cfg_vip *v, __u64 *rng, struct xdplb_flow_key *f);
+
 #endif

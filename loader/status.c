@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,7 @@ static void count_slots(struct st_vip *v, const __u32 *table, __u32 *idx_of)
 
 /* VIPs of the active bank, with their backends, slots and counters. */
 static int read_vips(const struct lb_maps *m, const struct live *l, struct lb_status *s,
-		     __u32 *idx_of)
+		     __u32 *idx_of, bool keep_tables)
 {
 	__u32 a = s->active;
 
@@ -162,17 +163,44 @@ static int read_vips(const struct lb_maps *m, const struct live *l, struct lb_st
 			return -ENOMEM;
 		if (!maps_read_table(m, a * XDPLB_MAX_VIPS + v->id, v->table_size, table))
 			count_slots(v, table, idx_of);
-		free(table);
+		if (keep_tables)
+			v->table = table;
+		else
+			free(table);
 	}
 	return 0;
 }
 
-int status_read(const char *ifname, struct lb_status *s)
+int status_read_maps(const struct lb_maps *m, struct lb_status *s, bool keep_tables)
 {
-	struct lb_maps m;
 	struct live l;
 	struct bpf_map_info mi = {};
-	__u32 len = sizeof(mi);
+	__u32 len = sizeof(mi), *idx_of;
+	int err = maps_read_live(m, &l);
+
+	if (err)
+		return err;
+	s->active = l.ctl.active & 1;
+	s->g = l.ctl.bank[s->active];
+	if (!bpf_obj_get_info_by_fd(m->fd[M_CONNTRACK], &mi, &len))
+		s->ct_size = mi.max_entries;
+	for (__u32 i = 0; i < XDPLB_GLOBAL_MAX; i++)
+		maps_sum_percpu(m->fd[M_GLOBAL_STATS], i, &s->global[i], 1);
+	idx_of = malloc(XDPLB_MAX_BACKENDS * sizeof(*idx_of));
+	if (idx_of) {
+		memset(idx_of, 0xff, XDPLB_MAX_BACKENDS * sizeof(*idx_of));
+		err = read_vips(m, &l, s, idx_of, keep_tables);
+	} else {
+		err = -ENOMEM;
+	}
+	free(idx_of);
+	live_free(&l);
+	return err;
+}
+
+static int read_status(const char *ifname, struct lb_status *s, bool keep_tables)
+{
+	struct lb_maps m;
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -184,34 +212,27 @@ int status_read(const char *ifname, struct lb_status *s)
 	if (err)
 		return err;
 	read_link(s);
-	err = maps_read_live(&m, &l);
-	if (err)
-		goto out;
-	s->active = l.ctl.active & 1;
-	s->g = l.ctl.bank[s->active];
-	if (!bpf_obj_get_info_by_fd(m.fd[M_CONNTRACK], &mi, &len))
-		s->ct_size = mi.max_entries;
-	for (__u32 i = 0; i < XDPLB_GLOBAL_MAX; i++)
-		maps_sum_percpu(m.fd[M_GLOBAL_STATS], i, &s->global[i], 1);
-	__u32 *idx_of = malloc(XDPLB_MAX_BACKENDS * sizeof(*idx_of));
-
-	if (idx_of) {
-		memset(idx_of, 0xff, XDPLB_MAX_BACKENDS * sizeof(*idx_of));
-		err = read_vips(&m, &l, s, idx_of);
-	} else {
-		err = -ENOMEM;
-	}
-	free(idx_of);
-	live_free(&l);
-out:
+	err = status_read_maps(&m, s, keep_tables);
 	maps_close(&m);
 	return err;
 }
 
+int status_read(const char *ifname, struct lb_status *s)
+{
+	return read_status(ifname, s, false);
+}
+
+int status_read_tables(const char *ifname, struct lb_status *s)
+{
+	return read_status(ifname, s, true);
+}
+
 void status_free(struct lb_status *s)
 {
-	for (__u32 i = 0; i < s->n_vips; i++)
+	for (__u32 i = 0; i < s->n_vips; i++) {
 		free(s->vips[i].be);
+		free(s->vips[i].table);
+	}
 	free(s->vips);
 	s->vips = NULL;
 	s->n_vips = 0;

@@ -30,6 +30,7 @@ struct st_vip {
 	struct st_backend *be;
 	__u32 n_be;
 	struct xdplb_vip_stats st;
+	__u32 *table; /* the live table (backend ids), with status_read_tables() */
 };
 
 struct lb_status {
@@ -49,6 +50,12 @@ struct lb_status {
 
 /* 0; -ENOENT when xdplb is not loaded on ifname; other -errno. */
 int status_read(const char *ifname, struct lb_status *s);
+/* The same, keeping each VIP's live table in st_vip.table. */
+int status_read_tables(const char *ifname, struct lb_status *s);
+/* The maps' part of a status (no link, no interface), from open maps;
+ * s must be zeroed (or hold ifname/link fields) before. */
+struct lb_maps;
+int status_read_maps(const struct lb_maps *m, struct lb_status *s, bool keep_tables);
 void status_free(struct lb_status *s);
 void status_print(const struct lb_status *s, bool json);
 

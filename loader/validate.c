@@ -5,7 +5,7 @@
 #include "guards.h"
 #include "validate.h"
 
-static int finish(int err, struct checked *c, struct diags *d)
+static int finish(int err, bool force, struct checked *c, struct diags *d)
 {
 	if (err)
 		return err;
@@ -14,7 +14,7 @@ static int finish(int err, struct checked *c, struct diags *d)
 		config_free(&c->cfg);
 		return err;
 	}
-	if (guards_check(&c->cfg, &c->tables, d)) {
+	if (guards_check(&c->cfg, &c->tables, d) && !force) {
 		checked_free(c);
 		return -EINVAL;
 	}
@@ -25,14 +25,14 @@ int validate_file(const char *path, const struct config_opts *o, struct checked 
 		  struct diags *d)
 {
 	memset(c, 0, sizeof(*c));
-	return finish(config_load_file(path, o, &c->cfg, d), c, d);
+	return finish(config_load_file(path, o, &c->cfg, d), o && o->force, c, d);
 }
 
 int validate_text(const char *text, size_t len, const struct config_opts *o, struct checked *c,
 		  struct diags *d)
 {
 	memset(c, 0, sizeof(*c));
-	return finish(config_parse(text, len, o, &c->cfg, d), c, d);
+	return finish(config_parse(text, len, o, &c->cfg, d), o && o->force, c, d);
 }
 
 void checked_free(struct checked *c)

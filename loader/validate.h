@@ -15,7 +15,9 @@ struct checked {
 };
 
 /* 0: valid, and @c holds config and tables. -EINVAL: invalid, every problem
- * in @d. Other -errno: the file could not be read (or no memory). */
+ * in @d. Other -errno: the file could not be read (or no memory).
+ * With o->force, guard refusals stay in @d (marked .guard) as warnings and
+ * the result is 0 if they are the only problems. */
 int validate_file(const char *path, const struct config_opts *o, struct checked *c,
 		  struct diags *d);
 int validate_text(const char *text, size_t len, const struct config_opts *o, struct checked *c,

@@ -9,12 +9,18 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "audit.h"
+#include "diff.h"
+#include "history.h"
+#include "snapshot.h"
 #include "guards.h"
 #include "lb.h"
 #include "log.h"
@@ -22,6 +28,7 @@
 #include "simulate.h"
 #include "status.h"
 #include "validate.h"
+#include "verify.h"
 
 #define XDPLB_VERSION "0.1.0"
 
@@ -54,6 +61,9 @@ struct opts {
 	bool force;
 	const char *addrs[16];
 	int n_addrs;
+	const char *state_dir;
+	double verify; /* seconds; 0: no verification */
+	unsigned int to; /* rollback --to N */
 };
 
 /* Parses argv for the options a command accepts (a string of letters);
@@ -64,7 +74,9 @@ static int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 		{ "iface", required_argument, NULL, 'i' }, { "mode", required_argument, NULL, 'm' },
 		{ "flows", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },	   { "address", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },	   { 0 }
+		{ "help", no_argument, NULL, 'h' },	   { "state-dir", required_argument, NULL, 's' },
+		{ "verify", required_argument, NULL, 'V' }, { "to", required_argument, NULL, 't' },
+		{ 0 }
 	};
 	int c;
 
@@ -72,7 +84,7 @@ static int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 	o->mode = -1;
 	o->flows = 100000;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:m:n:jfa:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:m:n:jfa:hs:V:t:", longopts, NULL)) != -1) {
 		if (c == 'h' || c == '?' || !strchr(accept, c))
 			return -1;
 		switch (c) {
@@ -106,18 +118,88 @@ static int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 				return -1;
 			o->addrs[o->n_addrs++] = optarg;
 			break;
+		case 's':
+			o->state_dir = optarg;
+			break;
+		case 'V': {
+			char *end;
+
+			o->verify = strtod(optarg, &end);
+			if (*end || !(o->verify > 0) || o->verify > 3600)
+				return -1;
+			break;
+		}
+		case 't': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || !v || v > 999999)
+				return -1;
+			o->to = (unsigned int)v;
+			break;
+		}
 		}
 	}
 	return 0;
 }
 
-/* Validates a config file; prints errors on stderr (or in JSON). */
-static int check(const char *file, const struct opts *o, struct checked *c)
+static int read_file(const char *path, char **text, size_t *len)
 {
-	struct config_opts co = { .iface = o->iface, .mode = o->mode };
-	struct diags d = { 0 };
-	int err = validate_file(file, &co, c, &d);
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
 
+	if (!f)
+		return -errno;
+	for (;;) {
+		if (n == cap) {
+			char *nb = realloc(buf, (cap = cap ? cap * 2 : 65536) + 1);
+
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+
+		n += r;
+		if (!r)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+/* Validates a config file; prints errors on stderr (or in JSON), and guard
+ * refusals as warnings when forced. *text keeps the bytes validated. */
+static int check_text(const char *file, const struct opts *o, struct checked *c, char **text,
+		      size_t *len)
+{
+	struct config_opts co = { .iface = o->iface, .mode = o->mode, .force = o->force };
+	struct diags d = { 0 };
+	int err = read_file(file, text, len);
+
+	if (err) {
+		fprintf(stderr, "%s: %s\n", file, strerror(-err));
+		return err;
+	}
+	err = validate_text(*text, *len, &co, c, &d);
+	if (!err && d.n) {
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s: %s: (forced) %s\n", file, d.v[i].path, d.v[i].msg);
+	}
+	if (err)
+		free(*text);
 	if (err == -EINVAL) {
 		if (json_out) {
 			cJSON *r = cJSON_CreateObject(), *arr;
@@ -142,6 +224,17 @@ static int check(const char *file, const struct opts *o, struct checked *c)
 		fprintf(stderr, "%s: %s\n", file, strerror(-err));
 	}
 	diags_free(&d);
+	return err;
+}
+
+static int check(const char *file, const struct opts *o, struct checked *c)
+{
+	char *text;
+	size_t len;
+	int err = check_text(file, o, c, &text, &len);
+
+	if (!err)
+		free(text);
 	return err;
 }
 
@@ -225,43 +318,106 @@ static int do_validate(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static void print_loaded(const struct checked *c, const struct load_result *r)
+{
+	char dg[80];
+
+	if (json_out) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "interface", c->cfg.interface);
+		cJSON_AddBoolToObject(j, "created", r->created);
+		cJSON_AddBoolToObject(j, "program_replaced", r->prog_replaced);
+		cJSON_AddNumberToObject(j, "prog_id", r->prog_id);
+		cJSON_AddNumberToObject(j, "link_id", r->link_id);
+		cJSON_AddNumberToObject(j, "generation", r->generation);
+		cJSON_AddNumberToObject(j, "history_entry", r->history_seq);
+		cJSON_AddStringToObject(j, "config_digest", digest_str(c->cfg.digest, dg));
+		cJSON_AddStringToObject(j, "pin_dir", r->pin_dir);
+		print_json(j);
+		return;
+	}
+	printf("%s: %s generation %u (%s mode, prog %u, link %u%s), %s, history entry %u; %u new VIP id%s, %u new backend id%s\n",
+	       c->cfg.interface, r->created ? "attached," : "updated to", r->generation,
+	       c->cfg.mode == XDPLB_MODE_GENERIC ? "generic" : "native", r->prog_id, r->link_id,
+	       r->prog_replaced ? ", program replaced" : "", digest_str(c->cfg.digest, dg),
+	       r->history_seq, r->new_vips, r->new_vips == 1 ? "" : "s", r->new_backends,
+	       r->new_backends == 1 ? "" : "s");
+}
+
+/* --verify: watch real traffic; roll back when it breaks the guards. */
+static int verify_after_load(const struct checked *c, const struct opts *o,
+			     const struct load_result *r)
+{
+	struct verify_result v;
+	struct load_result rr;
+	unsigned int seq = 0;
+	int err;
+
+	fprintf(stderr, "%s: verifying new flows for %.1f s\n", c->cfg.interface, o->verify);
+	err = verify_watch(c->cfg.interface, c, o->verify, &v);
+	if (err) {
+		fprintf(stderr, "%s: reading the counters: %s\n", c->cfg.interface, strerror(-err));
+		return EXIT_SYSTEM;
+	}
+	if (!v.failed) {
+		if (v.flows < VERIFY_MIN_FLOWS)
+			fprintf(stderr, "%s: only %llu new flows in %.1f s: nothing to verify, keeping the new config\n",
+				c->cfg.interface, v.flows, v.seconds);
+		else
+			fprintf(stderr, "%s: verified: %llu new flows in %.1f s within the guards\n",
+				c->cfg.interface, v.flows, v.seconds);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "%s: VERIFY FAILED after %.1f s:\n%s", c->cfg.interface, v.seconds, v.report);
+	if (r->created) {
+		fprintf(stderr, "%s: no earlier config: unloading\n", c->cfg.interface);
+		err = lb_unload(c->cfg.interface);
+		return err ? EXIT_SYSTEM : EXIT_INVALID;
+	}
+	err = lb_rollback(c->cfg.interface, o->state_dir, 0, o->mode, &rr, &seq);
+	if (err) {
+		fprintf(stderr, "%s: ROLLBACK FAILED: %s\n", c->cfg.interface, strerror(-err));
+		return EXIT_SYSTEM;
+	}
+	fprintf(stderr, "%s: rolled back to history entry %u (generation %u)\n",
+		c->cfg.interface, seq, rr.generation);
+	return EXIT_INVALID;
+}
+
 static int do_load(int argc, char **argv)
 {
 	struct load_result r;
 	struct checked c;
 	struct opts o;
-	char dg[80];
+	char *text;
+	size_t len;
 	int err;
 
-	if (parse_opts(argc, argv, "imj", &o) || optind != argc - 1)
+	if (parse_opts(argc, argv, "imjfsV", &o) || optind != argc - 1)
 		return -EXIT_USAGE;
-	err = check(argv[optind], &o, &c);
+	err = check_text(argv[optind], &o, &c, &text, &len);
 	if (err)
 		return exit_code(err);
-	err = lb_load(&c, &r);
-	if (!err) {
-		if (json_out) {
-			cJSON *j = cJSON_CreateObject();
+	char src[PATH_MAX];
+	struct load_opts lo = { .text = text, .len = len, .state_dir = o.state_dir,
+				.force = o.force, .note = o.force ? "forced" : NULL,
+				.source = realpath(argv[optind], src) ? src : argv[optind] };
 
-			cJSON_AddStringToObject(j, "interface", c.cfg.interface);
-			cJSON_AddBoolToObject(j, "created", r.created);
-			cJSON_AddBoolToObject(j, "program_replaced", r.prog_replaced);
-			cJSON_AddNumberToObject(j, "prog_id", r.prog_id);
-			cJSON_AddNumberToObject(j, "link_id", r.link_id);
-			cJSON_AddNumberToObject(j, "generation", r.generation);
-			cJSON_AddStringToObject(j, "config_digest", digest_str(c.cfg.digest, dg));
-			cJSON_AddStringToObject(j, "pin_dir", r.pin_dir);
-			print_json(j);
-		} else {
-			printf("%s: %s generation %u (%s mode, prog %u, link %u%s), %s; %u new VIP id%s, %u new backend id%s\n",
-			       c.cfg.interface, r.created ? "attached," : "updated to", r.generation,
-			       c.cfg.mode == XDPLB_MODE_GENERIC ? "generic" : "native", r.prog_id,
-			       r.link_id, r.prog_replaced ? ", program replaced" : "",
-			       digest_str(c.cfg.digest, dg), r.new_vips, r.new_vips == 1 ? "" : "s",
-			       r.new_backends, r.new_backends == 1 ? "" : "s");
+	err = lb_load(&c, &lo, &r);
+	if (!err) {
+		print_loaded(&c, &r);
+		if (o.verify > 0) {
+			fflush(stdout);
+			int ret = verify_after_load(&c, &o, &r);
+
+			checked_free(&c);
+			free(text);
+			return ret;
 		}
 	}
 	checked_free(&c);
+	free(text);
 	return exit_code(err);
 }
 
@@ -473,6 +629,191 @@ static int do_decap(int argc, char **argv)
 	return exit_code(err);
 }
 
+static int do_diff(int argc, char **argv)
+{
+	struct checked a, b;
+	struct diags d = { 0 };
+	struct diff df;
+	struct opts o;
+	int err, ret;
+
+	if (parse_opts(argc, argv, "ijf", &o) || argc - optind < 1 || argc - optind > 2)
+		return -EXIT_USAGE;
+	if (argc - optind == 2) {
+		err = check(argv[optind], &o, &a);
+	} else {
+		char ifname[IF_NAMESIZE];
+
+		/* against what is live */
+		if (pick_iface(&o, argc - 1, argv, ifname)) /* no positional left for it */
+			return EXIT_INVALID;
+		err = snapshot_read(ifname, &a, NULL);
+		if (err == -ENOENT)
+			fprintf(stderr, "%s: xdplb is not loaded: nothing to diff against\n", ifname);
+		else if (err)
+			fprintf(stderr, "%s: reading the live state: %s\n", ifname, strerror(-err));
+	}
+	if (err)
+		return exit_code(err == -ENOENT ? -ECANCELED : err);
+	err = check(argv[argc - 1], &o, &b);
+	if (err) {
+		checked_free(&a);
+		return exit_code(err);
+	}
+	err = diff_compute(&a, &b, &df);
+	if (err) {
+		checked_free(&a);
+		checked_free(&b);
+		return EXIT_SYSTEM;
+	}
+	diff_guard(&df, &d);
+	if (json_out) {
+		cJSON *j = diff_json(&df), *g = cJSON_AddArrayToObject(j, "refusals");
+
+		for (size_t i = 0; i < d.n; i++) {
+			cJSON *e = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(e, "path", d.v[i].path);
+			cJSON_AddStringToObject(e, "message", d.v[i].msg);
+			cJSON_AddItemToArray(g, e);
+		}
+		print_json(j);
+	} else {
+		diff_print(&df, stdout);
+		for (size_t i = 0; i < d.n; i++)
+			printf("refused: %s: %s\n", d.v[i].path, d.v[i].msg);
+	}
+	/* 1 when `load` would refuse this change without --force */
+	ret = d.n && !o.force ? EXIT_INVALID : EXIT_OK;
+	diags_free(&d);
+	diff_free(&df);
+	checked_free(&a);
+	checked_free(&b);
+	return ret;
+}
+
+static void state_dir_of(const struct opts *o, const char *ifname, char *buf, size_t len)
+{
+	if (o->state_dir)
+		snprintf(buf, len, "%s", o->state_dir);
+	else
+		history_default_dir(ifname, buf, len);
+}
+
+static int do_history(int argc, char **argv)
+{
+	char ifname[IF_NAMESIZE], dir[512], dg[80] = "", ts[32];
+	__u8 live_digest[32] = { 0 };
+	bool loaded = false;
+	struct lb_status st;
+	struct history h;
+	struct opts o;
+	cJSON *arr = NULL;
+	__u32 live_gen = 0;
+
+	if (parse_opts(argc, argv, "isj", &o) || argc - optind > 1)
+		return -EXIT_USAGE;
+	if (pick_iface(&o, argc, argv, ifname))
+		return EXIT_INVALID;
+	state_dir_of(&o, ifname, dir, sizeof(dir));
+	if (!status_read(ifname, &st)) {
+		digest_str(st.g.digest, dg);
+		memcpy(live_digest, st.g.digest, sizeof(live_digest));
+		live_gen = st.g.generation;
+		loaded = true;
+		status_free(&st);
+	}
+	if (history_open(dir, &h))
+		return EXIT_SYSTEM;
+	/* a load killed half-way leaves a pending entry: settle it by what is live */
+	if (loaded && history_resolve(&h, live_gen, live_digest)) {
+		history_free(&h);
+		return EXIT_SYSTEM;
+	}
+	if (json_out)
+		arr = cJSON_CreateArray();
+	else if (!h.n)
+		printf("%s: no history in %s\n", ifname, dir);
+	for (size_t i = h.n; i > 0; i--) {
+		const struct hist_entry *e = &h.e[i - 1];
+		bool live = !e->pending && e->generation == live_gen && !strcmp(e->digest, dg);
+		time_t t = (time_t)e->time;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (arr) {
+			cJSON *j = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(j, "entry", e->seq);
+			cJSON_AddStringToObject(j, "time", ts);
+			cJSON_AddStringToObject(j, "user", e->user);
+			cJSON_AddNumberToObject(j, "generation", e->generation);
+			cJSON_AddStringToObject(j, "digest", e->digest);
+			cJSON_AddStringToObject(j, "source", e->source);
+			cJSON_AddStringToObject(j, "note", e->note);
+			cJSON_AddBoolToObject(j, "live", live);
+			cJSON_AddBoolToObject(j, "pending", e->pending);
+			cJSON_AddItemToArray(arr, j);
+			continue;
+		}
+		printf("%c %4u  %s  %-10s gen %-4u %.19s  %s%s%s\n", live ? '*' : ' ', e->seq, ts,
+		       e->user, e->generation, e->digest, e->source, e->note[0] ? "  # " : "",
+		       e->note);
+	}
+	if (arr)
+		print_json(arr);
+	history_free(&h);
+	return EXIT_OK;
+}
+
+static int do_rollback(int argc, char **argv)
+{
+	char ifname[IF_NAMESIZE];
+	struct load_result r;
+	unsigned int seq = 0;
+	struct opts o;
+	int err;
+
+	if (parse_opts(argc, argv, "istmj", &o) || argc - optind > 1)
+		return -EXIT_USAGE;
+	if (pick_iface(&o, argc, argv, ifname))
+		return EXIT_INVALID;
+	err = lb_rollback(ifname, o.state_dir, o.to, o.mode, &r, &seq);
+	if (!err)
+		printf("%s: rolled back to history entry %u: generation %u, history entry %u\n",
+		       ifname, seq, r.generation, r.history_seq);
+	return exit_code(err);
+}
+
+static int do_audit(int argc, char **argv)
+{
+	struct checked want;
+	struct audit a;
+	struct opts o;
+	int err, ret;
+
+	if (parse_opts(argc, argv, "ij", &o) || optind != argc - 1)
+		return -EXIT_USAGE;
+	err = check(argv[optind], &o, &want);
+	if (err)
+		return exit_code(err);
+	err = audit_run(want.cfg.interface, &want, &a);
+	if (err) {
+		fprintf(stderr, "%s: reading the live state: %s\n", want.cfg.interface, strerror(-err));
+		checked_free(&want);
+		return EXIT_SYSTEM;
+	}
+	if (json_out)
+		print_json(audit_json(&a, want.cfg.interface));
+	else
+		audit_print(&a, want.cfg.interface, stdout);
+	ret = a.n ? EXIT_INVALID : EXIT_OK;
+	audit_free(&a);
+	checked_free(&want);
+	return ret;
+}
+
 static int do_help(int argc, char **argv);
 
 static int do_version(int argc, char **argv)
@@ -487,7 +828,12 @@ static const struct cmd {
 	const char *usage;
 } cmds[] = {
 	{ "validate", do_validate, "validate CONFIG [--iface IF] [--json]" },
-	{ "load", do_load, "load CONFIG [--iface IF] [--mode native|generic] [--json]" },
+	{ "load", do_load,
+	  "load CONFIG [--iface IF] [--mode native|generic] [--force] [--verify SEC] [--state-dir DIR] [--json]" },
+	{ "diff", do_diff, "diff [OLD] NEW [--iface IF] [--json]   (one file: against what is live)" },
+	{ "history", do_history, "history [--iface IF] [--state-dir DIR] [--json]" },
+	{ "rollback", do_rollback, "rollback [--iface IF] [--to N] [--state-dir DIR]" },
+	{ "audit", do_audit, "audit CONFIG [--iface IF] [--json]" },
 	{ "status", do_status, "status [--iface IF] [--json]" },
 	{ "unload", do_unload, "unload --iface IF" },
 	{ "simulate", do_simulate, "simulate CONFIG [--flows N] [--json]" },

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * history.h - the configs an interface has run, in its state dir.
+ *
+ * Entry N is two files: N.json, the config's bytes as applied, and N.meta
+ * (JSON: digest, time, user, generation, source, note). A load writes
+ * N.json and N.pending before its commit point and renames N.pending to
+ * N.meta after it, each file written to a temporary name, fsynced and
+ * renamed. A pending entry left by a crash is resolved against what is
+ * live: committed if the live generation and digest are its own, dropped
+ * otherwise. So the newest committed entry is always the live config.
+ */
+#ifndef XDPLB_HISTORY_H
+#define XDPLB_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#define HISTORY_KEEP 50 /* entries kept; older ones are pruned */
+
+struct hist_entry {
+	unsigned int seq;
+	char digest[72]; /* "sha256:<hex>" */
+	long long time; /* seconds since the epoch */
+	char user[64];
+	__u32 generation; /* the live generation this config became */
+	char source[256]; /* the file it came from */
+	char note[160]; /* "rollback to 3", "forced", ... */
+	bool pending;
+};
+
+struct history {
+	char dir[512];
+	struct hist_entry *e; /* oldest first */
+	size_t n;
+};
+
+/* The default state dir of an interface: /var/lib/xdplb/IFACE[@ns<inode>]. */
+void history_default_dir(const char *ifname, char *buf, size_t len);
+
+/* Reads the entries of dir (creating it). */
+int history_open(const char *dir, struct history *h);
+void history_free(struct history *h);
+/* The newest committed entry, or NULL. */
+const struct hist_entry *history_last(const struct history *h);
+const struct hist_entry *history_find(const struct history *h, unsigned int seq);
+/* The config bytes of an entry (malloc'ed, NUL-terminated). */
+int history_read_config(const struct history *h, unsigned int seq, char **text, size_t *len);
+
+/* Writes a pending entry (config bytes first, then its meta); *seq gets its number. */
+int history_begin(struct history *h, const char *text, size_t len, struct hist_entry *meta);
+/* Turns the pending entry into a committed one. */
+int history_commit(struct history *h, unsigned int seq);
+/* Drops an entry (a pending one whose load failed). */
+int history_drop(struct history *h, unsigned int seq);
+/* Resolves pending entries left by a crash, against the live state. */
+int history_resolve(struct history *h, __u32 live_generation, const __u8 live_digest[32]);
+/* Keeps the newest `keep` committed entries. */
+int history_prune(struct history *h, size_t keep);
+
+/* The user who ran xdplb: $SUDO_USER, else the login name, else the uid. */
+const char *history_user(char *buf, size_t len);
+
+#endif
