@@ -14,6 +14,8 @@
 
 #include "validate.h"
 
+struct lb_maps;
+
 struct load_result {
 	bool created; /* first load on the interface (else an update) */
 	bool prog_replaced; /* the program was swapped for a new version */
@@ -60,7 +62,6 @@ int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res);
 int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int mode,
 		struct load_result *res, unsigned int *seq);
 
-struct lb_maps;
 /* The config part of a load, on maps that are already open (pinned or
  * fresh): read the live state, plan, commit. `load` and the BPF tests use
  * it; mac is the interface's. */
