@@ -128,6 +128,12 @@ format:
 
 install: all
 	install -D -m 0755 $(O)/xdplb $(DESTDIR)$(PREFIX)/sbin/xdplb
+	install -D -m 0644 contrib/systemd/xdplb-audit@.service \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb-audit@.service
+	install -D -m 0644 contrib/systemd/xdplb-audit@.timer \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb-audit@.timer
+	install -d $(DESTDIR)$(PREFIX)/share/doc/xdplb
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/xdplb/
 
 clean:
 	$(Q)rm -rf $(O)

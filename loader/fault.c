@@ -18,6 +18,16 @@ void fault_point(const char *step)
 		fprintf(stderr, "fault point: %s\n", step);
 		return;
 	}
+	size_t n = strlen(step);
+
+	if (!strncmp(want, step, n) && !strncmp(want + n, ":pause=", 7)) {
+		/* hold whatever is held at this step (the lock...) for a while */
+		long ms = strtol(want + n + 7, NULL, 10);
+
+		fprintf(stderr, "XDPLB_FAULT: pausing %ld ms at %s\n", ms, step);
+		usleep((useconds_t)(ms > 0 && ms < 60000 ? ms : 0) * 1000);
+		return;
+	}
 	if (!strcmp(want, step)) {
 		fprintf(stderr, "XDPLB_FAULT: dying at %s\n", step);
 		_exit(FAULT_EXIT);

@@ -2,7 +2,8 @@
 /*
  * fault.h - crash injection for the tests: XDPLB_FAULT=STEP makes the
  * process die (_exit, like a kill -9: no cleanup, no flush) when it reaches
- * fault_point("STEP"). The steps of a load, in order, are listed in
+ * fault_point("STEP"); XDPLB_FAULT=STEP:pause=MS makes it sleep there
+ * instead (to hold the lock, say). The steps of a load, in order, are listed in
  * docs/atomicity.md; `xdplb load` with XDPLB_FAULT=list prints them.
  */
 #ifndef XDPLB_FAULT_H

@@ -47,15 +47,18 @@ int lb_lock(const char *dir)
 		pr_warn("opening %s: %s\n", dir, strerror(errno));
 		return err;
 	}
+	const char *env = getenv("XDPLB_LOCK_WAIT_MS"); /* tests shorten the wait */
+	int max_wait = env ? atoi(env) : LOCK_WAIT_MS;
+
 	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB); waited += 50) {
-		if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MS) {
+		if (errno != EWOULDBLOCK || waited >= max_wait) {
 			pr_warn("another xdplb is changing %s (waited %d ms): %s\n", dir, waited,
 				strerror(errno));
 			close(fd);
 			return -EBUSY;
 		}
 		if (!waited)
-			pr_info("waiting for another xdplb to finish with %s\n", dir);
+			pr_warn("waiting for another xdplb to finish with %s\n", dir);
 		usleep(50 * 1000);
 	}
 	return fd;
