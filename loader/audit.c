@@ -158,19 +158,15 @@ static void contents(const struct checked *live, const struct checked *want, str
 
 /* The maps' own consistency: address sentinels, orphan backend entries,
  * inner table sizes. */
-static void hygiene(const char *ifname, const struct lb_status *st, struct audit *a)
+static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct audit *a)
 {
-	struct lb_maps m;
+	const struct lb_maps m = *mp;
 	struct live l;
-	char dir[512], where[160];
+	char where[160];
 	__u32 act = st->active;
 
-	if (pin_dir(ifname, 0, dir, sizeof(dir)) || maps_open_pinned(dir, &m))
+	if (maps_read_live(&m, &l))
 		return;
-	if (maps_read_live(&m, &l)) {
-		maps_close(&m);
-		return;
-	}
 	for (__u32 v = 0; v < st->n_vips; v++) {
 		struct xdplb_vip_key k = st->vips[v].key;
 		struct xdplb_vip_val val;
@@ -228,42 +224,68 @@ static void hygiene(const char *ifname, const struct lb_status *st, struct audit
 			add(a, "map", where, "an address sentinel of no live VIP: packets to it are dropped as malformed");
 	}
 	live_free(&l);
-	maps_close(&m);
+}
+
+int audit_maps(const struct lb_maps *m, const struct checked *want, struct audit *a)
+{
+	struct lb_status st;
+	struct checked live;
+	int err;
+
+	memset(&st, 0, sizeof(st));
+	err = status_read_maps(m, &st, true);
+	if (!err)
+		err = snapshot_from_status(&st, &live);
+	if (err) {
+		status_free(&st);
+		return err;
+	}
+	a->generation = st.g.generation;
+	digest_str(st.g.digest, a->live_digest);
+	globals(&live, want, a);
+	contents(&live, want, a);
+	hygiene(m, &st, a);
+	checked_free(&live);
+	status_free(&st);
+	return 0;
 }
 
 int audit_run(const char *ifname, const struct checked *want, struct audit *a)
 {
 	struct lb_status st;
-	struct checked live;
+	struct lb_maps m;
+	char dir[512];
 	__u8 mac[6];
 	int err;
 
 	memset(a, 0, sizeof(*a));
-	err = snapshot_read(ifname, &live, &st);
+	err = pin_dir(ifname, 0, dir, sizeof(dir));
+	if (!err)
+		err = maps_open_pinned(dir, &m);
 	if (err == -ENOENT) {
 		add(a, "program", "link", "xdplb is not loaded on %s", ifname);
 		return 0;
 	}
 	if (err)
 		return err;
-	a->prog_id = st.prog_id;
-	a->link_id = st.link_id;
-	a->generation = st.g.generation;
-	digest_str(st.g.digest, a->live_digest);
-	program(&st, want, a);
-	globals(&live, want, a);
-	if (!netdev_mac(ifname, mac) && memcmp(mac, st.g.if_mac, 6)) {
-		char m1[20], m2[20];
+	/* the link, the mode and the interface: what the maps cannot say */
+	err = status_read(ifname, &st);
+	if (!err) {
+		a->prog_id = st.prog_id;
+		a->link_id = st.link_id;
+		program(&st, want, a);
+		if (!netdev_mac(ifname, mac) && memcmp(mac, st.g.if_mac, 6)) {
+			char m1[20], m2[20];
 
-		add(a, "global", "interface MAC",
-		    "frames leave with source %s but the interface is now %s: reload", mac_str(st.g.if_mac, m1),
-		    mac_str(mac, m2));
+			add(a, "global", "interface MAC",
+			    "frames leave with source %s but the interface is now %s: reload",
+			    mac_str(st.g.if_mac, m1), mac_str(mac, m2));
+		}
+		status_free(&st);
+		err = audit_maps(&m, want, a);
 	}
-	contents(&live, want, a);
-	hygiene(ifname, &st, a);
-	checked_free(&live);
-	status_free(&st);
-	return 0;
+	maps_close(&m);
+	return err;
 }
 
 void audit_free(struct audit *a)

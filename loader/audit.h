@@ -28,6 +28,10 @@ struct audit {
 
 /* 0 and a->n findings (0 = no drift); -errno when nothing can be read. */
 int audit_run(const char *ifname, const struct checked *want, struct audit *a);
+/* The part of an audit that needs only the maps (everything but the
+ * program, link, mode and interface MAC); a must be zeroed first. */
+struct lb_maps;
+int audit_maps(const struct lb_maps *m, const struct checked *want, struct audit *a);
 void audit_free(struct audit *a);
 void audit_print(const struct audit *a, const char *ifname, FILE *f);
 cJSON *audit_json(const struct audit *a, const char *ifname);

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* audit: every kind of drift between the maps and a config is found. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "audit.h"
+#include "lbfix.h"
+#include "plan.h"
+
+#define TOP                                                                                        \
+	"{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\","                    \
+	"  \"source_v4\": \"192.0.2.1\", \"conntrack_size\": 4096, "
+#define WEB(backends)                                                                              \
+	"{ \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80, \"table_size\": 1009,"  \
+	"  \"backends\": [ " backends " ] }"
+#define BE(n) "{ \"name\": \"be" #n "\", \"address\": \"198.51.100." #n "\" }"
+
+static const char *const LIVE = TOP "\"vips\": [ " WEB(BE(1) "," BE(2) "," BE(3)) " ] }";
+
+static struct lbfix f;
+
+static void setup(void)
+{
+	lbfix_open(&f, LIVE);
+}
+
+static void teardown(void)
+{
+	lbfix_close(&f);
+}
+
+/* Audits the fixture's maps against json; returns the findings' text. */
+static size_t audit(const char *json, char *out, size_t len)
+{
+	struct config_opts o = { .mode = -1 };
+	struct diags d = { 0 };
+	struct checked want;
+	struct audit a = { 0 };
+	size_t n;
+
+	cr_assert(eq(int, validate_text(json, strlen(json), &o, &want, &d), 0));
+	cr_assert(eq(int, audit_maps(&f.m, &want, &a), 0));
+	out[0] = '\0';
+	for (size_t i = 0; i < a.n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s|%s|%s\n", a.f[i].what,
+			 a.f[i].where, a.f[i].msg);
+	n = a.n;
+	audit_free(&a);
+	checked_free(&want);
+	return n;
+}
+
+#define FOUND(text, s) cr_expect(not(eq(ptr, strstr(text, s), NULL)), "no \"%s\" in:\n%s", s, text)
+
+static __u32 active_bank(void)
+{
+	struct xdplb_ctl ctl;
+	__u32 zero = 0;
+
+	cr_assert(eq(int, bpf_map_lookup_elem(f.m.fd[M_CTL], &zero, &ctl), 0));
+	return ctl.active & 1;
+}
+
+/* The fd of web's live table. */
+static int web_table(__u32 *slot)
+{
+	struct xdplb_vip_key k = { .port = htons(80), .proto = 6, .family = XDPLB_AF_INET };
+	struct xdplb_vip_val v;
+	__u32 id;
+
+	k.addr.v4 = htonl(0xcb00710a); /* 203.0.113.10 */
+	cr_assert(eq(int, bpf_map_lookup_elem(f.m.fd[M_VIPS], &k, &v), 0));
+	*slot = active_bank() * XDPLB_MAX_VIPS + v.bank[active_bank()].vip_id;
+	cr_assert(eq(int, bpf_map_lookup_elem(f.m.fd[M_TABLES], slot, &id), 0));
+	return bpf_map_get_fd_by_id(id);
+}
+
+TestSuite(audit, .init = setup, .fini = teardown);
+
+Test(audit, identical_is_clean)
+{
+	char out[4096];
+
+	cr_expect(eq(sz, audit(LIVE, out, sizeof(out)), 0), "%s", out);
+}
+
+Test(audit, backends_and_vips)
+{
+	char out[4096];
+
+	audit(TOP "\"vips\": [ " WEB(BE(1) "," BE(2)) " ] }", out, sizeof(out));
+	FOUND(out, "backend|vip web backend be3|extra: live, not in the config");
+	audit(TOP "\"vips\": [ " WEB(BE(1) "," BE(2) "," BE(3) "," BE(4)) " ] }", out, sizeof(out));
+	FOUND(out, "backend|vip web backend be4|missing");
+	audit(TOP "\"vips\": [ " WEB(BE(1) "," BE(2) "," BE(3)) ", { \"name\": \"dns\","
+		  " \"address\": \"203.0.113.53\", \"port\": 53, \"protocol\": \"udp\", \"table_size\": 1009,"
+		  " \"backends\": [ " BE(9) " ] } ] }",
+	      out, sizeof(out));
+	FOUND(out, "vip|vip dns|missing: in the config, not live");
+	audit(TOP "\"vips\": [ " WEB("{ \"name\": \"be1\", \"address\": \"198.51.100.1\", \"weight\": 50 },"
+				     BE(2) "," BE(3)) " ] }",
+	      out, sizeof(out));
+	FOUND(out, "live weight 100 active, config weight 50 active");
+}
+
+Test(audit, globals)
+{
+	char out[4096];
+
+	audit("{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:02\", \"mtu\": 1400,"
+	      " \"hash_seed\": 7, \"source_v4\": \"192.0.2.8\", \"conntrack_size\": 8192,"
+	      " \"vips\": [ " WEB(BE(1) "," BE(2) "," BE(3)) " ] }",
+	      out, sizeof(out));
+	FOUND(out, "global|next_hop_mac|live 02:00:00:00:00:01, config 02:00:00:00:00:02");
+	FOUND(out, "global|mtu|live 1500, config 1400");
+	FOUND(out, "global|hash_seed|live 0x0, config 0x7");
+	FOUND(out, "global|source_v4|");
+	FOUND(out, "global|conntrack_size|live 4096, config 8192");
+}
+
+/* A slot written by hand, to a backend of the VIP or to an unknown id. */
+Test(audit, table_slot_edited)
+{
+	__u32 slot, key = 3, id, other;
+	char out[4096];
+	int fd = web_table(&slot);
+
+	cr_assert(fd >= 0);
+	cr_assert(eq(int, bpf_map_lookup_elem(fd, &key, &id), 0));
+	other = id == 0 ? 1 : 0; /* ids 0..2 are web's backends */
+	cr_assert(eq(int, bpf_map_update_elem(fd, &key, &other, 0), 0));
+	audit(LIVE, out, sizeof(out));
+	FOUND(out, "table|vip web table|1 of 1009 slots differ from the config's Maglev table (first: slot 3)");
+	other = 200000;
+	cr_assert(eq(int, bpf_map_update_elem(fd, &key, &other, 0), 0));
+	audit(LIVE, out, sizeof(out));
+	FOUND(out, "some name an id that is no backend of this VIP");
+	close(fd);
+}
+
+Test(audit, sentinels)
+{
+	struct xdplb_vip_key k = { .family = XDPLB_AF_INET };
+	struct xdplb_vip_val v = { 0 };
+	char out[4096];
+
+	k.addr.v4 = htonl(0xcb00710a);
+	cr_assert(eq(int, bpf_map_delete_elem(f.m.fd[M_VIPS], &k), 0));
+	audit(LIVE, out, sizeof(out));
+	FOUND(out, "map|vip web|the address sentinel is missing");
+
+	k.addr.v4 = htonl(0xcb00714d); /* 203.0.113.77: no VIP */
+	v.bank[active_bank()].flags = XDPLB_VIP_F_PRESENT;
+	cr_assert(eq(int, bpf_map_update_elem(f.m.fd[M_VIPS], &k, &v, 0), 0));
+	audit(LIVE, out, sizeof(out));
+	FOUND(out, "map|sentinel 203.0.113.77|an address sentinel of no live VIP");
+}
+
+Test(audit, orphan_backend_entry)
+{
+	struct xdplb_backend b = { .family = XDPLB_AF_INET, .vip_id = 4000, .cookie = 77 };
+	__u32 id = 5000;
+	char out[4096];
+
+	b.addr.v4 = htonl(0xc6336463);
+	b.state[active_bank()] = XDPLB_BE_ACTIVE;
+	cr_assert(eq(int, bpf_map_update_elem(f.m.fd[M_BACKENDS], &id, &b, 0), 0));
+	audit(LIVE, out, sizeof(out));
+	FOUND(out, "map|backend id 5000|an active backend entry of no live VIP (vip id 4000)");
+}
+
+Test(audit, table_of_the_wrong_size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+	__u32 slot, zero = 0;
+	char out[4096];
+	int fd = web_table(&slot), small;
+
+	close(fd);
+	small = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t", 4, 4, 101, &o);
+	cr_assert(small >= 0);
+	for (__u32 i = 0; i < 101; i++)
+		bpf_map_update_elem(small, &i, &zero, 0);
+	cr_assert(eq(int, bpf_map_update_elem(f.m.fd[M_TABLES], &slot, &small, 0), 0));
+	audit(LIVE, out, sizeof(out));
+	FOUND(out, "map|vip web|the table map has 101 slots, the VIP says 1009");
+	close(small);
+}
