@@ -30,6 +30,14 @@ struct {
 	__type(value, struct xdplb_vip_val);
 } vips SEC(".maps");
 
+/* bank -> a bit per hash of a VIP address: the cheap "not for us" test */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPLB_BANKS);
+	__type(key, __u32);
+	__type(value, struct xdplb_vip_filter);
+} vip_filter SEC(".maps");
+
 /* backend id -> address, owner VIP, cookie, per-bank state and weight */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -152,6 +160,15 @@ static __always_inline struct xdplb_vip_cfg *vip_lookup(struct xdplb_vip_key *k,
 	return NULL;
 }
 
+/* Can the destination be a VIP address? A clear bit says certainly not. */
+static __always_inline int maybe_vip(const struct pkt *p, __u32 bank)
+{
+	struct xdplb_vip_filter *f = bpf_map_lookup_elem(&vip_filter, &bank);
+	__u32 bit = xdplb_vip_filter_bit(&p->flow.dst, p->flow.family);
+
+	return f && (f->w[bit / 64] >> (bit % 64)) & 1;
+}
+
 /* A packet xdplb cannot handle: dropped and counted if it is addressed to a
  * VIP address (any port or protocol), passed untouched otherwise. */
 static __always_inline int reject(const struct pkt *p, __u32 bank, __u32 reason)
@@ -203,6 +220,8 @@ static __always_inline int parse_v4(struct cursor *c, struct pkt *p, __u32 bank)
 	p->flow.src.v4 = iph->saddr;
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return XDP_PASS; /* ICMP and the rest are not VIP traffic */
+	if (!maybe_vip(p, bank))
+		return XDP_PASS; /* most non-VIP traffic leaves here */
 	p->flow.proto = proto;
 	if (iph->version != 4 || iph->ihl < 5)
 		return reject(p, bank, XDPLB_DROP_MALFORMED);
@@ -232,6 +251,8 @@ static __always_inline int parse_v6(struct cursor *c, struct pkt *p, __u32 bank)
 	p->flow.family = XDPLB_AF_INET6;
 	__builtin_memcpy(&p->flow.dst, &ip6h->daddr, sizeof(p->flow.dst));
 	__builtin_memcpy(&p->flow.src, &ip6h->saddr, sizeof(p->flow.src));
+	if (!maybe_vip(p, bank))
+		return XDP_PASS;
 	if (nh != IPPROTO_TCP && nh != IPPROTO_UDP) {
 		if (ip6_is_exthdr(nh))
 			return reject(p, bank, XDPLB_DROP_IPV6_EXTHDR);

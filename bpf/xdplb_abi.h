@@ -18,7 +18,7 @@
 
 #include <linux/types.h>
 
-#define XDPLB_ABI_VERSION 1
+#define XDPLB_ABI_VERSION 2
 
 /* Capacities. Maps are created with these sizes. They are twice what one
  * config may hold (docs/config.md), so that any update fits while the old
@@ -156,6 +156,20 @@ struct xdplb_ctl {
 	__u32 next_cookie; /* the loader's allocator for backend cookies */
 	__u32 pad;
 	struct xdplb_global_cfg bank[XDPLB_BANKS];
+};
+
+/* ----------------------------------------------------------------------- */
+/* vip_filter: ARRAY[XDPLB_BANKS], value struct xdplb_vip_filter. A bit per
+ * hash of a VIP destination address (xdplb_vip_filter_bit()): a packet
+ * whose destination's bit is clear in the active bank cannot be for a VIP
+ * and is passed before any hash lookup. A bloom filter with one hash:
+ * false positives only cost the full lookup. */
+#define XDPLB_FILTER_SHIFT 16
+#define XDPLB_FILTER_BITS (1u << XDPLB_FILTER_SHIFT)
+#define XDPLB_FILTER_WORDS (XDPLB_FILTER_BITS / 64)
+
+struct xdplb_vip_filter {
+	__u64 w[XDPLB_FILTER_WORDS];
 };
 
 /* ----------------------------------------------------------------------- */

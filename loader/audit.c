@@ -14,6 +14,7 @@
 #include "maps.h"
 #include "netdev.h"
 #include "plan.h"
+#include "../bpf/xdplb_hash.h"
 #include "sha256.h"
 #include "snapshot.h"
 
@@ -196,6 +197,19 @@ static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct
 			close(fd);
 		}
 	}
+	struct xdplb_vip_filter *filter = malloc(sizeof(*filter));
+
+	if (filter && !bpf_map_lookup_elem(m.fd[M_VIP_FILTER], &act, filter)) {
+		for (__u32 v = 0; v < st->n_vips; v++) {
+			__u32 bit = xdplb_vip_filter_bit(&st->vips[v].key.addr, st->vips[v].key.family);
+
+			snprintf(where, sizeof(where), "vip %s", st->vips[v].name.s);
+			if (!((filter->w[bit / 64] >> (bit % 64)) & 1))
+				add(a, "map", where,
+				    "the VIP filter lacks its address: its traffic is passed, not balanced");
+		}
+	}
+	free(filter);
 	for (__u32 id = 0; id < XDPLB_MAX_BACKENDS; id++) {
 		const struct xdplb_backend *b = &l.be[id];
 		bool owned = false;

@@ -127,6 +127,15 @@ static int link_info(int link_fd, struct bpf_link_info *info)
 	return bpf_obj_get_info_by_fd(link_fd, info, &len) ? -errno : 0;
 }
 
+/* 0 if dir/name exists. */
+static int access_pin(const char *dir, const char *name)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK);
+}
+
 static const char *const decap_map_names[] = { "decap_addrs", "decap_stats" };
 
 /* Removes the named pins and the link of a pin dir, then the dir. */
@@ -488,6 +497,13 @@ int lb_load(const struct checked *c, const struct load_opts *o, struct load_resu
 		return lock;
 	fault_point("locked");
 	exists = maps_open_pinned(res->pin_dir, &live) == 0;
+	if (!exists && !access_pin(res->pin_dir, "ctl")) {
+		pr_warn("%s holds maps of another xdplb version (some are missing): `xdplb unload --iface %s` first\n",
+			res->pin_dir, cfg->interface);
+		err = -EPROTO;
+		lb_unlock(lock);
+		return err;
+	}
 	err = lb_txn_begin(&txn, &live, exists, c, o);
 	if (err)
 		goto out;

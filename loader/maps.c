@@ -33,6 +33,7 @@ const char *const lb_map_names[M_COUNT] = {
 	[M_GLOBAL_STATS] = "global_stats",
 	[M_VIP_NAMES] = "vip_names",
 	[M_BE_NAMES] = "be_names",
+	[M_VIP_FILTER] = "vip_filter",
 };
 
 void maps_init(struct lb_maps *m)
@@ -459,6 +460,10 @@ static int write_entries(const struct lb_maps *m, const struct plan *p)
 	err = batch_update(m->fd[M_BACKENDS], bkeys, bvals, p->n_bw, "the backends map");
 	if (!err)
 		err = batch_update(m->fd[M_VIPS], vkeys, vvals, p->n_vw, "the vips map");
+	if (!err && bpf_map_update_elem(m->fd[M_VIP_FILTER], &p->bank, &p->filter, BPF_ANY)) {
+		err = -errno;
+		pr_warn("writing the VIP filter: %s\n", strerror(errno));
+	}
 out:
 	free(bkeys);
 	free(bvals);

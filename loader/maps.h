@@ -19,6 +19,7 @@ enum lb_map {
 	M_GLOBAL_STATS,
 	M_VIP_NAMES,
 	M_BE_NAMES,
+	M_VIP_FILTER,
 	M_COUNT,
 };
 

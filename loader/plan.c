@@ -6,6 +6,7 @@
 
 #include "addr.h"
 #include "plan.h"
+#include "../bpf/xdplb_hash.h"
 
 struct xdplb_vip_key vip_key_of(const struct cfg_vip *v)
 {
@@ -318,6 +319,16 @@ static void plan_ctl(const struct live *l, const struct checked *c, const struct
 	memcpy(g->digest, cfg->digest, sizeof(g->digest));
 }
 
+void plan_filter(const struct xdplb_config *cfg, struct xdplb_vip_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (__u32 v = 0; v < cfg->n_vips; v++) {
+		__u32 bit = xdplb_vip_filter_bit(&cfg->vips[v].addr, cfg->vips[v].family);
+
+		f->w[bit / 64] |= 1ULL << (bit % 64);
+	}
+}
+
 int plan_build(const struct live *l, const struct checked *c, const struct plan_env *env,
 	       struct plan *p)
 {
@@ -343,8 +354,10 @@ int plan_build(const struct live *l, const struct checked *c, const struct plan_
 		err = plan_backends(&s, l, c, a, i, p);
 	if (!err)
 		err = plan_vip_entries(&s, c, i, p);
-	if (!err)
+	if (!err) {
 		plan_ctl(l, c, env, a, i, s.next_cookie, p);
+		plan_filter(&c->cfg, &p->filter);
+	}
 	alloc_free(&s);
 	if (err)
 		plan_free(p, c->cfg.n_vips);

@@ -55,7 +55,11 @@ struct plan {
 	__u32 n_vw;
 	struct plan_be_write *bw; /* every backend entry that changes */
 	__u32 n_bw;
+	struct xdplb_vip_filter filter; /* the new bank's VIP filter */
 };
+
+/* The VIP filter of a config: a bit for every VIP address. */
+void plan_filter(const struct xdplb_config *cfg, struct xdplb_vip_filter *f);
 
 /* 0, -ENOSPC when ids run out, -ENOMEM. */
 int plan_build(const struct live *l, const struct checked *c, const struct plan_env *env,

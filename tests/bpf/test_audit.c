@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -190,4 +191,17 @@ Test(audit, table_of_the_wrong_size)
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "map|vip web|the table map has 101 slots, the VIP says 1009");
 	close(small);
+}
+
+/* A VIP whose filter bit is clear would have its traffic passed. */
+Test(audit, vip_filter_bit_cleared)
+{
+	struct xdplb_vip_filter *vf = calloc(1, sizeof(*vf));
+	__u32 bank = active_bank();
+	char out[4096];
+
+	cr_assert(eq(int, bpf_map_update_elem(f.m.fd[M_VIP_FILTER], &bank, vf, 0), 0));
+	audit(LIVE, out, sizeof(out));
+	FOUND(out, "map|vip web|the VIP filter lacks its address");
+	free(vf);
 }

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* bench_abi.h - the contract between bpf/bench.bpf.c and tools/bench. */
+#ifndef XDPLB_BENCH_ABI_H
+#define XDPLB_BENCH_ABI_H
+
+#include <linux/types.h>
+
+#define BENCH_FRAME_MAX 256
+
+/* bench_frames[0]: the frame bench_restore writes back before each iteration */
+struct bench_frame {
+	__u32 len; /* bytes of data[] */
+	__u32 vary_off; /* offset of a __be32 to vary (a source address), 0: none */
+	__u32 vary_mod; /* rotate over this many values; 0: a new one each iteration */
+	__u32 vary_base; /* host order */
+	__u8 data[BENCH_FRAME_MAX];
+};
+
+#endif

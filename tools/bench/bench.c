@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bench.c - `make bench`: one table of figures, each against a floor
+ * measured in the same run, and the same as JSON (bench/results/).
+ * Exits non-zero only when a scenario's behaviour was wrong, never
+ * because something was slow.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+#include "log.h"
+
+double bench_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = { { "json", required_argument, NULL, 'j' },
+					    { "quick", no_argument, NULL, 'q' },
+					    { "repeat", required_argument, NULL, 'r' },
+					    { "runs", required_argument, NULL, 'n' },
+					    { "only", required_argument, NULL, 'o' },
+					    { "xdplb", required_argument, NULL, 'x' },
+					    { "pktgen", required_argument, NULL, 'p' },
+					    { 0 } };
+	struct bench_opts o = { .repeat = 1000000, .runs = 5, .xdplb = "build/xdplb",
+				.pktgen = "build/xdplb-pktgen" };
+	const char *json = NULL, *only = NULL;
+	cJSON *out = cJSON_CreateObject();
+	int c, wrong = 0;
+	char when[32];
+	time_t now = time(NULL);
+
+	while ((c = getopt_long(argc, argv, "j:qr:n:o:x:p:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = optarg;
+			break;
+		case 'q':
+			o.quick = true;
+			o.repeat = 100000;
+			o.runs = 3;
+			break;
+		case 'r':
+			o.repeat = strtoul(optarg, NULL, 10);
+			break;
+		case 'n':
+			o.runs = atoi(optarg);
+			break;
+		case 'o':
+			only = optarg;
+			break;
+		case 'x':
+			o.xdplb = optarg;
+			break;
+		case 'p':
+			o.pktgen = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: xdplb-bench [--quick] [--repeat N] [--runs N] [--only packets,maglev,load,veth] [--json FILE]\n");
+			return 2;
+		}
+	}
+	if (o.runs < 1 || o.runs > 64 || o.repeat < 1) {
+		fprintf(stderr, "--runs 1..64, --repeat >= 1\n");
+		return 2;
+	}
+	log_setup_libbpf();
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	cJSON_AddStringToObject(out, "time", when);
+	cJSON_AddNumberToObject(out, "repeat", (double)o.repeat);
+	cJSON_AddNumberToObject(out, "runs", o.runs);
+#define SECTION(name, fn) \
+	if (!only || strstr(only, name)) \
+		wrong += fn(&o, out);
+	SECTION("packets", bench_packets)
+	SECTION("maglev", bench_maglev)
+	SECTION("load", bench_load)
+	SECTION("veth", bench_veth)
+	if (json) {
+		FILE *f = fopen(json, "w");
+		char *s = cJSON_Print(out);
+
+		if (!f || !s || fputs(s, f) < 0) {
+			perror(json);
+			wrong++;
+		}
+		if (f)
+			fclose(f);
+		free(s);
+	}
+	cJSON_Delete(out);
+	if (wrong)
+		fprintf(stderr, "%d scenario%s behaved wrongly\n", wrong, wrong == 1 ? "" : "s");
+	return wrong ? 1 : 0;
+}

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * packets.c - per-packet cost of the data path with BPF_PROG_TEST_RUN,
+ * scenario by scenario, against floors measured in the same run.
+ *
+ * Scenarios that rewrite the frame (every encapsulation) or need a new
+ * flow per packet run behind bench_restore (bpf/bench.bpf.c); so does the
+ * encapsulation floor they are compared with. The others run directly. After
+ * each scenario the LB's own counters must show that every iteration took
+ * the intended path (a million conntrack hits, a million inserts, ...).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xdplb.skel.h"
+#include "bench.skel.h"
+
+#include "bench.h"
+#include "bench_abi.h"
+#include "lb.h"
+#include "maps.h"
+#include "validate.h"
+#include "../../tests/bpf/pkt.h"
+
+/* ten backends per VIP; a big conntrack, so that new flows insert into a
+ * table of millions */
+#define BE4(n) "{ \"name\": \"b" #n "\", \"address\": \"198.51.100." #n "\" }"
+#define BE6(n) "{ \"name\": \"c" #n "\", \"address\": \"2001:db8:20::" #n "\" }"
+#define TEN4 BE4(1) "," BE4(2) "," BE4(3) "," BE4(4) "," BE4(5) "," BE4(6) "," BE4(7) "," BE4(8) "," BE4(9) "," BE4(10)
+#define TEN6 BE6(1) "," BE6(2) "," BE6(3) "," BE6(4) "," BE6(5) "," BE6(6) "," BE6(7) "," BE6(8) "," BE6(9) "," BE6(10)
+static const char *const CONFIG =
+	"{ \"interface\": \"bench0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
+	"  \"source_v4\": \"192.0.2.1\", \"source_v6\": \"2001:db8::1\", \"conntrack_size\": 4194304,"
+	"  \"vips\": ["
+	"  { \"name\": \"web4\", \"address\": \"203.0.113.10\", \"port\": 80, \"backends\": [ " TEN4 " ] },"
+	"  { \"name\": \"udp4\", \"address\": \"203.0.113.53\", \"port\": 53, \"protocol\": \"udp\", \"backends\": [ " TEN4 " ] },"
+	"  { \"name\": \"web6\", \"address\": \"2001:db8:10::80\", \"port\": 443, \"backends\": [ " TEN6 " ] },"
+	"  { \"name\": \"v4on6\", \"address\": \"203.0.113.20\", \"port\": 8080, \"backends\": [ " TEN6 " ] },"
+	"  { \"name\": \"maint\", \"address\": \"203.0.113.40\", \"port\": 80, \"table_size\": 1009,"
+	"    \"guards\": { \"min_active_backends\": 0 },"
+	"    \"backends\": [ { \"name\": \"m\", \"address\": \"198.51.100.60\", \"state\": \"drain\" } ] } ] }";
+
+enum target { T_LB, T_DROP, T_MACSWAP, T_ENCAP };
+
+#define VARY_NEW 0xffffffffu /* a new source every iteration */
+
+struct scenario {
+	const char *name;
+	const char *what;
+	struct pkt_spec pkt;
+	void (*mutate)(__u8 *frame);
+	enum target target;
+	bool wrap; /* behind bench_restore */
+	__u32 sources; /* distinct sources: 1, N (rotating), or VARY_NEW */
+	__u32 warm; /* flows to establish (SYN) before measuring */
+	int action;
+	int counter; /* global counter that must grow by every iteration, or -1 */
+	const char *vip; /* and this VIP's counter ... */
+	int vip_field; /* ... (index in struct xdplb_vip_stats), or -1 */
+	const char *floor; /* compared with */
+	double goal; /* the target ratio, 0 if none */
+};
+
+enum { V_PACKETS = 0, V_NEW = 2, V_HITS = 3 };
+
+static void tcp_doff_4(__u8 *f)
+{
+	f[14 + 20 + 12] = 4 << 4;
+}
+
+#define P4(d, p, pr, fl) { .family = 4, .src = "10.0.0.1", .dst = d, .proto = pr, .sport = 1000, .dport = p, .tcp_flags = fl }
+#define P6(d, p, pr, fl) { .family = 6, .src = "2001:db8:1::1", .dst = d, .proto = pr, .sport = 1000, .dport = p, .tcp_flags = fl }
+#define TCP4(fl) P4("203.0.113.10", 80, IPPROTO_TCP, fl)
+#define DROPC(r) (XDPLB_CNT_DROP_BASE + XDPLB_DROP_##r)
+#define ACK TCPF_ACK
+#define SYN TCPF_SYN
+
+static const struct scenario scenarios[] = {
+	/* floors */
+	{ "floor_drop", "XDP_DROP", TCP4(ACK), NULL, T_DROP, false, 1, 0, XDP_DROP, -1, NULL, -1, NULL, 0 },
+	{ "floor_macswap", "parse Ethernet+IPv4, swap MACs, XDP_TX", TCP4(ACK), NULL, T_MACSWAP, false, 1, 0, XDP_TX, -1, NULL, -1, NULL, 0 },
+	{ "floor_encap", "minimal IPIP encapsulation", TCP4(ACK), NULL, T_ENCAP, true, 1, 0, XDP_TX, -1, NULL, -1, NULL, 0 },
+	{ "wrapper", "the restoring wrapper + XDP_DROP", TCP4(ACK), NULL, T_DROP, true, 1, 0, XDP_DROP, -1, NULL, -1, NULL, 0 },
+	/* the LB */
+	{ "tcp4_hit", "TCP v4, conntrack hit", TCP4(ACK), NULL, T_LB, true, 1, 1, XDP_TX, XDP_TX, "web4", V_HITS, "floor_encap", 2.6 },
+	{ "tcp4_syn", "TCP v4 SYN: Maglev + conntrack insert", { .family = 4, .src = "10.0.0.1", .dst = "203.0.113.10", .proto = IPPROTO_TCP, .sport = 2000, .dport = 80, .tcp_flags = SYN }, NULL, T_LB, true, VARY_NEW, 0, XDP_TX, XDP_TX, "web4", V_NEW, "floor_encap", 7.5 },
+	{ "tcp4_4096", "TCP v4, 4,096 sources, conntrack hits", TCP4(ACK), NULL, T_LB, true, 4096, 4096, XDP_TX, XDP_TX, "web4", V_HITS, "floor_encap", 0 },
+	{ "udp4_hit", "UDP v4, conntrack hit", P4("203.0.113.53", 53, IPPROTO_UDP, 0), NULL, T_LB, true, 1, 1, XDP_TX, XDP_TX, "udp4", V_HITS, "floor_encap", 0 },
+	{ "tcp6_hit", "TCP v6, conntrack hit", P6("2001:db8:10::80", 443, IPPROTO_TCP, ACK), NULL, T_LB, true, 1, 1, XDP_TX, XDP_TX, "web6", V_HITS, "floor_encap", 0 },
+	{ "tcp6_syn", "TCP v6 SYN: Maglev + conntrack insert", { .family = 6, .src = "2001:db8:1::1", .dst = "2001:db8:10::80", .proto = IPPROTO_TCP, .sport = 2000, .dport = 443, .tcp_flags = SYN }, NULL, T_LB, true, VARY_NEW, 0, XDP_TX, XDP_TX, "web6", V_NEW, "floor_encap", 0 },
+	{ "4in6_hit", "TCP v4 VIP on IPv6 backends, hit", P4("203.0.113.20", 8080, IPPROTO_TCP, ACK), NULL, T_LB, true, 1, 1, XDP_TX, XDP_TX, "v4on6", V_HITS, "floor_encap", 0 },
+	{ "pass", "not for a VIP: XDP_PASS", P4("203.0.113.99", 80, IPPROTO_TCP, ACK), NULL, T_LB, false, 1, 0, XDP_PASS, XDP_PASS, NULL, -1, "floor_macswap", 1.7 },
+	{ "drop_fragment", "IPv4 fragment to a VIP", { .family = 4, .src = "10.0.0.1", .dst = "203.0.113.10", .proto = IPPROTO_UDP, .sport = 1, .dport = 80, .frag = 0x2000 }, NULL, T_LB, false, 1, 0, XDP_DROP, DROPC(FRAGMENT), NULL, -1, "floor_drop", 0 },
+	{ "drop_ipv4_options", "IPv4 options to a VIP", { .family = 4, .src = "10.0.0.1", .dst = "203.0.113.10", .proto = IPPROTO_TCP, .sport = 1, .dport = 80, .v4_opt_words = 1 }, NULL, T_LB, false, 1, 0, XDP_DROP, DROPC(IPV4_OPTIONS), NULL, -1, "floor_drop", 0 },
+	{ "drop_ipv6_exthdr", "IPv6 extension header to a VIP", { .family = 6, .src = "2001:db8:1::1", .dst = "2001:db8:10::80", .proto = IPPROTO_TCP, .sport = 1, .dport = 443, .has_v6_ext = 1 }, NULL, T_LB, false, 1, 0, XDP_DROP, DROPC(IPV6_EXTHDR), NULL, -1, "floor_drop", 0 },
+	{ "drop_malformed", "TCP data offset 4 to a VIP", TCP4(ACK), tcp_doff_4, T_LB, false, 1, 0, XDP_DROP, DROPC(MALFORMED), NULL, -1, "floor_drop", 0 },
+	{ "drop_too_big", "1481-byte IPv4 to a VIP", { .family = 4, .src = "10.0.0.1", .dst = "203.0.113.10", .proto = IPPROTO_TCP, .sport = 1, .dport = 80, .tcp_flags = ACK, .payload = 1441 }, NULL, T_LB, false, 1, 0, XDP_DROP, DROPC(TOO_BIG), NULL, -1, "floor_drop", 0 },
+	{ "drop_no_backend", "new flow, every backend draining", P4("203.0.113.40", 80, IPPROTO_TCP, SYN), NULL, T_LB, false, 1, 0, XDP_DROP, DROPC(NO_BACKEND), NULL, -1, "floor_drop", 0 },
+};
+#define N_SCEN (sizeof(scenarios) / sizeof(scenarios[0]))
+
+struct rig {
+	struct xdplb_bpf *lb;
+	struct bench_bpf *bn;
+	struct lb_maps m;
+	struct checked c;
+};
+
+static int rig_open(struct rig *r)
+{
+	struct config_opts co = { .mode = -1 };
+	struct diags d = { 0 };
+	struct load_result res;
+	int err = validate_text(CONFIG, strlen(CONFIG), &co, &r->c, &d);
+
+	if (err) {
+		diags_print(&d, "bench config", stderr);
+		return err;
+	}
+	r->lb = xdplb_bpf__open();
+	r->bn = bench_bpf__open_and_load();
+	if (!r->lb || !r->bn)
+		return -errno;
+	bpf_map__set_max_entries(r->lb->maps.conntrack, r->c.cfg.ct_size);
+	err = xdplb_bpf__load(r->lb);
+	if (err)
+		return err;
+	maps_init(&r->m);
+	for (int i = 0; i < M_COUNT; i++)
+		r->m.fd[i] = bpf_map__fd(bpf_object__find_map_by_name(r->lb->obj, lb_map_names[i]));
+	return lb_apply(&r->m, false, &r->c, LB_MAC, &res);
+}
+
+static void rig_close(struct rig *r)
+{
+	bench_bpf__destroy(r->bn);
+	xdplb_bpf__destroy(r->lb);
+	checked_free(&r->c);
+}
+
+static int target_fd(const struct rig *r, enum target t)
+{
+	switch (t) {
+	case T_LB:
+		return bpf_program__fd(r->lb->progs.xdplb_lb);
+	case T_DROP:
+		return bpf_program__fd(r->bn->progs.floor_drop);
+	case T_MACSWAP:
+		return bpf_program__fd(r->bn->progs.floor_macswap);
+	case T_ENCAP:
+		return bpf_program__fd(r->bn->progs.floor_encap);
+	}
+	return -1;
+}
+
+/* Points the wrapper at a frame (and its varying source) and a target. */
+static int arm(struct rig *r, const __u8 *frame, size_t len, const struct pkt_spec *p,
+	       __u32 sources, int target)
+{
+	struct bench_frame bf = { .len = (__u32)len };
+	__u32 zero = 0;
+
+	if (len > sizeof(bf.data))
+		return -E2BIG;
+	memcpy(bf.data, frame, len);
+	if (sources > 1) {
+		/* the IPv4 source, or the last word of the IPv6 one */
+		bf.vary_off = p->family == 4 ? 14 + 12 : 14 + 8 + 12;
+		bf.vary_mod = sources == VARY_NEW ? 0 : sources;
+		bf.vary_base = p->family == 4 ? 0x0a000001 : 1;
+	}
+	r->bn->bss->iterations = 0;
+	if (bpf_map_update_elem(bpf_map__fd(r->bn->maps.bench_frames), &zero, &bf, 0) ||
+	    bpf_map_update_elem(bpf_map__fd(r->bn->maps.bench_jmp), &zero, &target, 0))
+		return -errno;
+	return 0;
+}
+
+/* One BPF_PROG_TEST_RUN; returns ns per iteration, or < 0. */
+static double run(int prog, const __u8 *frame, size_t len, unsigned long repeat, int want)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
+		    .repeat = (int)repeat);
+
+	if (bpf_prog_test_run_opts(prog, &o)) {
+		fprintf(stderr, "BPF_PROG_TEST_RUN: %s\n", strerror(errno));
+		return -1;
+	}
+	if ((int)o.retval != want) {
+		fprintf(stderr, "wrong action %u, want %d\n", o.retval, want);
+		return -2;
+	}
+	return o.duration; /* the kernel's mean ns per iteration */
+}
+
+static __u64 counter(const struct rig *r, const struct scenario *s)
+{
+	__u64 v = 0, vs[6];
+
+	if (s->target != T_LB)
+		return 0;
+	if (s->vip) {
+		for (__u32 i = 0; i < r->c.cfg.n_vips; i++) {
+			/* vip ids follow config order on a first load */
+			if (!strcmp(r->c.cfg.vips[i].name, s->vip) &&
+			    !maps_sum_percpu(r->m.fd[M_VIP_STATS], i, vs, 6))
+				return vs[s->vip_field];
+		}
+		return 0;
+	}
+	maps_sum_percpu(r->m.fd[M_GLOBAL_STATS], (__u32)s->counter, &v, 1);
+	return v;
+}
+
+static const double *find(const char *const *names, const double *ns, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], name))
+			return &ns[i];
+	return NULL;
+}
+
+int bench_packets(const struct bench_opts *o, cJSON *out)
+{
+	const char *names[N_SCEN] = { 0 };
+	double ns[N_SCEN] = { 0 }, t[64];
+	cJSON *arr = cJSON_AddArrayToObject(out, "packets");
+	int wrong = 0, wrapper;
+	struct rig r = { 0 };
+
+	if (rig_open(&r)) {
+		fprintf(stderr, "packets: cannot set up the LB\n");
+		rig_close(&r);
+		return 1;
+	}
+	wrapper = bpf_program__fd(r.bn->progs.bench_restore);
+	printf("\nPer-packet cost, BPF_PROG_TEST_RUN, repeat %lu, median of %d runs\n", o->repeat,
+	       o->runs);
+	printf("  %-18s %-44s %8s %8s %-14s %s\n", "scenario", "", "ns/pkt", "ratio", "vs", "goal");
+	for (size_t i = 0; i < N_SCEN; i++) {
+		const struct scenario *s = &scenarios[i];
+		__u8 frame[PKT_MAX];
+		size_t len = pkt_build(&s->pkt, frame);
+		int tgt = target_fd(&r, s->target), prog = s->wrap ? wrapper : tgt;
+		bool ok = true;
+		__u64 before, after;
+
+		if (s->mutate)
+			s->mutate(frame);
+		if (s->warm) {
+			struct pkt_spec w = s->pkt;
+			__u8 wf[PKT_MAX];
+			size_t wl;
+
+			w.tcp_flags = s->pkt.proto == IPPROTO_TCP ? TCPF_SYN : 0;
+			wl = pkt_build(&w, wf);
+			ok = !arm(&r, wf, wl, &w, s->sources, tgt) &&
+			     run(wrapper, wf, wl, s->warm, s->action) >= 0;
+		}
+		if (s->wrap)
+			ok = ok && !arm(&r, frame, len, &s->pkt, s->sources, tgt);
+		before = counter(&r, s);
+		for (int k = 0; k < o->runs && ok; k++) {
+			t[k] = run(prog, frame, len, o->repeat, s->action);
+			ok = t[k] >= 0;
+		}
+		after = counter(&r, s);
+		/* the counters prove which path every iteration took */
+		if (ok && s->target == T_LB && after - before != (__u64)o->runs * o->repeat) {
+			fprintf(stderr, "%s: counter grew by %llu, want %llu: another path ran\n",
+				s->name, (unsigned long long)(after - before),
+				(unsigned long long)o->runs * o->repeat);
+			ok = false;
+		}
+		if (!ok) {
+			printf("  %-18s FAILED\n", s->name);
+			wrong++;
+			continue;
+		}
+		names[i] = s->name;
+		ns[i] = median(t, o->runs);
+		const double *fl = s->floor ? find(names, ns, N_SCEN, s->floor) : NULL;
+		double ratio = fl && *fl > 0 ? ns[i] / *fl : 0;
+		cJSON *j = cJSON_CreateObject();
+
+		char rs[16] = "";
+
+		if (fl)
+			snprintf(rs, sizeof(rs), "%.2fx", ratio);
+		char goal[32] = "";
+
+		if (s->goal)
+			snprintf(goal, sizeof(goal), "%s %.1fx", ratio <= s->goal ? "met, <=" : "MISSED, >",
+				 s->goal);
+		printf("  %-18s %-44s %8.1f %8s %-14s %s\n", s->name, s->what, ns[i], rs,
+		       s->floor ? s->floor : "", goal);
+		cJSON_AddStringToObject(j, "scenario", s->name);
+		cJSON_AddNumberToObject(j, "ns", ns[i]);
+		if (fl) {
+			cJSON_AddStringToObject(j, "floor", s->floor);
+			cJSON_AddNumberToObject(j, "ratio", ratio);
+		}
+		if (s->goal)
+			cJSON_AddNumberToObject(j, "goal", s->goal);
+		cJSON_AddItemToArray(arr, j);
+	}
+	rig_close(&r);
+	return wrong;
+}
