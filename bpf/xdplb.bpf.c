@@ -270,41 +270,46 @@ static __always_inline int parse_v6(struct cursor *c, struct pkt *p, __u32 bank)
 	return -1;
 }
 
-/* What pick_backend() decided. */
+/* What the backend choice decided. */
 struct pick {
 	__u32 id; /* backend id */
 	int reason; /* drop reason when no backend */
 	int new_flow; /* the flow was (re)assigned from the Maglev table */
 };
 
-/* The backend of this packet's flow: conntrack first, the Maglev table for
- * a new flow or when the remembered backend no longer takes it. */
-static __always_inline struct xdplb_backend *pick_backend(struct pkt *p, struct xdplb_vip_cfg *vip,
-							   struct xdplb_vip_stats *vs,
-							   const struct xdplb_global_cfg *g,
-							   __u32 bank, struct pick *out)
+/* The flow's remembered backend, if it still takes this packet: same
+ * cookie (the id was not handed to another backend), and in the active
+ * config active, or draining and the packet is not a new connection. A
+ * removed backend (or one of a removed VIP) is NONE, so this also proves
+ * the VIP is still there: a hit needs no VIP lookup at all. */
+static __always_inline struct xdplb_backend *conntrack_hit(const struct pkt *p, __u32 bank,
+							   __u32 *id)
 {
 	struct xdplb_flow_val *ct = bpf_map_lookup_elem(&conntrack, &p->flow);
+	struct xdplb_backend *be;
+
+	if (!ct)
+		return NULL;
+	*id = ct->backend_id;
+	be = bpf_map_lookup_elem(&backends, id);
+	if (be && be->cookie == ct->cookie &&
+	    (be->state[bank] == XDPLB_BE_ACTIVE || (be->state[bank] == XDPLB_BE_DRAIN && !p->syn)))
+		return be;
+	return NULL;
+}
+
+/* A new flow (or one whose backend no longer takes it): the VIP's Maglev
+ * table, and conntrack remembers the choice. */
+static __always_inline struct xdplb_backend *maglev_pick(struct pkt *p,
+							 const struct xdplb_vip_cfg *vip,
+							 const struct xdplb_global_cfg *g,
+							 __u32 bank, struct pick *out)
+{
 	struct xdplb_backend *be;
 	__u32 slot, idx, id;
 	__u32 *idp;
 	void *table;
 
-	if (ct) {
-		id = ct->backend_id;
-		be = bpf_map_lookup_elem(&backends, &id);
-		/* a draining backend keeps its flows but takes no new one */
-		if (be && be->cookie == ct->cookie &&
-		    (be->state[bank] == XDPLB_BE_ACTIVE ||
-		     (be->state[bank] == XDPLB_BE_DRAIN && !p->syn))) {
-			if (vs)
-				vs->ct_hits++;
-			out->id = id;
-			return be;
-		}
-	}
-	if (vs)
-		vs->ct_misses++;
 	if (!vip->table_size) {
 		out->reason = XDPLB_DROP_NO_BACKEND;
 		return NULL;
@@ -325,8 +330,6 @@ static __always_inline struct xdplb_backend *pick_backend(struct pkt *p, struct 
 	struct xdplb_flow_val nv = { .backend_id = id, .cookie = be->cookie };
 
 	bpf_map_update_elem(&conntrack, &p->flow, &nv, BPF_ANY);
-	if (vs)
-		vs->new_flows++;
 	out->id = id;
 	out->new_flow = 1;
 	return be;
@@ -458,23 +461,33 @@ static __always_inline int process(struct xdp_md *ctx)
 	if (ret >= 0)
 		return ret;
 
-	k = (struct xdplb_vip_key){
-		.addr = p.flow.dst,
-		.port = p.flow.dport,
-		.proto = p.flow.proto,
-		.family = p.flow.family,
-	};
-	vip = vip_lookup(&k, bank, g->flags);
-	if (!vip)
-		return XDP_PASS;
-
 	p.frame_len = end - data;
-	vs = bpf_map_lookup_elem(&vip_stats, &vip->vip_id);
+	be = conntrack_hit(&p, bank, &pk.id);
+	if (be) {
+		vs = bpf_map_lookup_elem(&vip_stats, &be->vip_id);
+		if (vs)
+			vs->ct_hits++;
+	} else {
+		k = (struct xdplb_vip_key){
+			.addr = p.flow.dst,
+			.port = p.flow.dport,
+			.proto = p.flow.proto,
+			.family = p.flow.family,
+		};
+		vip = vip_lookup(&k, bank, g->flags);
+		if (!vip)
+			return XDP_PASS;
+		vs = bpf_map_lookup_elem(&vip_stats, &vip->vip_id);
+		if (vs)
+			vs->ct_misses++;
+		be = maglev_pick(&p, vip, g, bank, &pk);
+		if (be && vs)
+			vs->new_flows++;
+	}
 	if (vs) {
 		vs->packets++;
 		vs->bytes += p.frame_len;
 	}
-	be = pick_backend(&p, vip, vs, g, bank, &pk);
 	if (be)
 		pk.reason = encap(ctx, &p, be, g);
 	if (pk.reason >= 0) {
