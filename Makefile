@@ -113,12 +113,28 @@ $(O)/tests/bpf: $(BPFTEST_SRCS) $(wildcard tests/bpf/*.h) $(O)/libxdplb.a \
 TEST_BINS := $(O)/tests/unit $(O)/tests/bpf
 
 # Needs root (BPF, namespaces). Ends with Criterion's summary line.
-test: all $(TEST_BINS)
+test: all $(TEST_BINS) $(O)/xdplb-bench $(O)/xdplb-pktgen
 	$(Q)tests/run $(O)
 
-# ---------------------------------------------------------------- the rest
-bench: all
+# ---------------------------------------------------------------- bench
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_TOOL_SRCS := $(filter-out bench/pktgen.c,$(BENCH_SRCS))
+
+$(O)/xdplb-bench: $(BENCH_TOOL_SRCS) bench/bench.h tests/bpf/pkt.c $(O)/libxdplb.a \
+		$(O)/libxdplb_core.a $(SKELS) $(O)/bench.skel.h
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XCFLAGS) $(TEST_CFLAGS) -Ibench $(BENCH_TOOL_SRCS) tests/bpf/pkt.c \
+		$(O)/libxdplb.a $(O)/libxdplb_core.a $(LIBBPF_LIBS) $(CJSON_LIBS) -lelf -lz -lm -o $@
+
+$(O)/xdplb-pktgen: bench/pktgen.c | $(O)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XCFLAGS) $< -o $@
+
+# Needs root. Prints one table; bench/results/latest.json keeps the figures.
+bench: all $(O)/xdplb-bench $(O)/xdplb-pktgen
 	$(Q)tools/bench $(O)
+
+# ---------------------------------------------------------------- the rest
 
 demo: all
 	$(Q)tools/demo $(O)
