@@ -46,6 +46,7 @@ int main(int argc, char **argv)
 					    { "only", required_argument, NULL, 'o' },
 					    { "xdplb", required_argument, NULL, 'x' },
 					    { "pktgen", required_argument, NULL, 'p' },
+					    { "no-check", no_argument, NULL, 'C' },
 					    { 0 } };
 	struct bench_opts o = { .repeat = 1000000, .runs = 5, .xdplb = "build/xdplb",
 				.pktgen = "build/xdplb-pktgen" };
@@ -55,7 +56,7 @@ int main(int argc, char **argv)
 	char when[32];
 	time_t now = time(NULL);
 
-	while ((c = getopt_long(argc, argv, "j:qr:n:o:x:p:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:qr:n:o:x:p:C", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = optarg;
@@ -79,6 +80,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			o.pktgen = optarg;
+			break;
+		case 'C':
+			o.no_check = true; /* for comparing variants of the program */
 			break;
 		default:
 			fprintf(stderr, "usage: xdplb-bench [--quick] [--repeat N] [--runs N] [--only packets,maglev,load,veth] [--json FILE]\n");

@@ -10,6 +10,7 @@ struct bench_opts {
 	unsigned long repeat; /* BPF_PROG_TEST_RUN iterations per run */
 	int runs; /* runs per scenario; the median is reported */
 	bool quick; /* smaller sizes, for a smoke run */
+	bool no_check; /* profiling variants: report even when the counters disagree */
 	const char *xdplb; /* path of the xdplb binary */
 	const char *pktgen; /* path of the packet generator */
 };

@@ -392,7 +392,11 @@ static __always_inline int encap(struct xdp_md *ctx, const struct pkt *p,
 				 const struct xdplb_backend *be, const struct xdplb_global_cfg *g)
 {
 	__u32 olen = be->family == XDPLB_AF_INET ? XDPLB_IPV4_HDR_LEN : XDPLB_IPV6_HDR_LEN;
-	__u32 hash = xdplb_flow_hash(&p->flow, g->hash_seed);
+	/* the flow hash varies an IPv6 flow label or a source prefix; a fixed
+	 * IPv4 source needs none, which spares the common case a jhash */
+	__u32 hash = be->family == XDPLB_AF_INET && !g->src_v4_hostmask ?
+			     0 :
+			     xdplb_flow_hash(&p->flow, g->hash_seed);
 	void *data, *end, *outer;
 	struct ethhdr *eth;
 
