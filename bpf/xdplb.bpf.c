@@ -50,9 +50,11 @@ struct {
 struct maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_INNER_MAP);
-	__uint(max_entries, XDPLB_MIN_TABLE_SIZE);
+	__uint(max_entries, XDPLB_TABLE_ENTRIES(XDPLB_MIN_TABLE_SIZE));
 	__type(key, __u32);
-	__type(value, __u32);
+	/* struct xdplb_slot_pair; declared by size because BTF would only
+	 * carry a forward declaration of a struct used solely here */
+	__type(value, __u64);
 };
 
 /* bank * XDPLB_MAX_VIPS + vip_id -> that VIP's table in that bank */
@@ -306,8 +308,8 @@ static __always_inline struct xdplb_backend *maglev_pick(struct pkt *p,
 							 __u32 bank, struct pick *out)
 {
 	struct xdplb_backend *be;
-	__u32 slot, idx, id;
-	__u32 *idp;
+	struct xdplb_slot_pair *pair;
+	__u32 slot, idx, half, id;
 	void *table;
 
 	if (!vip->table_size) {
@@ -319,10 +321,11 @@ static __always_inline struct xdplb_backend *maglev_pick(struct pkt *p,
 	if (!table)
 		goto internal;
 	idx = xdplb_flow_hash(&p->flow, g->hash_seed) % vip->table_size;
-	idp = bpf_map_lookup_elem(table, &idx);
-	if (!idp)
+	half = idx / 2;
+	pair = bpf_map_lookup_elem(table, &half);
+	if (!pair)
 		goto internal;
-	id = *idp;
+	id = pair->id[idx & 1];
 	be = bpf_map_lookup_elem(&backends, &id);
 	if (!be || be->state[bank] != XDPLB_BE_ACTIVE)
 		goto internal;

@@ -108,9 +108,16 @@ struct xdplb_backend {
 };
 
 /* ----------------------------------------------------------------------- */
-/* tables: ARRAY_OF_MAPS[XDPLB_TABLE_SLOTS]; inner: ARRAY of __u32 backend
- * ids, table_size entries (BPF_F_INNER_MAP: sizes differ per VIP). Slot
- * bank * XDPLB_MAX_VIPS + vip_id. Index = flow hash % table_size. */
+/* tables: ARRAY_OF_MAPS[XDPLB_TABLE_SLOTS]; inner: ARRAY of slot pairs,
+ * XDPLB_TABLE_ENTRIES(table_size) entries (BPF_F_INNER_MAP: sizes differ
+ * per VIP). Slot bank * XDPLB_MAX_VIPS + vip_id. Table slot i = flow hash %
+ * table_size is id[i % 2] of entry i / 2: array maps round values up to 8
+ * bytes, so two 32-bit ids per entry halve a table's memory. */
+struct xdplb_slot_pair {
+	__u32 id[2]; /* backend ids */
+};
+
+#define XDPLB_TABLE_ENTRIES(m) (((m) + 1) / 2)
 
 /* ----------------------------------------------------------------------- */
 /* conntrack: LRU_HASH, key struct xdplb_flow_key, value struct xdplb_flow_val.

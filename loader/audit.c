@@ -191,9 +191,9 @@ static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct
 				continue;
 			}
 			if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-			    info.max_entries != st->vips[v].table_size)
-				add(a, "map", where, "the table map has %u slots, the VIP says %u",
-				    info.max_entries, st->vips[v].table_size);
+			    info.max_entries != XDPLB_TABLE_ENTRIES(st->vips[v].table_size))
+				add(a, "map", where, "the table map holds %u slots, the VIP has %u",
+				    2 * info.max_entries, st->vips[v].table_size);
 			close(fd);
 		}
 	}

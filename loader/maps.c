@@ -101,7 +101,8 @@ static int placeholder(__u32 *id)
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_empty", 4, 4, 1, &o);
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_empty", 4,
+				    sizeof(struct xdplb_slot_pair), 1, &o);
 		if (fd < 0) {
 			int err = -errno;
 
@@ -313,7 +314,7 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 	int err = 0;
 
 	keys = malloc(XDPLB_MAX_TABLE_SIZE * sizeof(*keys));
-	ids = malloc(XDPLB_MAX_TABLE_SIZE * sizeof(*ids));
+	ids = malloc((XDPLB_MAX_TABLE_SIZE + 1) * sizeof(*ids)); /* read as pairs */
 	if (!slots || !fds || !keys || !ids) {
 		err = -ENOMEM;
 		goto out;
@@ -330,8 +331,10 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 			continue;
 		for (__u32 s = 0; s < vip->table_size; s++)
 			ids[s] = p->be_ids[v][c->tables.slots[v][s]];
+		ids[vip->table_size] = MAGLEV_NONE; /* the unused half of an odd table */
 		snprintf(name, sizeof(name), "xdplb_t%u", p->vip_ids[v]);
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, 4, vip->table_size, &o);
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, sizeof(struct xdplb_slot_pair),
+				    XDPLB_TABLE_ENTRIES(vip->table_size), &o);
 		if (fd < 0) {
 			err = -errno;
 			pr_warn("creating the table of VIP %s (%u slots): %s\n", vip->name,
@@ -341,7 +344,8 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		fds[n] = fd;
 		slots[n++] = p->bank * XDPLB_MAX_VIPS + p->vip_ids[v];
 		nt = n; /* tables created so far: closed at the end */
-		err = batch_update(fd, keys, ids, vip->table_size, "a Maglev table");
+		err = batch_update(fd, keys, ids, XDPLB_TABLE_ENTRIES(vip->table_size),
+				   "a Maglev table");
 		if (err)
 			goto out;
 	}
@@ -547,8 +551,8 @@ int maps_commit(const struct lb_maps *m, const struct plan *p, const struct chec
 int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	__u32 id, cnt = size, out_batch;
-	__u32 *keys;
+	__u32 id, n = XDPLB_TABLE_ENTRIES(size), cnt = n, out_batch;
+	__u32 *keys, *pairs;
 	int fd, err = 0;
 
 	if (bpf_map_lookup_elem(m->fd[M_TABLES], &slot, &id))
@@ -556,16 +560,21 @@ int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out)
 	fd = bpf_map_get_fd_by_id(id);
 	if (fd < 0)
 		return -errno;
-	keys = malloc(size * sizeof(*keys));
-	if (!keys) {
-		close(fd);
-		return -ENOMEM;
+	keys = malloc(n * sizeof(*keys));
+	pairs = malloc(n * sizeof(struct xdplb_slot_pair));
+	if (!keys || !pairs) {
+		err = -ENOMEM;
+		goto out;
 	}
-	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, out, &cnt, &o) && errno != ENOENT)
+	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, pairs, &cnt, &o) && errno != ENOENT)
 		err = -errno;
-	else if (cnt != size)
-		err = -EBADMSG;
+	else if (cnt != n)
+		err = -EBADMSG; /* not a table of this size */
+	else
+		memcpy(out, pairs, size * sizeof(*out));
+out:
 	free(keys);
+	free(pairs);
 	close(fd);
 	return err;
 }

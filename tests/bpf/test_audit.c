@@ -127,18 +127,19 @@ Test(audit, globals)
 /* A slot written by hand, to a backend of the VIP or to an unknown id. */
 Test(audit, table_slot_edited)
 {
-	__u32 slot, key = 3, id, other;
+	struct xdplb_slot_pair pair;
+	__u32 slot, key = 1; /* entry 1 holds slots 2 and 3 */
 	char out[4096];
 	int fd = web_table(&slot);
 
 	cr_assert(fd >= 0);
-	cr_assert(eq(int, bpf_map_lookup_elem(fd, &key, &id), 0));
-	other = id == 0 ? 1 : 0; /* ids 0..2 are web's backends */
-	cr_assert(eq(int, bpf_map_update_elem(fd, &key, &other, 0), 0));
+	cr_assert(eq(int, bpf_map_lookup_elem(fd, &key, &pair), 0));
+	pair.id[1] = pair.id[1] == 0 ? 1 : 0; /* ids 0..2 are web's backends */
+	cr_assert(eq(int, bpf_map_update_elem(fd, &key, &pair, 0), 0));
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "table|vip web table|1 of 1009 slots differ from the config's Maglev table (first: slot 3)");
-	other = 200000;
-	cr_assert(eq(int, bpf_map_update_elem(fd, &key, &other, 0), 0));
+	pair.id[1] = 200000;
+	cr_assert(eq(int, bpf_map_update_elem(fd, &key, &pair, 0), 0));
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "some name an id that is no backend of this VIP");
 	close(fd);
@@ -178,18 +179,20 @@ Test(audit, orphan_backend_entry)
 Test(audit, table_of_the_wrong_size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
-	__u32 slot, zero = 0;
+	__u32 slot;
 	char out[4096];
 	int fd = web_table(&slot), small;
 
 	close(fd);
-	small = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t", 4, 4, 101, &o);
+	struct xdplb_slot_pair zeros = { 0 };
+
+	small = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t", 4, sizeof(zeros), 51, &o);
 	cr_assert(small >= 0);
-	for (__u32 i = 0; i < 101; i++)
-		bpf_map_update_elem(small, &i, &zero, 0);
+	for (__u32 i = 0; i < 51; i++)
+		bpf_map_update_elem(small, &i, &zeros, 0);
 	cr_assert(eq(int, bpf_map_update_elem(f.m.fd[M_TABLES], &slot, &small, 0), 0));
 	audit(LIVE, out, sizeof(out));
-	FOUND(out, "map|vip web|the table map has 101 slots, the VIP says 1009");
+	FOUND(out, "map|vip web|the table map holds 102 slots, the VIP has 1009");
 	close(small);
 }
 
