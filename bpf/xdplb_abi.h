@@ -161,7 +161,7 @@ struct xdplb_ctl {
 	__u32 active; /* the bank packets use: 0 or 1 */
 	__u32 abi_version;
 	__u32 next_cookie; /* the loader's allocator for backend cookies */
-	__u32 pad;
+	__u32 be_span; /* backend ids ever used are below this: what a reader reads */
 	struct xdplb_global_cfg bank[XDPLB_BANKS];
 };
 

@@ -166,7 +166,7 @@ static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct
 	char where[160];
 	__u32 act = st->active;
 
-	if (maps_read_live(&m, &l))
+	if (maps_read_live_all(&m, &l, true))
 		return;
 	for (__u32 v = 0; v < st->n_vips; v++) {
 		struct xdplb_vip_key k = st->vips[v].key;
@@ -247,7 +247,7 @@ int audit_maps(const struct lb_maps *m, const struct checked *want, struct audit
 	int err;
 
 	memset(&st, 0, sizeof(st));
-	err = status_read_maps(m, &st, true);
+	err = status_read_maps(m, &st, ST_TABLES_KEEP);
 	if (!err)
 		err = snapshot_from_status(&st, &live);
 	if (err) {

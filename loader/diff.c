@@ -138,6 +138,11 @@ static void globals(struct diff *d)
 		       x->ct_size, y->ct_size);
 }
 
+bool diff_vip_inputs_differ(const struct checked *a, int va, const struct checked *b, int vb)
+{
+	return vip_changed(a, va, b, vb) || a->cfg.hash_seed != b->cfg.hash_seed;
+}
+
 int diff_compute(const struct checked *a, const struct checked *b, struct diff *d)
 {
 	size_t cap = (size_t)a->cfg.n_vips + b->cfg.n_vips + 1;
@@ -161,9 +166,13 @@ int diff_compute(const struct checked *a, const struct checked *b, struct diff *
 			vd->moved = 1;
 			continue;
 		}
-		vd->changed = vip_changed(a, vd->a, b, vd->b);
-		vd->moved = moved_fraction(a, vd->a, b, vd->b, &vd->estimated);
-		vd->changed |= vd->moved > 0;
+		vd->changed = vip_changed(a, vd->a, b, vd->b) || a->cfg.hash_seed != b->cfg.hash_seed;
+		/* without a table (a snapshot read without them) an unchanged
+		 * VIP moves nothing: same inputs, same Maglev table */
+		if (a->tables.slots[vd->a] && b->tables.slots[vd->b]) {
+			vd->moved = moved_fraction(a, vd->a, b, vd->b, &vd->estimated);
+			vd->changed |= vd->moved > 0;
+		}
 	}
 	for (__u32 j = 0; j < b->cfg.n_vips; j++) {
 		bool known = false;

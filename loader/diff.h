@@ -36,6 +36,8 @@ struct diff {
 };
 
 int diff_compute(const struct checked *a, const struct checked *b, struct diff *d);
+/* Anything a VIP's table depends on (or its name, weights, states) differs. */
+bool diff_vip_inputs_differ(const struct checked *a, int va, const struct checked *b, int vb);
 void diff_free(struct diff *d);
 /* max_flows_moved of the new config: one guard diagnostic per VIP over it. */
 int diff_guard(const struct diff *d, struct diags *out);

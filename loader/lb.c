@@ -280,6 +280,8 @@ int lb_apply(const struct lb_maps *m, bool exists, const struct checked *c, cons
 	memcpy(env.if_mac, mac, 6);
 	if (exists)
 		err = maps_read_live(m, &live);
+	else
+		err = maps_fill_slots(m);
 	if (!err)
 		err = plan_build(&live, c, &env, &p);
 	if (err == -ENOSPC)
@@ -375,12 +377,26 @@ static int check_moves(const struct lb_maps *m, const struct checked *c, const s
 {
 	struct checked live;
 	struct diags d = { 0 };
-	struct diff df;
-	int err = snapshot_read_maps(m, &live);
+	struct diff df = { 0 };
+	int err = snapshot_read_maps(m, &live, false);
 
 	if (err)
 		return err;
-	err = diff_compute(&live, c, &df);
+	/* the live tables of the VIPs that change, rebuilt from the live
+	 * config: reading them back would cost far more */
+	for (__u32 v = 0; !err && v < c->cfg.n_vips; v++) {
+		for (__u32 k = 0; k < live.cfg.n_vips; k++) {
+			const struct cfg_vip *x = &live.cfg.vips[k], *y = &c->cfg.vips[v];
+
+			if (x->family != y->family || x->port != y->port || x->proto != y->proto ||
+			    memcmp(&x->addr, &y->addr, sizeof(x->addr)))
+				continue;
+			if (diff_vip_inputs_differ(&live, (int)k, c, (int)v) && !live.tables.slots[k])
+				err = tables_build_vip(&live.cfg, k, &live.tables);
+		}
+	}
+	if (!err)
+		err = diff_compute(&live, c, &df);
 	if (!err && diff_guard(&df, &d)) {
 		for (size_t i = 0; i < d.n; i++)
 			pr_warn("%s: %s: %s%s\n", o->source ? o->source : "config", d.v[i].path,

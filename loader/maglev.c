@@ -79,16 +79,17 @@ int maglev_populate(const struct maglev_perm *perm, __u32 n, __u32 m, __u32 *tab
 
 	if (!next || !credit || !inv || !used)
 		goto out;
-	for (__u32 k = 0; k < m; k++)
-		table[k] = MAGLEV_NONE;
 	for (__u32 k = 0; k < n; k++) {
 		next[k] = perm[k].offset;
 		if (perm[k].weight > maxw)
 			maxw = perm[k].weight;
 	}
 	err = 0;
-	if (!n || !maxw)
+	if (!n || !maxw) { /* no backend takes a slot; otherwise every slot is taken below */
+		for (__u32 k = 0; k < m; k++)
+			table[k] = MAGLEV_NONE;
 		goto out;
+	}
 	while ((__u64)(t + 1) * (t + 1) <= m)
 		t++; /* floor(sqrt(m)): where scanning starts to beat probing */
 	while (filled < m) {

@@ -103,10 +103,13 @@ static int placeholder(__u32 *id)
 
 		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_empty", 4,
 				    sizeof(struct xdplb_slot_pair), 1, &o);
-		if (fd < 0) {
+		if (fd < 0 || bpf_map_freeze(fd)) {
 			int err = -errno;
 
 			pr_warn("creating the placeholder table: %s\n", strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
 			return err;
 		}
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
@@ -211,36 +214,29 @@ out:
 	return err;
 }
 
-static int dump_backends(int fd, struct live *l)
+/* Backend entries below ctl.be_span (the rest were never used: zero), or
+ * all of them. */
+static int dump_backends(int fd, struct live *l, bool all)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	__u32 *keys = malloc(XDPLB_MAX_BACKENDS * sizeof(*keys));
-	__u32 n = 0, out_batch, cnt;
-	void *in = NULL;
+	__u32 span = all || l->ctl.be_span > XDPLB_MAX_BACKENDS ? XDPLB_MAX_BACKENDS : l->ctl.be_span;
 	int err = 0;
 
 	l->be = calloc(XDPLB_MAX_BACKENDS, sizeof(*l->be));
-	if (!keys || !l->be) {
-		free(keys);
+	if (!l->be)
 		return -ENOMEM;
-	}
-	while (n < XDPLB_MAX_BACKENDS) {
-		cnt = XDPLB_MAX_BACKENDS - n;
-		if (bpf_map_lookup_batch(fd, in, &out_batch, keys + n, l->be + n, &cnt, &o)) {
-			if (errno == ENOENT)
-				break;
-			err = -errno;
-			pr_warn("reading the backends map: %s\n", strerror(errno));
-			break;
-		}
-		n += cnt;
-		in = &out_batch;
-	}
-	free(keys);
+	if (span)
+		err = maps_read_range(fd, 0, span, l->be);
+	if (err)
+		pr_warn("reading the backends map: %s\n", strerror(-err));
 	return err;
 }
 
 int maps_read_live(const struct lb_maps *m, struct live *l)
+{
+	return maps_read_live_all(m, l, false);
+}
+
+int maps_read_live_all(const struct lb_maps *m, struct live *l, bool all_backends)
 {
 	__u32 zero = 0;
 	int err;
@@ -259,18 +255,46 @@ int maps_read_live(const struct lb_maps *m, struct live *l)
 	}
 	err = dump_vips(m->fd[M_VIPS], l);
 	if (!err)
-		err = dump_backends(m->fd[M_BACKENDS], l);
+		err = dump_backends(m->fd[M_BACKENDS], l, all_backends);
 	if (err)
 		live_free(l);
 	return err;
 }
 
-/* The slots of a bank that hold a real table (not the placeholder). */
+int maps_read_range(int fd, __u32 first, __u32 n, void *values)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 *keys = malloc((n ? n : 1) * sizeof(*keys)), prev = first - 1, out_batch, cnt = n;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	/* an array's batch starts after the key given (none: at 0) */
+	if (bpf_map_lookup_batch(fd, first ? &prev : NULL, &out_batch, keys, values, &cnt, &o) &&
+	    errno != ENOENT)
+		err = -errno;
+	else if (cnt != n)
+		err = -ENODATA;
+	free(keys);
+	return err;
+}
+
+/* The slots of a bank that hold a real table (not the placeholder). Every
+ * slot holds a map (maps_fill_slots); a map from before that is scanned
+ * slot by slot. */
 static __u32 busy_slots(const struct lb_maps *m, __u32 bank, __u32 *out)
 {
-	__u32 pid, id, n = 0;
+	__u32 pid, id, n = 0, *ids = malloc(XDPLB_MAX_VIPS * sizeof(*ids));
 
 	placeholder(&pid);
+	if (ids && !maps_read_range(m->fd[M_TABLES], bank * XDPLB_MAX_VIPS, XDPLB_MAX_VIPS, ids)) {
+		for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++)
+			if (ids[v] != pid)
+				out[n++] = bank * XDPLB_MAX_VIPS + v;
+		free(ids);
+		return n;
+	}
+	free(ids);
 	for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++) {
 		__u32 slot = bank * XDPLB_MAX_VIPS + v;
 
@@ -278,6 +302,27 @@ static __u32 busy_slots(const struct lb_maps *m, __u32 bank, __u32 *out)
 			out[n++] = slot;
 	}
 	return n;
+}
+
+int maps_fill_slots(const struct lb_maps *m)
+{
+	__u32 *keys = malloc(XDPLB_TABLE_SLOTS * sizeof(*keys));
+	__u32 *vals = malloc(XDPLB_TABLE_SLOTS * sizeof(*vals));
+	int fd = placeholder(NULL), err;
+
+	if (!keys || !vals || fd < 0) {
+		err = fd < 0 ? fd : -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < XDPLB_TABLE_SLOTS; i++) {
+		keys[i] = i;
+		vals[i] = (__u32)fd;
+	}
+	err = batch_update(m->fd[M_TABLES], keys, vals, XDPLB_TABLE_SLOTS, "the tables map (new)");
+out:
+	free(keys);
+	free(vals);
+	return err;
 }
 
 /* Points every slot of a bank at the placeholder, freeing its tables.
@@ -327,8 +372,32 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		char name[16];
 		int fd;
 
+
 		if (vip_active_weight(vip, NULL) == 0)
 			continue;
+		if (p->reuse && p->reuse[v]) {
+			/* the same table: the new bank shares the live map (tables
+			 * are never written once published) */
+			__u32 live_slot = (p->bank ^ 1) * XDPLB_MAX_VIPS + p->vip_ids[v], id;
+
+			struct bpf_map_info info = {};
+			__u32 ilen = sizeof(info);
+
+			fd = -1;
+			if (!bpf_map_lookup_elem(m->fd[M_TABLES], &live_slot, &id))
+				fd = bpf_map_get_fd_by_id(id);
+			if (fd >= 0 && (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+					info.max_entries != XDPLB_TABLE_ENTRIES(vip->table_size))) {
+				close(fd); /* not what it should be: build it anew */
+				fd = -1;
+			}
+			if (fd >= 0) {
+				fds[n] = fd;
+				slots[n++] = p->bank * XDPLB_MAX_VIPS + p->vip_ids[v];
+				nt = n;
+				continue;
+			}
+		}
 		for (__u32 s = 0; s < vip->table_size; s++)
 			ids[s] = p->be_ids[v][c->tables.slots[v][s]];
 		ids[vip->table_size] = MAGLEV_NONE; /* the unused half of an odd table */
@@ -346,6 +415,12 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		nt = n; /* tables created so far: closed at the end */
 		err = batch_update(fd, keys, ids, XDPLB_TABLE_ENTRIES(vip->table_size),
 				   "a Maglev table");
+		/* read-only from userspace from now on: a published table never
+		 * changes (a later load may share it), not even by bpftool */
+		if (!err && bpf_map_freeze(fd)) {
+			err = -errno;
+			pr_warn("freezing the table of VIP %s: %s\n", vip->name, strerror(errno));
+		}
 		if (err)
 			goto out;
 	}

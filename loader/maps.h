@@ -37,6 +37,8 @@ int maps_pin(const struct lb_maps *m, const char *dir);
 void maps_close(struct lb_maps *m);
 
 int maps_read_live(const struct lb_maps *m, struct live *l);
+/* The same reading every backend entry, not only the span in use (audit). */
+int maps_read_live_all(const struct lb_maps *m, struct live *l, bool all_backends);
 
 /*
  * Applies a plan: fills the inactive bank, flips the active index, waits
@@ -49,6 +51,14 @@ int maps_commit(const struct lb_maps *m, const struct plan *p, const struct chec
 /* Waits for an RCU grace period: every XDP program that started before has
  * finished. */
 int maps_barrier(const struct lb_maps *m);
+
+/* Points every slot of a new tables map at the placeholder table, so that
+ * a bank reads back with one batch (an empty slot would stop it). */
+int maps_fill_slots(const struct lb_maps *m);
+
+/* Values of keys first..first+n-1 of an array map, in one batch (per-CPU
+ * arrays: ncpu values of 8-byte-rounded size per key). */
+int maps_read_range(int fd, __u32 first, __u32 n, void *values);
 
 /* A live table: size entries of table slot `slot` into out. */
 int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out);

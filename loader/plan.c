@@ -6,6 +6,7 @@
 
 #include "addr.h"
 #include "plan.h"
+#include "tables.h"
 #include "../bpf/xdplb_hash.h"
 
 struct xdplb_vip_key vip_key_of(const struct cfg_vip *v)
@@ -297,6 +298,9 @@ static void plan_ctl(const struct live *l, const struct checked *c, const struct
 	p->ctl.active = a;
 	p->ctl.abi_version = XDPLB_ABI_VERSION;
 	p->ctl.next_cookie = next_cookie;
+	for (__u32 k = 0; k < p->n_bw; k++) /* bw is sorted by id */
+		if (p->bw[k].id + 1 > p->ctl.be_span)
+			p->ctl.be_span = p->bw[k].id + 1;
 	g = &p->ctl.bank[i];
 	memset(g, 0, sizeof(*g));
 	memcpy(g->if_mac, env->if_mac, 6);
@@ -317,6 +321,60 @@ static void plan_ctl(const struct live *l, const struct checked *c, const struct
 	g->generation = l->ctl.bank[a].generation + 1;
 	g->load_time = env->now;
 	memcpy(g->digest, cfg->digest, sizeof(g->digest));
+}
+
+/* (id, weight) of a backend taking new flows, for comparing tables. */
+struct eligible {
+	__u32 id, weight;
+};
+
+static int elig_cmp(const void *a, const void *b)
+{
+	const struct eligible *x = a, *y = b;
+
+	return x->id != y->id ? (x->id < y->id ? -1 : 1) : x->weight < y->weight ? -1 : x->weight > y->weight;
+}
+
+/* Is the new table of config VIP v the live one? A table is a function of
+ * the eligible backends' identities (ids are stable per address) and
+ * weights, the table size and the seed. */
+static bool same_table(const struct live *l, const struct checked *c, const struct plan *p, __u32 v,
+		       __u32 a, const struct plan_vip_write *lv)
+{
+	const struct cfg_vip *vip = &c->cfg.vips[v];
+	struct eligible *x, *y;
+	__u32 nx = 0, ny = 0;
+	bool same = false;
+
+	if (p->vip_fresh[v] || !lv || !lv->val.bank[a].table_size ||
+	    lv->val.bank[a].table_size != vip->table_size ||
+	    l->ctl.bank[a].hash_seed != c->cfg.hash_seed || !l->be)
+		return false;
+	x = calloc(vip->n_backends + 1, sizeof(*x));
+	y = calloc(vip->n_backends + 1, sizeof(*y));
+	if (!x || !y)
+		goto out;
+	for (__u32 b = 0; b < vip->n_backends; b++)
+		if (backend_new_flow_weight(&vip->backends[b]))
+			x[nx++] = (struct eligible){ p->be_ids[v][b], vip->backends[b].weight };
+	for (__u32 id = 0; id < l->ctl.be_span && id < XDPLB_MAX_BACKENDS; id++) {
+		const struct xdplb_backend *be = &l->be[id];
+
+		if (be->vip_id != p->vip_ids[v] || be->state[a] != XDPLB_BE_ACTIVE || !be->weight[a])
+			continue;
+		if (ny == nx) /* more live eligible backends than new ones */
+			goto out;
+		y[ny++] = (struct eligible){ id, be->weight[a] };
+	}
+	if (nx != ny)
+		goto out;
+	qsort(x, nx, sizeof(*x), elig_cmp);
+	qsort(y, ny, sizeof(*y), elig_cmp);
+	same = !memcmp(x, y, nx * sizeof(*x));
+out:
+	free(x);
+	free(y);
+	return same;
 }
 
 void plan_filter(const struct xdplb_config *cfg, struct xdplb_vip_filter *f)
@@ -357,6 +415,14 @@ int plan_build(const struct live *l, const struct checked *c, const struct plan_
 	if (!err) {
 		plan_ctl(l, c, env, a, i, s.next_cookie, p);
 		plan_filter(&c->cfg, &p->filter);
+		p->reuse = calloc(n, sizeof(*p->reuse));
+		if (!p->reuse)
+			err = -ENOMEM;
+		for (__u32 v = 0; !err && v < c->cfg.n_vips; v++) {
+			struct xdplb_vip_key k = vip_key_of(&c->cfg.vips[v]);
+
+			p->reuse[v] = same_table(l, c, p, v, a, live_find(&s, &k));
+		}
 	}
 	alloc_free(&s);
 	if (err)
@@ -374,6 +440,7 @@ void plan_free(struct plan *p, __u32 n_vips)
 	}
 	free(p->vip_ids);
 	free(p->vip_fresh);
+	free(p->reuse);
 	free(p->be_ids);
 	free(p->be_fresh);
 	free(p->vw);

@@ -51,6 +51,7 @@ struct plan {
 	bool *vip_fresh; /* id newly given: zero its counters */
 	__u32 **be_ids; /* per config VIP, per backend */
 	bool **be_fresh;
+	bool *reuse; /* per config VIP: its table is the live one, keep that map */
 	struct plan_vip_write *vw; /* every vips key of either bank */
 	__u32 n_vw;
 	struct plan_be_write *bw; /* every backend entry that changes */

@@ -42,7 +42,7 @@ static void globals(const struct lb_status *st, struct xdplb_config *cfg)
 
 /* idx_of: an all-0xff array indexed by backend id, left so on return. */
 static int vip(const struct st_vip *sv, struct cfg_vip *v, __u32 **slots, __u32 **counts,
-	       __u32 *idx_of)
+	       __u32 *idx_of, bool with_tables)
 {
 	memset(v, 0, sizeof(*v));
 	snprintf(v->name, sizeof(v->name), "%s", sv->name.s);
@@ -55,9 +55,7 @@ static int vip(const struct st_vip *sv, struct cfg_vip *v, __u32 **slots, __u32 
 	/* 0 in the map: no backend takes new flows, the table is empty */
 	v->table_size = sv->table_size ? sv->table_size : config_default_table_size(sv->n_be);
 	v->backends = calloc(sv->n_be + 1, sizeof(*v->backends));
-	*slots = malloc(((size_t)v->table_size + 1) * sizeof(**slots));
-	*counts = calloc(sv->n_be + 1, sizeof(**counts));
-	if (!v->backends || !*slots || !*counts)
+	if (!v->backends)
 		return -ENOMEM;
 	for (__u32 b = 0; b < sv->n_be; b++) {
 		struct cfg_backend *cb = &v->backends[b];
@@ -68,6 +66,12 @@ static int vip(const struct st_vip *sv, struct cfg_vip *v, __u32 **slots, __u32 
 		cb->state = sv->be[b].state;
 		cb->weight = sv->be[b].weight;
 	}
+	if (!with_tables)
+		return 0; /* slots and counts stay NULL */
+	*slots = malloc(((size_t)v->table_size + 1) * sizeof(**slots));
+	*counts = calloc(sv->n_be + 1, sizeof(**counts));
+	if (!*slots || !*counts)
+		return -ENOMEM;
 	for (__u32 b = 0; b < sv->n_be; b++)
 		idx_of[sv->be[b].id] = b;
 	for (__u32 i = 0; i < v->table_size; i++) {
@@ -89,6 +93,11 @@ static int vip(const struct st_vip *sv, struct cfg_vip *v, __u32 **slots, __u32 
 
 int snapshot_from_status(const struct lb_status *st, struct checked *c)
 {
+	return snapshot_from_status_opt(st, c, true);
+}
+
+int snapshot_from_status_opt(const struct lb_status *st, struct checked *c, bool with_tables)
+{
 	struct xdplb_config *cfg = &c->cfg;
 	int err = 0;
 
@@ -109,7 +118,7 @@ int snapshot_from_status(const struct lb_status *st, struct checked *c)
 		memset(idx_of, 0xff, XDPLB_MAX_BACKENDS * sizeof(*idx_of));
 	for (__u32 i = 0; i < st->n_vips && !err; i++)
 		err = vip(&st->vips[i], &cfg->vips[i], &c->tables.slots[i], &c->tables.counts[i],
-			  idx_of);
+			  idx_of, with_tables);
 	free(idx_of);
 	if (err)
 		checked_free(c);
@@ -130,15 +139,15 @@ int snapshot_read(const char *ifname, struct checked *c, struct lb_status *st)
 	return err;
 }
 
-int snapshot_read_maps(const struct lb_maps *m, struct checked *c)
+int snapshot_read_maps(const struct lb_maps *m, struct checked *c, bool with_tables)
 {
 	struct lb_status s;
 	int err;
 
 	memset(&s, 0, sizeof(s));
-	err = status_read_maps(m, &s, true);
+	err = status_read_maps(m, &s, with_tables ? ST_TABLES_KEEP : ST_TABLES_SKIP);
 	if (!err)
-		err = snapshot_from_status(&s, c);
+		err = snapshot_from_status_opt(&s, c, with_tables);
 	status_free(&s);
 	return err;
 }

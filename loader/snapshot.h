@@ -15,10 +15,14 @@
 
 /* Fills c from a status read with status_read_tables(). */
 int snapshot_from_status(const struct lb_status *st, struct checked *c);
+/* The same; without tables, tables.slots[] and counts[] stay NULL. */
+int snapshot_from_status_opt(const struct lb_status *st, struct checked *c, bool with_tables);
 /* status_read_tables() + snapshot_from_status(); *st may be NULL. */
 int snapshot_read(const char *ifname, struct checked *c, struct lb_status *st);
-/* The same from open maps (no link information). */
+/* The same from open maps (no link information). Without tables, the
+ * table slots stay NULL: diff then treats a VIP whose inputs did not
+ * change as unmoved (the caller builds what it needs, tables_build_vip). */
 struct lb_maps;
-int snapshot_read_maps(const struct lb_maps *m, struct checked *c);
+int snapshot_read_maps(const struct lb_maps *m, struct checked *c, bool with_tables);
 
 #endif

@@ -89,11 +89,95 @@ static void count_slots(struct st_vip *v, const __u32 *table, __u32 *idx_of)
 		idx_of[v->be[b].id] = UINT32_MAX;
 }
 
+/* Names and summed per-CPU counters of ids 0..n-1 of a names map and a
+ * counters map, in two batches. Returns them in *names and *sums (nvals
+ * __u64 per id), malloc'ed. */
+static int read_id_range(int names_fd, int stats_fd, __u32 n, __u32 stats_size,
+			 struct xdplb_name **names, __u64 **sums)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 nvals = stats_size / sizeof(__u64);
+	__u64 *raw;
+	int err;
+
+	*names = calloc(n + 1, sizeof(**names));
+	*sums = calloc((size_t)(n + 1) * nvals, sizeof(**sums));
+	raw = calloc((size_t)(n + 1) * (ncpu > 0 ? ncpu : 1), stats_size);
+	if (!*names || !*sums || !raw || ncpu < 0) {
+		free(raw);
+		return -ENOMEM;
+	}
+	err = n ? maps_read_range(names_fd, 0, n, *names) : 0;
+	if (!err && n)
+		err = maps_read_range(stats_fd, 0, n, raw);
+	for (__u32 id = 0; !err && id < n; id++)
+		for (int c = 0; c < ncpu; c++)
+			for (__u32 k = 0; k < nvals; k++)
+				(*sums)[(size_t)id * nvals + k] +=
+					raw[((size_t)id * ncpu + c) * nvals + k];
+	free(raw);
+	return err;
+}
+
+/* The highest id + 1 among a status' VIPs (vips) or backends. */
+static __u32 id_span(const struct lb_status *s, bool vips)
+{
+	__u32 n = 0;
+
+	for (__u32 v = 0; v < s->n_vips; v++) {
+		if (vips && s->vips[v].id + 1 > n)
+			n = s->vips[v].id + 1;
+		for (__u32 b = 0; !vips && b < s->vips[v].n_be; b++)
+			if (s->vips[v].be[b].id + 1 > n)
+				n = s->vips[v].be[b].id + 1;
+	}
+	return n;
+}
+
+static int read_vip_extras(const struct lb_maps *m, struct lb_status *s)
+{
+	__u32 n = id_span(s, true), nv = sizeof(struct xdplb_vip_stats) / sizeof(__u64);
+	struct xdplb_name *names;
+	__u64 *sums;
+	int err = read_id_range(m->fd[M_VIP_NAMES], m->fd[M_VIP_STATS], n,
+				sizeof(struct xdplb_vip_stats), &names, &sums);
+
+	for (__u32 v = 0; !err && v < s->n_vips; v++) {
+		s->vips[v].name = names[s->vips[v].id];
+		memcpy(&s->vips[v].st, &sums[(size_t)s->vips[v].id * nv], sizeof(s->vips[v].st));
+	}
+	free(names);
+	free(sums);
+	return err;
+}
+
+static int read_backend_extras(const struct lb_maps *m, struct lb_status *s)
+{
+	__u32 n = id_span(s, false), nv = sizeof(struct xdplb_be_stats) / sizeof(__u64);
+	struct xdplb_name *names;
+	__u64 *sums;
+	int err = read_id_range(m->fd[M_BE_NAMES], m->fd[M_BE_STATS], n,
+				sizeof(struct xdplb_be_stats), &names, &sums);
+
+	for (__u32 v = 0; !err && v < s->n_vips; v++) {
+		for (__u32 b = 0; b < s->vips[v].n_be; b++) {
+			struct st_backend *sb = &s->vips[v].be[b];
+
+			sb->name = names[sb->id];
+			memcpy(&sb->st, &sums[(size_t)sb->id * nv], sizeof(sb->st));
+		}
+	}
+	free(names);
+	free(sums);
+	return err;
+}
+
 /* VIPs of the active bank, with their backends, slots and counters. */
 static int read_vips(const struct lb_maps *m, const struct live *l, struct lb_status *s,
-		     __u32 *idx_of, bool keep_tables)
+		     __u32 *idx_of, enum status_tables t)
 {
 	__u32 a = s->active;
+	int err;
 
 	s->vips = calloc(l->n_vips + 1, sizeof(*s->vips));
 	if (!s->vips)
@@ -108,10 +192,10 @@ static int read_vips(const struct lb_maps *m, const struct live *l, struct lb_st
 		v->id = vc->vip_id;
 		v->key = l->vips[i].key;
 		v->table_size = vc->table_size;
-		bpf_map_lookup_elem(m->fd[M_VIP_NAMES], &v->id, &v->name);
-		maps_sum_percpu(m->fd[M_VIP_STATS], v->id, (__u64 *)&v->st,
-				sizeof(v->st) / sizeof(__u64));
 	}
+	err = read_vip_extras(m, s);
+	if (err)
+		return err;
 	qsort(s->vips, s->n_vips, sizeof(*s->vips), cmp_vip);
 	/* one pass over the backends: idx_of[vip id] = position in s->vips */
 	for (__u32 vi = 0; vi < s->n_vips; vi++)
@@ -145,10 +229,10 @@ static int read_vips(const struct lb_maps *m, const struct live *l, struct lb_st
 		sb->family = b->family;
 		sb->state = b->state[a];
 		sb->weight = b->weight[a];
-		bpf_map_lookup_elem(m->fd[M_BE_NAMES], &id, &sb->name);
-		maps_sum_percpu(m->fd[M_BE_STATS], id, (__u64 *)&sb->st,
-				sizeof(sb->st) / sizeof(__u64));
 	}
+	err = read_backend_extras(m, s);
+	if (err)
+		return err;
 	for (__u32 vi = 0; vi < s->n_vips; vi++)
 		if (s->vips[vi].id < XDPLB_MAX_VIPS)
 			idx_of[s->vips[vi].id] = UINT32_MAX;
@@ -156,14 +240,14 @@ static int read_vips(const struct lb_maps *m, const struct live *l, struct lb_st
 		struct st_vip *v = &s->vips[vi];
 		__u32 *table;
 
-		if (!v->table_size)
+		if (!v->table_size || t == ST_TABLES_SKIP)
 			continue;
 		table = malloc(v->table_size * sizeof(*table));
 		if (!table)
 			return -ENOMEM;
 		if (!maps_read_table(m, a * XDPLB_MAX_VIPS + v->id, v->table_size, table))
 			count_slots(v, table, idx_of);
-		if (keep_tables)
+		if (t == ST_TABLES_KEEP)
 			v->table = table;
 		else
 			free(table);
@@ -171,7 +255,7 @@ static int read_vips(const struct lb_maps *m, const struct live *l, struct lb_st
 	return 0;
 }
 
-int status_read_maps(const struct lb_maps *m, struct lb_status *s, bool keep_tables)
+int status_read_maps(const struct lb_maps *m, struct lb_status *s, enum status_tables t)
 {
 	struct live l;
 	struct bpf_map_info mi = {};
@@ -189,7 +273,7 @@ int status_read_maps(const struct lb_maps *m, struct lb_status *s, bool keep_tab
 	idx_of = malloc(XDPLB_MAX_BACKENDS * sizeof(*idx_of));
 	if (idx_of) {
 		memset(idx_of, 0xff, XDPLB_MAX_BACKENDS * sizeof(*idx_of));
-		err = read_vips(m, &l, s, idx_of, keep_tables);
+		err = read_vips(m, &l, s, idx_of, t);
 	} else {
 		err = -ENOMEM;
 	}
@@ -198,7 +282,7 @@ int status_read_maps(const struct lb_maps *m, struct lb_status *s, bool keep_tab
 	return err;
 }
 
-static int read_status(const char *ifname, struct lb_status *s, bool keep_tables)
+static int read_status(const char *ifname, struct lb_status *s, enum status_tables t)
 {
 	struct lb_maps m;
 	int err;
@@ -212,19 +296,19 @@ static int read_status(const char *ifname, struct lb_status *s, bool keep_tables
 	if (err)
 		return err;
 	read_link(s);
-	err = status_read_maps(&m, s, keep_tables);
+	err = status_read_maps(&m, s, t);
 	maps_close(&m);
 	return err;
 }
 
 int status_read(const char *ifname, struct lb_status *s)
 {
-	return read_status(ifname, s, false);
+	return read_status(ifname, s, ST_TABLES_COUNT);
 }
 
 int status_read_tables(const char *ifname, struct lb_status *s)
 {
-	return read_status(ifname, s, true);
+	return read_status(ifname, s, ST_TABLES_KEEP);
 }
 
 void status_free(struct lb_status *s)

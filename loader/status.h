@@ -52,10 +52,15 @@ struct lb_status {
 int status_read(const char *ifname, struct lb_status *s);
 /* The same, keeping each VIP's live table in st_vip.table. */
 int status_read_tables(const char *ifname, struct lb_status *s);
+/* What to do with the live tables: count each backend's slots (status),
+ * also keep them in st_vip.table (snapshots for audit and diff), or not
+ * read them at all (slots stay 0). */
+enum status_tables { ST_TABLES_COUNT, ST_TABLES_KEEP, ST_TABLES_SKIP };
+
 /* The maps' part of a status (no link, no interface), from open maps;
  * s must be zeroed (or hold ifname/link fields) before. */
 struct lb_maps;
-int status_read_maps(const struct lb_maps *m, struct lb_status *s, bool keep_tables);
+int status_read_maps(const struct lb_maps *m, struct lb_status *s, enum status_tables t);
 void status_free(struct lb_status *s);
 void status_print(const struct lb_status *s, bool json);
 

@@ -42,6 +42,21 @@ static int build_one(const struct xdplb_config *cfg, const struct cfg_vip *v, __
 	return err;
 }
 
+int tables_build_vip(const struct xdplb_config *cfg, __u32 v, struct vip_tables *t)
+{
+	const struct cfg_vip *vip = &cfg->vips[v];
+	int err;
+
+	t->slots[v] = malloc(vip->table_size * sizeof(__u32));
+	t->counts[v] = calloc(vip->n_backends ? vip->n_backends : 1, sizeof(__u32));
+	if (!t->slots[v] || !t->counts[v])
+		return -ENOMEM;
+	err = build_one(cfg, vip, t->slots[v]);
+	if (!err)
+		maglev_count(t->slots[v], vip->table_size, vip->n_backends, t->counts[v]);
+	return err;
+}
+
 int tables_build(const struct xdplb_config *cfg, struct vip_tables *t)
 {
 	int err = 0;
@@ -54,18 +69,9 @@ int tables_build(const struct xdplb_config *cfg, struct vip_tables *t)
 		goto out;
 	}
 	for (__u32 v = 0; v < t->n; v++) {
-		const struct cfg_vip *vip = &cfg->vips[v];
-
-		t->slots[v] = malloc(vip->table_size * sizeof(__u32));
-		t->counts[v] = calloc(vip->n_backends ? vip->n_backends : 1, sizeof(__u32));
-		if (!t->slots[v] || !t->counts[v]) {
-			err = -ENOMEM;
-			goto out;
-		}
-		err = build_one(cfg, vip, t->slots[v]);
+		err = tables_build_vip(cfg, v, t);
 		if (err)
 			goto out;
-		maglev_count(t->slots[v], vip->table_size, vip->n_backends, t->counts[v]);
 	}
 	return 0;
 out:

@@ -17,6 +17,8 @@ struct vip_tables {
 };
 
 int tables_build(const struct xdplb_config *cfg, struct vip_tables *t);
+/* Builds the table of VIP v only (t already sized for cfg, slots[v] NULL). */
+int tables_build_vip(const struct xdplb_config *cfg, __u32 v, struct vip_tables *t);
 void tables_free(struct vip_tables *t);
 
 /* The weight a backend has for new flows: 0 unless active. */

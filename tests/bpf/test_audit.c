@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "lbfix.h"
+#include "maglev.h"
 #include "plan.h"
 
 #define TOP                                                                                        \
@@ -124,25 +125,55 @@ Test(audit, globals)
 	FOUND(out, "global|conntrack_size|live 4096, config 8192");
 }
 
-/* A slot written by hand, to a backend of the VIP or to an unknown id. */
-Test(audit, table_slot_edited)
+/* A live table with one slot changed, put in the live slot by hand. */
+static void swap_in_edited_table(__u32 slot_no, __u32 new_id)
 {
-	struct xdplb_slot_pair pair;
-	__u32 slot, key = 1; /* entry 1 holds slots 2 and 3 */
-	char out[4096];
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+	__u32 slot, m = 1009, ids[1010];
+	int fd = web_table(&slot), copy;
+
+	cr_assert(fd >= 0);
+	close(fd);
+	cr_assert(eq(int, maps_read_table(&f.m, slot, m, ids), 0));
+	ids[slot_no] = new_id;
+	ids[m] = MAGLEV_NONE;
+	copy = bpf_map_create(BPF_MAP_TYPE_ARRAY, "edited", 4, sizeof(struct xdplb_slot_pair),
+			      XDPLB_TABLE_ENTRIES(m), &o);
+	cr_assert(copy >= 0);
+	for (__u32 k = 0; k < XDPLB_TABLE_ENTRIES(m); k++)
+		cr_assert(eq(int, bpf_map_update_elem(copy, &k, &ids[2 * k], 0), 0));
+	cr_assert(eq(int, bpf_map_update_elem(f.m.fd[M_TABLES], &slot, &copy, 0), 0));
+	close(copy);
+}
+
+/* Published tables are frozen: not even bpftool can write one. */
+Test(audit, tables_cannot_be_edited)
+{
+	struct xdplb_slot_pair pair = { .id = { 1, 1 } };
+	__u32 slot, key = 1;
 	int fd = web_table(&slot);
 
 	cr_assert(fd >= 0);
-	cr_assert(eq(int, bpf_map_lookup_elem(fd, &key, &pair), 0));
-	pair.id[1] = pair.id[1] == 0 ? 1 : 0; /* ids 0..2 are web's backends */
-	cr_assert(eq(int, bpf_map_update_elem(fd, &key, &pair, 0), 0));
+	cr_expect(not(eq(int, bpf_map_update_elem(fd, &key, &pair, 0), 0)), "a table was writable");
+	close(fd);
+}
+
+/* A table swapped by hand: a slot to another backend of the VIP, or to an
+ * id that is no backend of it. */
+Test(audit, table_slot_edited)
+{
+	__u32 slot, ids[1010];
+	char out[4096];
+	int fd = web_table(&slot);
+
+	close(fd);
+	cr_assert(eq(int, maps_read_table(&f.m, slot, 1009, ids), 0));
+	swap_in_edited_table(3, ids[3] == 0 ? 1 : 0); /* ids 0..2 are web's backends */
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "table|vip web table|1 of 1009 slots differ from the config's Maglev table (first: slot 3)");
-	pair.id[1] = 200000;
-	cr_assert(eq(int, bpf_map_update_elem(fd, &key, &pair, 0), 0));
+	swap_in_edited_table(3, 200000);
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "some name an id that is no backend of this VIP");
-	close(fd);
 }
 
 Test(audit, sentinels)

@@ -118,7 +118,7 @@ static void expect_live(struct lbfix *f, const char *json, __u16 base, const cha
 	__u32 src, dst;
 
 	parse(json, &want);
-	cr_assert(eq(int, snapshot_read_maps(&f->m, &live), 0));
+	cr_assert(eq(int, snapshot_read_maps(&f->m, &live, true), 0));
 	cr_assert(eq(int, diff_compute(&live, &want, &d), 0));
 	cr_expect(diff_empty(&d), "%s: the live maps are not exactly that config", what);
 	for (__u16 p = base; p < base + 50; p++) {

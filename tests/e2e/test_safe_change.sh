@@ -125,17 +125,15 @@ tables=$(bpftool map show pinned "$(ls -d "$XDPLB_BPFFS"/xdplb/veth0@*)/tables" 
 slot=$((bank * 8192 + vid))
 inner=$(bpftool map lookup id "$tables" key $((slot & 255)) $((slot >> 8 & 255)) 0 0 -j |
 	python3 -c 'import json,sys; d=json.load(sys.stdin); v=d["value"] if isinstance(d,dict) else d; print(int.from_bytes(bytes(int(b,16) for b in v),"little") if isinstance(v,list) else v)')
-# entry 4 holds slots 8 and 9 (two ids per entry): slot 8 := id 200, slot 9 kept
-half=$(bpftool map lookup id "$inner" key 4 0 0 0 -j |
-	python3 -c 'import json,sys; d=json.load(sys.stdin); v=d["value"] if isinstance(d,dict) else d; print(" ".join(str(int(b,16)) for b in v[4:8]))')
-bpftool map update id "$inner" key 4 0 0 0 value 200 0 0 0 $half >/dev/null 2>&1 &&
-	ok "a table slot edited by hand with bpftool" || not_ok "bpftool map update (inner $inner)"
-expect_rc "audit: the edited slot is drift" 1 x audit --iface veth0 "$A"
-grep -q "table.*1 of 65537 slots differ" "$TMP/out" && ok "the slot is found" || not_ok "$(cat "$TMP/out")"
+# published tables are frozen: an edit by hand is refused (audit's slot
+# check is exercised in tests/bpf/test_audit.c by swapping a table in)
+bpftool map update id "$inner" key 4 0 0 0 value 200 0 0 0 200 0 0 0 >/dev/null 2>&1 &&
+	not_ok "a table was edited by hand" || ok "editing a table by hand with bpftool is refused"
+expect_rc "audit: still clean" 0 x audit --iface veth0 "$A"
 bpftool link detach id "$link" >/dev/null 2>&1 && ok "the link detached by hand" || not_ok "bpftool link detach $link"
 expect_rc "audit: the detached program is drift" 1 x audit --iface veth0 "$A"
 grep -q "not attached" "$TMP/out" && ok "the detached program is found" || not_ok "$(cat "$TMP/out")"
-expect_rc "load repairs both" 0 x load --iface veth0 --state-dir "$SD" "$A"
+expect_rc "load repairs it" 0 x load --iface veth0 --state-dir "$SD" "$A"
 expect_rc "audit: clean again" 0 x audit --iface veth0 "$A"
 
 # a load killed at every step: the old or the new config, whole; history consistent
