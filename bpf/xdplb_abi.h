@@ -201,14 +201,14 @@ struct xdplb_vip_stats {
 
 /* The reasons a packet is dropped (or, for the decap program, passed
  * instead of decapsulated). X(enum suffix, metric label, what it means). */
-#define XDPLB_DROP_REASONS(X)                                                        \
-	X(MALFORMED, "malformed", "truncated or inconsistent IP/TCP/UDP header to a VIP")   \
-	X(IPV4_OPTIONS, "ipv4_options", "IPv4 header with options to a VIP address")       \
-	X(FRAGMENT, "fragment", "IPv4 fragment to a VIP address")                          \
-	X(IPV6_EXTHDR, "ipv6_exthdr", "IPv6 extension header to a VIP address")            \
-	X(NO_BACKEND, "no_backend", "new flow and no backend takes new flows")             \
-	X(TOO_BIG, "too_big", "larger than the MTU once encapsulated")                     \
-	X(ENCAP, "encap", "could not make room for the outer header")                      \
+#define XDPLB_DROP_REASONS(X)                                                             \
+	X(MALFORMED, "malformed", "truncated or inconsistent IP/TCP/UDP header to a VIP") \
+	X(IPV4_OPTIONS, "ipv4_options", "IPv4 header with options to a VIP address")      \
+	X(FRAGMENT, "fragment", "IPv4 fragment to a VIP address")                         \
+	X(IPV6_EXTHDR, "ipv6_exthdr", "IPv6 extension header to a VIP address")           \
+	X(NO_BACKEND, "no_backend", "new flow and no backend takes new flows")            \
+	X(TOO_BIG, "too_big", "larger than the MTU once encapsulated")                    \
+	X(ENCAP, "encap", "could not make room for the outer header")                     \
 	X(INTERNAL, "internal", "inconsistent maps (a bug): table slot to a bad backend")
 
 #define XDPLB_X_ENUM(name, label, help) XDPLB_DROP_##name,

@@ -25,25 +25,25 @@ __xdplb_inline __u32 xdplb_rol32(__u32 w, unsigned int s)
 	return (w << s) | (w >> (32 - s));
 }
 
-#define XDPLB_JHASH_MIX(a, b, c)                          \
-	do {                                              \
-		a -= c, a ^= xdplb_rol32(c, 4), c += b;   \
-		b -= a, b ^= xdplb_rol32(a, 6), a += c;   \
-		c -= b, c ^= xdplb_rol32(b, 8), b += a;   \
-		a -= c, a ^= xdplb_rol32(c, 16), c += b;  \
-		b -= a, b ^= xdplb_rol32(a, 19), a += c;  \
-		c -= b, c ^= xdplb_rol32(b, 4), b += a;   \
+#define XDPLB_JHASH_MIX(a, b, c)                         \
+	do {                                             \
+		a -= c, a ^= xdplb_rol32(c, 4), c += b;  \
+		b -= a, b ^= xdplb_rol32(a, 6), a += c;  \
+		c -= b, c ^= xdplb_rol32(b, 8), b += a;  \
+		a -= c, a ^= xdplb_rol32(c, 16), c += b; \
+		b -= a, b ^= xdplb_rol32(a, 19), a += c; \
+		c -= b, c ^= xdplb_rol32(b, 4), b += a;  \
 	} while (0)
 
-#define XDPLB_JHASH_FINAL(a, b, c)                        \
-	do {                                              \
-		c ^= b, c -= xdplb_rol32(b, 14);          \
-		a ^= c, a -= xdplb_rol32(c, 11);          \
-		b ^= a, b -= xdplb_rol32(a, 25);          \
-		c ^= b, c -= xdplb_rol32(b, 16);          \
-		a ^= c, a -= xdplb_rol32(c, 4);           \
-		b ^= a, b -= xdplb_rol32(a, 14);          \
-		c ^= b, c -= xdplb_rol32(b, 24);          \
+#define XDPLB_JHASH_FINAL(a, b, c)               \
+	do {                                     \
+		c ^= b, c -= xdplb_rol32(b, 14); \
+		a ^= c, a -= xdplb_rol32(c, 11); \
+		b ^= a, b -= xdplb_rol32(a, 25); \
+		c ^= b, c -= xdplb_rol32(b, 16); \
+		a ^= c, a -= xdplb_rol32(c, 4);  \
+		b ^= a, b -= xdplb_rol32(a, 14); \
+		c ^= b, c -= xdplb_rol32(b, 24); \
 	} while (0)
 
 __xdplb_inline __u32 xdplb_jhash_3words(__u32 a, __u32 b, __u32 c, __u32 seed)
@@ -98,8 +98,12 @@ __xdplb_inline __u32 xdplb_flow_hash(const struct xdplb_flow_key *f, __u32 seed)
 		return xdplb_jhash_3words(f->src.v4, f->dst.v4, ports, seed);
 
 	__u32 w[6] = {
-		f->src.v6[0], f->src.v6[1], f->src.v6[2], f->src.v6[3],
-		f->dst.v6[0] ^ f->dst.v6[1] ^ f->dst.v6[2] ^ f->dst.v6[3], ports,
+		f->src.v6[0],
+		f->src.v6[1],
+		f->src.v6[2],
+		f->src.v6[3],
+		f->dst.v6[0] ^ f->dst.v6[1] ^ f->dst.v6[2] ^ f->dst.v6[3],
+		ports,
 	};
 	return xdplb_jhash_words(w, 6, seed);
 }

@@ -116,7 +116,8 @@ static void contents(const struct checked *live, const struct checked *want, str
 				    addr_str(&wb->addr, wb->family, addr));
 			else if (lb->weight != wb->weight || lb->state != wb->state)
 				add(a, "backend", where, "live weight %u %s, config weight %u %s",
-				    lb->weight, state_str(lb->state), wb->weight, state_str(wb->state));
+				    lb->weight, state_str(lb->state), wb->weight,
+				    state_str(wb->state));
 		}
 		for (__u32 k = 0; k < lv->n_backends; k++) {
 			bool known = false;
@@ -134,11 +135,15 @@ static void contents(const struct checked *live, const struct checked *want, str
 			__u32 n = 0, first = 0, foreign = 0;
 
 			for (__u32 s = 0; s < wv->table_size; s++) {
-				__u32 li = live->tables.slots[vd->a][s], wi = want->tables.slots[vd->b][s];
-				const struct cfg_backend *x = li < lv->n_backends ? &lv->backends[li] : NULL;
-				const struct cfg_backend *y = wi < wv->n_backends ? &wv->backends[wi] : NULL;
+				__u32 li = live->tables.slots[vd->a][s],
+				      wi = want->tables.slots[vd->b][s];
+				const struct cfg_backend *x =
+					li < lv->n_backends ? &lv->backends[li] : NULL;
+				const struct cfg_backend *y =
+					wi < wv->n_backends ? &wv->backends[wi] : NULL;
 
-				if (x && y && x->family == y->family && !addr_cmp(&x->addr, &y->addr))
+				if (x && y && x->family == y->family &&
+				    !addr_cmp(&x->addr, &y->addr))
 					continue;
 				if (!x && !y)
 					continue;
@@ -151,7 +156,8 @@ static void contents(const struct checked *live, const struct checked *want, str
 				add(a, "table", where,
 				    "%u of %u slots differ from the config's Maglev table (first: slot %u)%s",
 				    n, wv->table_size, first,
-				    foreign ? "; some name an id that is no backend of this VIP" : "");
+				    foreign ? "; some name an id that is no backend of this VIP" :
+					      "");
 		}
 	}
 	diff_free(&d);
@@ -201,7 +207,8 @@ static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct
 
 	if (filter && !bpf_map_lookup_elem(m.fd[M_VIP_FILTER], &act, filter)) {
 		for (__u32 v = 0; v < st->n_vips; v++) {
-			__u32 bit = xdplb_vip_filter_bit(&st->vips[v].key.addr, st->vips[v].key.family);
+			__u32 bit =
+				xdplb_vip_filter_bit(&st->vips[v].key.addr, st->vips[v].key.family);
 
 			snprintf(where, sizeof(where), "vip %s", st->vips[v].name.s);
 			if (!((filter->w[bit / 64] >> (bit % 64)) & 1))
@@ -233,9 +240,11 @@ static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct
 		for (__u32 v = 0; v < st->n_vips && !known; v++)
 			known = st->vips[v].key.family == e->key.family &&
 				!addr_cmp(&st->vips[v].key.addr, &e->key.addr);
-		snprintf(where, sizeof(where), "sentinel %s", addr_str(&e->key.addr, e->key.family, ab));
+		snprintf(where, sizeof(where), "sentinel %s",
+			 addr_str(&e->key.addr, e->key.family, ab));
 		if (!known)
-			add(a, "map", where, "an address sentinel of no live VIP: packets to it are dropped as malformed");
+			add(a, "map", where,
+			    "an address sentinel of no live VIP: packets to it are dropped as malformed");
 	}
 	live_free(&l);
 }

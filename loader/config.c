@@ -251,7 +251,10 @@ static int get_enum(struct walk *w, const cJSON *obj, const char *key, const cha
 		if (!strcmp(s, vals[i]))
 			return i;
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%s\"%s\"",
-			 !i ? "" : vals[i + 1] ? ", " : " or ", vals[i]);
+			 !i	     ? "" :
+			 vals[i + 1] ? ", " :
+				       " or ",
+			 vals[i]);
 	}
 	size_t old = push_key(w, key);
 
@@ -338,8 +341,8 @@ static int get_addr(struct walk *w, const cJSON *obj, const char *key, struct xd
 	return fam;
 }
 
-static const char *const guard_keys[] = { "max_backend_share", "max_share_error",
-					  "max_flows_moved", "min_active_backends", NULL };
+static const char *const guard_keys[] = { "max_backend_share", "max_share_error", "max_flows_moved",
+					  "min_active_backends", NULL };
 
 static void parse_guards(struct walk *w, const cJSON *obj, struct guards *g)
 {
@@ -447,8 +450,8 @@ bool is_prime(__u32 n)
 
 __u32 config_default_table_size(__u32 n_backends)
 {
-	static const __u32 ladder[] = { XDPLB_DEFAULT_TABLE_SIZE, 131071, 262147, 524309,
-					655373, XDPLB_MAX_TABLE_SIZE };
+	static const __u32 ladder[] = { XDPLB_DEFAULT_TABLE_SIZE, 131071, 262147, 524309, 655373,
+					XDPLB_MAX_TABLE_SIZE };
 
 	for (size_t i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++)
 		if ((unsigned long long)n_backends * CFG_MIN_SLOTS_PER_BACKEND <= ladder[i])
@@ -518,7 +521,8 @@ static void check_vip(struct walk *w, struct cfg_vip *v)
 		if (!v->table_size) {
 			size_t old = push_key(w, "backends");
 
-			err(w, "%u backends do not fit the largest table (%u slots, %u per backend)",
+			err(w,
+			    "%u backends do not fit the largest table (%u slots, %u per backend)",
 			    v->n_backends, XDPLB_MAX_TABLE_SIZE, CFG_MIN_SLOTS_PER_BACKEND);
 			pop(w, old);
 		}
@@ -553,8 +557,8 @@ static void check_all(struct walk *w, struct xdplb_config *c, const cJSON *root)
 			if (v->family && v->family == o->family && v->port == o->port &&
 			    v->proto == o->proto && !addr_cmp(&v->addr, &o->addr)) {
 				addr_str(&v->addr, v->family, abuf);
-				err(w, "same address, port and protocol as vips[%u] (%s%s%s:%u/%s)", k,
-				    v->family == XDPLB_AF_INET6 ? "[" : "", abuf,
+				err(w, "same address, port and protocol as vips[%u] (%s%s%s:%u/%s)",
+				    k, v->family == XDPLB_AF_INET6 ? "[" : "", abuf,
 				    v->family == XDPLB_AF_INET6 ? "]" : "", v->port,
 				    proto_str(v->proto));
 			}
@@ -576,7 +580,8 @@ static void check_all(struct walk *w, struct xdplb_config *c, const cJSON *root)
 				err(w, "an IPv4 backend needs \"source_v4\"");
 				said_v4 = true;
 			}
-			if (be->family == XDPLB_AF_INET6 && !said_v6 && !member(root, "source_v6")) {
+			if (be->family == XDPLB_AF_INET6 && !said_v6 &&
+			    !member(root, "source_v6")) {
 				err(w, "an IPv6 backend needs \"source_v6\"");
 				said_v6 = true;
 			}
@@ -607,7 +612,8 @@ static bool valid_ifname(const char *s)
 	if (n < 1 || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
 		return false;
 	for (; *s; s++)
-		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) || !isprint((unsigned char)*s))
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
+		    !isprint((unsigned char)*s))
 			return false;
 	return true;
 }
@@ -627,7 +633,8 @@ static void parse_interface(struct walk *w, const cJSON *root, const struct conf
 	if (!valid_ifname(s)) {
 		size_t old = push_key(w, "interface");
 
-		err(w, "not a valid interface name: \"%.40s\" (1..15 characters, no '/', ':' or whitespace)",
+		err(w,
+		    "not a valid interface name: \"%.40s\" (1..15 characters, no '/', ':' or whitespace)",
 		    s);
 		pop(w, old);
 		return;
@@ -669,7 +676,8 @@ static void parse_source(struct walk *w, const cJSON *root, const char *key, int
 	if (fam < 0) {
 		err(w, "not a prefix length: \"%.50s\"", s);
 	} else if (fam != family) {
-		err(w, "not an %s address: \"%.50s\"", family == XDPLB_AF_INET ? "IPv4" : "IPv6", s);
+		err(w, "not an %s address: \"%.50s\"", family == XDPLB_AF_INET ? "IPv4" : "IPv6",
+		    s);
 	} else if (plen < minlen || plen > maxlen) {
 		err(w, "prefix length must be %d..%d, got %d", minlen, maxlen, plen);
 	} else if (prefix_host_bits_set(a, fam, plen)) {
@@ -701,7 +709,8 @@ static void parse_seed(struct walk *w, const cJSON *root, struct xdplb_config *c
 		errno = 0;
 		v = strtoull(digits, &end, hex ? 16 : 10);
 		if (!*digits || *end || !isxdigit((unsigned char)*digits) || errno)
-			err(w, "must be an integer or a string of one (decimal or 0x hex), got \"%.40s\"",
+			err(w,
+			    "must be an integer or a string of one (decimal or 0x hex), got \"%.40s\"",
 			    s);
 		else if (v > 0xffffffffULL)
 			err(w, "must be 0..4294967295, got \"%.40s\"", s);
@@ -719,9 +728,10 @@ static void parse_seed(struct walk *w, const cJSON *root, struct xdplb_config *c
 	pop(w, old);
 }
 
-static const char *const top_keys[] = { "interface", "mode",	 "next_hop_mac",   "source_v4",
-					"source_v6", "mtu",	 "hash_seed",	   "conntrack_size",
-					"guards",    "vips",	 NULL };
+static const char *const top_keys[] = {
+	"interface", "mode",	       "next_hop_mac", "source_v4", "source_v6", "mtu",
+	"hash_seed", "conntrack_size", "guards",       "vips",	    NULL
+};
 static const char *const mode_names[] = { "native", "generic", NULL };
 
 static void parse_root(struct walk *w, const cJSON *root, const struct config_opts *o,

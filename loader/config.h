@@ -39,11 +39,11 @@ struct guards {
 	int min_active_backends;
 };
 
-#define GUARDS_UNSET                                                                         \
-	(struct guards)                                                                      \
-	{                                                                                    \
-		.max_backend_share = -1, .max_share_error = -1, .max_flows_moved = -1,      \
-		.min_active_backends = -1                                                    \
+#define GUARDS_UNSET                                                                   \
+	(struct guards)                                                                \
+	{                                                                              \
+		.max_backend_share = -1, .max_share_error = -1, .max_flows_moved = -1, \
+		.min_active_backends = -1                                              \
 	}
 
 struct cfg_backend {

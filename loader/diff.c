@@ -166,7 +166,8 @@ int diff_compute(const struct checked *a, const struct checked *b, struct diff *
 			vd->moved = 1;
 			continue;
 		}
-		vd->changed = vip_changed(a, vd->a, b, vd->b) || a->cfg.hash_seed != b->cfg.hash_seed;
+		vd->changed = vip_changed(a, vd->a, b, vd->b) ||
+			      a->cfg.hash_seed != b->cfg.hash_seed;
 		/* without a table (a snapshot read without them) an unchanged
 		 * VIP moves nothing: same inputs, same Maglev table */
 		if (a->tables.slots[vd->a] && b->tables.slots[vd->b]) {
@@ -180,8 +181,9 @@ int diff_compute(const struct checked *a, const struct checked *b, struct diff *
 		for (__u32 i = 0; i < a->cfg.n_vips; i++)
 			known |= same_vip(&a->cfg.vips[i], &b->cfg.vips[j]);
 		if (!known)
-			d->v[d->n++] = (struct vip_diff){ .a = -1, .b = (int)j, .changed = true,
-							  .moved = 1 };
+			d->v[d->n++] = (struct vip_diff){
+				.a = -1, .b = (int)j, .changed = true, .moved = 1
+			};
 	}
 	globals(d);
 	return 0;
@@ -221,11 +223,12 @@ int diff_guard(const struct diff *d, struct diags *out)
 		if (vd->moved <= g.max_flows_moved + 1e-9)
 			continue;
 		snprintf(path, sizeof(path), "vips[%d]", vd->b);
-		diag_add(out, path,
-			 "this update moves %.1f%% of VIP \"%s\"'s new flows to other backends (%s), above %.1f%% allowed by max_flows_moved; pass --force to apply it anyway",
-			 100 * vd->moved, v->name,
-			 vd->estimated ? "estimated from synthetic flows" : "exact, slot by slot",
-			 100 * g.max_flows_moved);
+		diag_add(
+			out, path,
+			"this update moves %.1f%% of VIP \"%s\"'s new flows to other backends (%s), above %.1f%% allowed by max_flows_moved; pass --force to apply it anyway",
+			100 * vd->moved, v->name,
+			vd->estimated ? "estimated from synthetic flows" : "exact, slot by slot",
+			100 * g.max_flows_moved);
 		diag_mark_guard(out);
 		bad++;
 	}
@@ -288,8 +291,8 @@ static void print_backend(const struct diff *d, const struct vip_diff *vd, int i
 		snprintf(what, sizeof(what), "removed");
 	else {
 		if (bx->weight != by->weight)
-			snprintf(what + strlen(what), sizeof(what) - strlen(what), "weight %u -> %u ",
-				 bx->weight, by->weight);
+			snprintf(what + strlen(what), sizeof(what) - strlen(what),
+				 "weight %u -> %u ", bx->weight, by->weight);
 		if (bx->state != by->state)
 			snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s -> %s ",
 				 state_str(bx->state), state_str(by->state));
@@ -297,9 +300,14 @@ static void print_backend(const struct diff *d, const struct vip_diff *vd, int i
 			snprintf(what + strlen(what), sizeof(what) - strlen(what),
 				 "renamed from %s ", bx->name);
 	}
-	fprintf(f, "    %s %-14s %-39s table %5.1f%% -> %5.1f%%  weight share %5.1f%% -> %5.1f%%  %s\n",
-		!bx ? "+" : !by ? "-" : what[0] ? "~" : " ", any->name,
-		addr_str(&any->addr, any->family, a), 100 * (x ? table_share(d->a, vd->a, ia) : 0),
+	fprintf(f,
+		"    %s %-14s %-39s table %5.1f%% -> %5.1f%%  weight share %5.1f%% -> %5.1f%%  %s\n",
+		!bx	? "+" :
+		!by	? "-" :
+		what[0] ? "~" :
+			  " ",
+		any->name, addr_str(&any->addr, any->family, a),
+		100 * (x ? table_share(d->a, vd->a, ia) : 0),
 		100 * (y ? table_share(d->b, vd->b, ib) : 0), 100 * (x ? weight_share(x, ia) : 0),
 		100 * (y ? weight_share(y, ib) : 0), what);
 }
@@ -327,15 +335,14 @@ void diff_print(const struct diff *d, FILE *f)
 			fprintf(f, "- vip %s: removed\n", t);
 		} else {
 			vip_title(&d->b->cfg.vips[vd->b], t, sizeof(t));
-			fprintf(f, "~ vip %s: %.1f%% of new flows move to another backend (%s)\n", t,
-				100 * vd->moved, vd->estimated ? "estimated" : "exact");
+			fprintf(f, "~ vip %s: %.1f%% of new flows move to another backend (%s)\n",
+				t, 100 * vd->moved, vd->estimated ? "estimated" : "exact");
 		}
 		each_backend(d, vd, print_backend, f);
 	}
 }
 
-static void json_backend(const struct diff *d, const struct vip_diff *vd, int ia, int ib,
-			 void *arg)
+static void json_backend(const struct diff *d, const struct vip_diff *vd, int ia, int ib, void *arg)
 {
 	const struct cfg_vip *x = vd->a >= 0 ? &d->a->cfg.vips[vd->a] : NULL;
 	const struct cfg_vip *y = vd->b >= 0 ? &d->b->cfg.vips[vd->b] : NULL;
@@ -373,16 +380,19 @@ cJSON *diff_json(const struct diff *d)
 		cJSON_AddItemToArray(g, cJSON_CreateString(d->global[i]));
 	for (size_t i = 0; i < d->n; i++) {
 		const struct vip_diff *vd = &d->v[i];
-		const struct cfg_vip *v = vd->b >= 0 ? &d->b->cfg.vips[vd->b] : &d->a->cfg.vips[vd->a];
+		const struct cfg_vip *v = vd->b >= 0 ? &d->b->cfg.vips[vd->b] :
+						       &d->a->cfg.vips[vd->a];
 		cJSON *o = cJSON_CreateObject();
 		char t[160];
 
 		vip_title(v, t, sizeof(t));
 		cJSON_AddStringToObject(o, "name", v->name);
 		cJSON_AddStringToObject(o, "vip", strchr(t, ' ') + 1);
-		cJSON_AddStringToObject(o, "change", vd->a < 0 ? "added" : vd->b < 0 ? "removed" :
-							   vd->changed	  ? "changed" :
-									    "same");
+		cJSON_AddStringToObject(o, "change",
+					vd->a < 0   ? "added" :
+					vd->b < 0   ? "removed" :
+					vd->changed ? "changed" :
+						      "same");
 		cJSON_AddNumberToObject(o, "flows_moved", vd->moved);
 		cJSON_AddBoolToObject(o, "estimated", vd->estimated);
 		each_backend(d, vd, json_backend, cJSON_AddArrayToObject(o, "backends"));

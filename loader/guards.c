@@ -23,13 +23,13 @@ static const char *origin(const struct xdplb_config *cfg, const struct cfg_vip *
 		return "set on the VIP";
 	if (top_val >= 0)
 		return "set in the top-level guards";
-	snprintf(buf, len, "default for %u backend%s", v->n_backends, v->n_backends == 1 ? "" : "s");
+	snprintf(buf, len, "default for %u backend%s", v->n_backends,
+		 v->n_backends == 1 ? "" : "s");
 	(void)cfg;
 	return buf;
 }
 
-static int check_vip(const struct xdplb_config *cfg, __u32 vi, const __u32 *counts,
-		     struct diags *d)
+static int check_vip(const struct xdplb_config *cfg, __u32 vi, const __u32 *counts, struct diags *d)
 {
 	const struct cfg_vip *v = &cfg->vips[vi];
 	struct guards g = config_vip_guards(cfg, v);
@@ -41,10 +41,11 @@ static int check_vip(const struct xdplb_config *cfg, __u32 vi, const __u32 *coun
 
 	if ((int)n_active < g.min_active_backends) {
 		snprintf(path, sizeof(path), "vips[%u].backends", vi);
-		diag_add(d, path,
-			 "%u backend%s take%s new flows (active with weight > 0), fewer than %d required by min_active_backends; set \"guards\": {\"min_active_backends\": %u} on the VIP to allow it",
-			 n_active, n_active == 1 ? "" : "s", n_active == 1 ? "s" : "",
-			 g.min_active_backends, n_active);
+		diag_add(
+			d, path,
+			"%u backend%s take%s new flows (active with weight > 0), fewer than %d required by min_active_backends; set \"guards\": {\"min_active_backends\": %u} on the VIP to allow it",
+			n_active, n_active == 1 ? "" : "s", n_active == 1 ? "s" : "",
+			g.min_active_backends, n_active);
 		diag_mark_guard(d);
 		bad++;
 	}
@@ -56,20 +57,22 @@ static int check_vip(const struct xdplb_config *cfg, __u32 vi, const __u32 *coun
 
 		snprintf(path, sizeof(path), "vips[%u].backends[%u]", vi, b);
 		if (tshare > max_share + 1e-9) {
-			diag_add(d, path,
-				 "would take %.1f%% of new flows of VIP \"%s\" (weight share %.1f%%), above %.1f%% allowed by max_backend_share (%s); set \"guards\": {\"max_backend_share\": %.2f} on the VIP to allow it",
-				 100 * tshare, v->name, 100 * wshare, 100 * max_share,
-				 origin(cfg, v, v->guards.max_backend_share,
-					cfg->guards.max_backend_share, obuf, sizeof(obuf)),
-				 ceil(tshare * 100) / 100);
+			diag_add(
+				d, path,
+				"would take %.1f%% of new flows of VIP \"%s\" (weight share %.1f%%), above %.1f%% allowed by max_backend_share (%s); set \"guards\": {\"max_backend_share\": %.2f} on the VIP to allow it",
+				100 * tshare, v->name, 100 * wshare, 100 * max_share,
+				origin(cfg, v, v->guards.max_backend_share,
+				       cfg->guards.max_backend_share, obuf, sizeof(obuf)),
+				ceil(tshare * 100) / 100);
 			diag_mark_guard(d);
 			bad++;
 		}
 		if (fabs(tshare - wshare) > g.max_share_error + 1e-9) {
-			diag_add(d, path,
-				 "table share %.2f%% is %.2f points from its weight share %.2f%%, more than max_share_error (%.2f points)",
-				 100 * tshare, 100 * fabs(tshare - wshare), 100 * wshare,
-				 100 * g.max_share_error);
+			diag_add(
+				d, path,
+				"table share %.2f%% is %.2f points from its weight share %.2f%%, more than max_share_error (%.2f points)",
+				100 * tshare, 100 * fabs(tshare - wshare), 100 * wshare,
+				100 * g.max_share_error);
 			diag_mark_guard(d);
 			bad++;
 		}

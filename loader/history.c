@@ -143,11 +143,11 @@ static int parse_meta(const char *text, struct hist_entry *e)
 	if (!o)
 		return -EINVAL;
 	memset(e, 0, sizeof(*e));
-#define STR(k, f)                                                                                  \
-	if ((j = cJSON_GetObjectItem(o, k)) && cJSON_IsString(j))                                  \
+#define STR(k, f)                                                 \
+	if ((j = cJSON_GetObjectItem(o, k)) && cJSON_IsString(j)) \
 		snprintf(e->f, sizeof(e->f), "%s", j->valuestring);
-#define NUM(k, f, T)                                                                               \
-	if ((j = cJSON_GetObjectItem(o, k)) && cJSON_IsNumber(j))                                  \
+#define NUM(k, f, T)                                              \
+	if ((j = cJSON_GetObjectItem(o, k)) && cJSON_IsNumber(j)) \
 		e->f = (T)j->valuedouble;
 	NUM("seq", seq, unsigned int)
 	STR("digest", digest)

@@ -391,7 +391,8 @@ static int check_moves(const struct lb_maps *m, const struct checked *c, const s
 			if (x->family != y->family || x->port != y->port || x->proto != y->proto ||
 			    memcmp(&x->addr, &y->addr, sizeof(x->addr)))
 				continue;
-			if (diff_vip_inputs_differ(&live, (int)k, c, (int)v) && !live.tables.slots[k])
+			if (diff_vip_inputs_differ(&live, (int)k, c, (int)v) &&
+			    !live.tables.slots[k])
 				err = tables_build_vip(&live.cfg, k, &live.tables);
 		}
 	}
@@ -485,8 +486,8 @@ int lb_load(const struct checked *c, const struct load_opts *o, struct load_resu
 	struct lb_txn txn = { 0 };
 	struct lb_maps live, m;
 	struct xdplb_bpf *skel = NULL;
+	int ifindex, lock, err, herr;
 	bool exists;
-	int ifindex, lock, err;
 	__u8 mac[6];
 
 	memset(res, 0, sizeof(*res));
@@ -546,11 +547,8 @@ int lb_load(const struct checked *c, const struct load_opts *o, struct load_resu
 	else
 		err = first_load(skel, &m, c, ifindex, mac, res);
 out:
-	{
-		int herr = lb_txn_end(&txn, !err, res);
-
-		err = err ? err : herr;
-	}
+	herr = lb_txn_end(&txn, !err, res);
+	err = err ? err : herr;
 	maps_close(&m);
 	if (exists)
 		maps_close(&live);
@@ -610,8 +608,12 @@ int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int 
 	}
 	snprintf(note, sizeof(note), "rollback to %u", target->seq);
 	snprintf(source, sizeof(source), "%s", target->source);
-	struct load_opts lo = { .text = text, .len = len, .source = source,
-				.state_dir = dir, .force = true, .note = note };
+	struct load_opts lo = { .text = text,
+				.len = len,
+				.source = source,
+				.state_dir = dir,
+				.force = true,
+				.note = note };
 
 	history_free(&h); /* target points into it */
 	err = lb_load(&c, &lo, res);

@@ -119,8 +119,10 @@ int maglev_populate(const struct maglev_perm *perm, __u32 n, __u32 m, __u32 *tab
 						goto out;
 					}
 					for (__u32 w = 0; w < (m + 63) / 64; w++)
-						for (__u64 bits = ~used[w]; bits; bits &= bits - 1) {
-							__u32 s = w * 64 + (__u32)__builtin_ctzll(bits);
+						for (__u64 bits = ~used[w]; bits;
+						     bits &= bits - 1) {
+							__u32 s = w * 64 +
+								  (__u32)__builtin_ctzll(bits);
 
 							if (s < m)
 								free_slots[nfree++] = s;
@@ -129,8 +131,9 @@ int maglev_populate(const struct maglev_perm *perm, __u32 n, __u32 m, __u32 *tab
 				if (!inv[i])
 					inv[i] = inverse_mod(p->skip, m);
 				for (__u32 k = 0; k < nfree; k++) {
-					__u64 j = mod_barrett((__u64)(free_slots[k] + m - p->offset) * inv[i],
-							      m, mu);
+					__u64 j = mod_barrett(
+						(__u64)(free_slots[k] + m - p->offset) * inv[i], m,
+						mu);
 
 					if (j < best)
 						best = j, at = k;

@@ -152,10 +152,11 @@ static int batch_update(int fd, const void *keys, const void *vals, __u32 n, con
 		if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
 			return -errno;
 		if (bpf_map_update_batch(fd, (const char *)keys + (size_t)done * info.key_size,
-					 (const char *)vals + (size_t)done * info.value_size *
-						 (info.type == BPF_MAP_TYPE_PERCPU_ARRAY ?
-							  libbpf_num_possible_cpus() :
-							  1),
+					 (const char *)vals +
+						 (size_t)done * info.value_size *
+							 (info.type == BPF_MAP_TYPE_PERCPU_ARRAY ?
+								  libbpf_num_possible_cpus() :
+								  1),
 					 &cnt, &o)) {
 			int err = -errno;
 
@@ -218,7 +219,8 @@ out:
  * all of them. */
 static int dump_backends(int fd, struct live *l, bool all)
 {
-	__u32 span = all || l->ctl.be_span > XDPLB_MAX_BACKENDS ? XDPLB_MAX_BACKENDS : l->ctl.be_span;
+	__u32 span = all || l->ctl.be_span > XDPLB_MAX_BACKENDS ? XDPLB_MAX_BACKENDS :
+								  l->ctl.be_span;
 	int err = 0;
 
 	l->be = calloc(XDPLB_MAX_BACKENDS, sizeof(*l->be));
@@ -372,7 +374,6 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		char name[16];
 		int fd;
 
-
 		if (vip_active_weight(vip, NULL) == 0)
 			continue;
 		if (p->reuse && p->reuse[v]) {
@@ -481,8 +482,8 @@ static int write_ids_data(const struct lb_maps *m, const struct plan *p, const s
 	__u32 *fbkeys = calloc(total_be + 1, sizeof(__u32));
 	struct xdplb_name *vnames = calloc(cfg->n_vips + 1, sizeof(*vnames));
 	struct xdplb_name *bnames = calloc(total_be + 1, sizeof(*bnames));
-	void *zeros = calloc((size_t)(total_be + cfg->n_vips + 1) * ncpu,
-			     sizeof(struct xdplb_vip_stats));
+	void *zeros =
+		calloc((size_t)(total_be + cfg->n_vips + 1) * ncpu, sizeof(struct xdplb_vip_stats));
 
 	if (!vkeys || !bkeys || !fvkeys || !fbkeys || !vnames || !bnames || !zeros)
 		goto out;

@@ -124,8 +124,7 @@ static int take(__u8 *used, __u32 max, __u32 *cursor, __u32 *out)
 	return -ENOSPC;
 }
 
-static const struct plan_vip_write *live_find(const struct alloc *s,
-					      const struct xdplb_vip_key *k)
+static const struct plan_vip_write *live_find(const struct alloc *s, const struct xdplb_vip_key *k)
 {
 	struct plan_vip_write probe = { .key = *k };
 
@@ -182,8 +181,8 @@ static int assign_backends(struct alloc *s, const struct checked *c, struct plan
 }
 
 /* New state of every backend entry that is, was or becomes in use. */
-static int plan_backends(struct alloc *s, const struct live *l, const struct checked *c,
-			 __u32 a, __u32 i, struct plan *p)
+static int plan_backends(struct alloc *s, const struct live *l, const struct checked *c, __u32 a,
+			 __u32 i, struct plan *p)
 {
 	struct xdplb_backend *nv = calloc(XDPLB_MAX_BACKENDS, sizeof(*nv));
 	__u8 *touched = calloc(XDPLB_MAX_BACKENDS, 1);
@@ -332,7 +331,9 @@ static int elig_cmp(const void *a, const void *b)
 {
 	const struct eligible *x = a, *y = b;
 
-	return x->id != y->id ? (x->id < y->id ? -1 : 1) : x->weight < y->weight ? -1 : x->weight > y->weight;
+	return x->id != y->id	     ? (x->id < y->id ? -1 : 1) :
+	       x->weight < y->weight ? -1 :
+				       x->weight > y->weight;
 }
 
 /* Is the new table of config VIP v the live one? A table is a function of
@@ -360,7 +361,8 @@ static bool same_table(const struct live *l, const struct checked *c, const stru
 	for (__u32 id = 0; id < l->ctl.be_span && id < XDPLB_MAX_BACKENDS; id++) {
 		const struct xdplb_backend *be = &l->be[id];
 
-		if (be->vip_id != p->vip_ids[v] || be->state[a] != XDPLB_BE_ACTIVE || !be->weight[a])
+		if (be->vip_id != p->vip_ids[v] || be->state[a] != XDPLB_BE_ACTIVE ||
+		    !be->weight[a])
 			continue;
 		if (ny == nx) /* more live eligible backends than new ones */
 			goto out;

@@ -21,8 +21,7 @@ static int finish(int err, bool force, struct checked *c, struct diags *d)
 	return 0;
 }
 
-int validate_file(const char *path, const struct config_opts *o, struct checked *c,
-		  struct diags *d)
+int validate_file(const char *path, const struct config_opts *o, struct checked *c, struct diags *d)
 {
 	memset(c, 0, sizeof(*c));
 	return finish(config_load_file(path, o, &c->cfg, d), o && o->force, c, d);

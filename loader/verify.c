@@ -63,18 +63,20 @@ static int judge(const struct checked *c, __u32 vi, const __u64 *delta, __u64 n,
 		double se_p = sqrt(p * (1 - p) / n), se_w = sqrt(w * (1 - w) / n);
 
 		if (p - VERIFY_Z * se_p > max_share) {
-			snprintf(line, sizeof(line),
-				 "VIP \"%s\": backend %s took %.1f%% of %llu new flows in %.1f s (weight share %.1f%%), above %.1f%% allowed by max_backend_share",
-				 v->name, v->backends[b].name, 100 * p, (unsigned long long)n, secs,
-				 100 * w, 100 * max_share);
+			snprintf(
+				line, sizeof(line),
+				"VIP \"%s\": backend %s took %.1f%% of %llu new flows in %.1f s (weight share %.1f%%), above %.1f%% allowed by max_backend_share",
+				v->name, v->backends[b].name, 100 * p, (unsigned long long)n, secs,
+				100 * w, 100 * max_share);
 			note(r, line);
 			return 1;
 		}
 		if (fabs(p - w) - VERIFY_Z * se_w > g.max_share_error) {
-			snprintf(line, sizeof(line),
-				 "VIP \"%s\": backend %s took %.1f%% of %llu new flows in %.1f s, %.1f points from its weight share %.1f%% (max_share_error %.1f points)",
-				 v->name, v->backends[b].name, 100 * p, (unsigned long long)n, secs,
-				 100 * fabs(p - w), 100 * w, 100 * g.max_share_error);
+			snprintf(
+				line, sizeof(line),
+				"VIP \"%s\": backend %s took %.1f%% of %llu new flows in %.1f s, %.1f points from its weight share %.1f%% (max_share_error %.1f points)",
+				v->name, v->backends[b].name, 100 * p, (unsigned long long)n, secs,
+				100 * fabs(p - w), 100 * w, 100 * g.max_share_error);
 			note(r, line);
 			return 1;
 		}
@@ -82,8 +84,7 @@ static int judge(const struct checked *c, __u32 vi, const __u64 *delta, __u64 n,
 	return 0;
 }
 
-int verify_watch(const char *ifname, const struct checked *c, double sec,
-		 struct verify_result *r)
+int verify_watch(const char *ifname, const struct checked *c, double sec, struct verify_result *r)
 {
 	const struct xdplb_config *cfg = &c->cfg;
 	struct lb_status base, cur;

@@ -31,7 +31,6 @@ struct verify_result {
 
 /* Watches ifname for up to sec seconds against config c (the one just
  * loaded). 0, or -errno when the counters cannot be read. */
-int verify_watch(const char *ifname, const struct checked *c, double sec,
-		 struct verify_result *r);
+int verify_watch(const char *ifname, const struct checked *c, double sec, struct verify_result *r);
 
 #endif

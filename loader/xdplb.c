@@ -70,14 +70,17 @@ struct opts {
  * leaves positional arguments in argv[optind..]. */
 static int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 {
-	static const struct option longopts[] = {
-		{ "iface", required_argument, NULL, 'i' }, { "mode", required_argument, NULL, 'm' },
-		{ "flows", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
-		{ "force", no_argument, NULL, 'f' },	   { "address", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },	   { "state-dir", required_argument, NULL, 's' },
-		{ "verify", required_argument, NULL, 'V' }, { "to", required_argument, NULL, 't' },
-		{ 0 }
-	};
+	static const struct option longopts[] = { { "iface", required_argument, NULL, 'i' },
+						  { "mode", required_argument, NULL, 'm' },
+						  { "flows", required_argument, NULL, 'n' },
+						  { "json", no_argument, NULL, 'j' },
+						  { "force", no_argument, NULL, 'f' },
+						  { "address", required_argument, NULL, 'a' },
+						  { "help", no_argument, NULL, 'h' },
+						  { "state-dir", required_argument, NULL, 's' },
+						  { "verify", required_argument, NULL, 'V' },
+						  { "to", required_argument, NULL, 't' },
+						  { 0 } };
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -362,14 +365,17 @@ static int verify_after_load(const struct checked *c, const struct opts *o,
 	}
 	if (!v.failed) {
 		if (v.flows < VERIFY_MIN_FLOWS)
-			fprintf(stderr, "%s: only %llu new flows in %.1f s: nothing to verify, keeping the new config\n",
+			fprintf(stderr,
+				"%s: only %llu new flows in %.1f s: nothing to verify, keeping the new config\n",
 				c->cfg.interface, v.flows, v.seconds);
 		else
-			fprintf(stderr, "%s: verified: %llu new flows in %.1f s within the guards\n",
+			fprintf(stderr,
+				"%s: verified: %llu new flows in %.1f s within the guards\n",
 				c->cfg.interface, v.flows, v.seconds);
 		return EXIT_OK;
 	}
-	fprintf(stderr, "%s: VERIFY FAILED after %.1f s:\n%s", c->cfg.interface, v.seconds, v.report);
+	fprintf(stderr, "%s: VERIFY FAILED after %.1f s:\n%s", c->cfg.interface, v.seconds,
+		v.report);
 	if (r->created) {
 		fprintf(stderr, "%s: no earlier config: unloading\n", c->cfg.interface);
 		err = lb_unload(c->cfg.interface);
@@ -380,8 +386,8 @@ static int verify_after_load(const struct checked *c, const struct opts *o,
 		fprintf(stderr, "%s: ROLLBACK FAILED: %s\n", c->cfg.interface, strerror(-err));
 		return EXIT_SYSTEM;
 	}
-	fprintf(stderr, "%s: rolled back to history entry %u (generation %u)\n",
-		c->cfg.interface, seq, rr.generation);
+	fprintf(stderr, "%s: rolled back to history entry %u (generation %u)\n", c->cfg.interface,
+		seq, rr.generation);
 	return EXIT_INVALID;
 }
 
@@ -400,8 +406,11 @@ static int do_load(int argc, char **argv)
 	if (err)
 		return exit_code(err);
 	char src[PATH_MAX];
-	struct load_opts lo = { .text = text, .len = len, .state_dir = o.state_dir,
-				.force = o.force, .note = o.force ? "forced" : NULL,
+	struct load_opts lo = { .text = text,
+				.len = len,
+				.state_dir = o.state_dir,
+				.force = o.force,
+				.note = o.force ? "forced" : NULL,
 				.source = realpath(argv[optind], src) ? src : argv[optind] };
 
 	err = lb_load(&c, &lo, &r);
@@ -574,9 +583,9 @@ static int do_simulate(int argc, char **argv)
 static int decap_status(const char *ifname)
 {
 	static const char *const names[XDPLB_DECAP_MAX] = {
-		[XDPLB_DECAP_V4_IN_V4] = "ipip",	[XDPLB_DECAP_V6_IN_V6] = "ip6ip6",
-		[XDPLB_DECAP_V4_IN_V6] = "ip4in6",	[XDPLB_DECAP_V6_IN_V4] = "ip6in4",
-		[XDPLB_DECAP_PASS] = "passed",		[XDPLB_DECAP_MALFORMED] = "malformed",
+		[XDPLB_DECAP_V4_IN_V4] = "ipip",   [XDPLB_DECAP_V6_IN_V6] = "ip6ip6",
+		[XDPLB_DECAP_V4_IN_V6] = "ip4in6", [XDPLB_DECAP_V6_IN_V4] = "ip6in4",
+		[XDPLB_DECAP_PASS] = "passed",	   [XDPLB_DECAP_MALFORMED] = "malformed",
 	};
 	__u64 c[XDPLB_DECAP_MAX];
 	int err = lb_decap_counters(ifname, c);
@@ -649,7 +658,8 @@ static int do_diff(int argc, char **argv)
 			return EXIT_INVALID;
 		err = snapshot_read(ifname, &a, NULL);
 		if (err == -ENOENT)
-			fprintf(stderr, "%s: xdplb is not loaded: nothing to diff against\n", ifname);
+			fprintf(stderr, "%s: xdplb is not loaded: nothing to diff against\n",
+				ifname);
 		else if (err)
 			fprintf(stderr, "%s: reading the live state: %s\n", ifname, strerror(-err));
 	}
@@ -800,7 +810,8 @@ static int do_audit(int argc, char **argv)
 		return exit_code(err);
 	err = audit_run(want.cfg.interface, &want, &a);
 	if (err) {
-		fprintf(stderr, "%s: reading the live state: %s\n", want.cfg.interface, strerror(-err));
+		fprintf(stderr, "%s: reading the live state: %s\n", want.cfg.interface,
+			strerror(-err));
 		checked_free(&want);
 		return EXIT_SYSTEM;
 	}
@@ -830,14 +841,16 @@ static const struct cmd {
 	{ "validate", do_validate, "validate CONFIG [--iface IF] [--json]" },
 	{ "load", do_load,
 	  "load CONFIG [--iface IF] [--mode native|generic] [--force] [--verify SEC] [--state-dir DIR] [--json]" },
-	{ "diff", do_diff, "diff [OLD] NEW [--iface IF] [--json]   (one file: against what is live)" },
+	{ "diff", do_diff,
+	  "diff [OLD] NEW [--iface IF] [--json]   (one file: against what is live)" },
 	{ "history", do_history, "history [--iface IF] [--state-dir DIR] [--json]" },
 	{ "rollback", do_rollback, "rollback [--iface IF] [--to N] [--state-dir DIR]" },
 	{ "audit", do_audit, "audit CONFIG [--iface IF] [--json]" },
 	{ "status", do_status, "status [--iface IF] [--json]" },
 	{ "unload", do_unload, "unload --iface IF" },
 	{ "simulate", do_simulate, "simulate CONFIG [--flows N] [--json]" },
-	{ "decap", do_decap, "decap attach|detach|status IFACE [--address ADDR]... [--mode native|generic] [--json]" },
+	{ "decap", do_decap,
+	  "decap attach|detach|status IFACE [--address ADDR]... [--mode native|generic] [--json]" },
 	{ "version", do_version, "version" },
 	{ "help", do_help, "help" },
 	{ 0 },

@@ -226,8 +226,7 @@ struct xdplb_flow_key pkt_flow(const struct pkt_spec *s)
 	return k;
 }
 
-const char *pkt_diff(const __u8 *a, size_t alen, const __u8 *b, size_t blen, char *buf,
-		     size_t len)
+const char *pkt_diff(const __u8 *a, size_t alen, const __u8 *b, size_t blen, char *buf, size_t len)
 {
 	buf[0] = '\0';
 	if (alen != blen) {

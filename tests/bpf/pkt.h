@@ -65,7 +65,6 @@ size_t pkt_l3_off(const __u8 *frame);
 struct xdplb_flow_key pkt_flow(const struct pkt_spec *s);
 
 /* Human-readable first difference between two frames ("" when equal). */
-const char *pkt_diff(const __u8 *a, size_t alen, const __u8 *b, size_t blen, char *buf,
-		     size_t len);
+const char *pkt_diff(const __u8 *a, size_t alen, const __u8 *b, size_t blen, char *buf, size_t len);
 
 #endif

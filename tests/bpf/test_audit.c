@@ -14,11 +14,11 @@
 #include "maglev.h"
 #include "plan.h"
 
-#define TOP                                                                                        \
-	"{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\","                    \
+#define TOP                                                                    \
+	"{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\"," \
 	"  \"source_v4\": \"192.0.2.1\", \"conntrack_size\": 4096, "
-#define WEB(backends)                                                                              \
-	"{ \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80, \"table_size\": 1009,"  \
+#define WEB(backends)                                                                             \
+	"{ \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80, \"table_size\": 1009," \
 	"  \"backends\": [ " backends " ] }"
 #define BE(n) "{ \"name\": \"be" #n "\", \"address\": \"198.51.100." #n "\" }"
 
@@ -99,13 +99,15 @@ Test(audit, backends_and_vips)
 	FOUND(out, "backend|vip web backend be3|extra: live, not in the config");
 	audit(TOP "\"vips\": [ " WEB(BE(1) "," BE(2) "," BE(3) "," BE(4)) " ] }", out, sizeof(out));
 	FOUND(out, "backend|vip web backend be4|missing");
-	audit(TOP "\"vips\": [ " WEB(BE(1) "," BE(2) "," BE(3)) ", { \"name\": \"dns\","
-		  " \"address\": \"203.0.113.53\", \"port\": 53, \"protocol\": \"udp\", \"table_size\": 1009,"
-		  " \"backends\": [ " BE(9) " ] } ] }",
+	audit(TOP "\"vips\": [ " WEB(BE(1) "," BE(2) "," BE(
+		      3)) ", { \"name\": \"dns\","
+			  " \"address\": \"203.0.113.53\", \"port\": 53, \"protocol\": \"udp\", \"table_size\": 1009,"
+			  " \"backends\": [ " BE(9) " ] } ] }",
 	      out, sizeof(out));
 	FOUND(out, "vip|vip dns|missing: in the config, not live");
-	audit(TOP "\"vips\": [ " WEB("{ \"name\": \"be1\", \"address\": \"198.51.100.1\", \"weight\": 50 },"
-				     BE(2) "," BE(3)) " ] }",
+	audit(TOP "\"vips\": [ " WEB(
+		      "{ \"name\": \"be1\", \"address\": \"198.51.100.1\", \"weight\": 50 }," BE(
+			      2) "," BE(3)) " ] }",
 	      out, sizeof(out));
 	FOUND(out, "live weight 100 active, config weight 50 active");
 }
@@ -170,7 +172,8 @@ Test(audit, table_slot_edited)
 	cr_assert(eq(int, maps_read_table(&f.m, slot, 1009, ids), 0));
 	swap_in_edited_table(3, ids[3] == 0 ? 1 : 0); /* ids 0..2 are web's backends */
 	audit(LIVE, out, sizeof(out));
-	FOUND(out, "table|vip web table|1 of 1009 slots differ from the config's Maglev table (first: slot 3)");
+	FOUND(out,
+	      "table|vip web table|1 of 1009 slots differ from the config's Maglev table (first: slot 3)");
 	swap_in_edited_table(3, 200000);
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "some name an id that is no backend of this VIP");

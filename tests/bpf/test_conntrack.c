@@ -30,28 +30,35 @@ static const char *config(const char *backends, char *buf, size_t len)
 		int n = atoi(t + 2);
 		const char *state = strchr(t, ':') ? strchr(t, ':') + 1 : "active";
 
-		snprintf(item, sizeof(item),
-			 "%s{ \"name\": \"be%d\", \"address\": \"198.51.100.%d\", \"state\": \"%s\" }",
-			 list[0] ? ", " : "", n, 10 + n, state);
+		snprintf(
+			item, sizeof(item),
+			"%s{ \"name\": \"be%d\", \"address\": \"198.51.100.%d\", \"state\": \"%s\" }",
+			list[0] ? ", " : "", n, 10 + n, state);
 		strncat(list, item, sizeof(list) - strlen(list) - 1);
 	}
-	snprintf(buf, len,
-		 "{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
-		 "  \"source_v4\": \"192.0.2.1\", \"source_v6\": \"2001:db8::1\", \"conntrack_size\": 4096,"
-		 "  \"guards\": { \"max_backend_share\": 1 }, \"vips\": ["
-		 "  { \"name\": \"web4\", \"address\": \"203.0.113.10\", \"port\": 80, \"table_size\": 1009,"
-		 "    \"backends\": [ %s ] },"
-		 "  { \"name\": \"udp4\", \"address\": \"203.0.113.53\", \"port\": 53, \"protocol\": \"udp\","
-		 "    \"table_size\": 1009, \"backends\": [ %s ] } ] }",
-		 list, list);
+	snprintf(
+		buf, len,
+		"{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
+		"  \"source_v4\": \"192.0.2.1\", \"source_v6\": \"2001:db8::1\", \"conntrack_size\": 4096,"
+		"  \"guards\": { \"max_backend_share\": 1 }, \"vips\": ["
+		"  { \"name\": \"web4\", \"address\": \"203.0.113.10\", \"port\": 80, \"table_size\": 1009,"
+		"    \"backends\": [ %s ] },"
+		"  { \"name\": \"udp4\", \"address\": \"203.0.113.53\", \"port\": 53, \"protocol\": \"udp\","
+		"    \"table_size\": 1009, \"backends\": [ %s ] } ] }",
+		list, list);
 	return buf;
 }
 
 static struct pkt_spec flow4(__u16 sport, __u8 flags)
 {
-	return (struct pkt_spec){ .family = 4, .src = "192.0.2.77", .dst = "203.0.113.10",
-				  .proto = IPPROTO_TCP, .sport = sport, .dport = 80,
-				  .tcp_flags = flags, .payload = 20 };
+	return (struct pkt_spec){ .family = 4,
+				  .src = "192.0.2.77",
+				  .dst = "203.0.113.10",
+				  .proto = IPPROTO_TCP,
+				  .sport = sport,
+				  .dport = 80,
+				  .tcp_flags = flags,
+				  .payload = 20 };
 }
 
 /* Sends a frame; returns the backend it was tunnelled to (NULL if not TX). */
@@ -296,8 +303,12 @@ Test(conntrack, udp_flow_survives_table_change)
 {
 	char a[4096], b[4096];
 	struct lbfix f;
-	struct pkt_spec u = { .family = 4, .src = "192.0.2.78", .dst = "203.0.113.53",
-			      .proto = IPPROTO_UDP, .dport = 53, .payload = 30 };
+	struct pkt_spec u = { .family = 4,
+			      .src = "192.0.2.78",
+			      .dst = "203.0.113.53",
+			      .proto = IPPROTO_UDP,
+			      .dport = 53,
+			      .payload = 30 };
 	lbfix_open(&f, config("be1,be2", a, sizeof(a)));
 	for (__u16 p = 5000; p < 5200; p++) {
 		u.sport = p;
@@ -341,8 +352,8 @@ Test(conntrack, program_agrees_with_userspace_hash)
 			s.family = 4, s.dst = "203.0.113.10", s.proto = IPPROTO_TCP, s.dport = 80;
 			break;
 		case 1:
-			snprintf(src, sizeof(src), "2001:db8:%x::%x", (unsigned)(rng >> 20) & 0xffff,
-				 (unsigned)(rng >> 40) & 0xffff);
+			snprintf(src, sizeof(src), "2001:db8:%x::%x",
+				 (unsigned)(rng >> 20) & 0xffff, (unsigned)(rng >> 40) & 0xffff);
 			s.family = 6, s.dst = "2001:db8:10::80", s.proto = IPPROTO_TCP,
 			s.dport = 443;
 			break;
@@ -403,7 +414,8 @@ Test(conntrack, outer_source_from_prefix)
 		cr_assert(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_TX));
 		cr_expect(eq(u8, out[14 + 8 + 15], (__u8)(0 | ((h & htonl(0xff)) >> 24))),
 			  "v6 source, port %u", p);
-		cr_expect(eq(int, memcmp(out + 14 + 8, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\x01", 15),
+		cr_expect(eq(int,
+			     memcmp(out + 14 + 8, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\x01", 15),
 			     0));
 	}
 	cr_expect(gt(int, distinct, 8), "only %d distinct sources", distinct);
@@ -414,8 +426,12 @@ Test(conntrack, outer_source_from_prefix)
 Test(conntrack, vip_counts_its_drops)
 {
 	struct lbfix f;
-	struct pkt_spec s = { .family = 4, .src = "192.0.2.9", .dst = "203.0.113.40",
-			      .proto = IPPROTO_TCP, .sport = 1234, .dport = 80,
+	struct pkt_spec s = { .family = 4,
+			      .src = "192.0.2.9",
+			      .dst = "203.0.113.40",
+			      .proto = IPPROTO_TCP,
+			      .sport = 1234,
+			      .dport = 80,
 			      .tcp_flags = TCPF_SYN };
 	struct xdplb_vip_stats vs;
 

@@ -26,9 +26,9 @@ static struct decap_bpf *skel;
 /* The backend owns every backend address of DP_CONFIG. */
 static void decap_setup(void)
 {
-	const char *addrs[] = { "198.51.100.11", "198.51.100.12", "198.51.100.13",
-				"198.51.100.21", "198.51.100.22", "198.51.100.41",
-				"198.51.100.51", "2001:db8:20::11", "2001:db8:20::12",
+	const char *addrs[] = { "198.51.100.11",   "198.51.100.12",   "198.51.100.13",
+				"198.51.100.21",   "198.51.100.22",   "198.51.100.41",
+				"198.51.100.51",   "2001:db8:20::11", "2001:db8:20::12",
 				"2001:db8:20::53", "2001:db8:20::31" };
 	__u32 one = 1;
 
@@ -39,7 +39,8 @@ static void decap_setup(void)
 
 		memset(&k, 0, sizeof(k));
 		k.family = (__u8)addr_parse(addrs[i], &k.addr);
-		cr_assert(bpf_map_update_elem(bpf_map__fd(skel->maps.decap_addrs), &k, &one, 0) == 0);
+		cr_assert(bpf_map_update_elem(bpf_map__fd(skel->maps.decap_addrs), &k, &one, 0) ==
+			  0);
 	}
 }
 
@@ -75,20 +76,47 @@ Test(decap, round_trip_through_the_lb, .init = decap_setup, .fini = decap_teardo
 		struct pkt_spec s;
 		__u32 counter;
 	} c[] = {
-		{ { .family = 4, .src = "192.0.2.7", .dst = "203.0.113.10", .proto = IPPROTO_TCP,
-		    .sport = 40000, .dport = 80, .tcp_flags = TCPF_SYN, .payload = 64 },
+		{ { .family = 4,
+		    .src = "192.0.2.7",
+		    .dst = "203.0.113.10",
+		    .proto = IPPROTO_TCP,
+		    .sport = 40000,
+		    .dport = 80,
+		    .tcp_flags = TCPF_SYN,
+		    .payload = 64 },
 		  XDPLB_DECAP_V4_IN_V4 },
-		{ { .family = 6, .src = "2001:db8:1::7", .dst = "2001:db8:10::80",
-		    .proto = IPPROTO_TCP, .sport = 40000, .dport = 443, .payload = 64 },
+		{ { .family = 6,
+		    .src = "2001:db8:1::7",
+		    .dst = "2001:db8:10::80",
+		    .proto = IPPROTO_TCP,
+		    .sport = 40000,
+		    .dport = 443,
+		    .payload = 64 },
 		  XDPLB_DECAP_V6_IN_V6 },
-		{ { .family = 4, .src = "192.0.2.7", .dst = "203.0.113.20", .proto = IPPROTO_TCP,
-		    .sport = 40000, .dport = 8080, .payload = 64 },
+		{ { .family = 4,
+		    .src = "192.0.2.7",
+		    .dst = "203.0.113.20",
+		    .proto = IPPROTO_TCP,
+		    .sport = 40000,
+		    .dport = 8080,
+		    .payload = 64 },
 		  XDPLB_DECAP_V4_IN_V6 },
-		{ { .family = 6, .src = "2001:db8:1::7", .dst = "2001:db8:10::20",
-		    .proto = IPPROTO_TCP, .sport = 40000, .dport = 8080, .payload = 64 },
+		{ { .family = 6,
+		    .src = "2001:db8:1::7",
+		    .dst = "2001:db8:10::20",
+		    .proto = IPPROTO_TCP,
+		    .sport = 40000,
+		    .dport = 8080,
+		    .payload = 64 },
 		  XDPLB_DECAP_V6_IN_V4 },
-		{ { .family = 4, .src = "192.0.2.7", .dst = "203.0.113.53", .proto = IPPROTO_UDP,
-		    .sport = 40000, .dport = 53, .payload = 30, .vlan_tpid = 0x8100,
+		{ { .family = 4,
+		    .src = "192.0.2.7",
+		    .dst = "203.0.113.53",
+		    .proto = IPPROTO_UDP,
+		    .sport = 40000,
+		    .dport = 53,
+		    .payload = 30,
+		    .vlan_tpid = 0x8100,
 		    .vlan_tci = 42 },
 		  XDPLB_DECAP_V4_IN_V4 },
 	};
@@ -105,9 +133,11 @@ Test(decap, round_trip_through_the_lb, .init = decap_setup, .fini = decap_teardo
 		cr_expect(eq(sz, out_len, in_len), "case %zu", i);
 		/* L2: the tunnel frame's MACs and tag, the inner EtherType */
 		cr_expect(eq(int, memcmp(out, mid, l2 - 2), 0), "case %zu: MACs/tag", i);
-		cr_expect(eq(int, memcmp(out + l2 - 2, in + l2 - 2, 2), 0), "case %zu: EtherType", i);
+		cr_expect(eq(int, memcmp(out + l2 - 2, in + l2 - 2, 2), 0), "case %zu: EtherType",
+			  i);
 		/* the client's packet, every byte */
-		cr_expect(eq(int, memcmp(out + l2, in + l2, in_len - l2), 0), "case %zu: packet", i);
+		cr_expect(eq(int, memcmp(out + l2, in + l2, in_len - l2), 0), "case %zu: packet",
+			  i);
 		cr_expect(eq(u64, counter(c[i].counter), before + 1), "case %zu: counter", i);
 	}
 	lbfix_close(&f);
@@ -145,11 +175,21 @@ static void inner_version_6(__u8 *ip)
 
 Test(decap, everything_else_passes_untouched, .init = decap_setup, .fini = decap_teardown)
 {
-	struct pkt_spec plain = { .family = 4, .src = "192.0.2.7", .dst = "198.51.100.11",
-				  .proto = IPPROTO_TCP, .sport = 1, .dport = 22, .payload = 10,
+	struct pkt_spec plain = { .family = 4,
+				  .src = "192.0.2.7",
+				  .dst = "198.51.100.11",
+				  .proto = IPPROTO_TCP,
+				  .sport = 1,
+				  .dport = 22,
+				  .payload = 10,
 				  .frag = 0x4000 };
-	struct pkt_spec inner = { .family = 4, .src = "192.0.2.7", .dst = "203.0.113.10",
-				  .proto = IPPROTO_TCP, .sport = 1, .dport = 80, .payload = 10,
+	struct pkt_spec inner = { .family = 4,
+				  .src = "192.0.2.7",
+				  .dst = "203.0.113.10",
+				  .proto = IPPROTO_TCP,
+				  .sport = 1,
+				  .dport = 80,
+				  .payload = 10,
 				  .frag = 0x4000 };
 	__u8 a[PKT_MAX], b[PKT_MAX], out[PKT_MAX];
 	size_t alen, blen, out_len;
@@ -176,8 +216,13 @@ Test(decap, everything_else_passes_untouched, .init = decap_setup, .fini = decap
  * is dropped, never handed half-parsed to the stack. */
 Test(decap, bad_inner_packet_dropped, .init = decap_setup, .fini = decap_teardown)
 {
-	struct pkt_spec inner = { .family = 4, .src = "192.0.2.7", .dst = "203.0.113.10",
-				  .proto = IPPROTO_TCP, .sport = 1, .dport = 80, .frag = 0x4000 };
+	struct pkt_spec inner = { .family = 4,
+				  .src = "192.0.2.7",
+				  .dst = "203.0.113.10",
+				  .proto = IPPROTO_TCP,
+				  .sport = 1,
+				  .dport = 80,
+				  .frag = 0x4000 };
 	__u8 a[PKT_MAX], b[PKT_MAX], out[PKT_MAX];
 	size_t alen, blen, out_len;
 	__u64 bad0 = counter(XDPLB_DECAP_MALFORMED);

@@ -28,23 +28,31 @@
 /* Two configs that differ in every way a packet can show: backend set,
  * weights, table contents and the outer source address. The backends of
  * A all stay active in B, so A's flows may never move. */
-#define CFG(src, backends)                                                                         \
-	"{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\","                    \
-	"  \"source_v4\": \"" src "\", \"conntrack_size\": 1048576,"                          \
-	"  \"guards\": { \"max_backend_share\": 1, \"max_flows_moved\": 1 }, \"vips\": ["                     \
+#define CFG(src, backends)                                                                          \
+	"{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\","                      \
+	"  \"source_v4\": \"" src "\", \"conntrack_size\": 1048576,"                                \
+	"  \"guards\": { \"max_backend_share\": 1, \"max_flows_moved\": 1 }, \"vips\": ["           \
 	"  { \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80, \"table_size\": 1009," \
 	"    \"backends\": [ " backends " ] } ] }"
-#define BE(n, w) "{ \"name\": \"be" #n "\", \"address\": \"198.51.100." #n "\", \"weight\": " #w " }"
+#define BE(n, w) \
+	"{ \"name\": \"be" #n "\", \"address\": \"198.51.100." #n "\", \"weight\": " #w " }"
 
-static const char *const CFG_A = CFG("192.0.2.1", BE(1, 100) "," BE(2, 100) "," BE(3, 100) "," BE(4, 100));
-static const char *const CFG_B = CFG("192.0.2.2", BE(1, 100) "," BE(2, 300) "," BE(3, 100) "," BE(4, 100) "," BE(5, 100));
+static const char *const CFG_A =
+	CFG("192.0.2.1", BE(1, 100) "," BE(2, 100) "," BE(3, 100) "," BE(4, 100));
+static const char *const CFG_B =
+	CFG("192.0.2.2", BE(1, 100) "," BE(2, 300) "," BE(3, 100) "," BE(4, 100) "," BE(5, 100));
 static const char *const CFG_C = CFG("192.0.2.3", BE(1, 100) "," BE(3, 100) "," BE(6, 100));
 
 static struct pkt_spec syn(__u16 sport, __u8 flags)
 {
-	return (struct pkt_spec){ .family = 4, .src = "192.0.2.99", .dst = "203.0.113.10",
-				  .proto = IPPROTO_TCP, .sport = sport, .dport = 80,
-				  .tcp_flags = flags, .payload = 8 };
+	return (struct pkt_spec){ .family = 4,
+				  .src = "192.0.2.99",
+				  .dst = "203.0.113.10",
+				  .proto = IPPROTO_TCP,
+				  .sport = sport,
+				  .dport = 80,
+				  .tcp_flags = flags,
+				  .payload = 8 };
 }
 
 /* Outer source and destination of one packet (0 when not XDP_TX). */
@@ -83,8 +91,8 @@ static __u32 pick(const struct checked *c, const struct pkt_spec *s)
 
 /* Every fault point of one change, in the order a load reaches them. */
 static const char *const steps[] = {
-	"history-config-written", "history-pending-written", "barrier-before", "tables-written",
-	"names-written",	  "entries-written",	     "ctl-written",    "flipped",
+	"history-config-written", "history-pending-written", "barrier-before",	   "tables-written",
+	"names-written",	  "entries-written",	     "ctl-written",	   "flipped",
 	"barrier-after",	  "old-bank-released",	     "stale-vips-deleted", "applied",
 	"history-committed",
 };
@@ -175,9 +183,13 @@ ParameterizedTest(size_t *step, reload, crash_at_every_step)
 	/* the history, once settled by what is live, ends with the live config */
 	cr_assert(eq(int, bpf_map_lookup_elem(f.m.fd[M_CTL], &zero, &ctl), 0));
 	cr_assert(eq(int, history_open(dir, &h), 0));
-	cr_assert(eq(int, history_resolve(&h, ctl.bank[ctl.active].generation, ctl.bank[ctl.active].digest), 0));
+	cr_assert(eq(int,
+		     history_resolve(&h, ctl.bank[ctl.active].generation,
+				     ctl.bank[ctl.active].digest),
+		     0));
 	cr_assert(not(eq(ptr, (void *)history_last(&h), NULL)));
-	cr_expect(eq(str, (char *)history_last(&h)->digest, (char *)digest_str(ctl.bank[ctl.active].digest, dg)),
+	cr_expect(eq(str, (char *)history_last(&h)->digest,
+		     (char *)digest_str(ctl.bank[ctl.active].digest, dg)),
 		  "%s: the history does not end with the live config", steps[*step]);
 	for (size_t k = 0; k < h.n; k++)
 		cr_expect(not(h.e[k].pending), "%s: a pending entry is left", steps[*step]);
@@ -260,7 +272,8 @@ Test(reload, established_flows_and_atomicity_under_reloads)
 		if (next == 60000) {
 			next = 20000;
 			wrap++;
-			snprintf(fresh_src, sizeof(fresh_src), "198.18.%u.%u", wrap / 256, wrap % 256);
+			snprintf(fresh_src, sizeof(fresh_src), "198.18.%u.%u", wrap / 256,
+				 wrap % 256);
 		} else {
 			next++;
 		}

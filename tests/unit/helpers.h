@@ -12,8 +12,8 @@
 #endif
 
 /* The valid base most tests change one thing of. */
-#define BASE_TOP                                                                              \
-	"\"interface\": \"eth0\", \"next_hop_mac\": \"02:00:00:00:00:01\", "                  \
+#define BASE_TOP                                                             \
+	"\"interface\": \"eth0\", \"next_hop_mac\": \"02:00:00:00:00:01\", " \
 	"\"source_v4\": \"192.0.2.1\", \"source_v6\": \"2001:db8::1\""
 
 static inline int check_str(const char *json, struct checked *c, struct diags *d)

@@ -141,13 +141,14 @@ Test(config, good_configs_validate)
 /* validate reports every error, not the first one. */
 Test(config, all_errors_at_once)
 {
-	const char *json = "{ \"interface\": \"eth0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
-			   " \"source_v4\": \"192.0.2.1\", \"mtu\": 99999, \"mode\": \"fast\","
-			   " \"vips\": [ { \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
-			   " \"backends\": [ { \"name\": \"a\", \"address\": \"198.51.100.1\", \"weight\": -3 },"
-			   " { \"name\": \"b\", \"address\": \"198.51.100.2\", \"wieght\": 1 } ] },"
-			   " { \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
-			   " \"backends\": [ { \"name\": \"c\", \"address\": \"198.51.100.3\" } ] } ] }";
+	const char *json =
+		"{ \"interface\": \"eth0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
+		" \"source_v4\": \"192.0.2.1\", \"mtu\": 99999, \"mode\": \"fast\","
+		" \"vips\": [ { \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+		" \"backends\": [ { \"name\": \"a\", \"address\": \"198.51.100.1\", \"weight\": -3 },"
+		" { \"name\": \"b\", \"address\": \"198.51.100.2\", \"wieght\": 1 } ] },"
+		" { \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+		" \"backends\": [ { \"name\": \"c\", \"address\": \"198.51.100.3\" } ] } ] }";
 	const char *want[] = { "mtu",
 			       "mode",
 			       "vips[0].backends[0].weight",
@@ -171,8 +172,9 @@ Test(config, all_errors_at_once)
 
 Test(config, defaults)
 {
-	const char *json = "{" BASE_TOP ", \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\","
-			   " \"port\": 0, \"backends\": [ { \"name\": \"b\", \"address\": \"2001:db8::7\" } ] } ] }";
+	const char *json =
+		"{" BASE_TOP ", \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\","
+		" \"port\": 0, \"backends\": [ { \"name\": \"b\", \"address\": \"2001:db8::7\" } ] } ] }";
 	struct checked c;
 	struct diags d;
 
@@ -213,8 +215,8 @@ Test(config, hash_seed_forms)
 		struct checked c;
 		struct diags d;
 
-		snprintf(json, sizeof(json),
-			 "{" BASE_TOP ", \"hash_seed\": %s, \"vips\": [] }", forms[i][0]);
+		snprintf(json, sizeof(json), "{" BASE_TOP ", \"hash_seed\": %s, \"vips\": [] }",
+			 forms[i][0]);
 		cr_assert(eq(int, check_str(json, &c, &d), 0), "%s", forms[i][0]);
 		cr_expect(eq(u32, c.cfg.hash_seed, (__u32)strtoul(forms[i][1], NULL, 10)));
 		checked_free(&c);
@@ -223,9 +225,10 @@ Test(config, hash_seed_forms)
 
 Test(config, source_prefix_varies_host_bits)
 {
-	const char *json = "{ \"interface\": \"eth0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
-			   " \"source_v4\": \"198.51.100.16/28\", \"source_v6\": \"2001:db8::/112\","
-			   " \"vips\": [] }";
+	const char *json =
+		"{ \"interface\": \"eth0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
+		" \"source_v4\": \"198.51.100.16/28\", \"source_v6\": \"2001:db8::/112\","
+		" \"vips\": [] }";
 	struct checked c;
 	struct diags d;
 
@@ -256,7 +259,8 @@ Test(config, command_line_overrides)
 /* The digest is SHA-256 of the file's bytes, as `sha256sum` prints it. */
 Test(config, digest_is_sha256_of_text)
 {
-	const char *json = "{\"interface\":\"eth0\",\"next_hop_mac\":\"02:00:00:00:00:01\",\"vips\":[]}";
+	const char *json =
+		"{\"interface\":\"eth0\",\"next_hop_mac\":\"02:00:00:00:00:01\",\"vips\":[]}";
 	__u8 want[32];
 	struct checked c;
 	struct diags d;

@@ -15,16 +15,21 @@ static void cfg(const char *list, const char *extra, struct checked *c)
 	struct diags d;
 	int i = 0;
 
-	o += sprintf(o, "{" BASE_TOP "%s%s, \"vips\": ["
-			"{ \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80, \"backends\": [",
-		     extra, strstr(extra, "\"guards\"") ? "" : ", \"guards\": { \"max_backend_share\": 1 }");
+	o += sprintf(
+		o,
+		"{" BASE_TOP "%s%s, \"vips\": ["
+		"{ \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80, \"backends\": [",
+		extra,
+		strstr(extra, "\"guards\"") ? "" : ", \"guards\": { \"max_backend_share\": 1 }");
 	for (const char *s = list; *s;) {
 		char *end;
 		long n = strtol(s, &end, 10);
 		const char *w = *end == ':' ? end + 1 : NULL;
 
-		o += sprintf(o, "%s{ \"name\": \"b%ld\", \"address\": \"198.51.100.%ld\", \"weight\": %ld }",
-			     i++ ? ", " : "", n, n, w ? strtol(w, &end, 10) : 100);
+		o += sprintf(
+			o,
+			"%s{ \"name\": \"b%ld\", \"address\": \"198.51.100.%ld\", \"weight\": %ld }",
+			i++ ? ", " : "", n, n, w ? strtol(w, &end, 10) : 100);
 		s = *end == ',' ? end + 1 : end;
 	}
 	sprintf(o, "] } ] }");
@@ -102,7 +107,8 @@ Test(diff, weight_change)
 Test(diff, seed_change_is_estimated)
 {
 	struct checked a, b;
-	struct diff d = run("1,2,3,4", ", \"hash_seed\": 1", "1,2,3,4", ", \"hash_seed\": 2", &a, &b);
+	struct diff d =
+		run("1,2,3,4", ", \"hash_seed\": 1", "1,2,3,4", ", \"hash_seed\": 2", &a, &b);
 	struct diags g = { 0 };
 
 	cr_expect(d.v[0].estimated);
@@ -160,10 +166,12 @@ Test(diff, table_size_change_is_estimated)
 
 Test(diff, vip_added_and_removed)
 {
-	const char *one = "{" BASE_TOP ", \"vips\": [ { \"name\": \"a\", \"address\": \"203.0.113.1\","
-			  " \"port\": 80, \"backends\": [ { \"name\": \"x\", \"address\": \"198.51.100.1\" } ] } ] }";
-	const char *other = "{" BASE_TOP ", \"vips\": [ { \"name\": \"b\", \"address\": \"203.0.113.2\","
-			    " \"port\": 80, \"backends\": [ { \"name\": \"x\", \"address\": \"198.51.100.1\" } ] } ] }";
+	const char *one =
+		"{" BASE_TOP ", \"vips\": [ { \"name\": \"a\", \"address\": \"203.0.113.1\","
+		" \"port\": 80, \"backends\": [ { \"name\": \"x\", \"address\": \"198.51.100.1\" } ] } ] }";
+	const char *other =
+		"{" BASE_TOP ", \"vips\": [ { \"name\": \"b\", \"address\": \"203.0.113.2\","
+		" \"port\": 80, \"backends\": [ { \"name\": \"x\", \"address\": \"198.51.100.1\" } ] } ] }";
 	struct checked a, b;
 	struct diags g = { 0 }, dg;
 	struct diff d;
@@ -177,8 +185,10 @@ Test(diff, vip_added_and_removed)
 	cr_expect(eq(int, d.v[1].a, -1), "b added");
 	cr_expect(eq(int, diff_guard(&d, &g), 0), "no flows of a new or gone VIP can move");
 	j = diff_json(&d);
-	cr_expect(eq(str, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "vips"), 0),
-					      "change")->valuestring,
+	cr_expect(eq(str,
+		     cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "vips"), 0),
+					 "change")
+			     ->valuestring,
 		     "removed"));
 	cJSON_Delete(j);
 	done(&d, &a, &b);

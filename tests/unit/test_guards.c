@@ -10,16 +10,18 @@
 static void vip_json(char *buf, size_t len, const char *guards, const __u32 *w, const char **st,
 		     int n)
 {
-	size_t o = (size_t)snprintf(buf, len, "{" BASE_TOP ", \"vips\": [ { \"name\": \"web\","
-					      " \"address\": \"203.0.113.10\", \"port\": 80, %s"
-					      " \"backends\": [",
+	size_t o = (size_t)snprintf(buf, len,
+				    "{" BASE_TOP ", \"vips\": [ { \"name\": \"web\","
+				    " \"address\": \"203.0.113.10\", \"port\": 80, %s"
+				    " \"backends\": [",
 				    guards ? guards : "");
 
 	for (int i = 0; i < n; i++)
 		o += (size_t)snprintf(buf + o, len - o,
 				      "%s{ \"name\": \"b%d\", \"address\": \"198.51.100.%d\","
 				      " \"weight\": %u, \"state\": \"%s\" }",
-				      i ? ", " : "", i, 10 + i, w[i], st && st[i] ? st[i] : "active");
+				      i ? ", " : "", i, 10 + i, w[i],
+				      st && st[i] ? st[i] : "active");
 	snprintf(buf + o, len - o, "] } ] }");
 }
 
@@ -36,8 +38,9 @@ Test(guards, postmortem_shape_refused)
 	cr_assert(eq(int, check_str(json, &c, &d), -EINVAL));
 	cr_assert(eq(sz, d.n, 1));
 	cr_expect(eq(str, d.v[0].path, "vips[0].backends[2]"));
-	cr_expect(eq(str, d.v[0].msg,
-		     "would take 97.1% of new flows of VIP \"web\" (weight share 97.1%), above 50.0% allowed by max_backend_share (default for 4 backends); set \"guards\": {\"max_backend_share\": 0.98} on the VIP to allow it"));
+	cr_expect(eq(
+		str, d.v[0].msg,
+		"would take 97.1% of new flows of VIP \"web\" (weight share 97.1%), above 50.0% allowed by max_backend_share (default for 4 backends); set \"guards\": {\"max_backend_share\": 0.98} on the VIP to allow it"));
 	diags_free(&d);
 
 	/* the explicit override the message names makes it valid */

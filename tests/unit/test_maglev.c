@@ -15,7 +15,6 @@
 #define XDPLB_GOLDEN_TABLE_DIGEST \
 	"sha256:9aa43e53e5752cd3921c0464762862b3c123dc04c6b856b2ce11ea71467db990"
 
-
 /* Table 1 of Eisenbud et al., NSDI 2016: three backends, M = 7.
  * B0: offset 3, skip 4; B1: offset 0, skip 2; B2: offset 3, skip 1. */
 Test(maglev, paper_example_m7)
@@ -94,7 +93,8 @@ Test(maglev, balance_within_one_percent)
 
 			cr_assert(eq(int, maglev_build(b, ns[k], m, 0x5eed, t), 0));
 			e = max_rel_error(b, ns[k], m, t);
-			cr_expect(le(dbl, e, 0.0115), "N=%u %s weights: worst backend is %.2f%% off its weight share",
+			cr_expect(le(dbl, e, 0.0115),
+				  "N=%u %s weights: worst backend is %.2f%% off its weight share",
 				  ns[k], mixed ? "mixed" : "equal", 100 * e);
 			if (!mixed)
 				cr_expect(le(dbl, e, 0.01), "N=%u equal weights: %.2f%% off", ns[k],

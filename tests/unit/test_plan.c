@@ -46,8 +46,9 @@ static void load(const char *spec, struct checked *c)
 		int b = 0;
 
 		s += 2;
-		o += sprintf(o, "%s{ \"name\": \"%c\", \"address\": \"203.0.113.%d\", \"port\": 80,"
-				" \"guards\": { \"max_backend_share\": 1 }, \"backends\": [",
+		o += sprintf(o,
+			     "%s{ \"name\": \"%c\", \"address\": \"203.0.113.%d\", \"port\": 80,"
+			     " \"guards\": { \"max_backend_share\": 1 }, \"backends\": [",
 			     v++ ? ", " : "", name, name);
 		while (*s && *s != ';') {
 			int a = (int)strtol(s, (char **)&s, 10);
@@ -179,9 +180,10 @@ Test(plan, removed_vip)
 /* A VIP whose backends all stopped taking new flows has an empty table. */
 Test(plan, no_active_backend_means_table_size_0)
 {
-	const char *json = "{" BASE_TOP ", \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\","
-			   " \"port\": 80, \"guards\": { \"min_active_backends\": 0 }, \"backends\": ["
-			   " { \"name\": \"b\", \"address\": \"198.51.100.1\", \"state\": \"drain\" } ] } ] }";
+	const char *json =
+		"{" BASE_TOP ", \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\","
+		" \"port\": 80, \"guards\": { \"min_active_backends\": 0 }, \"backends\": ["
+		" { \"name\": \"b\", \"address\": \"198.51.100.1\", \"state\": \"drain\" } ] } ] }";
 	struct live l = { 0 };
 	struct checked c;
 	struct diags d;
@@ -199,10 +201,11 @@ Test(plan, no_active_backend_means_table_size_0)
 
 Test(plan, globals)
 {
-	const char *json = "{ \"interface\": \"eth0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
-			   " \"source_v4\": \"198.51.100.16/28\", \"hash_seed\": 7, \"mtu\": 9000,"
-			   " \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\", \"port\": 0,"
-			   " \"backends\": [ { \"name\": \"b\", \"address\": \"198.51.100.1\" } ] } ] }";
+	const char *json =
+		"{ \"interface\": \"eth0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
+		" \"source_v4\": \"198.51.100.16/28\", \"hash_seed\": 7, \"mtu\": 9000,"
+		" \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\", \"port\": 0,"
+		" \"backends\": [ { \"name\": \"b\", \"address\": \"198.51.100.1\" } ] } ] }";
 	struct live l = { 0 };
 	struct checked c;
 	struct diags d;

@@ -9,14 +9,15 @@
 
 Test(simulate, flows_follow_weights)
 {
-	const char *json = "{" BASE_TOP ", \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\","
-			   " \"port\": 80, \"guards\": { \"max_backend_share\": 0.6 }, \"backends\": ["
-			   " { \"name\": \"a\", \"address\": \"198.51.100.1\", \"weight\": 100 },"
-			   " { \"name\": \"b\", \"address\": \"198.51.100.2\", \"weight\": 200 },"
-			   " { \"name\": \"c\", \"address\": \"2001:db8::3\", \"weight\": 300 },"
-			   " { \"name\": \"d\", \"address\": \"198.51.100.4\", \"weight\": 50, \"state\": \"drain\" } ] },"
-			   " { \"name\": \"w\", \"address\": \"2001:db8::80\", \"port\": 0, \"backends\": ["
-			   " { \"name\": \"e\", \"address\": \"2001:db8::5\" }, { \"name\": \"f\", \"address\": \"2001:db8::6\" } ] } ] }";
+	const char *json =
+		"{" BASE_TOP ", \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\","
+		" \"port\": 80, \"guards\": { \"max_backend_share\": 0.6 }, \"backends\": ["
+		" { \"name\": \"a\", \"address\": \"198.51.100.1\", \"weight\": 100 },"
+		" { \"name\": \"b\", \"address\": \"198.51.100.2\", \"weight\": 200 },"
+		" { \"name\": \"c\", \"address\": \"2001:db8::3\", \"weight\": 300 },"
+		" { \"name\": \"d\", \"address\": \"198.51.100.4\", \"weight\": 50, \"state\": \"drain\" } ] },"
+		" { \"name\": \"w\", \"address\": \"2001:db8::80\", \"port\": 0, \"backends\": ["
+		" { \"name\": \"e\", \"address\": \"2001:db8::5\" }, { \"name\": \"f\", \"address\": \"2001:db8::6\" } ] } ] }";
 	const __u64 flows = 200000;
 	struct checked c;
 	struct diags d;
@@ -29,7 +30,8 @@ Test(simulate, flows_follow_weights)
 		for (__u32 b = 0; b < c.cfg.vips[v].n_backends; b++) {
 			const struct sim_backend *sb = &s[v].b[b];
 			/* 6 standard deviations of a binomial share */
-			double tol = 6 * sqrt(sb->table_share * (1 - sb->table_share) / flows) + 1e-9;
+			double tol =
+				6 * sqrt(sb->table_share * (1 - sb->table_share) / flows) + 1e-9;
 
 			cr_expect(le(dbl, fabs(sb->flow_share - sb->table_share), tol),
 				  "vip %u backend %u: flows %.4f table %.4f", v, b, sb->flow_share,
