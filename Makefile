@@ -42,17 +42,19 @@ $(call need_pkg,libbpf,libbpf-dev)
 $(call need_pkg,libcjson,libcjson-dev)
 $(call need_pkg,libelf,libelf-dev)
 $(call need_pkg,zlib,zlib1g-dev)
+$(call need_pkg,libmicrohttpd,libmicrohttpd-dev)
 $(if $(wildcard $(BPFTOOL)),,$(error bpftool not found: install the Debian package bpftool))
 $(if $(shell command -v $(CLANG)),,$(error clang not found: install the Debian package clang))
 endif
 
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null)
 CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null)
+MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 
 # Pure logic: no BPF, no syscalls. Unit tests link only this.
-CORE_SRCS := addr config diag diff guards maglev plan sha256 simulate tables validate
+CORE_SRCS := addr config diag diff guards maglev metrics plan sha256 simulate tables validate
 # The parts that talk to the kernel.
-SYS_SRCS := audit bpffs fault history lb log maps netdev snapshot status verify
+SYS_SRCS := audit bpffs fault history lb log maps netdev serve snapshot status verify
 CORE_OBJS := $(CORE_SRCS:%=$(O)/loader/%.o)
 SYS_OBJS := $(SYS_SRCS:%=$(O)/loader/%.o)
 SKELS := $(O)/xdplb.skel.h $(O)/decap.skel.h
@@ -88,7 +90,7 @@ $(O)/libxdplb.a: $(SYS_OBJS)
 
 $(O)/xdplb: $(O)/loader/xdplb.o $(O)/libxdplb.a $(O)/libxdplb_core.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XCFLAGS) $^ $(LIBBPF_LIBS) $(CJSON_LIBS) -lelf -lz -lm -o $@
+	$(Q)$(CC) $(XCFLAGS) $^ $(LIBBPF_LIBS) $(CJSON_LIBS) $(MHD_LIBS) -lelf -lz -lm -lpthread -o $@
 
 # ---------------------------------------------------------------- tests
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)

@@ -24,6 +24,7 @@
 #include "guards.h"
 #include "lb.h"
 #include "log.h"
+#include "serve.h"
 #include "sha256.h"
 #include "simulate.h"
 #include "status.h"
@@ -849,6 +850,7 @@ static const struct cmd {
 	{ "status", do_status, "status [--iface IF] [--json]" },
 	{ "unload", do_unload, "unload --iface IF" },
 	{ "simulate", do_simulate, "simulate CONFIG [--flows N] [--json]" },
+	{ "serve", do_serve, SERVE_USAGE },
 	{ "decap", do_decap,
 	  "decap attach|detach|status IFACE [--address ADDR]... [--mode native|generic] [--json]" },
 	{ "version", do_version, "version" },

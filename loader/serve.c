@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * serve.c - `xdplb serve`: GET /metrics in the Prometheus text format.
+ *
+ * Every scrape reads the pinned maps of the interfaces (status_read, the
+ * same reader as `xdplb status`) and sums the CPUs; nothing is cached but
+ * the imbalance window (metrics.h), which is derived data: a restart only
+ * shortens the window. One HTTP thread (libmicrohttpd's internal polling
+ * thread) does every scrape, so the window needs no lock.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <microhttpd.h>
+
+#include "bpffs.h"
+#include "log.h"
+#include "maps.h"
+#include "metrics.h"
+#include "serve.h"
+#include "status.h"
+
+#define MAX_IFACES 64
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct serve {
+	const char *ifaces[MAX_IFACES]; /* the ones named; none: every one loaded */
+	int n_ifaces;
+	double window; /* seconds */
+	struct imb_hist hist[MAX_IFACES];
+	int n_hist;
+};
+
+static double now_mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static struct imb_hist *hist_of(struct serve *s, const char *ifname)
+{
+	size_t len;
+
+	for (int i = 0; i < s->n_hist; i++)
+		if (!strcmp(s->hist[i].ifname, ifname))
+			return &s->hist[i];
+	if (s->n_hist == MAX_IFACES)
+		return NULL;
+	len = strnlen(ifname, IF_NAMESIZE - 1);
+	memcpy(s->hist[s->n_hist].ifname, ifname, len);
+	s->hist[s->n_hist].ifname[len] = '\0';
+	return &s->hist[s->n_hist++];
+}
+
+/* Is the inactive bank free of a newer, half-applied config? A completed
+ * load leaves the old bank's table slots on the one-entry placeholder and
+ * its generation below the live one (docs/atomicity.md); a load that
+ * stopped before its flip leaves tables or a newer generation there. */
+static bool inactive_bank_clean(const char *ifname)
+{
+	__u32 *ids = malloc(XDPLB_MAX_VIPS * sizeof(*ids)), zero = 0, seen[8];
+	char dir[512];
+	struct lb_maps m;
+	struct xdplb_ctl ctl;
+	bool clean = false;
+	int n_seen = 0;
+
+	if (!ids || pin_dir(ifname, 0, dir, sizeof(dir)) || maps_open_pinned(dir, &m)) {
+		free(ids);
+		return false;
+	}
+	if (bpf_map_lookup_elem(m.fd[M_CTL], &zero, &ctl))
+		goto out;
+	if (ctl.bank[(ctl.active & 1) ^ 1].generation > ctl.bank[ctl.active & 1].generation)
+		goto out;
+	if (maps_read_range(m.fd[M_TABLES], ((ctl.active & 1) ^ 1) * XDPLB_MAX_VIPS, XDPLB_MAX_VIPS,
+			    ids))
+		goto out;
+	clean = true;
+	for (__u32 v = 0; v < XDPLB_MAX_VIPS && clean; v++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		bool known = false;
+		int fd;
+
+		for (int k = 0; k < n_seen && !known; k++)
+			known = seen[k] == ids[v];
+		if (known)
+			continue;
+		/* a real table has at least 51 entries; the placeholder one */
+		fd = bpf_map_get_fd_by_id(ids[v]);
+		clean = fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+			info.max_entries == 1 && n_seen < 8;
+		if (fd >= 0)
+			close(fd);
+		if (clean)
+			seen[n_seen++] = ids[v];
+	}
+out:
+	maps_close(&m);
+	free(ids);
+	return clean;
+}
+
+/* One exposition of every interface into b. */
+static int collect(struct serve *s, struct mbuf *b)
+{
+	char names[MAX_IFACES][IF_NAMESIZE];
+	struct lb_status st[MAX_IFACES];
+	struct metrics_if mi[MAX_IFACES] = { 0 };
+	double t0 = now_mono(), *imb[MAX_IFACES] = { 0 };
+	int n;
+
+	if (s->n_ifaces) {
+		n = s->n_ifaces;
+		for (int i = 0; i < n; i++)
+			snprintf(names[i], IF_NAMESIZE, "%s", s->ifaces[i]);
+	} else {
+		n = status_list(names, MAX_IFACES);
+	}
+	for (int i = 0; i < n; i++) {
+		int err = status_read(names[i], &st[i]);
+
+		mi[i].ifname = names[i];
+		if (err) {
+			if (err != -ENOENT)
+				pr_warn("%s: reading the pinned maps: %s\n", names[i],
+					strerror(-err));
+			status_free(&st[i]);
+			continue;
+		}
+		mi[i].st = &st[i];
+		mi[i].load_ok = st[i].attached && metrics_tables_consistent(&st[i]) &&
+				inactive_bank_clean(names[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		struct imb_hist *h = hist_of(s, names[i]);
+		double now = now_mono();
+
+		if (!mi[i].st || !h)
+			continue;
+		imb[i] = calloc(st[i].n_vips + 1, sizeof(double));
+		if (!imb[i])
+			continue;
+		imb_compute(h, &st[i], now, s->window, imb[i]);
+		mi[i].imbalance = imb[i];
+		if (imb_record(h, &st[i], now, s->window))
+			pr_warn("keeping a reading for the imbalance window: out of memory\n");
+	}
+	metrics_write(b, mi, (size_t)n, now_mono() - t0);
+	for (int i = 0; i < n; i++) {
+		free(imb[i]);
+		if (mi[i].st)
+			status_free(&st[i]);
+	}
+	return b->oom ? -ENOMEM : 0;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
+			     char *body, size_t len, bool must_free)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r) {
+		if (must_free)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_len, void **req)
+{
+	static char index_page[] =
+		"<html><head><title>xdplb</title></head><body><h1>xdplb exporter</h1>"
+		"<p><a href=\"/metrics\">/metrics</a></p></body></html>\n";
+	static char not_found[] = "not found: try /metrics\n";
+	static char not_allowed[] = "method not allowed: GET or HEAD\n";
+	struct mbuf b = { 0 };
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", not_allowed,
+			     strlen(not_allowed), false);
+	if (!strcmp(url, "/"))
+		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", index_page,
+			     strlen(index_page), false);
+	if (strcmp(url, "/metrics"))
+		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found, strlen(not_found),
+			     false);
+	if (collect(cls, &b)) {
+		static char failed[] = "reading the maps failed: out of memory\n";
+
+		mbuf_free(&b);
+		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", failed,
+			     strlen(failed), false);
+	}
+	return reply(c, MHD_HTTP_OK, CONTENT_TYPE, b.p, b.len, true);
+}
+
+/* "HOST:PORT" or "[V6]:PORT", numeric addresses only. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':');
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	unsigned long port;
+	char *end;
+	size_t hl;
+
+	if (!colon || colon == s || (size_t)(colon - s) >= sizeof(host))
+		return -1;
+	port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || !port || port > 65535)
+		return -1;
+	hl = (size_t)(colon - s);
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		host[hl - 1] = '\0';
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a6);
+		return inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1 ? 0 : -1;
+	}
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((uint16_t)port);
+	*len = sizeof(*a4);
+	return inet_pton(AF_INET, host, &a4->sin_addr) == 1 ? 0 : -1;
+}
+
+/* Our own socket, so that a bind error is reported as what it is. */
+static int open_listener(const char *listen_at, const struct sockaddr_storage *ss, socklen_t len)
+{
+	int one = 1, fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		fprintf(stderr, "serve: creating a socket: %s\n", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, 64)) {
+		fprintf(stderr, "serve: listening on %s: %s\n", listen_at, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct serve_opts {
+	const char *listen;
+	bool once;
+};
+
+static int parse_serve_opts(int argc, char **argv, struct serve *s, struct serve_opts *o)
+{
+	static const struct option lo[] = { { "listen", required_argument, NULL, 'l' },
+					    { "iface", required_argument, NULL, 'i' },
+					    { "imbalance-window", required_argument, NULL, 'w' },
+					    { "once", no_argument, NULL, 'o' },
+					    { "help", no_argument, NULL, 'h' },
+					    { 0 } };
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "l:i:w:oh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			o->listen = optarg;
+			break;
+		case 'i':
+			if (s->n_ifaces == MAX_IFACES || strlen(optarg) >= IF_NAMESIZE || !*optarg)
+				return -1;
+			s->ifaces[s->n_ifaces++] = optarg;
+			break;
+		case 'w':
+			s->window = strtod(optarg, &end);
+			if (*end || !(s->window >= 1) || s->window > 86400)
+				return -1;
+			break;
+		case 'o':
+			o->once = true;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return optind == argc ? 0 : -1;
+}
+
+static int serve_once(struct serve *s)
+{
+	struct mbuf b = { 0 };
+	int err = collect(s, &b);
+
+	if (!err && b.len && fwrite(b.p, 1, b.len, stdout) != b.len)
+		err = -EIO;
+	mbuf_free(&b);
+	if (err)
+		fprintf(stderr, "serve: %s\n", strerror(-err));
+	return err ? 3 : 0;
+}
+
+/* Serves until SIGINT or SIGTERM: those are blocked before the HTTP thread
+ * starts (it inherits the mask), and this thread waits for them. */
+static int serve_http(struct serve *s, const char *listen_at, int fd)
+{
+	struct MHD_Daemon *d;
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+			     handle, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
+			     30u, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, "serve: starting the HTTP server on %s failed\n", listen_at);
+		close(fd);
+		return 3;
+	}
+	fprintf(stderr, "serve: metrics on http://%s/metrics\n", listen_at);
+	sigwait(&set, &sig);
+	pr_info("serve: signal %d, stopping\n", sig);
+	MHD_stop_daemon(d);
+	close(fd);
+	return 0;
+}
+
+int do_serve(int argc, char **argv)
+{
+	struct serve *s = calloc(1, sizeof(*s));
+	struct serve_opts o = { .listen = "127.0.0.1:9435" };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, ret;
+
+	if (!s)
+		return 3;
+	s->window = 60;
+	if (parse_serve_opts(argc, argv, s, &o)) {
+		free(s);
+		return -2;
+	}
+	if (parse_listen(o.listen, &ss, &len)) {
+		fprintf(stderr,
+			"serve: --listen %s: want ADDRESS:PORT, e.g. 127.0.0.1:9435 or [::1]:9435\n",
+			o.listen);
+		free(s);
+		return 2;
+	}
+	if (o.once) {
+		ret = serve_once(s);
+	} else {
+		fd = open_listener(o.listen, &ss, len);
+		ret = fd < 0 ? 3 : serve_http(s, o.listen, fd);
+	}
+	for (int i = 0; i < s->n_hist; i++)
+		imb_free(&s->hist[i]);
+	free(s);
+	return ret;
+}
