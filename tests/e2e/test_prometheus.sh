@@ -1,0 +1,259 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# The exporter against a real Prometheus: traffic through the live XDP
+# program, `xdplb serve` scraped every second by Debian's prometheus, and
+# what Prometheus stored compared with the map sums of `xdplb status
+# --json`. Also: the raw exposition passes `promtool check metrics`, the
+# alert rules pass `promtool test rules`, HTTP paths and methods, exit
+# codes, and xdplb_config_last_load_successful after a load killed half-way.
+# TAP output. Everything runs in a network namespace this script creates
+# (so its ports collide with nobody) and a private bpffs; all of it, and
+# every process it started, is removed on exit, even on failure.
+set -u
+
+XDPLB=$(readlink -f "${XDPLB:-$(dirname "$0")/../../build/xdplb}")
+SRC=$(readlink -f "$(dirname "$0")/../..")
+NS=xdplbp$$
+TMP=$(mktemp -d /tmp/xdplb-prom.XXXXXX)
+SD=$TMP/state
+export XDPLB_BPFFS=$TMP/bpffs
+SERVE_PID=
+PROM_PID=
+EXPORTER=127.0.0.1:9435
+PROM=127.0.0.1:9090
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+expect_rc() { # DESC RC CMD...
+	local desc=$1 want=$2 rc
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" = "$want" ]; then ok "$desc"; else
+		not_ok "$desc (exit $rc, want $want)"
+		sed 's/^/# /' "$TMP/out" "$TMP/err" | head -20
+	fi
+}
+in_ns() { nsenter --net=/run/netns/"$NS" "$@"; }
+x() { in_ns "$XDPLB" "$@"; }
+
+stop_pid() { # PID: TERM, then KILL after 5 s
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+cleanup() {
+	stop_pid "$SERVE_PID"
+	stop_pid "$PROM_PID"
+	if ip netns list | grep -qw "$NS"; then
+		x unload --iface veth0 >/dev/null 2>&1
+		x decap detach veth1 >/dev/null 2>&1
+		ip netns del "$NS"
+	fi
+	umount "$TMP/bpffs" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+echo "TAP version 13"
+for t in prometheus promtool curl; do
+	command -v $t >/dev/null || {
+		echo "1..0 # SKIP $t not installed (tools/install-deps installs it)"
+		exit 0
+	}
+done
+mkdir -p "$TMP/bpffs" && mount -t bpf bpf "$TMP/bpffs" || { echo "Bail out! no private bpffs"; exit 1; }
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+ip -n "$NS" link add veth0 type veth peer name veth1
+ip -n "$NS" link set veth1 address 02:00:00:00:00:01 # the config's next hop
+ip -n "$NS" link set veth0 up
+ip -n "$NS" link set veth1 up
+in_ns ethtool -K veth1 tx off >/dev/null 2>&1 || true
+
+expect_rc "load examples/lb.json on veth0" 0 x load --iface veth0 --state-dir "$SD" "$SRC/examples/lb.json"
+# XDP_TX on a veth needs an XDP program on the peer: the decap one
+expect_rc "decap on the peer" 0 x decap attach veth1
+
+# Bounded traffic from the peer: TCP SYNs and a data packet per flow to
+# web and web6, UDP to dns, and a few IPv4 fragments to web (dropped).
+lbmac=$(ip -n "$NS" -br link show veth0 | awk '{print $3}')
+in_ns timeout 120 /usr/bin/python3 - "$lbmac" <<'EOF' >"$TMP/send" 2>&1
+import logging, random, sys
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+from scapy.all import Ether, IP, IPv6, TCP, UDP, Raw, conf
+mac = sys.argv[1]
+s = conf.L2socket(iface="veth1")
+r = random.Random(4)
+for i in range(300):
+    src, sport = "192.0.2.%d" % r.randint(1, 254), r.randint(1024, 65535)
+    s.send(Ether(dst=mac)/IP(src=src, dst="203.0.113.10")/TCP(sport=sport, dport=80, flags="S"))
+    s.send(Ether(dst=mac)/IP(src=src, dst="203.0.113.10")/TCP(sport=sport, dport=80, flags="A")/Raw(b"x" * 100))
+for i in range(200):
+    s.send(Ether(dst=mac)/IP(src="198.51.100.%d" % r.randint(100, 200), dst="203.0.113.53")/UDP(sport=r.randint(1024, 65535), dport=53)/Raw(b"q" * 30))
+for i in range(100):
+    s.send(Ether(dst=mac)/IPv6(src="2001:db8:1::%x" % r.randint(1, 65535), dst="2001:db8:10::80")/TCP(sport=r.randint(1024, 65535), dport=443, flags="S"))
+for i in range(7):
+    s.send(Ether(dst=mac)/IP(src="192.0.2.9", dst="203.0.113.10", flags="MF", frag=0)/TCP(sport=999, dport=80))
+print("sent")
+EOF
+grep -q sent "$TMP/send" && ok "1,307 frames sent through the XDP program" || { not_ok "sender: $(tail -3 "$TMP/send")"; }
+
+# the exporter and Prometheus, both in the namespace
+# nsenter, not the in_ns function: $! must be the process itself
+nsenter --net=/run/netns/"$NS" "$XDPLB" serve --listen "$EXPORTER" 2>"$TMP/serve.err" &
+SERVE_PID=$!
+cat >"$TMP/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $SRC/docs/prometheus/alerts.yml
+scrape_configs:
+  - job_name: xdplb
+    static_configs:
+      - targets: ["$EXPORTER"]
+EOF
+nsenter --net=/run/netns/"$NS" prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
+	--web.listen-address="$PROM" --log.level=warn >"$TMP/prom.log" 2>&1 &
+PROM_PID=$!
+
+# q EXPR: Prometheus' instant query, one "labels value" line per sample
+q() {
+	in_ns python3 - "$PROM" "$1" <<'EOF'
+import json, sys, urllib.parse, urllib.request
+url = "http://%s/api/v1/query?%s" % (sys.argv[1], urllib.parse.urlencode({"query": sys.argv[2]}))
+d = json.load(urllib.request.urlopen(url, timeout=5))
+for r in d["data"]["result"]:
+    m = r["metric"]
+    print(" ".join("%s=%s" % (k, m[k]) for k in sorted(m) if k not in ("instance", "job", "__name__")), r["value"][1])
+EOF
+}
+
+# two scrapes stored (at most 60 s)
+scrapes=0
+for _ in $(seq 120); do
+	scrapes=$(q 'count_over_time(xdplb_up{iface="veth0"}[5m])' 2>/dev/null | awk '{print $NF}')
+	[ "${scrapes:-0}" -ge 2 ] 2>/dev/null && break
+	kill -0 "$PROM_PID" 2>/dev/null || break
+	sleep 0.5
+done
+[ "${scrapes:-0}" -ge 2 ] 2>/dev/null && ok "Prometheus stored $scrapes scrapes of xdplb serve" ||
+	{ not_ok "Prometheus has no two scrapes (got '${scrapes:-}')"; sed 's/^/# /' "$TMP/prom.log" "$TMP/serve.err" | tail -20; }
+[ "$(q 'up{job="xdplb"}' | awk '{print $NF}')" = 1 ] && ok "up{job=\"xdplb\"} is 1" || not_ok "up: $(q up)"
+
+# what Prometheus stored equals the map sums
+x status --iface veth0 --json >"$TMP/status.json"
+python3 - "$TMP/status.json" >"$TMP/want" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for v in d["vips"]:
+    for b in v["backends"]:
+        for k in ("packets", "bytes", "new_flows"):
+            print("xdplb_backend_%s_total backend=%s iface=veth0 vip=%s %d" % (k, b["name"], v["name"], b["counters"][k]))
+    for k, m in (("packets", "packets"), ("bytes", "bytes"), ("new_flows", "new_flows"),
+                 ("conntrack_hits", "conntrack_hits"), ("conntrack_misses", "conntrack_misses")):
+        print("xdplb_vip_%s_total iface=veth0 vip=%s %d" % (m, v["name"], v["counters"][k]))
+for r, c in d["drops"].items():
+    print("xdplb_drops_total iface=veth0 reason=%s %d" % (r, c))
+EOF
+: >"$TMP/got"
+for f in backend_packets backend_bytes backend_new_flows vip_packets vip_bytes vip_new_flows \
+	vip_conntrack_hits vip_conntrack_misses drops; do
+	q "xdplb_${f}_total" | sed "s/^/xdplb_${f}_total /" >>"$TMP/got"
+done
+sort -o "$TMP/want" "$TMP/want"
+sort -o "$TMP/got" "$TMP/got"
+if [ -s "$TMP/want" ] && diff "$TMP/want" "$TMP/got" >"$TMP/diff"; then
+	ok "every per-backend, per-VIP and drop counter in Prometheus equals the map sums ($(wc -l <"$TMP/want") series)"
+else
+	not_ok "Prometheus differs from xdplb status --json"
+	sed 's/^/# /' "$TMP/diff" | head -20
+fi
+python3 - "$TMP/want" <<'EOF' && ok "the traffic is in those counters (web: 300 flows, 600 packets; dns, web6; 7 fragments dropped)" || not_ok "counters: $(grep -E 'new_flows|fragment' "$TMP/want" | tr '\n' ';')"
+import sys
+c = {" ".join(l.split()[:-1]): int(l.split()[-1]) for l in open(sys.argv[1])}
+nf = lambda v: c["xdplb_vip_new_flows_total iface=veth0 vip=%s" % v]
+ok = nf("web") == 300 and nf("dns") >= 190 and nf("web6") == 100
+ok = ok and c["xdplb_drops_total iface=veth0 reason=fragment"] == 7
+ok = ok and c["xdplb_vip_packets_total iface=veth0 vip=web"] == 600
+sys.exit(0 if ok else 1)
+EOF
+# the first scrape had no earlier reading: counters since zero, i.e. all the traffic
+imb=$(q 'max_over_time(xdplb_vip_imbalance{vip="web"}[5m])' | awk '{print $NF}')
+python3 -c "import sys; v=float('$imb'); sys.exit(0 if 0.5 < v < 1.5 else 1)" 2>/dev/null &&
+	ok "web's imbalance ($imb) is below the alert threshold" || not_ok "imbalance of web: '$imb'"
+imb=$(q 'xdplb_vip_imbalance{vip="web"}' | awk '{print $NF}')
+[ "$imb" = 0 ] && ok "no new flows since the exporter's first reading: imbalance 0" ||
+	not_ok "imbalance of web now: '$imb'"
+[ "$(q 'xdplb_config_last_load_successful' | awk '{print $NF}')" = 1 ] &&
+	ok "xdplb_config_last_load_successful 1" || not_ok "last_load_successful: $(q xdplb_config_last_load_successful)"
+digest=$(sha256sum "$SRC/examples/lb.json" | cut -d' ' -f1)
+q 'xdplb_config_info' | grep -q "digest=sha256:$digest" && ok "xdplb_config_info carries the config's digest" ||
+	not_ok "config_info: $(q xdplb_config_info)"
+rules=$(in_ns python3 -c "
+import json, urllib.request
+d = json.load(urllib.request.urlopen('http://$PROM/api/v1/rules', timeout=5))
+r = [x for g in d['data']['groups'] for x in g['rules']]
+print(len(r), all(x['health'] == 'ok' for x in r))")
+[ "$rules" = "7 True" ] && ok "Prometheus loaded the 7 alert rules, all healthy" || not_ok "rules: $rules"
+firing=$(q 'ALERTS{alertstate="firing"}')
+[ -z "$firing" ] && ok "no alert fires on a healthy LB" || not_ok "firing: $firing"
+
+# the raw exposition
+in_ns curl -s -D "$TMP/headers" -o "$TMP/metrics.txt" "http://$EXPORTER/metrics"
+grep -qi '^Content-Type: text/plain; version=0.0.4; charset=utf-8' "$TMP/headers" &&
+	ok "Content-Type text/plain; version=0.0.4" || not_ok "headers: $(tr -d '\r' <"$TMP/headers" | tr '\n' ';')"
+if promtool check metrics <"$TMP/metrics.txt" >"$TMP/lint" 2>&1 && [ ! -s "$TMP/lint" ]; then
+	ok "promtool check metrics: clean ($(grep -vc '^#' "$TMP/metrics.txt") samples)"
+else
+	not_ok "promtool check metrics"
+	sed 's/^/# /' "$TMP/lint" | head
+fi
+! grep -qE '192\.0\.2\.|2001:db8:1::' "$TMP/metrics.txt" && ok "no client address in any label" ||
+	not_ok "a client address is in the exposition"
+code() { in_ns curl -s -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(code "http://$EXPORTER/")" = 200 ] && ok "GET / is a page" || not_ok "GET /"
+[ "$(code "http://$EXPORTER/nope")" = 404 ] && ok "GET /nope is 404" || not_ok "GET /nope"
+[ "$(code -X POST "http://$EXPORTER/metrics")" = 405 ] && ok "POST /metrics is 405" || not_ok "POST"
+expect_rc "promtool test rules docs/prometheus/alerts_test.yml" 0 promtool test rules "$SRC/docs/prometheus/alerts_test.yml"
+
+# exit codes, a named interface without xdplb
+expect_rc "serve --listen nonsense: exit 2" 2 x serve --listen localhost --once
+expect_rc "serve on a port in use: exit 3" 3 x serve --listen "$PROM"
+grep -q "Address already in use" "$TMP/err" && ok "the bind error says why" || not_ok "$(cat "$TMP/err")"
+expect_rc "serve --once --iface veth0 --iface nope" 0 x serve --once --iface veth0 --iface nope
+grep -q '^xdplb_up{iface="nope"} 0$' "$TMP/out" && grep -q '^xdplb_up{iface="veth0"} 1$' "$TMP/out" &&
+	ok "xdplb_up 0 for a named interface without xdplb" || not_ok "$(grep xdplb_up "$TMP/out")"
+
+# last_load_successful: a load killed after writing the inactive bank's tables
+sed 's/"weight": 200/"weight": 300/' "$SRC/examples/lb.json" >"$TMP/B.json"
+ok_now() { x serve --once --iface veth0 | awk '/^xdplb_config_last_load_successful/ {print $NF}'; }
+XDPLB_FAULT=tables-written x load --iface veth0 --state-dir "$SD" "$TMP/B.json" >/dev/null 2>&1
+[ "$(ok_now)" = 0 ] && ok "a load killed with tables in the inactive bank: last_load_successful 0" ||
+	not_ok "after a half-applied load: $(ok_now)"
+expect_rc "the next load completes" 0 x load --iface veth0 --state-dir "$SD" "$TMP/B.json"
+[ "$(ok_now)" = 1 ] && ok "and last_load_successful is 1 again" || not_ok "after a good load: $(ok_now)"
+XDPLB_FAULT=ctl-written x load --iface veth0 --state-dir "$SD" "$SRC/examples/lb.json" >/dev/null 2>&1
+[ "$(ok_now)" = 0 ] && ok "a newer generation written but never flipped: 0" || not_ok "after ctl-written: $(ok_now)"
+expect_rc "repaired by a load" 0 x load --iface veth0 --state-dir "$SD" "$SRC/examples/lb.json"
+
+# SIGTERM ends serve with 0
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID"
+rc=$?
+SERVE_PID=
+[ "$rc" = 0 ] && ok "serve exits 0 on SIGTERM" || not_ok "serve exit $rc on SIGTERM"
+
+echo "1..$n"
+[ "$failed" = 0 ]
