@@ -146,8 +146,17 @@ static void labels(struct mbuf *b, const char *name, const struct lbl *l)
 
 static void sample_u(struct mbuf *b, const char *name, const struct lbl *l, __u64 v)
 {
+	char buf[24], *p = buf + sizeof(buf);
+
 	labels(b, name, l);
-	mbuf_printf(b, " %llu\n", (unsigned long long)v);
+	/* 800,000 samples on a large host: no printf per sample */
+	*--p = '\n';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	*--p = ' ';
+	mbuf_put(b, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 static void sample_d(struct mbuf *b, const char *name, const struct lbl *l, double v)

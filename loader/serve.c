@@ -34,12 +34,36 @@
 #define MAX_IFACES 64
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
+/* Slots per backend id of one table map. Tables are frozen when published
+ * and never written again (docs/atomicity.md), so a map id's counts hold
+ * for as long as the map exists: they are counted once, not at every
+ * scrape (a 1,000-VIP host has 65 million slots). Entries no scrape used
+ * are dropped. */
+struct tcount {
+	__u32 be_id, slots;
+};
+
+struct tcache_ent {
+	__u32 map_id, n;
+	struct tcount *c; /* sorted by be_id */
+	bool used;
+};
+
+struct tcache {
+	struct tcache_ent *e;
+	size_t n, cap;
+	__u32 *scratch; /* XDPLB_MAX_BACKENDS counters, all zero between uses */
+	__u32 *pairs; /* a table's worth of slot pairs */
+	__u32 *keys;
+};
 struct serve {
 	const char *ifaces[MAX_IFACES]; /* the ones named; none: every one loaded */
 	int n_ifaces;
 	double window; /* seconds */
 	struct imb_hist hist[MAX_IFACES];
 	int n_hist;
+	struct tcache tc;
+	size_t last_len; /* of the last exposition: the next one's first guess */
 };
 
 static double now_mono(void)
@@ -65,54 +89,212 @@ static struct imb_hist *hist_of(struct serve *s, const char *ifname)
 	return &s->hist[s->n_hist++];
 }
 
+static int cmp_tcount(const void *a, const void *b)
+{
+	const struct tcount *x = a, *y = b;
+
+	return x->be_id < y->be_id ? -1 : x->be_id > y->be_id;
+}
+
+/* Reads table map map_id (size slots) and counts its slots by backend id
+ * into a new cache entry. */
+static int tcache_add(struct tcache *tc, __u32 map_id, __u32 size, struct tcache_ent **out)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 n = XDPLB_TABLE_ENTRIES(size), cnt = n, out_batch, nb = 0;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct tcache_ent *e;
+	struct tcount *c;
+	int fd, err = 0;
+
+	if (!tc->scratch) {
+		tc->scratch = calloc(XDPLB_MAX_BACKENDS, sizeof(*tc->scratch));
+		tc->pairs = malloc(XDPLB_TABLE_ENTRIES(XDPLB_MAX_TABLE_SIZE) *
+				   sizeof(struct xdplb_slot_pair));
+		tc->keys = malloc(XDPLB_TABLE_ENTRIES(XDPLB_MAX_TABLE_SIZE) * sizeof(__u32));
+	}
+	if (tc->n == tc->cap) {
+		size_t cap = tc->cap ? tc->cap * 2 : 64;
+		struct tcache_ent *ne = realloc(tc->e, cap * sizeof(*ne));
+
+		if (!ne)
+			return -ENOMEM;
+		tc->e = ne;
+		tc->cap = cap;
+	}
+	if (!tc->scratch || !tc->pairs || !tc->keys)
+		return -ENOMEM;
+	fd = bpf_map_get_fd_by_id(map_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.max_entries != n)
+		err = -EBADMSG; /* not a table of this size: changed under us */
+	else if (bpf_map_lookup_batch(fd, NULL, &out_batch, tc->keys, tc->pairs, &cnt, &o) &&
+		 errno != ENOENT)
+		err = -errno;
+	else if (cnt != n)
+		err = -EBADMSG;
+	close(fd);
+	if (err)
+		return err;
+	c = malloc(sizeof(*c) * 256);
+	for (__u32 i = 0, cap = 256; c && i < size; i++) {
+		__u32 id = tc->pairs[i];
+
+		if (id >= XDPLB_MAX_BACKENDS || tc->scratch[id]++)
+			continue;
+		if (nb == cap) {
+			struct tcount *nc = realloc(c, sizeof(*c) * (cap *= 2));
+
+			if (!nc) {
+				free(c);
+				c = NULL;
+				break;
+			}
+			c = nc;
+		}
+		c[nb++].be_id = id;
+	}
+	for (__u32 i = 0; c && i < nb; i++) {
+		c[i].slots = tc->scratch[c[i].be_id];
+		tc->scratch[c[i].be_id] = 0;
+	}
+	if (!c) { /* leave scratch zeroed */
+		memset(tc->scratch, 0, XDPLB_MAX_BACKENDS * sizeof(*tc->scratch));
+		return -ENOMEM;
+	}
+	qsort(c, nb, sizeof(*c), cmp_tcount);
+	e = &tc->e[tc->n++];
+	*e = (struct tcache_ent){ .map_id = map_id, .n = nb, .c = c };
+	*out = e;
+	return 0;
+}
+
+static struct tcache_ent *tcache_get(struct tcache *tc, __u32 map_id, __u32 size)
+{
+	struct tcache_ent *e = NULL;
+
+	for (size_t i = 0; i < tc->n; i++)
+		if (tc->e[i].map_id == map_id)
+			e = &tc->e[i];
+	if (!e) {
+		int err = tcache_add(tc, map_id, size, &e);
+
+		if (err) {
+			pr_warn("reading table map %u: %s\n", map_id, strerror(-err));
+			return NULL;
+		}
+	}
+	e->used = true;
+	return e;
+}
+
+/* Drops the entries of tables no scrape used this time. */
+static void tcache_sweep(struct tcache *tc)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < tc->n; i++) {
+		if (!tc->e[i].used) {
+			free(tc->e[i].c);
+			continue;
+		}
+		tc->e[i].used = false;
+		tc->e[k++] = tc->e[i];
+	}
+	tc->n = k;
+}
+
+static void tcache_free(struct tcache *tc)
+{
+	for (size_t i = 0; i < tc->n; i++)
+		free(tc->e[i].c);
+	free(tc->e);
+	free(tc->scratch);
+	free(tc->pairs);
+	free(tc->keys);
+}
+
+/* Each backend's slots in its VIP's live table. */
+static void count_slots(struct tcache *tc, struct lb_status *st, const __u32 *ids)
+{
+	for (__u32 v = 0; v < st->n_vips; v++) {
+		struct st_vip *vp = &st->vips[v];
+		struct tcache_ent *e;
+
+		if (!vp->table_size || vp->id >= XDPLB_MAX_VIPS)
+			continue;
+		e = tcache_get(tc, ids[st->active * XDPLB_MAX_VIPS + vp->id], vp->table_size);
+		for (__u32 k = 0; e && k < vp->n_be; k++) {
+			struct tcount key = { .be_id = vp->be[k].id }, *c;
+
+			c = bsearch(&key, e->c, e->n, sizeof(*c), cmp_tcount);
+			vp->be[k].slots = c ? c->slots : 0;
+		}
+	}
+}
+
 /* Is the inactive bank free of a newer, half-applied config? A completed
  * load leaves the old bank's table slots on the one-entry placeholder and
  * its generation below the live one (docs/atomicity.md); a load that
  * stopped before its flip leaves tables or a newer generation there. */
-static bool inactive_bank_clean(const char *ifname)
+static bool inactive_clean(const struct xdplb_ctl *ctl, const __u32 *ids)
 {
-	__u32 *ids = malloc(XDPLB_MAX_VIPS * sizeof(*ids)), zero = 0, seen[8];
-	char dir[512];
-	struct lb_maps m;
-	struct xdplb_ctl ctl;
-	bool clean = false;
+	__u32 a = ctl->active & 1, seen[8];
 	int n_seen = 0;
+
+	if (ctl->bank[a ^ 1].generation > ctl->bank[a].generation)
+		return false;
+	for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++) {
+		__u32 id = ids[(a ^ 1) * XDPLB_MAX_VIPS + v];
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		bool known = false, small;
+		int fd;
+
+		for (int k = 0; k < n_seen && !known; k++)
+			known = seen[k] == id;
+		if (known)
+			continue;
+		/* a real table has at least 51 entries; the placeholder one */
+		fd = bpf_map_get_fd_by_id(id);
+		small = fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+			info.max_entries == 1;
+		if (fd >= 0)
+			close(fd);
+		if (!small || n_seen == 8)
+			return false;
+		seen[n_seen++] = id;
+	}
+	return true;
+}
+
+/* The table part of a status (slots), and whether the last load is
+ * completely live (docs/metrics.md). */
+static bool read_tables(struct serve *s, const char *ifname, struct lb_status *st)
+{
+	__u32 *ids = malloc(XDPLB_BANKS * XDPLB_MAX_VIPS * sizeof(*ids)), zero = 0;
+	struct xdplb_ctl ctl;
+	struct lb_maps m;
+	char dir[512];
+	bool ok = false;
 
 	if (!ids || pin_dir(ifname, 0, dir, sizeof(dir)) || maps_open_pinned(dir, &m)) {
 		free(ids);
 		return false;
 	}
-	if (bpf_map_lookup_elem(m.fd[M_CTL], &zero, &ctl))
-		goto out;
-	if (ctl.bank[(ctl.active & 1) ^ 1].generation > ctl.bank[ctl.active & 1].generation)
-		goto out;
-	if (maps_read_range(m.fd[M_TABLES], ((ctl.active & 1) ^ 1) * XDPLB_MAX_VIPS, XDPLB_MAX_VIPS,
-			    ids))
-		goto out;
-	clean = true;
-	for (__u32 v = 0; v < XDPLB_MAX_VIPS && clean; v++) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-		bool known = false;
-		int fd;
-
-		for (int k = 0; k < n_seen && !known; k++)
-			known = seen[k] == ids[v];
-		if (known)
-			continue;
-		/* a real table has at least 51 entries; the placeholder one */
-		fd = bpf_map_get_fd_by_id(ids[v]);
-		clean = fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-			info.max_entries == 1 && n_seen < 8;
-		if (fd >= 0)
-			close(fd);
-		if (clean)
-			seen[n_seen++] = ids[v];
+	if (!bpf_map_lookup_elem(m.fd[M_CTL], &zero, &ctl) &&
+	    !maps_read_range(m.fd[M_TABLES], 0, XDPLB_BANKS * XDPLB_MAX_VIPS, ids)) {
+		/* the maps as status read them: the same active bank */
+		if ((ctl.active & 1) == st->active) {
+			count_slots(&s->tc, st, ids);
+			ok = inactive_clean(&ctl, ids) && metrics_tables_consistent(st);
+		}
 	}
-out:
 	maps_close(&m);
 	free(ids);
-	return clean;
+	return ok && st->attached;
 }
 
 /* One exposition of every interface into b. */
@@ -132,7 +314,7 @@ static int collect(struct serve *s, struct mbuf *b)
 		n = status_list(names, MAX_IFACES);
 	}
 	for (int i = 0; i < n; i++) {
-		int err = status_read(names[i], &st[i]);
+		int err = status_read_how(names[i], &st[i], ST_TABLES_SKIP);
 
 		mi[i].ifname = names[i];
 		if (err) {
@@ -143,8 +325,7 @@ static int collect(struct serve *s, struct mbuf *b)
 			continue;
 		}
 		mi[i].st = &st[i];
-		mi[i].load_ok = st[i].attached && metrics_tables_consistent(&st[i]) &&
-				inactive_bank_clean(names[i]);
+		mi[i].load_ok = read_tables(s, names[i], &st[i]);
 	}
 	for (int i = 0; i < n; i++) {
 		struct imb_hist *h = hist_of(s, names[i]);
@@ -160,6 +341,7 @@ static int collect(struct serve *s, struct mbuf *b)
 		if (imb_record(h, &st[i], now, s->window))
 			pr_warn("keeping a reading for the imbalance window: out of memory\n");
 	}
+	tcache_sweep(&s->tc);
 	metrics_write(b, mi, (size_t)n, now_mono() - t0);
 	for (int i = 0; i < n; i++) {
 		free(imb[i]);
@@ -198,6 +380,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		"<p><a href=\"/metrics\">/metrics</a></p></body></html>\n";
 	static char not_found[] = "not found: try /metrics\n";
 	static char not_allowed[] = "method not allowed: GET or HEAD\n";
+	struct serve *s = cls;
 	struct mbuf b = { 0 };
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
@@ -209,13 +392,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strcmp(url, "/metrics"))
 		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found, strlen(not_found),
 			     false);
-	if (collect(cls, &b)) {
+	/* no doubling and copying of tens of megabytes */
+	b.p = malloc(s->last_len + s->last_len / 8 + 4096);
+	b.cap = b.p ? s->last_len + s->last_len / 8 + 4096 : 0;
+	if (collect(s, &b)) {
 		static char failed[] = "reading the maps failed: out of memory\n";
 
 		mbuf_free(&b);
 		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", failed,
 			     strlen(failed), false);
 	}
+	s->last_len = b.len;
 	return reply(c, MHD_HTTP_OK, CONTENT_TYPE, b.p, b.len, true);
 }
 
@@ -384,6 +571,7 @@ int do_serve(int argc, char **argv)
 	}
 	for (int i = 0; i < s->n_hist; i++)
 		imb_free(&s->hist[i]);
+	tcache_free(&s->tc);
 	free(s);
 	return ret;
 }

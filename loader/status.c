@@ -311,6 +311,11 @@ int status_read_tables(const char *ifname, struct lb_status *s)
 	return read_status(ifname, s, ST_TABLES_KEEP);
 }
 
+int status_read_how(const char *ifname, struct lb_status *s, enum status_tables t)
+{
+	return read_status(ifname, s, t);
+}
+
 void status_free(struct lb_status *s)
 {
 	for (__u32 i = 0; i < s->n_vips; i++) {

@@ -56,6 +56,9 @@ int status_read_tables(const char *ifname, struct lb_status *s);
  * also keep them in st_vip.table (snapshots for audit and diff), or not
  * read them at all (slots stay 0). */
 enum status_tables { ST_TABLES_COUNT, ST_TABLES_KEEP, ST_TABLES_SKIP };
+/* status_read with a choice of what to do with the tables (the exporter
+ * counts slots itself, once per table map: tables are frozen). */
+int status_read_how(const char *ifname, struct lb_status *s, enum status_tables t);
 
 /* The maps' part of a status (no link, no interface), from open maps;
  * s must be zeroed (or hold ifname/link fields) before. */
