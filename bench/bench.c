@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 			o.no_check = true; /* for comparing variants of the program */
 			break;
 		default:
-			fprintf(stderr, "usage: xdplb-bench [--quick] [--repeat N] [--runs N] [--only packets,maglev,load,veth] [--json FILE]\n");
+			fprintf(stderr, "usage: xdplb-bench [--quick] [--repeat N] [--runs N] [--only packets,maglev,load,veth,scrape] [--json FILE]\n");
 			return 2;
 		}
 	}
@@ -105,6 +105,7 @@ int main(int argc, char **argv)
 	SECTION("maglev", bench_maglev)
 	SECTION("load", bench_load)
 	SECTION("veth", bench_veth)
+	SECTION("scrape", bench_scrape)
 	if (json) {
 		FILE *f = fopen(json, "w");
 		char *s = cJSON_Print(out);

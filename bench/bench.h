@@ -22,6 +22,7 @@ int bench_packets(const struct bench_opts *o, cJSON *out);
 int bench_maglev(const struct bench_opts *o, cJSON *out);
 int bench_load(const struct bench_opts *o, cJSON *out);
 int bench_veth(const struct bench_opts *o, cJSON *out);
+int bench_scrape(const struct bench_opts *o, cJSON *out);
 
 double bench_now(void);
 double median(double *v, int n);

@@ -116,6 +116,8 @@ static const char *const state_label[] = { [XDPLB_BE_NONE] = "none",
 /* The labels of one sample; NULL ones are left out. */
 struct lbl {
 	const char *iface, *vip, *backend, *key, *val;
+	const char *pre; /* iface, vip and backend already rendered ("{...", no '}') */
+	size_t pre_len;
 };
 
 static void head(struct mbuf *b, const char *name, const char *type, const char *help)
@@ -128,9 +130,15 @@ static void labels(struct mbuf *b, const char *name, const struct lbl *l)
 	const char *keys[] = { "iface", "vip", "backend", l->key };
 	const char *vals[] = { l->iface, l->vip, l->backend, l->val };
 	bool first = true;
+	int i = 0;
 
 	mbuf_puts(b, name);
-	for (int i = 0; i < 4; i++) {
+	if (l->pre) {
+		mbuf_put(b, l->pre, l->pre_len);
+		first = false;
+		i = 3;
+	}
+	for (; i < 4; i++) {
 		if (!keys[i] || !vals[i])
 			continue;
 		mbuf_puts(b, first ? "{" : ",");
@@ -405,8 +413,48 @@ static void be_sample(struct mbuf *b, enum be_field f, const struct st_backend *
 	}
 }
 
-static void be_family(struct mbuf *b, enum be_field f, const struct metrics_if *ifs, size_t n)
+/* The label sets of every backend, rendered and escaped once for the eight
+ * backend families: off[k]..off[k + 1] in pre.p for the k-th backend. */
+struct be_labels {
+	struct mbuf pre;
+	size_t *off;
+};
+
+static int be_labels_build(struct be_labels *bl, const struct metrics_if *ifs, size_t n)
 {
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (__u32 v = 0; ifs[i].st && v < ifs[i].st->n_vips; v++)
+			total += ifs[i].st->vips[v].n_be;
+	bl->off = malloc((total + 1) * sizeof(*bl->off));
+	if (!bl->off)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		for (__u32 v = 0; ifs[i].st && v < ifs[i].st->n_vips; v++) {
+			const struct st_vip *vp = &ifs[i].st->vips[v];
+
+			for (__u32 b = 0; b < vp->n_be; b++) {
+				struct lbl l = { .iface = ifs[i].ifname,
+						 .vip = vp->name.s,
+						 .backend = vp->be[b].name.s };
+
+				bl->off[k++] = bl->pre.len;
+				labels(&bl->pre, "", &l);
+				if (!bl->pre.oom)
+					bl->pre.len--; /* the closing brace comes with each sample */
+			}
+		}
+	}
+	bl->off[k] = bl->pre.len;
+	return bl->pre.oom ? -ENOMEM : 0;
+}
+
+static void be_family(struct mbuf *b, enum be_field f, const struct metrics_if *ifs, size_t n,
+		      const struct be_labels *bl)
+{
+	size_t k = 0;
+
 	head(b, be_fam[f].name, be_fam[f].type, be_fam[f].help);
 	for (size_t i = 0; i < n; i++) {
 		const struct lb_status *st = ifs[i].st;
@@ -415,12 +463,16 @@ static void be_family(struct mbuf *b, enum be_field f, const struct metrics_if *
 			const struct st_vip *vp = &st->vips[v];
 			double wsum = f == B_WSHARE ? active_weight(vp) : 0;
 
-			for (__u32 k = 0; k < vp->n_be; k++) {
+			for (__u32 j = 0; j < vp->n_be; j++, k++) {
 				struct lbl l = { .iface = ifs[i].ifname,
 						 .vip = vp->name.s,
-						 .backend = vp->be[k].name.s };
+						 .backend = vp->be[j].name.s };
 
-				be_sample(b, f, &vp->be[k], &l, wsum);
+				if (bl) {
+					l.pre = bl->pre.p + bl->off[k];
+					l.pre_len = bl->off[k + 1] - bl->off[k];
+				}
+				be_sample(b, f, &vp->be[j], &l, wsum);
 			}
 		}
 	}
@@ -433,8 +485,13 @@ void metrics_write(struct mbuf *b, const struct metrics_if *ifs, size_t n, doubl
 	global_families(b, ifs, n);
 	for (int f = 0; f < V_MAX; f++)
 		vip_family(b, (enum vip_field)f, ifs, n);
+	struct be_labels bl = { 0 };
+	bool pre = !be_labels_build(&bl, ifs, n);
+
 	for (int f = 0; f < B_MAX; f++)
-		be_family(b, (enum be_field)f, ifs, n);
+		be_family(b, (enum be_field)f, ifs, n, pre ? &bl : NULL);
+	mbuf_free(&bl.pre);
+	free(bl.off);
 	if (scrape_seconds >= 0) {
 		struct lbl none = { 0 };
 
