@@ -207,6 +207,30 @@ d = json.load(urllib.request.urlopen('http://$PROM/api/v1/rules', timeout=5))
 r = [x for g in d['data']['groups'] for x in g['rules']]
 print(len(r), all(x['health'] == 'ok' for x in r))")
 [ "$rules" = "7 True" ] && ok "Prometheus loaded the 7 alert rules, all healthy" || not_ok "rules: $rules"
+bad=$(in_ns python3 - "$PROM" "$SRC/docs/grafana/xdplb.json" <<'EOF'
+import json, sys, urllib.parse, urllib.request
+d = json.load(open(sys.argv[2]))
+exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
+exprs += [v["query"]["query"] for v in d["templating"]["list"]]
+bad = 0
+for e in exprs:
+    e = e.replace("$__rate_interval", "1m").replace('"$job"', '"xdplb"').replace("$instance", ".*").replace("$vip", ".*")
+    if e.startswith("label_values("):  # a Grafana function: check its selector
+        e = e[len("label_values("):].rsplit(",", 1)[0]
+    url = "http://%s/api/v1/query?%s" % (sys.argv[1], urllib.parse.urlencode({"query": e}))
+    try:
+        r = json.load(urllib.request.urlopen(url, timeout=5))
+        ok = r["status"] == "success" and r["data"]["result"]
+    except Exception:
+        ok = False
+    if not ok:
+        bad += 1
+        print("# no data or error:", e)
+print("BAD", bad, "OF", len(exprs))
+EOF
+)
+grep -q "^BAD 0 OF" <<<"$bad" && ok "every query of the Grafana dashboard runs and has data ($(grep -o 'OF [0-9]*' <<<"$bad" | cut -c4-) queries)" ||
+	{ not_ok "dashboard queries"; grep '^#' <<<"$bad" | head; }
 firing=$(q 'ALERTS{alertstate="firing"}')
 [ -z "$firing" ] && ok "no alert fires on a healthy LB" || not_ok "firing: $firing"
 
