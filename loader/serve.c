@@ -298,6 +298,26 @@ static bool read_tables(struct serve *s, const char *ifname, struct lb_status *s
 	return ok && st->attached;
 }
 
+/* Forgets the readings of interfaces without xdplb now: a later load there
+ * starts with new maps, and the slots are few. */
+static void hist_sweep(struct serve *s, const struct metrics_if *mi, int n)
+{
+	int k = 0;
+
+	for (int h = 0; h < s->n_hist; h++) {
+		bool live = false;
+
+		for (int i = 0; i < n && !live; i++)
+			live = mi[i].st && !strcmp(mi[i].ifname, s->hist[h].ifname);
+		if (!live) {
+			imb_free(&s->hist[h]);
+			continue;
+		}
+		s->hist[k++] = s->hist[h];
+	}
+	s->n_hist = k;
+}
+
 /* One exposition of every interface into b. */
 static int collect(struct serve *s, struct mbuf *b)
 {
@@ -343,6 +363,7 @@ static int collect(struct serve *s, struct mbuf *b)
 			pr_warn("keeping a reading for the imbalance window: out of memory\n");
 	}
 	tcache_sweep(&s->tc);
+	hist_sweep(s, mi, n);
 	metrics_write(b, mi, (size_t)n, now_mono() - t0);
 	for (int i = 0; i < n; i++) {
 		free(imb[i]);
