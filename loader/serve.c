@@ -501,11 +501,18 @@ static int parse_serve_opts(int argc, char **argv, struct serve *s, struct serve
 		case 'l':
 			o->listen = optarg;
 			break;
-		case 'i':
+		case 'i': {
+			bool dup = false;
+
 			if (s->n_ifaces == MAX_IFACES || strlen(optarg) >= IF_NAMESIZE || !*optarg)
 				return -1;
-			s->ifaces[s->n_ifaces++] = optarg;
+			/* an interface named twice would repeat its series */
+			for (int k = 0; k < s->n_ifaces; k++)
+				dup |= !strcmp(s->ifaces[k], optarg);
+			if (!dup)
+				s->ifaces[s->n_ifaces++] = optarg;
 			break;
+		}
 		case 'w':
 			s->window = strtod(optarg, &end);
 			if (*end || !(s->window >= 1) || s->window > 86400)
