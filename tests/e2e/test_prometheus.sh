@@ -6,7 +6,9 @@
 # what Prometheus stored compared with the map sums of `xdplb status
 # --json`. Also: the raw exposition passes `promtool check metrics`, the
 # alert rules pass `promtool test rules`, HTTP paths and methods, exit
-# codes, and xdplb_config_last_load_successful after a load killed half-way.
+# codes, the dashboard's queries, the imbalance alert going pending on a skew
+# written into the counters, and xdplb_config_last_load_successful after a
+# load killed half-way.
 # TAP output. Everything runs in a network namespace this script creates
 # (so its ports collide with nobody) and a private bpffs; all of it, and
 # every process it started, is removed on exit, even on failure.
@@ -251,6 +253,22 @@ code() { in_ns curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(code "http://$EXPORTER/nope")" = 404 ] && ok "GET /nope is 404" || not_ok "GET /nope"
 [ "$(code -X POST "http://$EXPORTER/metrics")" = 405 ] && ok "POST /metrics is 405" || not_ok "POST"
 expect_rc "promtool test rules docs/prometheus/alerts_test.yml" 0 promtool test rules "$SRC/docs/prometheus/alerts_test.yml"
+
+# the alert path end to end: a skew written into web-1's counters (as if
+# 100,000 new flows per CPU had gone there) makes the imbalance jump and
+# Prometheus' XdplbBackendAboveWeightShare go pending
+be=$(python3 -c "import json; d=json.load(open('$TMP/status.json')); print([b['id'] for v in d['vips'] for b in v['backends'] if b['name'] == 'web-1'][0])")
+val=$(python3 -c "import struct; print(' '.join(str(b) for b in struct.pack('<QQQ', 100000, 10000000, 100000)))")
+bpftool map update pinned "$(ls -d "$XDPLB_BPFFS"/xdplb/veth0@*)/be_stats" key $be 0 0 0 value $val &&
+	ok "wrote a skew into backend $be's counters" || not_ok "bpftool map update"
+pending=
+for _ in $(seq 40); do
+	pending=$(q 'ALERTS{alertname="XdplbBackendAboveWeightShare",vip="web"}')
+	[ -n "$pending" ] && break
+	sleep 0.5
+done
+grep -q "alertstate=pending" <<<"$pending" && ok "XdplbBackendAboveWeightShare is pending for web ($(q 'xdplb_vip_imbalance{vip="web"}' | awk '{print $NF}'))" ||
+	not_ok "no pending alert: imbalance $(q 'xdplb_vip_imbalance{vip="web"}')"
 
 # exit codes, a named interface without xdplb
 expect_rc "serve --listen nonsense: exit 2" 2 x serve --listen localhost --once
