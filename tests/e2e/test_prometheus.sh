@@ -66,6 +66,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # so that a timeout still cleans up
 
 echo "TAP version 13"
 for t in prometheus promtool curl; do
