@@ -55,7 +55,7 @@ CORE_SRCS := addr config diag diff guards maglev plan sha256 simulate tables val
 SYS_SRCS := audit bpffs fault history lb log maps netdev snapshot status verify
 # xdplb stats and xdplb explain (issue 4)
 CORE_SRCS += stats frame
-SYS_SRCS += stats_cmd
+SYS_SRCS += stats_cmd explain explain_cmd
 CORE_OBJS := $(CORE_SRCS:%=$(O)/loader/%.o)
 SYS_OBJS := $(SYS_SRCS:%=$(O)/loader/%.o)
 SKELS := $(O)/xdplb.skel.h $(O)/decap.skel.h

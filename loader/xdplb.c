@@ -854,6 +854,8 @@ static const struct cmd {
 	{ "audit", do_audit, "audit CONFIG [--iface IF] [--json]" },
 	{ "status", do_status, "status [--iface IF] [--json]" },
 	{ "stats", do_stats, "stats [--iface IF] [--watch SEC [--count N]] [--json]" },
+	{ "explain", do_explain,
+	  "explain tcp|udp SRC:PORT DST:PORT [--syn] [--payload N] [--iface IF] [--json]   (IPv6: [ADDR]:PORT)" },
 	{ "unload", do_unload, "unload --iface IF" },
 	{ "simulate", do_simulate, "simulate CONFIG [--flows N] [--json]" },
 	{ "decap", do_decap,
