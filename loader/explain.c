@@ -56,8 +56,11 @@ static bool is_private(int i)
 	return i == M_CONNTRACK || i == M_BE_STATS || i == M_VIP_STATS || i == M_GLOBAL_STATS;
 }
 
-/* The embedded program over the live config maps and private state maps. */
-static struct xdplb_bpf *load_private(const struct lb_maps *live)
+/* The embedded program over the live config maps and private state maps.
+ * Backend counters only for the ids in use (be_span): the program skips
+ * counters of ids beyond a map's size, and a full-size per-CPU array
+ * would cost most of the run's time. */
+static struct xdplb_bpf *load_private(const struct lb_maps *live, __u32 be_span)
 {
 	struct xdplb_bpf *skel = xdplb_bpf__open();
 	int err;
@@ -76,6 +79,8 @@ static struct xdplb_bpf *load_private(const struct lb_maps *live)
 		}
 		if (i == M_CONNTRACK)
 			err = bpf_map__set_max_entries(map, EXPLAIN_CT_SIZE);
+		else if (i == M_BE_STATS)
+			err = bpf_map__set_max_entries(map, be_span ? be_span : 1);
 		else if (is_private(i))
 			continue;
 		else
@@ -262,7 +267,8 @@ int explain_run(const struct explain_req *rq, struct explain_result *r)
 			FRAME_MAX_PAYLOAD);
 		return -EINVAL;
 	}
-	skel = load_private(rq->live);
+	skel = load_private(rq->live,
+			    ctl.be_span < XDPLB_MAX_BACKENDS ? ctl.be_span : XDPLB_MAX_BACKENDS);
 	if (!skel)
 		return -EIO;
 	check_tag(skel, rq->live_prog_fd, r);
