@@ -5,6 +5,8 @@
  * and it changes no counter and no conntrack entry of the LB it explains.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <unistd.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <linux/bpf.h>
@@ -250,5 +252,28 @@ Test(explain, json_keys)
 	cr_expect(cJSON_IsTrue(
 		cJSON_GetObjectItem(cJSON_GetObjectItem(j, "program"), "same_as_live")));
 	cJSON_Delete(j);
+	free(r);
+}
+
+Test(explain, another_live_program_is_told)
+{
+	/* r0 = XDP_PASS; exit: any program but this binary's xdplb */
+	const struct bpf_insn pass[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct explain_result *r = malloc(sizeof(*r));
+	struct explain_req rq = { .live = &f.m };
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "other", "GPL", pass, 2, NULL);
+
+	cr_assert(fd >= 0, "loading a two-instruction program: %s", strerror(errno));
+	rq.live_prog_fd = fd;
+	rq.spec.proto = IPPROTO_UDP;
+	rq.spec.family = (__u8)frame_parse_endpoint("192.0.2.77:1", &rq.spec.src, &rq.spec.sport);
+	frame_parse_endpoint("203.0.113.10:80", &rq.spec.dst, &rq.spec.dport);
+	cr_assert(eq(int, explain_run(&rq, r), 0));
+	cr_expect(r->tag_checked);
+	cr_expect(not(r->tag_same), "a different program has a different tag");
+	close(fd);
 	free(r);
 }
