@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpffs.h"
 #include "commands.h"
+#include "maps.h"
 #include "stats.h"
 
 #define MAX_IFACES 64
@@ -89,10 +91,54 @@ static int pick_iface(const char *want, char *out)
 	return -ENOENT;
 }
 
-static int read_live(const char *ifname, struct lb_status *s)
+/* Table slots of the backends of prev, carried over to s: the tables are
+ * the same while the generation is (a load is the only writer). */
+static bool carry_slots(const struct lb_status *prev, struct lb_status *s)
 {
-	int err = status_read(ifname, s);
+	if (!prev || prev->g.generation != s->g.generation || prev->active != s->active)
+		return false;
+	for (__u32 v = 0; v < s->n_vips; v++) {
+		const struct st_vip *pv = v < prev->n_vips && prev->vips[v].id == s->vips[v].id ?
+						  &prev->vips[v] :
+						  NULL;
 
+		for (__u32 b = 0; b < s->vips[v].n_be; b++) {
+			if (!pv || b >= pv->n_be || pv->be[b].id != s->vips[v].be[b].id)
+				return false;
+			s->vips[v].be[b].slots = pv->be[b].slots;
+		}
+	}
+	return true;
+}
+
+/*
+ * The live state, as `status` reads it. Reading the tables to count slots
+ * is most of the cost (a 1,000 VIP x 65,537 slot config: seconds), so a
+ * watch reads them only when the generation changed since prev.
+ */
+static int read_live(const char *ifname, const struct lb_status *prev, struct lb_status *s)
+{
+	struct lb_maps m;
+	int err = 0;
+
+	if (!prev) {
+		err = status_read(ifname, s);
+		goto out;
+	}
+	memset(s, 0, sizeof(*s));
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	err = pin_dir(ifname, 0, s->pin_dir, sizeof(s->pin_dir));
+	if (!err)
+		err = maps_open_pinned(s->pin_dir, &m);
+	if (err)
+		goto out;
+	err = status_read_maps(&m, s, ST_TABLES_SKIP);
+	if (!err && !carry_slots(prev, s)) {
+		status_free(s);
+		err = status_read_maps(&m, s, ST_TABLES_COUNT);
+	}
+	maps_close(&m);
+out:
 	if (err == -ENOENT)
 		fprintf(stderr, "%s: xdplb is not loaded\n", ifname);
 	else if (err)
@@ -155,7 +201,7 @@ static int watch(const char *ifname, const struct stats_opts *o)
 	struct lb_status prev, cur;
 	bool tty = isatty(STDOUT_FILENO);
 	double t_prev, start;
-	int err = read_live(ifname, &prev);
+	int err = read_live(ifname, NULL, &prev);
 
 	if (err)
 		return err;
@@ -165,7 +211,7 @@ static int watch(const char *ifname, const struct stats_opts *o)
 
 		/* on a fixed grid, so that slow reads do not stretch the interval */
 		sleep_until(start + (double)i * o->watch);
-		err = read_live(ifname, &cur);
+		err = read_live(ifname, &prev, &cur);
 		if (err)
 			break;
 		t = now_s();
@@ -194,7 +240,7 @@ int do_stats(int argc, char **argv)
 	if (o.watch > 0) {
 		err = watch(ifname, &o);
 	} else {
-		err = read_live(ifname, &s);
+		err = read_live(ifname, NULL, &s);
 		if (!err) {
 			err = show(NULL, &s, 0, &o, false);
 			status_free(&s);
