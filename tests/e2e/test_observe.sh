@@ -186,6 +186,73 @@ a, b = (json.load(open(f)) for f in sys.argv[1:3])
 sys.exit(0 if a == b else 1)
 EOF
 
+# a skew, for real: flows chosen (with an independent copy of the flow hash
+# and the live table read by bpftool) to land on one of three equal backends
+sed 's/"hash_seed": "0x5eed"/"hash_seed": "0x5eed", "guards": { "max_flows_moved": 1 }/' "$SRC/examples/lb.json" |
+	python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+d['vips'].append({'name': 'sk', 'address': '203.0.113.20', 'port': 80, 'table_size': 1009, 'backends': [
+    {'name': 'sk-%d' % i, 'address': '198.51.100.%d' % (30 + i)} for i in (1, 2, 3)]})
+json.dump(d, sys.stdout)" >"$TMP/skew.json"
+expect_rc "load a config with a VIP of three equal backends" 0 x load --iface veth0 --state-dir "$TMP/state" "$TMP/skew.json"
+x status --iface veth0 --json >"$TMP/st.json"
+dir=$(ls -d "$XDPLB_BPFFS"/xdplb/veth0@*)
+python3 - "$TMP/st.json" "$dir" "$BPFTOOL" >"$TMP/skewflows" 2>"$TMP/err" <<'EOF2'
+import json, socket, subprocess, sys
+st, pins, bpftool = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+vip = [v for v in st["vips"] if v["name"] == "sk"][0]
+ids = {b["id"]: b["name"] for b in vip["backends"]}
+run = lambda *a: json.loads(subprocess.check_output([bpftool, "-j", *a]))
+slot = st["active_bank"] * 8192 + vip["id"]
+outer = run("map", "lookup", "pinned", pins + "/tables", "key", *[str(slot >> s & 255) for s in (0, 8, 16, 24)])
+v = outer["value"] if isinstance(outer, dict) else outer
+inner = int.from_bytes(bytes(int(b, 16) for b in v), "little") if isinstance(v, list) else v
+table = {}
+for e in run("map", "dump", "id", str(inner)):
+    k, val = (bytes(int(b, 16) for b in e[x]) for x in ("key", "value"))
+    i = int.from_bytes(k, "little")
+    table[2 * i], table[2 * i + 1] = int.from_bytes(val[:4], "little"), int.from_bytes(val[4:], "little")
+M = 0xffffffff
+rol = lambda x, k: ((x << k) | (x >> (32 - k))) & M
+def jhash3(a, b, c, seed):  # bpf/xdplb_hash.h: lookup3's final() over three words
+    a, b, c = (a + 0xdeadbeef) & M, (b + 0xdeadbeef) & M, (c + seed) & M
+    for x, y, z, r in ((2, 1, 2, 14), (0, 2, 0, 11), (1, 0, 1, 25), (2, 1, 2, 16), (0, 2, 0, 4), (1, 0, 1, 14), (2, 1, 2, 24)):
+        w = [a, b, c]
+        w[x] ^= w[y]; w[x] = (w[x] - rol(w[y], r)) & M
+        a, b, c = w
+    return c
+word = lambda ip: int.from_bytes(socket.inet_aton(ip), "little")
+be16 = lambda p: int.from_bytes(p.to_bytes(2, "big"), "little")
+want, n = None, 0
+for sport in range(20000, 30000):
+    h = jhash3(word("192.0.2.50"), word("203.0.113.20"), be16(sport) << 16 | be16(80), st["hash_seed"])
+    if sport == 20000:
+        print("# hash of 192.0.2.50:20000", h, file=sys.stderr)
+    name = ids[table[h % 1009]]
+    want = want or name
+    if name == want and n < 150:
+        print("tcp 192.0.2.50", sport, "203.0.113.20 80 S 0")
+        n += 1
+print(want, file=sys.stderr)
+EOF2
+heavy=$(tail -1 "$TMP/err")
+hash=$(sed -n 's/^# hash of 192.0.2.50:20000 //p' "$TMP/err")
+x explain tcp 192.0.2.50:20000 203.0.113.20:80 --syn --iface veth0 --json >"$TMP/out" 2>&1
+check "the test's copy of the flow hash is the program's ($hash)" "d['maglev']['hash'] == ${hash:-0}"
+[ "$(wc -l <"$TMP/skewflows")" = 150 ] && ok "150 flows that all hash to $heavy" || not_ok "$(wc -l <"$TMP/skewflows") flows"
+send <"$TMP/skewflows"
+sleep 0.3
+expect_rc "stats after the skewed flows: 0" 0 x stats --iface veth0
+grep -q "^  $heavy .* 33.3% .*100.0% .*SKEW 3.00x weight share" "$TMP/out" && ok "$heavy is flagged: SKEW 3.00x" ||
+	not_ok "no SKEW line: $(grep -A4 '^vip sk' "$TMP/out")"
+[ "$(grep -c SKEW "$TMP/out")" = 1 ] && ok "and nothing else is (web and dns saw random flows)" ||
+	not_ok "$(grep SKEW "$TMP/out")"
+grep -A4 '^vip sk' "$TMP/out" | sed 's/^/# /'
+expect_rc "stats --json after the skewed flows: 0" 0 x stats --iface veth0 --json
+check "--json: skew true for $heavy only" \
+	"[b['name'] for v in d['vips'] for b in v['backends'] if b['skew']] == ['$heavy']"
+
 expect_rc "explain with a bad endpoint: 2" 2 x explain tcp 2001:db8::1:80 203.0.113.10:80
 expect_rc "explain with mixed families: 2" 2 x explain tcp "[2001:db8::1]:80" 203.0.113.10:80
 expect_rc "stats --count without --watch: 2" 2 x stats --count 2
