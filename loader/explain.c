@@ -179,20 +179,19 @@ static void read_outcome(struct xdplb_bpf *skel, const struct lb_maps *live,
 	for (__u32 i = 0; i < XDPLB_DROP_MAX; i++)
 		if (!maps_sum_percpu(gfd, XDPLB_CNT_DROP_BASE + i, &n, 1) && n)
 			r->drop_reason = (int)i;
+	/* a miss may end without a backend (no_backend): counted all the same */
+	if (r->vip_found && !maps_sum_percpu(bpf_map__fd(skel->maps.vip_stats), r->vip_id,
+					     (__u64 *)&vs, sizeof(vs) / sizeof(__u64))) {
+		r->ct_hit = vs.ct_hits > 0;
+		r->ct_miss = vs.ct_misses > 0;
+		r->new_flow = vs.new_flows > 0;
+	}
 	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.conntrack), k, &ct))
 		return; /* passed before conntrack, or no backend at all */
 	r->have_backend = true;
 	r->backend_id = ct.backend_id;
 	bpf_map_lookup_elem(live->fd[M_BACKENDS], &ct.backend_id, &r->be);
 	bpf_map_lookup_elem(live->fd[M_BE_NAMES], &ct.backend_id, &r->be_name);
-	if (!r->vip_found)
-		return;
-	if (!maps_sum_percpu(bpf_map__fd(skel->maps.vip_stats), r->vip_id, (__u64 *)&vs,
-			     sizeof(vs) / sizeof(__u64))) {
-		r->ct_hit = vs.ct_hits > 0;
-		r->ct_miss = vs.ct_misses > 0;
-		r->new_flow = vs.new_flows > 0;
-	}
 }
 
 static int test_run(struct xdplb_bpf *skel, struct explain_result *r)

@@ -29,7 +29,10 @@ static const char *const CONFIG =
 	"                    { \"name\": \"be3\", \"address\": \"198.51.100.13\" } ] },"
 	"  { \"name\": \"web6\", \"address\": \"2001:db8:10::80\", \"port\": 443, \"table_size\": 1009,"
 	"    \"backends\": [ { \"name\": \"v6a\", \"address\": \"2001:db8:20::11\" },"
-	"                    { \"name\": \"v6b\", \"address\": \"2001:db8:20::12\" } ] } ] }";
+	"                    { \"name\": \"v6b\", \"address\": \"2001:db8:20::12\" } ] },"
+	"  { \"name\": \"maint\", \"address\": \"203.0.113.40\", \"port\": 80, \"table_size\": 1009,"
+	"    \"guards\": { \"min_active_backends\": 0 }, \"backends\": ["
+	"    { \"name\": \"m1\", \"address\": \"198.51.100.61\", \"state\": \"drain\" } ] } ] }";
 
 static struct lbfix f;
 
@@ -225,6 +228,24 @@ Test(explain, too_big_after_encapsulation_names_the_reason)
 	/* one byte less fits: 1480 + 20 = the MTU */
 	explain("192.0.2.77:40002", "203.0.113.10:80", IPPROTO_TCP, true, 1440, r);
 	cr_expect(eq(int, r->action, XDP_TX));
+	free(r);
+}
+
+Test(explain, no_backend_takes_new_flows)
+{
+	struct explain_result *r = malloc(sizeof(*r));
+	int act;
+
+	explain("192.0.2.77:40000", "203.0.113.40:80", IPPROTO_TCP, true, 0, r);
+	cr_expect(r->vip_found);
+	cr_expect(eq(str, r->vip_name.s, "maint"));
+	cr_expect(eq(u32, r->table_size, 0), "every backend drains: no table");
+	cr_expect(r->ct_miss, "the program looked the flow up and missed");
+	cr_expect(not(r->have_backend || r->have_slot));
+	cr_expect(eq(int, r->action, XDP_DROP));
+	cr_expect(eq(int, r->drop_reason, XDPLB_DROP_NO_BACKEND));
+	send_real(r, &act);
+	cr_expect(eq(int, act, XDP_DROP));
 	free(r);
 }
 
