@@ -220,6 +220,7 @@ static int copy_ct(struct xdplb_bpf *skel, const struct lb_maps *live,
 	if (bpf_map_lookup_elem(live->fd[M_CONNTRACK], k, &r->ct_val))
 		return 0;
 	r->ct_live = true;
+	bpf_map_lookup_elem(live->fd[M_BE_NAMES], &r->ct_val.backend_id, &r->ct_name);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.conntrack), k, &r->ct_val, BPF_ANY)) {
 		int err = -errno;
 
@@ -343,12 +344,12 @@ static void print_vip(FILE *f, const struct explain_result *r)
 static void print_ct(FILE *f, const struct explain_result *r)
 {
 	if (r->ct_hit)
-		fprintf(f, "  conntrack  hit: the flow's entry points at backend id %u\n",
-			r->ct_val.backend_id);
+		fprintf(f, "  conntrack  hit: the flow's entry points at %s (id %u)\n",
+			r->ct_name.s, r->ct_val.backend_id);
 	else if (r->ct_miss && r->ct_live)
 		fprintf(f,
-			"  conntrack  miss: the live entry (backend id %u) no longer takes this packet (backend gone, down, or draining and this is a SYN)\n",
-			r->ct_val.backend_id);
+			"  conntrack  miss: the live entry (%s, id %u) no longer takes this packet (backend gone, down, or draining and this is a SYN)\n",
+			r->ct_name.s, r->ct_val.backend_id);
 	else if (r->ct_miss)
 		fprintf(f, "  conntrack  miss: a new flow\n");
 	else

@@ -44,6 +44,7 @@ struct explain_result {
 
 	bool ct_live; /* the live conntrack has an entry for the flow */
 	struct xdplb_flow_val ct_val;
+	struct xdplb_name ct_name; /* of the live entry's backend id */
 	bool ct_hit, ct_miss; /* as the program counted them */
 
 	bool have_slot; /* the VIP's Maglev table: flow hash, slot, its backend */

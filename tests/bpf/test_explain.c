@@ -231,6 +231,40 @@ Test(explain, too_big_after_encapsulation_names_the_reason)
 	free(r);
 }
 
+Test(explain, a_flow_whose_backend_went_down_reselects)
+{
+	struct explain_result *r = malloc(sizeof(*r));
+	const struct cfg_backend *real;
+	const char *down = ", \"state\": \"down\" ";
+	char cfg[4096], gone[XDPLB_NAME_LEN], *p;
+	int act;
+
+	explain("192.0.2.78:40000", "203.0.113.10:80", IPPROTO_TCP, true, 0, r);
+	real = send_real(r, &act);
+	cr_assert(real != NULL);
+	snprintf(gone, sizeof(gone), "%s", real->name);
+	/* the same config with that backend down */
+	snprintf(cfg, sizeof(cfg), "%s", CONFIG);
+	p = strstr(cfg, gone);
+	cr_assert(p != NULL);
+	p = strchr(p, '}');
+	memmove(p + strlen(down), p, strlen(p) + 1);
+	memcpy(p, down, strlen(down));
+	cr_assert(eq(int, lbfix_apply(&f, cfg), 0));
+
+	explain("192.0.2.78:40000", "203.0.113.10:80", IPPROTO_TCP, false, 0, r);
+	cr_expect(r->ct_live && r->ct_miss && !r->ct_hit, "the live entry no longer takes it");
+	cr_expect(eq(str, r->ct_name.s, gone));
+	cr_assert(r->have_backend);
+	cr_expect(not(eq(str, r->be_name.s, gone)), "re-selected away from %s", gone);
+	cr_expect(r->new_flow);
+	real = send_real(r, &act);
+	cr_assert(real != NULL);
+	cr_expect(eq(str, (char *)real->name, r->be_name.s), "explain %s, data path %s",
+		  r->be_name.s, real->name);
+	free(r);
+}
+
 Test(explain, no_backend_takes_new_flows)
 {
 	struct explain_result *r = malloc(sizeof(*r));
