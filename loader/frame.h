@@ -13,7 +13,7 @@
 #include "../bpf/xdplb_abi.h"
 
 #define FRAME_TTL 64
-#define FRAME_MAX_PAYLOAD 3000 /* BPF_PROG_TEST_RUN takes at most a page */
+#define FRAME_MAX_PAYLOAD 3000u /* BPF_PROG_TEST_RUN takes at most a page */
 #define FRAME_ETH_LEN 14
 
 struct frame_spec {

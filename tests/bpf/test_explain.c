@@ -32,7 +32,9 @@ static const char *const CONFIG =
 	"                    { \"name\": \"v6b\", \"address\": \"2001:db8:20::12\" } ] },"
 	"  { \"name\": \"maint\", \"address\": \"203.0.113.40\", \"port\": 80, \"table_size\": 1009,"
 	"    \"guards\": { \"min_active_backends\": 0 }, \"backends\": ["
-	"    { \"name\": \"m1\", \"address\": \"198.51.100.61\", \"state\": \"drain\" } ] } ] }";
+	"    { \"name\": \"m1\", \"address\": \"198.51.100.61\", \"state\": \"drain\" } ] },"
+	"  { \"name\": \"anyudp\", \"address\": \"203.0.113.30\", \"port\": 0, \"protocol\": \"udp\","
+	"    \"table_size\": 1009, \"backends\": [ { \"name\": \"any1\", \"address\": \"198.51.100.51\" } ] } ] }";
 
 static struct lbfix f;
 
@@ -280,6 +282,27 @@ Test(explain, no_backend_takes_new_flows)
 	cr_expect(eq(int, r->drop_reason, XDPLB_DROP_NO_BACKEND));
 	send_real(r, &act);
 	cr_expect(eq(int, act, XDP_DROP));
+	free(r);
+}
+
+Test(explain, a_port_less_vip_matches_any_port)
+{
+	struct explain_result *r = malloc(sizeof(*r));
+	const struct cfg_backend *real;
+	int act;
+
+	explain("192.0.2.77:40000", "203.0.113.30:5353", IPPROTO_UDP, false, 0, r);
+	cr_expect(r->vip_found);
+	cr_expect(eq(str, r->vip_name.s, "anyudp"));
+	cr_expect(eq(u16, r->vip_key.port, 0), "the port-less entry matched");
+	cr_expect(eq(str, r->be_name.s, "any1"));
+	real = send_real(r, &act);
+	cr_assert(real != NULL);
+	cr_expect(eq(str, (char *)real->name, "any1"));
+	/* TCP to the same address is not that VIP */
+	explain("192.0.2.77:40000", "203.0.113.30:5353", IPPROTO_TCP, true, 0, r);
+	cr_expect(not(r->vip_found));
+	cr_expect(eq(int, r->action, XDP_PASS));
 	free(r);
 }
 
