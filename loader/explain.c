@@ -86,8 +86,8 @@ static struct xdplb_bpf *load_private(const struct lb_maps *live, __u32 be_span)
 		else
 			err = bpf_map__reuse_fd(map, live->fd[i]);
 		if (err) {
-			pr_warn("explain: reusing the live map %s: %s\n", lb_map_names[i],
-				strerror(-err));
+			pr_warn("explain: preparing the map %s (live or private): %s\n",
+				lb_map_names[i], strerror(-err));
 			goto fail;
 		}
 	}
