@@ -53,6 +53,9 @@ CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null)
 CORE_SRCS := addr config diag diff guards maglev plan sha256 simulate tables validate
 # The parts that talk to the kernel.
 SYS_SRCS := audit bpffs fault history lb log maps netdev snapshot status verify
+# xdplb stats and xdplb explain (issue 4)
+CORE_SRCS += stats frame
+SYS_SRCS += stats_cmd explain explain_cmd
 CORE_OBJS := $(CORE_SRCS:%=$(O)/loader/%.o)
 SYS_OBJS := $(SYS_SRCS:%=$(O)/loader/%.o)
 SKELS := $(O)/xdplb.skel.h $(O)/decap.skel.h
