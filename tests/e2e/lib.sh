@@ -7,6 +7,9 @@
 XDPLB=$(readlink -f "${XDPLB:-$(dirname "${BASH_SOURCE[0]}")/../../build/xdplb}")
 SRC=$(readlink -f "$(dirname "${BASH_SOURCE[0]}")/../..")
 
+# histories stay in the scratch directory, never in /var/lib/xdplb
+export XDPLB_STATE_DIR=$TMP/state
+
 n=0
 failed=0
 ok() {
@@ -48,6 +51,15 @@ assert() {
 	if "$@"; then ok "$desc"; else
 		not_ok "$desc"
 		show_output 10
+	fi
+}
+# check_json DESC PYTHON-EXPR: true of d, the JSON in $TMP/out
+check_json() {
+	local desc=$1 got
+	got=$(python3 -c "import json; d=json.load(open('$TMP/out')); print(bool($2))" 2>&1)
+	if [ "$got" = True ]; then ok "$desc"; else
+		not_ok "$desc"
+		show_output 40
 	fi
 }
 # in_ns NS CMD...: like `ip netns exec`, without remounting /sys (which

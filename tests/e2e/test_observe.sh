@@ -8,36 +8,11 @@
 # live conntrack entry. TAP output; everything it makes is removed on exit.
 set -u
 
-XDPLB=$(readlink -f "${XDPLB:-$(dirname "$0")/../../build/xdplb}")
-SRC=$(readlink -f "$(dirname "$0")/../..")
 NS=xdplbo$$
 TMP=$(mktemp -d /tmp/xdplb-observe.XXXXXX)
-export XDPLB_BPFFS=$TMP/bpffs
+. "$(dirname "$0")/lib.sh"
 BPFTOOL=$(command -v bpftool || echo /usr/sbin/bpftool)
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-expect_rc() { # DESC RC CMD...
-	local desc=$1 want=$2 rc
-	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	if [ "$rc" = "$want" ]; then ok "$desc"; else
-		not_ok "$desc (exit $rc, want $want)"
-		sed 's/^/# /' "$TMP/out" "$TMP/err" | head -20
-	fi
-}
-# check DESC PYTHON-EXPR: true of d, the JSON in $TMP/out
-check() {
-	local desc=$1 got
-	got=$(python3 -c "import json; d=json.load(open('$TMP/out')); print(bool($2))" 2>&1)
-	if [ "$got" = True ]; then ok "$desc"; else
-		not_ok "$desc"
-		sed 's/^/# /' "$TMP/out" "$TMP/err" | head -40
-	fi
-}
 x() { nsenter --net=/run/netns/"$NS" "$XDPLB" "$@"; }
 
 cleanup() {
@@ -46,12 +21,12 @@ cleanup() {
 		x decap detach veth1 >/dev/null 2>&1
 		ip netns del "$NS"
 	fi
-	umount "$TMP/bpffs" 2>/dev/null
+	release_bpffs
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-mkdir -p "$TMP/bpffs" && mount -t bpf bpf "$TMP/bpffs" || { echo "Bail out! no private bpffs"; exit 1; }
+private_bpffs
 ip netns add "$NS"
 # no IPv6 autoconfiguration traffic: every packet the LB counts is the test's
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
@@ -123,7 +98,7 @@ if total != 600: bad.append(("backend packets", total))
 for b in bad: print("#", b)
 sys.exit(1 if bad else 0)
 EOF
-check "web: the conntrack hit ratio is 50%, shares sum to 1" \
+check_json "web: the conntrack hit ratio is 50%, shares sum to 1" \
 	"abs(d['vips'][0]['conntrack_hit_ratio'] - 0.5) < 1e-9 and abs(sum(b['flow_share'] for b in d['vips'][0]['backends']) - 1) < 1e-9"
 
 expect_rc "stats --watch 0.2 --count 2 --json: 0" 0 x stats --iface veth0 --watch 0.2 --count 2 --json
@@ -139,9 +114,9 @@ x status --iface veth0 --json >"$TMP/before.json"
 ct0=$(ct_entries)
 expect_rc "explain a new flow: 0" 0 x explain tcp 192.0.2.200:40000 203.0.113.10:80 --syn --iface veth0 --json
 cp "$TMP/out" "$TMP/explain1.json"
-check "new flow: VIP web, conntrack miss, a backend, XDP_TX, IPIP outer header" \
+check_json "new flow: VIP web, conntrack miss, a backend, XDP_TX, IPIP outer header" \
 	"d['vip']['name'] == 'web' and d['conntrack']['result'] == 'miss' and not d['conntrack']['live_entry'] and d['backend']['name'].startswith('web-') and d['action'] == 'XDP_TX' and d['sent']['outer']['protocol'] == 4 and d['sent']['outer']['destination'] == d['backend']['address'] and d['sent']['outer']['checksum_ok']"
-check "the program that ran is the attached one (same tag)" "d['program']['same_as_live']"
+check_json "the program that ran is the attached one (same tag)" "d['program']['same_as_live']"
 want=$(python3 -c "import json; print(json.load(open('$TMP/explain1.json'))['backend']['name'])")
 x explain tcp 192.0.2.200:40000 203.0.113.10:80 --syn --iface veth0 >/dev/null 2>&1
 x status --iface veth0 --json >"$TMP/after.json"
@@ -167,11 +142,11 @@ EOF
 	not_ok "conntrack entries $ct0 -> $(ct_entries)"
 
 expect_rc "explain the established flow: 0" 0 x explain tcp 192.0.2.200:40000 203.0.113.10:80 --iface veth0 --json
-check "established: conntrack hit (live entry), same backend, XDP_TX" \
+check_json "established: conntrack hit (live entry), same backend, XDP_TX" \
 	"d['conntrack'] == {'live_entry': True, 'result': 'hit'} and d['backend']['name'] == '$want' and not d['backend']['new_flow'] and d['action'] == 'XDP_TX'"
 
 expect_rc "explain a non-VIP packet: 0" 0 x explain udp 192.0.2.200:5353 203.0.113.99:53 --iface veth0 --json
-check "not a VIP: XDP_PASS, no VIP, no backend" "d['vip'] is None and d['backend'] is None and d['action'] == 'XDP_PASS'"
+check_json "not a VIP: XDP_PASS, no VIP, no backend" "d['vip'] is None and d['backend'] is None and d['action'] == 'XDP_PASS'"
 expect_rc "explain a packet too big once encapsulated: 0" 0 \
 	x explain udp 192.0.2.200:5353 203.0.113.53:53 --payload 1460 --iface veth0
 grep -q "action     XDP_DROP: dropped, too_big" "$TMP/out" && grep -q "1488 + 20 bytes of outer header > mtu 1500" "$TMP/out" &&
@@ -239,7 +214,7 @@ EOF2
 heavy=$(tail -1 "$TMP/err")
 hash=$(sed -n 's/^# hash of 192.0.2.50:20000 //p' "$TMP/err")
 x explain tcp 192.0.2.50:20000 203.0.113.20:80 --syn --iface veth0 --json >"$TMP/out" 2>&1
-check "the test's copy of the flow hash is the program's ($hash)" "d['maglev']['hash'] == ${hash:-0}"
+check_json "the test's copy of the flow hash is the program's ($hash)" "d['maglev']['hash'] == ${hash:-0}"
 [ "$(wc -l <"$TMP/skewflows")" = 150 ] && ok "150 flows that all hash to $heavy" || not_ok "$(wc -l <"$TMP/skewflows") flows"
 send <"$TMP/skewflows"
 sleep 0.3
@@ -250,7 +225,7 @@ grep -q "^  $heavy .* 33.3% .*100.0% .*SKEW 3.00x weight share" "$TMP/out" && ok
 	not_ok "$(grep SKEW "$TMP/out")"
 grep -A4 '^vip sk' "$TMP/out" | sed 's/^/# /'
 expect_rc "stats --json after the skewed flows: 0" 0 x stats --iface veth0 --json
-check "--json: skew true for $heavy only" \
+check_json "--json: skew true for $heavy only" \
 	"[b['name'] for v in d['vips'] for b in v['backends'] if b['skew']] == ['$heavy']"
 
 expect_rc "explain with a bad endpoint: 2" 2 x explain tcp 2001:db8::1:80 203.0.113.10:80
@@ -260,5 +235,4 @@ x unload --iface veth0 >/dev/null 2>&1
 expect_rc "stats where nothing is loaded: 1" 1 x stats --iface veth0
 expect_rc "explain where nothing is loaded: 1" 1 x explain udp 192.0.2.1:1 203.0.113.53:53 --iface veth0
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end
