@@ -186,8 +186,13 @@ static void read_outcome(struct xdplb_bpf *skel, const struct lb_maps *live,
 		r->ct_miss = vs.ct_misses > 0;
 		r->new_flow = vs.new_flows > 0;
 	}
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.conntrack), k, &ct))
-		return; /* passed before conntrack, or no backend at all */
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.conntrack), k, &ct)) {
+		/* a new flow dropped after the pick (too big) is not
+		 * remembered: the table slot names the backend it went to */
+		if (!r->ct_miss || !r->have_slot || r->drop_reason < 0)
+			return; /* passed before conntrack, or no backend at all */
+		ct.backend_id = r->slot_backend;
+	}
 	r->have_backend = true;
 	r->backend_id = ct.backend_id;
 	bpf_map_lookup_elem(live->fd[M_BACKENDS], &ct.backend_id, &r->be);
