@@ -55,6 +55,9 @@ MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 CORE_SRCS := addr config diag diff guards maglev metrics plan sha256 simulate tables validate
 # The parts that talk to the kernel.
 SYS_SRCS := audit bpffs fault history lb log maps netdev serve snapshot status verify
+# xdplb stats and xdplb explain (issue 4)
+CORE_SRCS += stats frame
+SYS_SRCS += stats_cmd explain explain_cmd
 CORE_OBJS := $(CORE_SRCS:%=$(O)/loader/%.o)
 SYS_OBJS := $(SYS_SRCS:%=$(O)/loader/%.o)
 SKELS := $(O)/xdplb.skel.h $(O)/decap.skel.h

@@ -301,7 +301,7 @@ static __always_inline struct xdplb_backend *conntrack_hit(const struct pkt *p, 
 }
 
 /* A new flow (or one whose backend no longer takes it): the VIP's Maglev
- * table, and conntrack remembers the choice. */
+ * table. Conntrack remembers the choice once the packet is on its way. */
 static __always_inline struct xdplb_backend *maglev_pick(struct pkt *p,
 							 const struct xdplb_vip_cfg *vip,
 							 const struct xdplb_global_cfg *g,
@@ -330,9 +330,6 @@ static __always_inline struct xdplb_backend *maglev_pick(struct pkt *p,
 	if (!be || be->state[bank] != XDPLB_BE_ACTIVE)
 		goto internal;
 
-	struct xdplb_flow_val nv = { .backend_id = id, .cookie = be->cookie };
-
-	bpf_map_update_elem(&conntrack, &p->flow, &nv, BPF_ANY);
 	out->id = id;
 	out->new_flow = 1;
 	return be;
@@ -488,8 +485,6 @@ static __always_inline int process(struct xdp_md *ctx)
 		if (vs)
 			vs->ct_misses++;
 		be = maglev_pick(&p, vip, g, bank, &pk);
-		if (be && vs)
-			vs->new_flows++;
 	}
 	if (vs) {
 		vs->packets++;
@@ -501,6 +496,16 @@ static __always_inline int process(struct xdp_md *ctx)
 		if (vs)
 			vs->drops++;
 		return drop(pk.reason);
+	}
+	/* Only a forwarded packet starts a flow: a dropped one (too big, say)
+	 * leaves no conntrack entry, and a VIP's new flows stay the sum of its
+	 * backends' */
+	if (pk.new_flow) {
+		struct xdplb_flow_val nv = { .backend_id = pk.id, .cookie = be->cookie };
+
+		bpf_map_update_elem(&conntrack, &p.flow, &nv, BPF_ANY);
+		if (vs)
+			vs->new_flows++;
 	}
 	bs = bpf_map_lookup_elem(&be_stats, &pk.id);
 	if (bs) {

@@ -19,10 +19,14 @@
 
 void history_default_dir(const char *ifname, char *buf, size_t len)
 {
+	/* XDPLB_STATE_DIR moves every history, like XDPLB_BPFFS moves the
+	 * pins: tests keep theirs private instead of appending to the
+	 * history of whatever namespace reused their inode number */
+	const char *base = getenv("XDPLB_STATE_DIR");
 	char suffix[40];
 
 	netns_suffix(suffix, sizeof(suffix));
-	snprintf(buf, len, "/var/lib/xdplb/%s%s", ifname, suffix);
+	snprintf(buf, len, "%s/%s%s", base && *base ? base : "/var/lib/xdplb", ifname, suffix);
 }
 
 const char *history_user(char *buf, size_t len)

@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "audit.h"
+#include "commands.h"
 #include "diff.h"
 #include "history.h"
 #include "snapshot.h"
@@ -36,6 +37,11 @@
 enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
 
 static bool json_out;
+
+bool cli_json(void)
+{
+	return json_out;
+}
 
 static int exit_code(int err)
 {
@@ -848,6 +854,9 @@ static const struct cmd {
 	{ "rollback", do_rollback, "rollback [--iface IF] [--to N] [--state-dir DIR]" },
 	{ "audit", do_audit, "audit CONFIG [--iface IF] [--json]" },
 	{ "status", do_status, "status [--iface IF] [--json]" },
+	{ "stats", do_stats, "stats [--iface IF] [--watch SEC [--count N]] [--json]" },
+	{ "explain", do_explain,
+	  "explain tcp|udp SRC:PORT DST:PORT [--syn] [--payload N] [--iface IF] [--json]   (IPv6: [ADDR]:PORT)" },
 	{ "unload", do_unload, "unload --iface IF" },
 	{ "simulate", do_simulate, "simulate CONFIG [--flows N] [--json]" },
 	{ "serve", do_serve, SERVE_USAGE },

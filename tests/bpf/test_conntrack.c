@@ -445,3 +445,43 @@ Test(conntrack, vip_counts_its_drops)
 	cr_expect(eq(u64, lbfix_global(&f, XDPLB_CNT_DROP_BASE + XDPLB_DROP_NO_BACKEND), 2));
 	lbfix_close(&f);
 }
+
+/* A new flow whose first packet is dropped after the backend pick (too big
+ * for the tunnel) leaves nothing behind: no conntrack entry, no new flow;
+ * its next packet that fits is the flow's first, counted once on the VIP
+ * and once on the backend. */
+Test(conntrack, dropped_first_packet_starts_no_flow)
+{
+	char cfg[4096];
+	struct lbfix f;
+	struct pkt_spec big = flow4(4242, TCPF_SYN), small = flow4(4242, TCPF_SYN);
+	struct xdplb_vip_stats vs;
+	const struct cfg_backend *b;
+	__u64 be_flows = 0;
+
+	big.payload = 1500 - 20 - 20; /* a full 1500-byte IP packet: 20 too many */
+	lbfix_open(&f, config("be1,be2", cfg, sizeof(cfg)));
+	cr_expect(eq(ptr, (void *)send_pkt(&f, &big, NULL), NULL), "too big: dropped");
+	vs = lbfix_vip_stats(&f, "web4");
+	cr_expect(eq(u64, vs.ct_misses, 1));
+	cr_expect(eq(u64, vs.drops, 1));
+	cr_expect(eq(u64, vs.new_flows, 0), "a dropped packet starts no flow");
+	cr_expect(eq(u64, lbfix_global(&f, XDPLB_CNT_DROP_BASE + XDPLB_DROP_TOO_BIG), 1));
+
+	b = send_pkt(&f, &small, NULL);
+	cr_assert(b != NULL);
+	vs = lbfix_vip_stats(&f, "web4");
+	cr_expect(eq(u64, vs.ct_misses, 2), "no entry was left: a miss again");
+	cr_expect(eq(u64, vs.ct_hits, 0));
+	cr_expect(eq(u64, vs.new_flows, 1));
+	for (int i = 1; i <= 2; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "be%d", i);
+		be_flows += lbfix_be_stats(&f, "web4", name).new_flows;
+	}
+	cr_expect(eq(u64, be_flows, vs.new_flows), "the VIP's new flows are its backends'");
+	cr_expect(eq(str, (char *)name_of(send_pkt(&f, &small, NULL)), (char *)b->name));
+	cr_expect(eq(u64, lbfix_vip_stats(&f, "web4").ct_hits, 1));
+	lbfix_close(&f);
+}

@@ -9,46 +9,11 @@
 # bpffs mount; both are removed on exit, even on failure.
 set -u
 
-XDPLB=${XDPLB:-$(dirname "$0")/../../build/xdplb}
-XDPLB=$(readlink -f "$XDPLB")
-SRC=$(readlink -f "$(dirname "$0")/../..")
 TAG=xdplbt$$
 NS1=$TAG-a
 NS2=$TAG-b
 TMP=$(mktemp -d /tmp/xdplb-e2e.XXXXXX)
-export XDPLB_BPFFS=$TMP/bpffs
-
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $*"
-}
-# check DESC CMD...: the command must succeed
-check() {
-	local desc=$1
-	shift
-	if "$@" >"$TMP/out" 2>"$TMP/err"; then ok "$desc"; else
-		not_ok "$desc"
-		sed 's/^/# /' "$TMP/out" "$TMP/err" | head -20
-	fi
-}
-# expect_rc DESC RC CMD...: the command must exit with RC
-expect_rc() {
-	local desc=$1 want=$2 rc
-	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	if [ "$rc" = "$want" ]; then ok "$desc"; else
-		not_ok "$desc (exit $rc, want $want)"
-		sed 's/^/# /' "$TMP/out" "$TMP/err" | head -20
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	for ns in "$NS1" "$NS2"; do
@@ -58,21 +23,12 @@ cleanup() {
 			ip netns del "$ns"
 		fi
 	done
-	umount "$TMP/bpffs" 2>/dev/null
+	release_bpffs
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-in_ns() { # in_ns NS CMD...: like ip netns exec, without remounting /sys
-	local ns=$1
-	shift
-	nsenter --net=/run/netns/"$ns" "$@"
-}
-
-mkdir -p "$TMP/bpffs" && mount -t bpf bpf "$TMP/bpffs" || {
-	echo "Bail out! cannot mount a private bpffs"
-	exit 1
-}
+private_bpffs
 for ns in "$NS1" "$NS2"; do
 	ip netns add "$ns"
 	ip -n "$ns" link add veth0 type veth peer name veth1
@@ -165,5 +121,4 @@ ip -n "$NS1" link show veth0 | grep -q "xdp" && not_ok "XDP still on veth0" || o
 [ ! -e "$XDPLB_BPFFS/xdplb" ] && ok "no pins left" || not_ok "pins left: $(find "$XDPLB_BPFFS/xdplb")"
 expect_rc "unload again is harmless: 0" 0 in_ns "$NS1" "$XDPLB" unload --iface veth0
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

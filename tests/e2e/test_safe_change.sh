@@ -7,36 +7,13 @@
 # in real traffic. TAP output; everything it makes is removed on exit.
 set -u
 
-XDPLB=$(readlink -f "${XDPLB:-$(dirname "$0")/../../build/xdplb}")
-SRC=$(readlink -f "$(dirname "$0")/../..")
 NS=xdplbs$$
 TMP=$(mktemp -d /tmp/xdplb-safe.XXXXXX)
+. "$(dirname "$0")/lib.sh"
 SD=$TMP/state
-export XDPLB_BPFFS=$TMP/bpffs
 SENDER=
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-expect_rc() { # DESC RC CMD...
-	local desc=$1 want=$2 rc
-	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	if [ "$rc" = "$want" ]; then ok "$desc"; else
-		not_ok "$desc (exit $rc, want $want)"
-		sed 's/^/# /' "$TMP/out" "$TMP/err" | head -20
-	fi
-}
-# assert DESC CONDITION-CMD...
-assert() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; sed 's/^/# /' "$TMP/out" "$TMP/err" | head -10; fi
-}
 x() { nsenter --net=/run/netns/"$NS" "$XDPLB" "$@"; }
-j() { python3 -c "import json,sys; d=json.load(open('$TMP/out')); print($1)"; }
 
 cleanup() {
 	[ -n "$SENDER" ] && kill "$SENDER" 2>/dev/null
@@ -45,12 +22,12 @@ cleanup() {
 		x decap detach veth1 >/dev/null 2>&1
 		ip netns del "$NS"
 	fi
-	umount "$TMP/bpffs" 2>/dev/null
+	release_bpffs
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-mkdir -p "$TMP/bpffs" && mount -t bpf bpf "$TMP/bpffs" || { echo "Bail out! no private bpffs"; exit 1; }
+private_bpffs
 ip netns add "$NS"
 ip -n "$NS" link add veth0 type veth peer name veth1
 ip -n "$NS" link set veth1 address 02:00:00:00:00:01 # the config's next hop
@@ -87,7 +64,7 @@ expect_rc "load A" 0 x load --iface veth0 --state-dir "$SD" "$A"
 # diff
 expect_rc "diff A B (files): a small move passes" 0 x diff --json "$A" "$TMP/B.json"
 assert "diff reports web's moved fraction and weight shares" \
-	test "$(j '[v["flows_moved"] > 0 and v["flows_moved"] < 0.2 for v in d["vips"] if v["name"]=="web"][0]')" = True
+	test "$(jq_out '[v["flows_moved"] > 0 and v["flows_moved"] < 0.2 for v in d["vips"] if v["name"]=="web"][0]')" = True
 expect_rc "diff against the live state (one file)" 0 x diff --iface veth0 "$TMP/B.json"
 grep -q "of new flows move to another backend (exact)" "$TMP/out" && ok "impact shown, exact" || not_ok "diff output: $(head -3 "$TMP/out")"
 expect_rc "diff A POOL: replacing the pool is refused (exit 1)" 1 x diff --iface veth0 "$TMP/POOL.json"
@@ -99,7 +76,7 @@ expect_rc "audit: nothing changed" 0 x audit --iface veth0 "$A"
 expect_rc "load POOL --force" 0 x load --iface veth0 --state-dir "$SD" --force "$TMP/POOL.json"
 expect_rc "history --json" 0 x history --iface veth0 --state-dir "$SD" --json
 assert "history: 2 entries, the forced one live and marked" \
-	test "$(j 'len(d), d[0]["live"], d[0]["note"], d[1]["live"]')" = "2 True forced False"
+	test "$(jq_out 'len(d), d[0]["live"], d[0]["note"], d[1]["live"]')" = "2 True forced False"
 
 # rollback
 expect_rc "rollback" 0 x rollback --iface veth0 --state-dir "$SD"
@@ -118,9 +95,9 @@ grep -q "vip extra: missing" "$TMP/out" && ok "a missing VIP is reported" || not
 expect_rc "audit vs another MTU: drift" 1 x audit --iface veth0 "$TMP/MTU.json"
 grep -q "global.*mtu: live 1500, config 1400" "$TMP/out" && ok "a global is reported" || not_ok "$(cat "$TMP/out")"
 x status --iface veth0 --json >"$TMP/out"
-vid=$(j '[v["id"] for v in d["vips"] if v["name"]=="web"][0]')
-bank=$(j 'd["active_bank"]')
-link=$(j 'd["link_id"]')
+vid=$(jq_out '[v["id"] for v in d["vips"] if v["name"]=="web"][0]')
+bank=$(jq_out 'd["active_bank"]')
+link=$(jq_out 'd["link_id"]')
 tables=$(bpftool map show pinned "$(ls -d "$XDPLB_BPFFS"/xdplb/veth0@*)/tables" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 slot=$((bank * 8192 + vid))
 inner=$(bpftool map lookup id "$tables" key $((slot & 255)) $((slot >> 8 & 255)) 0 0 -j |
@@ -210,5 +187,4 @@ kill "$SENDER" 2>/dev/null
 wait "$SENDER" 2>/dev/null
 SENDER=
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * stats.c - the arithmetic and the layout of `xdplb stats`. The command
+ * (stats_cmd.c) reads lb_status snapshots; everything here is pure.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/bpf.h>
+
+#include "addr.h"
+#include "config.h"
+#include "stats.h"
+
+/* The ABI's reason labels; status.c has the same table, but it is not part
+ * of the pure core that unit tests link. */
+#define X_LABEL(name, label, help) [XDPLB_DROP_##name] = label,
+static const char *const reason_label[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_LABEL) };
+#undef X_LABEL
+
+static const char *const action_label[XDPLB_ACTION_MAX] = { "aborted", "drop", "pass", "tx",
+							    "redirect" };
+
+/* cur - prev, or cur when the counter went backwards (zeroed for a new
+ * owner of the id) or there is no prev. */
+static __u64 delta(__u64 cur, const __u64 *prev)
+{
+	return prev && *prev <= cur ? cur - *prev : cur;
+}
+
+static const struct st_vip *find_vip(const struct lb_status *s, __u32 id)
+{
+	for (__u32 i = 0; s && i < s->n_vips; i++)
+		if (s->vips[i].id == id)
+			return &s->vips[i];
+	return NULL;
+}
+
+static const struct st_backend *find_be(const struct st_vip *v, __u32 id)
+{
+	for (__u32 i = 0; v && i < v->n_be; i++)
+		if (v->be[i].id == id)
+			return &v->be[i];
+	return NULL;
+}
+
+bool stats_is_skew(double share, double w, __u64 n)
+{
+	double sd;
+
+	/* w == 0: a backend that takes no new flows; its flows in the window
+	 * come from a change of weights within it, not from a skew */
+	if (w <= 0 || w >= 1 || !n || share <= STATS_SKEW_RATIO * w)
+		return false;
+	sd = sqrt(w * (1 - w) / (double)n);
+	return share - w >= STATS_SKEW_SIGMAS * sd;
+}
+
+static void backend_window(const struct st_backend *cur, const struct st_backend *prev,
+			   struct stats_be *b)
+{
+	b->st = cur;
+	b->packets = delta(cur->st.packets, prev ? &prev->st.packets : NULL);
+	b->bytes = delta(cur->st.bytes, prev ? &prev->st.bytes : NULL);
+	b->new_flows = delta(cur->st.new_flows, prev ? &prev->st.new_flows : NULL);
+}
+
+/* Shares within one VIP, once its backends' windows are known. */
+static void vip_shares(const struct st_vip *cur, struct stats_vip *v)
+{
+	__u64 wsum = 0;
+	double max_w = 0;
+
+	for (__u32 i = 0; i < v->n_be; i++) {
+		if (v->be[i].st->state == XDPLB_BE_ACTIVE)
+			wsum += v->be[i].st->weight;
+		v->be_new_flows += v->be[i].new_flows;
+		v->be_packets += v->be[i].packets;
+	}
+	for (__u32 i = 0; i < v->n_be; i++) {
+		struct stats_be *b = &v->be[i];
+
+		if (wsum && b->st->state == XDPLB_BE_ACTIVE)
+			b->weight_share = (double)b->st->weight / (double)wsum;
+		if (cur->table_size)
+			b->table_share = (double)b->st->slots / cur->table_size;
+		if (v->be_new_flows)
+			b->flow_share = (double)b->new_flows / (double)v->be_new_flows;
+		if (v->be_packets)
+			b->packet_share = (double)b->packets / (double)v->be_packets;
+		b->skew = stats_is_skew(b->flow_share, b->weight_share, v->be_new_flows);
+		if (b->weight_share > max_w)
+			max_w = b->weight_share;
+	}
+	/* the heaviest backend's weight share sits mid-bar, so up to twice
+	 * its share fits; equal halves fill exactly half a bar each */
+	v->bar_scale = max_w > 0 && max_w < 0.5 ? 2 * max_w : 1;
+}
+
+static int vip_window(const struct st_vip *cur, const struct st_vip *prev, struct stats_vip *v)
+{
+	const struct xdplb_vip_stats *p = prev ? &prev->st : NULL;
+
+	v->st = cur;
+	v->packets = delta(cur->st.packets, p ? &p->packets : NULL);
+	v->bytes = delta(cur->st.bytes, p ? &p->bytes : NULL);
+	v->new_flows = delta(cur->st.new_flows, p ? &p->new_flows : NULL);
+	v->ct_hits = delta(cur->st.ct_hits, p ? &p->ct_hits : NULL);
+	v->ct_misses = delta(cur->st.ct_misses, p ? &p->ct_misses : NULL);
+	v->drops = delta(cur->st.drops, p ? &p->drops : NULL);
+	if (v->ct_hits + v->ct_misses)
+		v->ct_hit_ratio = (double)v->ct_hits / (double)(v->ct_hits + v->ct_misses);
+	v->be = calloc(cur->n_be + 1, sizeof(*v->be));
+	if (!v->be)
+		return -ENOMEM;
+	v->n_be = cur->n_be;
+	for (__u32 i = 0; i < cur->n_be; i++)
+		backend_window(&cur->be[i], find_be(prev, cur->be[i].id), &v->be[i]);
+	vip_shares(cur, v);
+	return 0;
+}
+
+int stats_compute(const struct lb_status *prev, const struct lb_status *cur, double seconds,
+		  struct stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->seconds = prev ? seconds : 0;
+	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
+		out->actions[i] = delta(cur->global[i], prev ? &prev->global[i] : NULL);
+	for (int i = 0; i < XDPLB_DROP_MAX; i++)
+		out->drops[i] = delta(cur->global[XDPLB_CNT_DROP_BASE + i],
+				      prev ? &prev->global[XDPLB_CNT_DROP_BASE + i] : NULL);
+	out->vips = calloc(cur->n_vips + 1, sizeof(*out->vips));
+	if (!out->vips)
+		return -ENOMEM;
+	for (__u32 i = 0; i < cur->n_vips; i++) {
+		out->n_vips = i + 1;
+		if (vip_window(&cur->vips[i], prev ? find_vip(prev, cur->vips[i].id) : NULL,
+			       &out->vips[i])) {
+			stats_free(out);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void stats_free(struct stats *s)
+{
+	for (__u32 i = 0; i < s->n_vips; i++)
+		free(s->vips[i].be);
+	free(s->vips);
+	s->vips = NULL;
+	s->n_vips = 0;
+}
+
+static int cells(double share, double scale, int width)
+{
+	double c = scale > 0 ? share / scale * width : 0;
+
+	return c <= 0 ? 0 : c >= width ? width : (int)lround(c);
+}
+
+char *stats_bar(char *buf, double share, double weight_share, double scale, int width)
+{
+	int fill = cells(share, scale, width), mark = cells(weight_share, scale, width), o = 0;
+
+	for (int i = 0; i <= width; i++) {
+		if (i == mark)
+			buf[o++] = '|';
+		if (i < width)
+			buf[o++] = i < fill ? '#' : ' ';
+	}
+	if (scale > 0 && share > scale)
+		buf[o - 1 - (mark == width)] = '>'; /* clipped: more than a bar */
+	buf[o] = '\0';
+	return buf;
+}
+
+char *stats_human(char *buf, size_t len, double v)
+{
+	static const char unit[] = " kMGTPE";
+	int u = 0;
+
+	if (v < 1000) {
+		snprintf(buf, len, v == floor(v) ? "%.0f" : "%.1f", v);
+		return buf;
+	}
+	while (v >= 999.5 && u < 6) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, len, v < 9.995 ? "%.2f%c" : v < 99.95 ? "%.1f%c" : "%.0f%c", v, unit[u]);
+	return buf;
+}
+
+static const char *vip_addr_str(const struct xdplb_vip_key *k, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+
+	addr_str(&k->addr, k->family, a);
+	snprintf(buf, len, "%s%s%s:%u/%s", k->family == XDPLB_AF_INET6 ? "[" : "", a,
+		 k->family == XDPLB_AF_INET6 ? "]" : "", ntohs(k->port), proto_str(k->proto));
+	return buf;
+}
+
+/* A count over the window, or its rate when the window has a length. */
+static char *amount(char *buf, size_t len, __u64 n, const struct stats *s)
+{
+	return stats_human(buf, len, s->seconds > 0 ? (double)n / s->seconds : (double)n);
+}
+
+static void print_vip_head(FILE *f, const struct stats_vip *v, const struct stats *s)
+{
+	char a[96], p[16], b[16], n[16], d[16];
+	const char *per = s->seconds > 0 ? "/s" : "";
+
+	fprintf(f, "vip %s %s: packets%s %s  bytes%s %s  new flows%s %s  drops%s %s", v->st->name.s,
+		vip_addr_str(&v->st->key, a, sizeof(a)), per, amount(p, sizeof(p), v->packets, s),
+		per, amount(b, sizeof(b), v->bytes, s), per, amount(n, sizeof(n), v->new_flows, s),
+		per, amount(d, sizeof(d), v->drops, s));
+	if (v->ct_hits + v->ct_misses)
+		fprintf(f, "  conntrack hits %.1f%%\n", 100 * v->ct_hit_ratio);
+	else
+		fprintf(f, "  conntrack hits -\n");
+	fprintf(f, "  %-16s %-6s %6s %7s %7s %7s %7s %9s %9s  %s\n", "backend", "state", "weight",
+		"weight%", "table%", "flows%", "pkts%", s->seconds > 0 ? "flows/s" : "new flows",
+		s->seconds > 0 ? "pkts/s" : "packets", "new flows (| = weight share)");
+}
+
+static void print_backend(FILE *f, const struct stats_vip *v, const struct stats_be *b,
+			  const struct stats *s)
+{
+	char bar[STATS_BAR_WIDTH + 2], n[16], p[16];
+
+	fprintf(f, "  %-16s %-6s %6u %6.1f%% %6.1f%% %6.1f%% %6.1f%% %9s %9s  %s", b->st->name.s,
+		state_str(b->st->state), b->st->weight, 100 * b->weight_share, 100 * b->table_share,
+		100 * b->flow_share, 100 * b->packet_share, amount(n, sizeof(n), b->new_flows, s),
+		amount(p, sizeof(p), b->packets, s),
+		stats_bar(bar, b->flow_share, b->weight_share, v->bar_scale, STATS_BAR_WIDTH));
+	if (b->skew)
+		fprintf(f, "  SKEW %.2fx weight share", b->flow_share / b->weight_share);
+	fprintf(f, "\n");
+}
+
+static void print_globals(FILE *f, const struct stats *s)
+{
+	char n[16];
+	int any = 0;
+
+	fprintf(f, "drops%s:", s->seconds > 0 ? "/s" : "");
+	for (int i = 0; i < XDPLB_DROP_MAX; i++) {
+		if (!s->drops[i])
+			continue;
+		fprintf(f, " %s %s", reason_label[i], amount(n, sizeof(n), s->drops[i], s));
+		any = 1;
+	}
+	fprintf(f, "%s\nxdp actions%s:", any ? "" : " none", s->seconds > 0 ? "/s" : "");
+	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
+		if (s->actions[i] || i == XDP_PASS || i == XDP_TX)
+			fprintf(f, " %s %s", action_label[i],
+				amount(n, sizeof(n), s->actions[i], s));
+	fprintf(f, "\n");
+}
+
+void stats_print(FILE *f, const struct lb_status *cur, const struct stats *s)
+{
+	if (s->seconds > 0)
+		fprintf(f, "%s: rates over the last %.2f s\n", cur->ifname, s->seconds);
+	else
+		fprintf(f, "%s: totals since the counters were created\n", cur->ifname);
+	for (__u32 i = 0; i < s->n_vips; i++) {
+		const struct stats_vip *v = &s->vips[i];
+
+		print_vip_head(f, v, s);
+		for (__u32 b = 0; b < v->n_be; b++)
+			print_backend(f, v, &v->be[b], s);
+	}
+	print_globals(f, s);
+}
+
+/* count and, over a window, its rate next to it: "<key>" and "<key>_per_s" */
+static void add_amount(cJSON *o, const char *key, __u64 n, const struct stats *s)
+{
+	char k[64];
+
+	cJSON_AddNumberToObject(o, key, (double)n);
+	if (s->seconds > 0) {
+		snprintf(k, sizeof(k), "%s_per_s", key);
+		cJSON_AddNumberToObject(o, k, (double)n / s->seconds);
+	}
+}
+
+static cJSON *backend_json(const struct stats_be *b, const struct stats *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	char a[ADDR_STRLEN];
+
+	cJSON_AddStringToObject(o, "name", b->st->name.s);
+	cJSON_AddNumberToObject(o, "id", b->st->id);
+	cJSON_AddStringToObject(o, "address", addr_str(&b->st->addr, b->st->family, a));
+	cJSON_AddStringToObject(o, "state", state_str(b->st->state));
+	cJSON_AddNumberToObject(o, "weight", b->st->weight);
+	cJSON_AddNumberToObject(o, "table_slots", b->st->slots);
+	add_amount(o, "packets", b->packets, s);
+	add_amount(o, "bytes", b->bytes, s);
+	add_amount(o, "new_flows", b->new_flows, s);
+	cJSON_AddNumberToObject(o, "weight_share", b->weight_share);
+	cJSON_AddNumberToObject(o, "table_share", b->table_share);
+	cJSON_AddNumberToObject(o, "flow_share", b->flow_share);
+	cJSON_AddNumberToObject(o, "packet_share", b->packet_share);
+	cJSON_AddBoolToObject(o, "skew", b->skew);
+	return o;
+}
+
+static cJSON *vip_json(const struct stats_vip *v, const struct stats *s)
+{
+	cJSON *o = cJSON_CreateObject(), *bs;
+	char a[ADDR_STRLEN];
+
+	cJSON_AddStringToObject(o, "name", v->st->name.s);
+	cJSON_AddNumberToObject(o, "id", v->st->id);
+	cJSON_AddStringToObject(o, "address", addr_str(&v->st->key.addr, v->st->key.family, a));
+	cJSON_AddNumberToObject(o, "port", ntohs(v->st->key.port));
+	cJSON_AddStringToObject(o, "protocol", proto_str(v->st->key.proto));
+	cJSON_AddNumberToObject(o, "table_size", v->st->table_size);
+	add_amount(o, "packets", v->packets, s);
+	add_amount(o, "bytes", v->bytes, s);
+	add_amount(o, "new_flows", v->new_flows, s);
+	add_amount(o, "conntrack_hits", v->ct_hits, s);
+	add_amount(o, "conntrack_misses", v->ct_misses, s);
+	add_amount(o, "drops", v->drops, s);
+	cJSON_AddNumberToObject(o, "conntrack_hit_ratio", v->ct_hit_ratio);
+	bs = cJSON_AddArrayToObject(o, "backends");
+	for (__u32 i = 0; i < v->n_be; i++)
+		cJSON_AddItemToArray(bs, backend_json(&v->be[i], s));
+	return o;
+}
+
+cJSON *stats_json(const struct lb_status *cur, const struct stats *s)
+{
+	cJSON *o = cJSON_CreateObject(), *acts, *drops, *vips;
+
+	cJSON_AddStringToObject(o, "interface", cur->ifname);
+	cJSON_AddStringToObject(o, "window", s->seconds > 0 ? "interval" : "totals");
+	cJSON_AddNumberToObject(o, "seconds", s->seconds);
+	acts = cJSON_AddObjectToObject(o, "xdp_actions");
+	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
+		add_amount(acts, action_label[i], s->actions[i], s);
+	drops = cJSON_AddObjectToObject(o, "drops");
+	for (int i = 0; i < XDPLB_DROP_MAX; i++)
+		add_amount(drops, reason_label[i], s->drops[i], s);
+	vips = cJSON_AddArrayToObject(o, "vips");
+	for (__u32 i = 0; i < s->n_vips; i++)
+		cJSON_AddItemToArray(vips, vip_json(&s->vips[i], s));
+	return o;
+}
