@@ -41,6 +41,21 @@ def serve(a):
             self.end_headers()
             self.wfile.write(body)
 
+        def do_POST(self):  # an upload: answers NAME and the bytes received
+            n = int(self.headers.get("Content-Length", 0))
+            got = 0
+            while got < n:
+                chunk = self.rfile.read(min(65536, n - got))
+                if not chunk:
+                    break
+                got += len(chunk)
+            out = ("%s %d\n" % (a.name, got)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
         def log_message(self, *args):
             pass
 
@@ -74,15 +89,20 @@ def sources(a):
     return [a.vip and ("2001:db8:c::2" if ":" in a.vip else "192.0.2.130")]
 
 
-def one_request(vip, port, src, sport, timeout, close=True):
-    """One connection, one GET; returns (backend name, None) or (None, error)."""
+def one_request(vip, port, src, sport, timeout, body_size=0):
+    """One connection, one GET (or a POST of body_size bytes); returns
+    (backend name, None) or (None, error)."""
     s = socket.socket(family_of(vip), socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((src, sport))
         s.connect((vip, port))
-        s.sendall(b"GET / HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n")
+        if body_size:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n"
+                      b"Content-Length: %d\r\n\r\n" % body_size + b"x" * body_size)
+        else:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n")
         data = b""
         while True:  # the server closes after the response (Connection: close)
             chunk = s.recv(4096)
@@ -94,7 +114,12 @@ def one_request(vip, port, src, sport, timeout, close=True):
         head, _, body = data.partition(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200"):
             return None, "bad response %r" % head[:40]
-        return body.decode().strip(), None
+        name = body.decode().strip()
+        if body_size:
+            name, _, got = name.partition(" ")
+            if got != str(body_size):
+                return None, "upload of %d bytes arrived as %s" % (body_size, got)
+        return name, None
     except OSError as e:
         return None, errno.errorcode.get(e.errno, "") or type(e).__name__
     finally:
@@ -122,7 +147,7 @@ def http(a):
             # tuple i: a fixed source address and a fixed, distinct source port
             src = srcs[i % len(srcs)]
             sport = a.port_base + i
-            res[i] = one_request(a.vip, a.port, src, sport, a.timeout)
+            res[i] = one_request(a.vip, a.port, src, sport, a.timeout, a.body_size)
 
     t0 = time.monotonic()
     th = [threading.Thread(target=worker) for _ in range(min(a.parallel, n))]
@@ -185,6 +210,7 @@ def hold(a):
     and the error that ended it, if any."""
     srcs = sources(a)
     t0 = time.monotonic()
+    wall0 = time.time()  # log times are seconds since wall0
     deadline = t0 + a.duration
     conns = [dict(id=i, src=srcs[i % len(srcs)], sport=a.port_base + i, backend=None,
                   requests=0, changes=[], error=None, error_t=None, closed_ok=False)
@@ -228,7 +254,7 @@ def hold(a):
     for t in th:
         t.join()
     with open(a.out, "w") as f:
-        json.dump({"conns": conns, "seconds": round(time.monotonic() - t0, 3)}, f)
+        json.dump({"conns": conns, "t0_wall": wall0, "seconds": round(time.monotonic() - t0, 3)}, f)
     return 0
 
 
@@ -237,6 +263,7 @@ def churn(a):
     one GET; a log line per connection: time, backend or error."""
     srcs = sources(a)
     t0 = time.monotonic()
+    wall0 = time.time()  # log times are seconds since wall0
     deadline = t0 + a.duration
     log = []
     lock = threading.Lock()
@@ -269,7 +296,7 @@ def churn(a):
     log.sort()
     fails = [x for x in log if x[2]]
     with open(a.out, "w") as f:
-        json.dump({"connections": len(log), "failed": len(fails), "log": log,
+        json.dump({"connections": len(log), "failed": len(fails), "log": log, "t0_wall": wall0,
                    "seconds": round(time.monotonic() - t0, 3)}, f)
     return 0
 
@@ -296,6 +323,7 @@ def main():
     h.add_argument("-n", type=int, default=100)
     h.add_argument("--json", action="store_true")
     h.add_argument("--max-time", type=float, default=60)
+    h.add_argument("--body-size", type=int, default=0, help="POST this many bytes instead of a GET")
     h = sub.choices["hold"]
     h.add_argument("--conns", type=int, default=6)
     h.add_argument("--interval", type=float, default=0.1)

@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Sourced by tests/e2e/test_lab_*.sh: TAP helpers and a private lab.
+#
+# lab_start [tools/lab up options]: a lab named xdplbt<PID> (so parallel runs
+# never collide) with a private bpffs; lab_cleanup (an EXIT trap) stops the
+# background clients, tears the lab down and removes every file, even when
+# the test fails half-way.
+set -u
+
+SRC=$(readlink -f "$(dirname "$0")/../..")
+export XDPLB
+XDPLB=$(readlink -f "${XDPLB:-$SRC/build/xdplb}")
+export LAB_ID=xdplbt$$
+TMP=$(mktemp -d /tmp/xdplb-lab-test.XXXXXX)
+export XDPLB_BPFFS=$TMP/bpffs
+PY=/usr/bin/python3
+CHECK=$SRC/tests/e2e/lab_check.py
+BG_PIDS=()
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+# expect_rc DESC RC CMD...: the command must exit with RC (output in $TMP/out, $TMP/err)
+expect_rc() {
+	local desc=$1 want=$2 rc
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" = "$want" ]; then ok "$desc"; else
+		not_ok "$desc (exit $rc, want $want)"
+		sed 's/^/# /' "$TMP/out" "$TMP/err" | head -20
+	fi
+}
+# assert DESC CMD...: the command must succeed; its output is shown as TAP comments
+assert() {
+	local desc=$1
+	shift
+	if "$@" >"$TMP/aout" 2>&1; then
+		ok "$desc"
+		sed 's/^/# /' "$TMP/aout"
+	else
+		not_ok "$desc"
+		sed 's/^/# /' "$TMP/aout" | head -40
+	fi
+}
+lab() { "$SRC/tools/lab" "$@"; }
+x() { "$SRC/tools/lab" xdplb "$@"; } # xdplb in the LB's namespace
+now() { date +%s.%N; }
+
+# bg NAME CMD...: a background command whose PID cleanup knows; $TMP/NAME.pid
+bg() {
+	local name=$1
+	shift
+	"$@" &
+	BG_PIDS+=($!)
+	echo $! >"$TMP/$name.pid"
+}
+# wait_bg NAME SECONDS: wait for a background command, at most SECONDS
+wait_bg() {
+	local pid k=0
+	pid=$(cat "$TMP/$1.pid")
+	while kill -0 "$pid" 2>/dev/null && [ $k -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		k=$((k + 1))
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+# client traffic (tools/lab_traffic.py) in the client namespace, bounded by timeout
+client() { # client TIMEOUT SUBCOMMAND ARGS...
+	local t=$1
+	shift
+	lab exec client timeout "$t" $PY "$SRC/tools/lab_traffic.py" "$@"
+}
+
+lab_cleanup() {
+	local pid
+	touch "$TMP"/stop 2>/dev/null
+	for pid in "${BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${BG_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	lab down >/dev/null 2>&1
+	umount "$TMP/bpffs" 2>/dev/null
+	rm -rf "$TMP"
+}
+
+lab_start() {
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT TERM
+	[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+	mkdir -p "$TMP/bpffs" && mount -t bpf bpf "$TMP/bpffs" || {
+		echo "Bail out! cannot mount a private bpffs"
+		exit 1
+	}
+	echo "TAP version 13"
+	if lab up "$@" >"$TMP/out" 2>&1; then ok "lab up $*"; else
+		not_ok "lab up $*"
+		sed 's/^/# /' "$TMP/out"
+		echo "Bail out! no lab"
+		exit 1
+	fi
+}
+
+lab_done() {
+	echo "1..$n"
+	[ "$failed" = 0 ]
+}
