@@ -110,3 +110,26 @@ lab_done() {
 	echo "1..$n"
 	[ "$failed" = 0 ]
 }
+
+# cfg OUT SPEC [GUARDS-JSON]: the lab's config with, on every VIP, only the
+# backends of SPEC ("be1:100,be2:50:drain,be4:100": name:weight[:state])
+cfg() {
+	lab config >"$TMP/base.json" || return 1
+	$PY - "$TMP/base.json" "$2" "${3:-}" >"$1" <<'PYEOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+spec = [x.split(":") for x in sys.argv[2].split(",")]
+for v in c["vips"]:
+    by = {b["name"]: b for b in v["backends"]}
+    v["backends"] = []
+    for s in spec:
+        b = dict(by[s[0]], weight=int(s[1]))
+        b.pop("state", None)
+        if len(s) > 2 and s[2] != "active":
+            b["state"] = s[2]
+        v["backends"].append(b)
+    if sys.argv[3]:
+        v["guards"] = json.loads(sys.argv[3])
+print(json.dumps(c, indent=1))
+PYEOF
+}
