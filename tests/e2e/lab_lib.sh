@@ -49,9 +49,19 @@ x() { "$SRC/tools/lab" xdplb "$@"; } # xdplb in the LB's namespace
 now() { date +%s.%N; }
 
 # bg NAME CMD...: a background command whose PID cleanup knows; $TMP/NAME.pid
+# (lab and client are expanded here so that the PID is the command's own,
+# not a subshell's: tools/lab exec and nsenter exec, timeout forwards TERM)
 bg() {
-	local name=$1
+	local name=$1 t
 	shift
+	case $1 in
+	lab) shift && set -- "$SRC/tools/lab" "$@" ;;
+	client)
+		t=$2
+		shift 2
+		set -- "$SRC/tools/lab" exec client timeout "$t" $PY "$SRC/tools/lab_traffic.py" "$@"
+		;;
+	esac
 	"$@" &
 	BG_PIDS+=($!)
 	echo $! >"$TMP/$name.pid"
