@@ -44,5 +44,5 @@ assert "300 new connections with be2 active again: be2 gets its third" \
 touch "$TMP/stop"
 wait_bg hold 10
 assert "the long-lived connections, be2's included, never failed nor moved" \
-	$PY "$CHECK" hold "$TMP/hold.json" --keep be1,be2,be3 --min-requests 20
+	$PY "$CHECK" hold "$TMP/hold.json" --keep be1,be2,be3 --min-requests 10
 lab_done
