@@ -7,41 +7,25 @@
 # the test fails half-way.
 set -u
 
-SRC=$(readlink -f "$(dirname "$0")/../..")
-export XDPLB
-XDPLB=$(readlink -f "${XDPLB:-$SRC/build/xdplb}")
-export LAB_ID=xdplbt$$
 TMP=$(mktemp -d /tmp/xdplb-lab-test.XXXXXX)
-export XDPLB_BPFFS=$TMP/bpffs
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # ok, not_ok, expect_rc, private_bpffs, tap_end, ...
+export XDPLB
+export LAB_ID=xdplbt$$
 PY=/usr/bin/python3
 CHECK=$SRC/tests/e2e/lab_check.py
 BG_PIDS=()
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-# expect_rc DESC RC CMD...: the command must exit with RC (output in $TMP/out, $TMP/err)
-expect_rc() {
-	local desc=$1 want=$2 rc
-	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	if [ "$rc" = "$want" ]; then ok "$desc"; else
-		not_ok "$desc (exit $rc, want $want)"
-		sed 's/^/# /' "$TMP/out" "$TMP/err" | head -20
-	fi
-}
-# assert DESC CMD...: the command must succeed; its output is shown as TAP comments
-assert() {
+# judge DESC CMD...: a checker (lab_check.py, lab_decode.py) must succeed; its
+# figures are shown as TAP comments either way
+judge() {
 	local desc=$1
 	shift
-	if "$@" >"$TMP/aout" 2>&1; then
+	if "$@" >"$TMP/jout" 2>&1; then
 		ok "$desc"
-		sed 's/^/# /' "$TMP/aout"
+		sed 's/^/# /' "$TMP/jout"
 	else
 		not_ok "$desc"
-		sed 's/^/# /' "$TMP/aout" | head -40
+		sed 's/^/# /' "$TMP/jout" | head -40
 	fi
 }
 lab() { "$SRC/tools/lab" "$@"; }
@@ -95,7 +79,7 @@ lab_cleanup() {
 		wait "$pid" 2>/dev/null
 	done
 	lab down >/dev/null 2>&1
-	umount "$TMP/bpffs" 2>/dev/null
+	release_bpffs
 	rm -rf "$TMP"
 }
 
@@ -103,10 +87,7 @@ lab_start() {
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM
 	[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-	mkdir -p "$TMP/bpffs" && mount -t bpf bpf "$TMP/bpffs" || {
-		echo "Bail out! cannot mount a private bpffs"
-		exit 1
-	}
+	private_bpffs
 	echo "TAP version 13"
 	if lab up "$@" >"$TMP/out" 2>&1; then ok "lab up $*"; else
 		not_ok "lab up $*"
@@ -116,10 +97,6 @@ lab_start() {
 	fi
 }
 
-lab_done() {
-	echo "1..$n"
-	[ "$failed" = 0 ]
-}
 
 # cfg OUT SPEC [GUARDS-JSON]: the lab's config with, on every VIP, only the
 # backends of SPEC ("be1:100,be2:50:drain,be4:100": name:weight[:state])

@@ -39,5 +39,5 @@ expect_rc "audit: what is live is still the good config" 0 x audit "$TMP/good.js
 sleep 0.5
 touch "$TMP/stop"
 wait_bg churn 15
-assert "no request failed while the bad configs were tried" $PY "$CHECK" churn "$TMP/churn.json" --min 100
-lab_done
+judge "no request failed while the bad configs were tried" $PY "$CHECK" churn "$TMP/churn.json" --min 100
+tap_end

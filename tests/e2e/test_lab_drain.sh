@@ -22,10 +22,10 @@ while [ ! -s "$TMP/ready" ] && [ $k -lt 100 ]; do sleep 0.1; k=$((k + 1)); done
 expect_rc "drain be2" 0 x load "$TMP/drain.json"
 x status --json >"$TMP/st0.json"
 client 60 http -n 300 --sources "$(lab sources 4)" --port-base 20000 --json >"$TMP/r.json"
-assert "300 new connections while be2 drains: all ok, none on be2, be1/be3 within z <= 4 of half each" \
+judge "300 new connections while be2 drains: all ok, none on be2, be1/be3 within z <= 4 of half each" \
 	$PY "$CHECK" split "$TMP/r.json" "$TMP/drain.json" web
 x status --json >"$TMP/st1.json"
-assert "the LB's counters agree: be2 got no new flow, its open connections still send packets" \
+judge "the LB's counters agree: be2 got no new flow, its open connections still send packets" \
 	$PY - "$TMP/st0.json" "$TMP/st1.json" <<'PYEOF'
 import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:3])
@@ -39,10 +39,10 @@ PYEOF
 sleep 1
 expect_rc "be2 active again" 0 x load "$TMP/c0.json"
 client 60 http -n 300 --sources "$(lab sources 4)" --port-base 21000 --json >"$TMP/r2.json"
-assert "300 new connections with be2 active again: be2 gets its third" \
+judge "300 new connections with be2 active again: be2 gets its third" \
 	$PY "$CHECK" split "$TMP/r2.json" "$TMP/c0.json" web
 touch "$TMP/stop"
 wait_bg hold 10
-assert "the long-lived connections, be2's included, never failed nor moved" \
+judge "the long-lived connections, be2's included, never failed nor moved" \
 	$PY "$CHECK" hold "$TMP/hold.json" --keep be1,be2,be3 --min-requests 10
-lab_done
+tap_end

@@ -41,7 +41,7 @@ sleep 1.5
 touch "$TMP/stop"
 wait_bg hold 10
 [ -s "$TMP/hold.json" ] && ok "the client finished" || not_ok "no client output"
-assert "on be1, be4: never failed nor moved (through add, drain, removals); on be2 (drained, then removed) and be3: worked until their removal, reset after it" \
+judge "on be1, be4: never failed nor moved (through add, drain, removals); on be2 (drained, then removed) and be3: worked until their removal, reset after it" \
 	$PY "$CHECK" hold "$TMP/hold.json" --keep be1,be4 --reset "be3=$t_be3,be2=$t_be2" --min-requests 30
 expect_rc "a new connection after all that works" 0 client 20 http -n 20 --sources "$(lab sources 4)" --port-base 31000
-lab_done
+tap_end

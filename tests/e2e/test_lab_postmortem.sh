@@ -42,9 +42,9 @@ echo "# load -> restored distribution: $ms ms (load, verification failed $(grep 
 sleep 1
 touch "$TMP/stop"
 wait_bg churn 15
-assert "the client saw the skew while it lasted, and no failed connection" \
+judge "the client saw the skew while it lasted, and no failed connection" \
 	sh -c "$PY '$CHECK' window '$TMP/churn.json' be3 $t0 $t1 && $PY '$CHECK' churn '$TMP/churn.json' --min 100"
 client 60 http -n 500 --sources "$(lab sources 4)" --port-base 20000 --json >"$TMP/r.json"
-assert "after the rollback: 500 new connections split 20% each (z <= 4)" \
+judge "after the rollback: 500 new connections split 20% each (z <= 4)" \
 	$PY "$CHECK" split "$TMP/r.json" "$TMP/good.json" web
-lab_done
+tap_end

@@ -67,10 +67,10 @@ wait_bg churn 15
 wait_bg hold 15
 echo "# 20 changes in $($PY -c "print('%.1f' % ($t1 - $t0))") s"
 x history --json >"$TMP/hist.json"
-assert "history: 21 entries, the newest live" $PY -c "
+judge "history: 21 entries, the newest live" $PY -c "
 import json; h = json.load(open('$TMP/hist.json')); print(len(h), 'entries'); assert len(h) == 21 and h[0]['live']"
 # the last change is live, exactly
 expect_rc "audit: what is live is change 20's config, slot by slot" 0 x audit "$TMP/s20.json"
-assert "no connection failed while the config changed 20 times" $PY "$CHECK" churn "$TMP/churn.json" --min 600
-assert "no long-lived connection was reset or moved" $PY "$CHECK" hold "$TMP/hold.json" --min-requests 100
-lab_done
+judge "no connection failed while the config changed 20 times" $PY "$CHECK" churn "$TMP/churn.json" --min 600
+judge "no long-lived connection was reset or moved" $PY "$CHECK" hold "$TMP/hold.json" --min-requests 100
+tap_end

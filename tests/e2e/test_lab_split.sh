@@ -19,14 +19,14 @@ for vip in web:203.0.113.10 web6:2001:db8:10::80 web46:203.0.113.46; do
 	name=${vip%%:*} addr=${vip#*:}
 	client 90 http -n 500 --vip "$addr" --sources "$(lab sources "$([[ $addr == *:* ]] && echo 6 || echo 4)")" \
 		--port-base $base --json >"$TMP/$name.json" 2>"$TMP/err"
-	assert "$name ($addr): 500 requests ok, every backend within z <= 4 of its weight share" \
+	judge "$name ($addr): 500 requests ok, every backend within z <= 4 of its weight share" \
 		$PY "$CHECK" split "$TMP/$name.json" "$TMP/lb.json" "$name"
 	base=$((base + 1000))
 done
 
 # The LB counted the same: 500 new flows per VIP, nothing dropped
 x status --json >"$TMP/st.json"
-assert "the LB counted 500 new flows per VIP and dropped nothing" $PY - "$TMP/st.json" <<'EOF'
+judge "the LB counted 500 new flows per VIP and dropped nothing" $PY - "$TMP/st.json" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
 for v in s["vips"]:
@@ -46,7 +46,7 @@ for addr in 203.0.113.10 2001:db8:10::80 203.0.113.46; do
 		client 60 http -n 5 --body-size 262144 --vip "$addr" --sources "$(lab sources $fam)" --port-base 25000
 done
 x status --json >"$TMP/st.json"
-assert "no packet was too big after encapsulation" $PY -c "
+judge "no packet was too big after encapsulation" $PY -c "
 import json; s = json.load(open('$TMP/st.json')); print(s['drops']); assert s['drops']['too_big'] == 0"
 
-lab_done
+tap_end
