@@ -4,7 +4,8 @@
 # Drain in the lab: a backend set to "drain" gets no new connection and keeps
 # its open ones; set active again, it gets new ones again. 12 long-lived
 # keep-alive connections run throughout; 300 new connections (fixed source
-# pairs) are made while be2 drains. TAP.
+# pairs) are made while be2 drains. Last, the example config's web VIP is
+# staged on the lab (tools/lab config --from) and behaves the same. TAP.
 . "$(dirname "$0")/lab_lib.sh"
 
 lab_start --backends 3
@@ -41,8 +42,15 @@ expect_rc "be2 active again" 0 x load "$TMP/c0.json"
 client 60 http -n 300 --sources "$(lab sources 4)" --port-base 21000 --json >"$TMP/r2.json"
 judge "300 new connections with be2 active again: be2 gets its third" \
 	$PY "$CHECK" split "$TMP/r2.json" "$TMP/c0.json" web
+# staging a production config: examples/lb.json's web VIP (web-3 draining) on the lab
+lab config --from "$SRC/examples/lb.json" >"$TMP/staged.json" 2>"$TMP/map"
+expect_rc "tools/lab config --from examples/lb.json (web-1..3 as be1..3), loaded" 0 x load "$TMP/staged.json"
+sed 's/^/# /' "$TMP/map"
+client 60 http -n 300 --sources "$(lab sources 4)" --port-base 22000 --json >"$TMP/r3.json"
+judge "the staged example: be3 (web-3, draining) gets no new connection, be1/be2 half each" \
+	$PY "$CHECK" split "$TMP/r3.json" "$TMP/staged.json" web
 touch "$TMP/stop"
 wait_bg hold 10
-judge "the long-lived connections, be2's included, never failed nor moved" \
+judge "the long-lived connections, be2's and be3's included, never failed nor moved" \
 	$PY "$CHECK" hold "$TMP/hold.json" --keep be1,be2,be3 --min-requests 10
 tap_end
