@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash disable=SC2034
 # Sourced by tests/e2e/test_lab_*.sh: TAP helpers and a private lab.
 #
 # lab_start [tools/lab up options]: a lab named xdplbt<PID> (so parallel runs
