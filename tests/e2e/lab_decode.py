@@ -20,7 +20,8 @@ from the raw bytes, not by scapy. Every encapsulated packet must have:
     checksum, from a client source port in [PORT_FIRST, PORT_LAST], to a VIP
     port 80;
 and every packet the client sent to a VIP must come back out exactly once;
-one flow, one backend. Prints a summary; exit 1 on any violation.
+one flow, one backend; no reply from a VIP crosses the LB's wire (direct
+server return: replies go from the backends to the client through the router). Prints a summary; exit 1 on any violation.
 """
 import collections
 import logging
@@ -73,10 +74,14 @@ def main():
     sent = collections.Counter()  # client -> LB, IP bytes
     outs = []
     bad = []
+    replies = 0  # direct server return: no reply from a VIP ever crosses the LB's wire
     for p in pkts:
         if Ether not in p:
             continue
         e = p[Ether]
+        if TCP in p and (IP in p or IPv6 in p) and p[TCP].sport == 80 and \
+                (p[IP] if IP in p else p[IPv6]).src in VIPS:
+            replies += 1
         if e.dst == LB_MAC and (IP in p or IPv6 in p) and TCP in p:
             ip = p[IP] if IP in p else p[IPv6]
             if ip.dst in VIPS and p[TCP].dport == 80:
@@ -162,9 +167,10 @@ def main():
         len(flows), max((len(l3_of(p)) - (20 if p[Ether].type == 0x800 else 40) for p in outs),
                         default=0)))
     print("  client packets to a VIP never seen encapsulated: %d" % missing)
+    print("  replies from a VIP on the LB's wire: %d (direct server return: 0)" % replies)
     for b in bad[:10]:
         print("  BAD %s" % b)
-    if bad or missing or not outs:
+    if bad or missing or replies or not outs:
         return 1
     return 0
 

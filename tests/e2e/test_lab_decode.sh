@@ -43,7 +43,7 @@ sleep 0.5
 kill -TERM "$(cat "$TMP/cap-router.pid")" "$(cat "$TMP/cap-lb.pid")" 2>/dev/null
 wait_bg cap-router 5
 wait_bg cap-lb 5
-judge "every packet the LB sent decodes right: outer header, checksum, inner packet intact" \
+judge "every packet the LB sent decodes right: outer header, checksum, inner packet intact; no reply crosses the LB (DSR)" \
 	$PY "$SRC/tests/e2e/lab_decode.py" "$TMP/wire.pcap" 40000 40999
 n_lb=$(tcpdump -r "$TMP/lb.pcap" -n 2>/dev/null | wc -l)
 [ "$n_lb" = 0 ] && ok "a capture on the LB's own eth0 sees none of it (XDP runs before the taps)" ||
