@@ -37,7 +37,8 @@ define need_pkg
 $(if $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo ok),,\
 	$(error $(1) not found: install the Debian package $(2) (.ci/run installs everything)))
 endef
-ifeq ($(filter clean format help,$(MAKECMDGOALS)),)
+# (demo installs what is missing first, then builds)
+ifeq ($(filter clean format help demo,$(MAKECMDGOALS)),)
 $(call need_pkg,libbpf,libbpf-dev)
 $(call need_pkg,libcjson,libcjson-dev)
 $(call need_pkg,libelf,libelf-dev)
@@ -141,7 +142,7 @@ bench: all $(O)/xdplb-bench $(O)/xdplb-pktgen
 
 # ---------------------------------------------------------------- the rest
 
-demo: all
+demo:
 	$(Q)tools/demo $(O)
 
 format:

@@ -56,7 +56,9 @@ static int check_vip(const struct xdplb_config *cfg, __u32 vi, const __u32 *coun
 		double tshare = (double)counts[b] / v->table_size;
 
 		snprintf(path, sizeof(path), "vips[%u].backends[%u]", vi, b);
-		if (tshare > max_share + 1e-9) {
+		/* a prime table cannot split exactly: one slot above the limit
+		 * is the limit (200:100 gives 43692 of 65537 slots, not 2/3) */
+		if (tshare > max_share + 1.0 / v->table_size + 1e-9) {
 			diag_add(
 				d, path,
 				"would take %.1f%% of new flows of VIP \"%s\" (weight share %.1f%%), above %.1f%% allowed by max_backend_share (%s); set \"guards\": {\"max_backend_share\": %.2f} on the VIP to allow it",

@@ -20,6 +20,8 @@ cleanup() {
 		if ip netns list | grep -qw "$ns"; then
 			nsenter --net=/run/netns/"$ns" "$XDPLB" unload --iface veth0 >/dev/null 2>&1
 			nsenter --net=/run/netns/"$ns" "$XDPLB" decap detach veth1 >/dev/null 2>&1
+			# the loads' default history dirs (/var/lib/xdplb/IF@ns<inode>)
+			rm -rf /var/lib/xdplb/*@ns"$(stat -L -c %i /run/netns/"$ns")"
 			ip netns del "$ns"
 		fi
 	done

@@ -90,6 +90,25 @@ Test(diff, remove_one_backend_moves_at_least_its_share)
 	done(&d, &a, &b);
 }
 
+/* Removing either of two equal backends passes the default max_flows_moved
+ * (0.5), although one of them has one slot more than half of the table. */
+Test(diff, remove_either_of_two_passes_the_default_guard)
+{
+	struct checked a, b;
+	struct diags g = { 0 };
+	struct diff d = run("1,2", "", "2", "", &a, &b);
+
+	cr_expect(eq(int, diff_guard(&d, &g), 0), "removing b1: moved %.6f: %s", d.v[0].moved,
+		  g.n ? g.v[0].msg : "");
+	diags_free(&g);
+	done(&d, &a, &b);
+	d = run("1,2", "", "1", "", &a, &b);
+	cr_expect(eq(int, diff_guard(&d, &g), 0), "removing b2: moved %.6f: %s", d.v[0].moved,
+		  g.n ? g.v[0].msg : "");
+	diags_free(&g);
+	done(&d, &a, &b);
+}
+
 /* Doubling one of two weights: its share goes from 1/2 to 2/3, so a sixth
  * of the flows move to it. */
 Test(diff, weight_change)

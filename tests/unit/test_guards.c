@@ -83,6 +83,26 @@ Test(guards, single_and_two_backends_pass)
 	checked_free(&c);
 }
 
+/* A weight share exactly at the limit passes, although a prime table gives
+ * the backend one slot more than the exact share (found in the lab: 200:100
+ * with a third backend drained is 43692 of 65537 slots, above 2/3). */
+Test(guards, share_at_the_limit_within_one_slot_passes)
+{
+	const __u32 w[] = { 200, 100, 100 };
+	const char *st[] = { "active", "active", "drain" };
+	char json[2048];
+	struct checked c;
+	struct diags d;
+
+	vip_json(json, sizeof(json), NULL, w, st, 3);
+	cr_expect(eq(int, check_str(json, &c, &d), 0), "%s", d.n ? d.v[0].msg : "");
+	checked_free(&c);
+	/* two slots over is still refused: max_backend_share 0.6667 < 2/3 */
+	vip_json(json, sizeof(json), "\"guards\": { \"max_backend_share\": 0.6666 },", w, st, 3);
+	cr_expect(eq(int, check_str(json, &c, &d), -EINVAL));
+	diags_free(&d);
+}
+
 /* Draining 3 of 4 concentrates everything on one: refused unless allowed. */
 Test(guards, draining_most_backends_refused)
 {
