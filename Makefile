@@ -53,12 +53,11 @@ CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null)
 MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 
 # Pure logic: no BPF, no syscalls. Unit tests link only this.
-CORE_SRCS := addr config diag diff guards maglev metrics plan sha256 simulate tables validate
-# The parts that talk to the kernel.
-SYS_SRCS := audit bpffs fault history lb log maps netdev serve snapshot status verify
-# xdplb stats and xdplb explain (issue 4)
-CORE_SRCS += stats frame
-SYS_SRCS += stats_cmd explain explain_cmd
+CORE_SRCS := addr config diag diff frame guards maglev metrics names plan sha256 simulate stats \
+	tables validate
+# The parts that talk to the kernel (*_cmd: a command's options and I/O).
+SYS_SRCS := audit bpffs explain explain_cmd fault history lb log maps netdev serve snapshot \
+	stats_cmd status verify
 CORE_OBJS := $(CORE_SRCS:%=$(O)/loader/%.o)
 SYS_OBJS := $(SYS_SRCS:%=$(O)/loader/%.o)
 SKELS := $(O)/xdplb.skel.h $(O)/decap.skel.h

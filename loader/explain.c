@@ -31,25 +31,11 @@
 #include "config.h"
 #include "explain.h"
 #include "log.h"
+#include "names.h"
 #include "../bpf/xdplb_hash.h"
-
-#define X_LABEL(name, label, help) [XDPLB_DROP_##name] = label,
-static const char *const reason_label[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_LABEL) };
-#undef X_LABEL
-#define X_HELP(name, label, help) [XDPLB_DROP_##name] = help,
-static const char *const reason_help[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_HELP) };
-#undef X_HELP
 
 /* A sender MAC for the frame: locally administered, never a real NIC's. */
 static const __u8 SENDER_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
-
-const char *explain_action_str(int action)
-{
-	static const char *const n[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
-					 "XDP_REDIRECT" };
-
-	return action >= 0 && action < 5 ? n[action] : "?";
-}
 
 static bool is_private(int i)
 {
@@ -391,10 +377,10 @@ void explain_print(FILE *f, const char *ifname, const struct explain_result *r)
 	if (r->vip_found || r->have_backend)
 		print_ct(f, r);
 	print_backend(f, r);
-	fprintf(f, "  action     %s", explain_action_str(r->action));
+	fprintf(f, "  action     %s", xdp_action_str(r->action));
 	if (r->drop_reason >= 0)
-		fprintf(f, ": dropped, %s (%s)", reason_label[r->drop_reason],
-			reason_help[r->drop_reason]);
+		fprintf(f, ": dropped, %s (%s)", drop_reason_names[r->drop_reason],
+			drop_reason_help[r->drop_reason]);
 	if (r->drop_reason == XDPLB_DROP_TOO_BIG && r->have_backend)
 		fprintf(f, ": %zu + %u bytes of outer header > mtu %u", r->in_len - FRAME_ETH_LEN,
 			r->be.family == XDPLB_AF_INET ? XDPLB_IPV4_HDR_LEN : XDPLB_IPV6_HDR_LEN,
@@ -509,9 +495,9 @@ cJSON *explain_json(const char *ifname, const struct explain_result *r)
 	add_frame(o, r);
 	add_vip(o, r);
 	add_choice(o, r);
-	cJSON_AddStringToObject(o, "action", explain_action_str(r->action));
+	cJSON_AddStringToObject(o, "action", xdp_action_str(r->action));
 	if (r->drop_reason >= 0)
-		cJSON_AddStringToObject(o, "drop_reason", reason_label[r->drop_reason]);
+		cJSON_AddStringToObject(o, "drop_reason", drop_reason_names[r->drop_reason]);
 	else
 		cJSON_AddNullToObject(o, "drop_reason");
 	if (r->action == XDP_TX && r->outer.outer.family) {

@@ -70,7 +70,4 @@ void explain_print(FILE *f, const char *ifname, const struct explain_result *r);
 /* Keys documented in docs/cli.md. */
 cJSON *explain_json(const char *ifname, const struct explain_result *r);
 
-/* "XDP_TX", ...; "?" for others. */
-const char *explain_action_str(int action);
-
 #endif

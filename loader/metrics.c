@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "names.h"
 
 /* ------------------------------------------------------------ buffer */
 
@@ -101,12 +102,6 @@ void metrics_escape(struct mbuf *b, const char *s)
 
 /* ------------------------------------------------------------ samples */
 
-#define X_LABEL(name, label, help) [XDPLB_DROP_##name] = label,
-static const char *const reason_label[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_LABEL) };
-#undef X_LABEL
-
-static const char *const action_label[XDPLB_ACTION_MAX] = { "aborted", "drop", "pass", "tx",
-							    "redirect" };
 
 static const char *const state_label[] = { [XDPLB_BE_NONE] = "none",
 					   [XDPLB_BE_ACTIVE] = "active",
@@ -265,7 +260,7 @@ static void global_families(struct mbuf *b, const struct metrics_if *ifs, size_t
 		for (int a = 0; ifs[i].st && a < XDPLB_ACTION_MAX; a++) {
 			struct lbl l = { .iface = ifs[i].ifname,
 					 .key = "action",
-					 .val = action_label[a] };
+					 .val = xdp_action_names[a] };
 
 			sample_u(b, "xdplb_xdp_actions_total", &l, ifs[i].st->global[a]);
 		}
@@ -275,7 +270,7 @@ static void global_families(struct mbuf *b, const struct metrics_if *ifs, size_t
 		for (int r = 0; ifs[i].st && r < XDPLB_DROP_MAX; r++) {
 			struct lbl l = { .iface = ifs[i].ifname,
 					 .key = "reason",
-					 .val = reason_label[r] };
+					 .val = drop_reason_names[r] };
 
 			sample_u(b, "xdplb_drops_total", &l,
 				 ifs[i].st->global[XDPLB_CNT_DROP_BASE + r]);

@@ -54,6 +54,9 @@ bool metrics_tables_consistent(const struct lb_status *st);
  */
 #define IMB_KEEP 16
 #define IMB_Z 3.0
+/* where docs/prometheus/alerts.yml says a backend is skewed; xdplb stats
+ * flags SKEW by the same rule */
+#define IMB_ALERT 1.5
 
 struct imb_count {
 	__u32 be_id, vip_id;

@@ -12,16 +12,12 @@
 
 #include "addr.h"
 #include "config.h"
+#include "metrics.h"
+#include "names.h"
 #include "stats.h"
 
 /* The ABI's reason labels; status.c has the same table, but it is not part
  * of the pure core that unit tests link. */
-#define X_LABEL(name, label, help) [XDPLB_DROP_##name] = label,
-static const char *const reason_label[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_LABEL) };
-#undef X_LABEL
-
-static const char *const action_label[XDPLB_ACTION_MAX] = { "aborted", "drop", "pass", "tx",
-							    "redirect" };
 
 /* cur - prev, or cur when the counter went backwards (zeroed for a new
  * owner of the id) or there is no prev. */
@@ -48,14 +44,12 @@ static const struct st_backend *find_be(const struct st_vip *v, __u32 id)
 
 bool stats_is_skew(double share, double w, __u64 n)
 {
-	double sd;
-
 	/* w == 0: a backend that takes no new flows; its flows in the window
-	 * come from a change of weights within it, not from a skew */
-	if (w <= 0 || w >= 1 || !n || share <= STATS_SKEW_RATIO * w)
+	 * come from a change of weights within it, not from a skew. The rule
+	 * is the exporter's imbalance, so the terminal and the alert agree. */
+	if (w <= 0 || w >= 1 || !n)
 		return false;
-	sd = sqrt(w * (1 - w) / (double)n);
-	return share - w >= STATS_SKEW_SIGMAS * sd;
+	return wilson_lower(share * (double)n, (double)n, IMB_Z) / w > IMB_ALERT;
 }
 
 static void backend_window(const struct st_backend *cur, const struct st_backend *prev,
@@ -253,13 +247,13 @@ static void print_globals(FILE *f, const struct stats *s)
 	for (int i = 0; i < XDPLB_DROP_MAX; i++) {
 		if (!s->drops[i])
 			continue;
-		fprintf(f, " %s %s", reason_label[i], amount(n, sizeof(n), s->drops[i], s));
+		fprintf(f, " %s %s", drop_reason_names[i], amount(n, sizeof(n), s->drops[i], s));
 		any = 1;
 	}
 	fprintf(f, "%s\nxdp actions%s:", any ? "" : " none", s->seconds > 0 ? "/s" : "");
 	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
 		if (s->actions[i] || i == XDP_PASS || i == XDP_TX)
-			fprintf(f, " %s %s", action_label[i],
+			fprintf(f, " %s %s", xdp_action_names[i],
 				amount(n, sizeof(n), s->actions[i], s));
 	fprintf(f, "\n");
 }
@@ -347,10 +341,10 @@ cJSON *stats_json(const struct lb_status *cur, const struct stats *s)
 	cJSON_AddNumberToObject(o, "seconds", s->seconds);
 	acts = cJSON_AddObjectToObject(o, "xdp_actions");
 	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
-		add_amount(acts, action_label[i], s->actions[i], s);
+		add_amount(acts, xdp_action_names[i], s->actions[i], s);
 	drops = cJSON_AddObjectToObject(o, "drops");
 	for (int i = 0; i < XDPLB_DROP_MAX; i++)
-		add_amount(drops, reason_label[i], s->drops[i], s);
+		add_amount(drops, drop_reason_names[i], s->drops[i], s);
 	vips = cJSON_AddArrayToObject(o, "vips");
 	for (__u32 i = 0; i < s->n_vips; i++)
 		cJSON_AddItemToArray(vips, vip_json(&s->vips[i], s));

@@ -14,13 +14,10 @@
 
 #include "status.h"
 
-/* A backend is flagged SKEW when its share of new flows is above
- * STATS_SKEW_RATIO times its weight share and the excess is at least
- * STATS_SKEW_SIGMAS standard deviations of what chance alone gives a
- * backend of that weight share (binomial): a handful of flows never
- * triggers it, a real skew does within a few hundred flows. */
-#define STATS_SKEW_RATIO 1.5
-#define STATS_SKEW_SIGMAS 4.0
+/* A backend is flagged SKEW when a conservative (Wilson, z = 3) lower
+ * bound of its share of new flows is above 1.5 times its weight share: the
+ * rule of the exporter's xdplb_vip_imbalance and of its alert. A handful
+ * of flows never triggers it, a real skew does within a few hundred. */
 #define STATS_BAR_WIDTH 30
 
 /* Counts over the window: totals since the counters were created, or the

@@ -20,16 +20,10 @@
 #include "config.h"
 #include "log.h"
 #include "maps.h"
+#include "names.h"
 #include "netdev.h"
 #include "sha256.h"
 #include "status.h"
-
-#define X_NAME(name, label, help) [XDPLB_DROP_##name] = label,
-const char *const drop_reason_names[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_NAME) };
-#undef X_NAME
-
-static const char *const action_names[XDPLB_ACTION_MAX] = { "aborted", "drop", "pass", "tx",
-							    "redirect" };
 
 static void read_link(struct lb_status *s)
 {
@@ -360,7 +354,7 @@ static cJSON *status_json(const struct lb_status *s)
 	cJSON_AddStringToObject(o, "interface_mac", mac_str(s->g.if_mac, buf));
 	acts = cJSON_AddObjectToObject(o, "xdp_actions");
 	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
-		cJSON_AddNumberToObject(acts, action_names[i], (double)s->global[i]);
+		cJSON_AddNumberToObject(acts, xdp_action_names[i], (double)s->global[i]);
 	drops = cJSON_AddObjectToObject(o, "drops");
 	for (int i = 0; i < XDPLB_DROP_MAX; i++)
 		cJSON_AddNumberToObject(drops, drop_reason_names[i],

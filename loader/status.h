@@ -71,6 +71,4 @@ void status_print(const struct lb_status *s, bool json);
  * Returns the count (up to max). */
 int status_list(char names[][IF_NAMESIZE], int max);
 
-extern const char *const drop_reason_names[XDPLB_DROP_MAX];
-
 #endif

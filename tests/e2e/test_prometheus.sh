@@ -14,33 +14,15 @@
 # every process it started, is removed on exit, even on failure.
 set -u
 
-XDPLB=$(readlink -f "${XDPLB:-$(dirname "$0")/../../build/xdplb}")
-SRC=$(readlink -f "$(dirname "$0")/../..")
 NS=xdplbp$$
 TMP=$(mktemp -d /tmp/xdplb-prom.XXXXXX)
+. "$(dirname "$0")/lib.sh"
 SD=$TMP/state
-export XDPLB_BPFFS=$TMP/bpffs
 SERVE_PID=
 PROM_PID=
 EXPORTER=127.0.0.1:9435
 PROM=127.0.0.1:9090
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-expect_rc() { # DESC RC CMD...
-	local desc=$1 want=$2 rc
-	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	if [ "$rc" = "$want" ]; then ok "$desc"; else
-		not_ok "$desc (exit $rc, want $want)"
-		sed 's/^/# /' "$TMP/out" "$TMP/err" | head -20
-	fi
-}
-in_ns() { nsenter --net=/run/netns/"$NS" "$@"; }
-x() { in_ns "$XDPLB" "$@"; }
+x() { in_ns "$NS" "$XDPLB" "$@"; }
 
 stop_pid() { # PID: TERM, then KILL after 5 s
 	local pid=$1
@@ -62,7 +44,7 @@ cleanup() {
 		x decap detach veth1 >/dev/null 2>&1
 		ip netns del "$NS"
 	fi
-	umount "$TMP/bpffs" 2>/dev/null
+	release_bpffs
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -71,18 +53,18 @@ trap 'exit 130' INT TERM # so that a timeout still cleans up
 echo "TAP version 13"
 for t in prometheus promtool curl; do
 	command -v $t >/dev/null || {
-		echo "1..0 # SKIP $t not installed (tools/install-deps installs it)"
-		exit 0
+		echo "Bail out! $t not installed (tools/install-deps installs it)"
+		exit 1
 	}
 done
-mkdir -p "$TMP/bpffs" && mount -t bpf bpf "$TMP/bpffs" || { echo "Bail out! no private bpffs"; exit 1; }
+private_bpffs
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 ip -n "$NS" link add veth0 type veth peer name veth1
 ip -n "$NS" link set veth1 address 02:00:00:00:00:01 # the config's next hop
 ip -n "$NS" link set veth0 up
 ip -n "$NS" link set veth1 up
-in_ns ethtool -K veth1 tx off >/dev/null 2>&1 || true
+in_ns "$NS" ethtool -K veth1 tx off >/dev/null 2>&1 || true
 
 expect_rc "load examples/lb.json on veth0" 0 x load --iface veth0 --state-dir "$SD" "$SRC/examples/lb.json"
 # XDP_TX on a veth needs an XDP program on the peer: the decap one
@@ -91,7 +73,7 @@ expect_rc "decap on the peer" 0 x decap attach veth1
 # Bounded traffic from the peer: TCP SYNs and a data packet per flow to
 # web and web6, UDP to dns, and a few IPv4 fragments to web (dropped).
 lbmac=$(ip -n "$NS" -br link show veth0 | awk '{print $3}')
-in_ns timeout 120 /usr/bin/python3 - "$lbmac" <<'EOF' >"$TMP/send" 2>&1
+in_ns "$NS" timeout 120 /usr/bin/python3 - "$lbmac" <<'EOF' >"$TMP/send" 2>&1
 import logging, random, sys
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import Ether, IP, IPv6, TCP, UDP, Raw, conf
@@ -133,7 +115,7 @@ PROM_PID=$!
 
 # q EXPR: Prometheus' instant query, one "labels value" line per sample
 q() {
-	in_ns python3 - "$PROM" "$1" <<'EOF'
+	in_ns "$NS" python3 - "$PROM" "$1" <<'EOF'
 import json, sys, urllib.parse, urllib.request
 url = "http://%s/api/v1/query?%s" % (sys.argv[1], urllib.parse.urlencode({"query": sys.argv[2]}))
 d = json.load(urllib.request.urlopen(url, timeout=5))
@@ -204,13 +186,13 @@ imb=$(q 'xdplb_vip_imbalance{vip="web"}' | awk '{print $NF}')
 digest=$(sha256sum "$SRC/examples/lb.json" | cut -d' ' -f1)
 q 'xdplb_config_info' | grep -q "digest=sha256:$digest" && ok "xdplb_config_info carries the config's digest" ||
 	not_ok "config_info: $(q xdplb_config_info)"
-rules=$(in_ns python3 -c "
+rules=$(in_ns "$NS" python3 -c "
 import json, urllib.request
 d = json.load(urllib.request.urlopen('http://$PROM/api/v1/rules', timeout=5))
 r = [x for g in d['data']['groups'] for x in g['rules']]
 print(len(r), all(x['health'] == 'ok' for x in r))")
 [ "$rules" = "7 True" ] && ok "Prometheus loaded the 7 alert rules, all healthy" || not_ok "rules: $rules"
-bad=$(in_ns python3 - "$PROM" "$SRC/docs/grafana/xdplb.json" <<'EOF'
+bad=$(in_ns "$NS" python3 - "$PROM" "$SRC/docs/grafana/xdplb.json" <<'EOF'
 import json, sys, urllib.parse, urllib.request
 d = json.load(open(sys.argv[2]))
 exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
@@ -238,7 +220,7 @@ firing=$(q 'ALERTS{alertstate="firing"}')
 [ -z "$firing" ] && ok "no alert fires on a healthy LB" || not_ok "firing: $firing"
 
 # the raw exposition
-in_ns curl -s -D "$TMP/headers" -o "$TMP/metrics.txt" "http://$EXPORTER/metrics"
+in_ns "$NS" curl -s -D "$TMP/headers" -o "$TMP/metrics.txt" "http://$EXPORTER/metrics"
 grep -qi '^Content-Type: text/plain; version=0.0.4; charset=utf-8' "$TMP/headers" &&
 	ok "Content-Type text/plain; version=0.0.4" || not_ok "headers: $(tr -d '\r' <"$TMP/headers" | tr '\n' ';')"
 if promtool check metrics <"$TMP/metrics.txt" >"$TMP/lint" 2>&1 && [ ! -s "$TMP/lint" ]; then
@@ -249,7 +231,7 @@ else
 fi
 ! grep -qE '192\.0\.2\.|2001:db8:1::' "$TMP/metrics.txt" && ok "no client address in any label" ||
 	not_ok "a client address is in the exposition"
-code() { in_ns curl -s -o /dev/null -w '%{http_code}' "$@"; }
+code() { in_ns "$NS" curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(code "http://$EXPORTER/")" = 200 ] && ok "GET / is a page" || not_ok "GET /"
 [ "$(code "http://$EXPORTER/nope")" = 404 ] && ok "GET /nope is 404" || not_ok "GET /nope"
 [ "$(code -X POST "http://$EXPORTER/metrics")" = 405 ] && ok "POST /metrics is 405" || not_ok "POST"
@@ -298,5 +280,4 @@ rc=$?
 SERVE_PID=
 [ "$rc" = 0 ] && ok "serve exits 0 on SIGTERM" || not_ok "serve exit $rc on SIGTERM"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end
