@@ -49,7 +49,7 @@ struct {
 /* One Maglev table: slot -> backend id. Sizes differ per VIP. */
 struct maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(map_flags, XDPLB_TABLE_MAP_FLAGS);
 	__uint(max_entries, XDPLB_TABLE_ENTRIES(XDPLB_MIN_TABLE_SIZE));
 	__type(key, __u32);
 	/* struct xdplb_slot_pair; declared by size because BTF would only

@@ -18,7 +18,7 @@
 
 #include <linux/types.h>
 
-#define XDPLB_ABI_VERSION 2
+#define XDPLB_ABI_VERSION 3 /* 3: tables BPF_F_MMAPABLE */
 
 /* Capacities. Maps are created with these sizes. They are twice what one
  * config may hold (docs/config.md), so that any update fits while the old
@@ -109,8 +109,10 @@ struct xdplb_backend {
 
 /* ----------------------------------------------------------------------- */
 /* tables: ARRAY_OF_MAPS[XDPLB_TABLE_SLOTS]; inner: ARRAY of slot pairs,
- * XDPLB_TABLE_ENTRIES(table_size) entries (BPF_F_INNER_MAP: sizes differ
- * per VIP). Slot bank * XDPLB_MAX_VIPS + vip_id. Table slot i = flow hash %
+ * XDPLB_TABLE_ENTRIES(table_size) entries, created XDPLB_TABLE_MAP_FLAGS:
+ * BPF_F_INNER_MAP because sizes differ per VIP, BPF_F_MMAPABLE so that
+ * userspace writes a table and reads it back (status, every scrape's
+ * first look) at memory speed instead of a syscall copy per entry. Slot bank * XDPLB_MAX_VIPS + vip_id. Table slot i = flow hash %
  * table_size is id[i % 2] of entry i / 2: array maps round values up to 8
  * bytes, so two 32-bit ids per entry halve a table's memory. */
 struct xdplb_slot_pair {
@@ -118,6 +120,7 @@ struct xdplb_slot_pair {
 };
 
 #define XDPLB_TABLE_ENTRIES(m) (((m) + 1) / 2)
+#define XDPLB_TABLE_MAP_FLAGS (BPF_F_INNER_MAP | BPF_F_MMAPABLE) /* from linux/bpf.h */
 
 /* ----------------------------------------------------------------------- */
 /* conntrack: LRU_HASH, key struct xdplb_flow_key, value struct xdplb_flow_val.

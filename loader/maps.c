@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -95,7 +96,7 @@ static int placeholder(__u32 *id)
 {
 	static int fd = -1;
 	static __u32 pid;
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = XDPLB_TABLE_MAP_FLAGS);
 
 	if (fd < 0) {
 		struct bpf_map_info info = {};
@@ -166,6 +167,23 @@ static int batch_update(int fd, const void *keys, const void *vals, __u32 n, con
 		}
 		done += cnt;
 	}
+	return 0;
+}
+
+/* Writes a new table's n entries: through a mapping of the (mmapable)
+ * array, one memcpy instead of a syscall copy per entry; by batch update
+ * where mapping fails. The mapping is gone before the caller freezes the
+ * map (a frozen map refuses writable mappings, and freezing refuses a map
+ * that has one). */
+static int table_write(int fd, const struct xdplb_slot_pair *pairs, const __u32 *keys, __u32 n)
+{
+	size_t bytes = (size_t)n * sizeof(*pairs);
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return batch_update(fd, keys, pairs, n, "a Maglev table");
+	memcpy(p, pairs, bytes);
+	munmap(p, bytes);
 	return 0;
 }
 
@@ -370,7 +388,7 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		keys[k] = k;
 	for (__u32 v = 0; v < cfg->n_vips; v++) {
 		const struct cfg_vip *vip = &cfg->vips[v];
-		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = XDPLB_TABLE_MAP_FLAGS);
 		char name[16];
 		int fd;
 
@@ -414,8 +432,8 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		fds[n] = fd;
 		slots[n++] = p->bank * XDPLB_MAX_VIPS + p->vip_ids[v];
 		nt = n; /* tables created so far: closed at the end */
-		err = batch_update(fd, keys, ids, XDPLB_TABLE_ENTRIES(vip->table_size),
-				   "a Maglev table");
+		err = table_write(fd, (const struct xdplb_slot_pair *)ids, keys,
+				  XDPLB_TABLE_ENTRIES(vip->table_size));
 		/* read-only from userspace from now on: a published table never
 		 * changes (a later load may share it), not even by bpftool */
 		if (!err && bpf_map_freeze(fd)) {
@@ -624,32 +642,53 @@ int maps_commit(const struct lb_maps *m, const struct plan *p, const struct chec
 	return 0;
 }
 
-int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out)
+int maps_table_pairs(int fd, __u32 n, struct xdplb_slot_pair *out)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	__u32 id, n = XDPLB_TABLE_ENTRIES(size), cnt = n, out_batch;
-	__u32 *keys, *pairs;
-	int fd, err = 0;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), cnt = n, out_batch, *keys;
+	size_t bytes = (size_t)n * sizeof(*out);
+	void *p;
+	int err = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.max_entries != n || info.value_size != sizeof(*out))
+		return -EBADMSG; /* not a table of this size */
+	if (info.map_flags & BPF_F_MMAPABLE) {
+		p = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+		if (p != MAP_FAILED) {
+			memcpy(out, p, bytes);
+			munmap(p, bytes);
+			return 0;
+		}
+	}
+	keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, out, &cnt, &o) && errno != ENOENT)
+		err = -errno;
+	else if (cnt != n)
+		err = -EBADMSG;
+	free(keys);
+	return err;
+}
+
+int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out)
+{
+	__u32 id, n = XDPLB_TABLE_ENTRIES(size);
+	struct xdplb_slot_pair *pairs;
+	int fd, err;
 
 	if (bpf_map_lookup_elem(m->fd[M_TABLES], &slot, &id))
 		return -errno;
 	fd = bpf_map_get_fd_by_id(id);
 	if (fd < 0)
 		return -errno;
-	keys = malloc(n * sizeof(*keys));
-	pairs = malloc(n * sizeof(struct xdplb_slot_pair));
-	if (!keys || !pairs) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, pairs, &cnt, &o) && errno != ENOENT)
-		err = -errno;
-	else if (cnt != n)
-		err = -EBADMSG; /* not a table of this size */
-	else
+	pairs = malloc(n * sizeof(*pairs));
+	err = pairs ? maps_table_pairs(fd, n, pairs) : -ENOMEM;
+	if (!err)
 		memcpy(out, pairs, size * sizeof(*out));
-out:
-	free(keys);
 	free(pairs);
 	close(fd);
 	return err;

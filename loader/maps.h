@@ -61,6 +61,9 @@ int maps_fill_slots(const struct lb_maps *m);
 int maps_read_range(int fd, __u32 first, __u32 n, void *values);
 
 /* A live table: size entries of table slot `slot` into out. */
+/* The n entries of the table map fd (a mapping when it is mmapable, batch
+ * lookups otherwise); -EBADMSG when it is not a table of n entries. */
+int maps_table_pairs(int fd, __u32 n, struct xdplb_slot_pair *out);
 int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out);
 
 /* Per-CPU values summed: nvals __u64 counters per entry, entry `key`. */

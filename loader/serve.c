@@ -55,7 +55,6 @@ struct tcache {
 	size_t n, cap;
 	__u32 *scratch; /* XDPLB_MAX_BACKENDS counters, all zero between uses */
 	__u32 *pairs; /* a table's worth of slot pairs */
-	__u32 *keys;
 };
 struct serve {
 	const char *ifaces[MAX_IFACES]; /* the ones named; none: every one loaded */
@@ -101,10 +100,7 @@ static int cmp_tcount(const void *a, const void *b)
  * into a new cache entry. */
 static int tcache_add(struct tcache *tc, __u32 map_id, __u32 size, struct tcache_ent **out)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	__u32 n = XDPLB_TABLE_ENTRIES(size), cnt = n, out_batch, nb = 0;
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	__u32 n = XDPLB_TABLE_ENTRIES(size), nb = 0;
 	struct tcache_ent *e;
 	struct tcount *c;
 	int fd, err = 0;
@@ -113,7 +109,6 @@ static int tcache_add(struct tcache *tc, __u32 map_id, __u32 size, struct tcache
 		tc->scratch = calloc(XDPLB_MAX_BACKENDS, sizeof(*tc->scratch));
 		tc->pairs = malloc(XDPLB_TABLE_ENTRIES(XDPLB_MAX_TABLE_SIZE) *
 				   sizeof(struct xdplb_slot_pair));
-		tc->keys = malloc(XDPLB_TABLE_ENTRIES(XDPLB_MAX_TABLE_SIZE) * sizeof(__u32));
 	}
 	if (tc->n == tc->cap) {
 		size_t cap = tc->cap ? tc->cap * 2 : 64;
@@ -124,18 +119,12 @@ static int tcache_add(struct tcache *tc, __u32 map_id, __u32 size, struct tcache
 		tc->e = ne;
 		tc->cap = cap;
 	}
-	if (!tc->scratch || !tc->pairs || !tc->keys)
+	if (!tc->scratch || !tc->pairs)
 		return -ENOMEM;
 	fd = bpf_map_get_fd_by_id(map_id);
 	if (fd < 0)
 		return -errno;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.max_entries != n)
-		err = -EBADMSG; /* not a table of this size: changed under us */
-	else if (bpf_map_lookup_batch(fd, NULL, &out_batch, tc->keys, tc->pairs, &cnt, &o) &&
-		 errno != ENOENT)
-		err = -errno;
-	else if (cnt != n)
-		err = -EBADMSG;
+	err = maps_table_pairs(fd, n, (struct xdplb_slot_pair *)tc->pairs); /* -EBADMSG: changed under us */
 	close(fd);
 	if (err)
 		return err;
@@ -214,7 +203,6 @@ static void tcache_free(struct tcache *tc)
 	free(tc->e);
 	free(tc->scratch);
 	free(tc->pairs);
-	free(tc->keys);
 }
 
 /* Each backend's slots in its VIP's live table. */

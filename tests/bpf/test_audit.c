@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -130,7 +132,7 @@ Test(audit, globals)
 /* A live table with one slot changed, put in the live slot by hand. */
 static void swap_in_edited_table(__u32 slot_no, __u32 new_id)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = XDPLB_TABLE_MAP_FLAGS);
 	__u32 slot, m = 1009, ids[1010];
 	int fd = web_table(&slot), copy;
 
@@ -157,6 +159,34 @@ Test(audit, tables_cannot_be_edited)
 
 	cr_assert(fd >= 0);
 	cr_expect(not(eq(int, bpf_map_update_elem(fd, &key, &pair, 0), 0)), "a table was writable");
+	close(fd);
+}
+
+/* Tables are mmapable (ABI 3): a read-only mapping shows what a batch
+ * lookup shows, and a frozen table refuses a writable mapping. */
+Test(audit, tables_read_through_a_mapping)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	struct bpf_map_info info = {};
+	__u32 slot, len = sizeof(info), n = XDPLB_TABLE_ENTRIES(1009), cnt = n, out_batch;
+	struct xdplb_slot_pair mapped[XDPLB_TABLE_ENTRIES(1009)], batch[XDPLB_TABLE_ENTRIES(1009)];
+	__u32 keys[XDPLB_TABLE_ENTRIES(1009)];
+	int fd = web_table(&slot);
+
+	cr_assert(fd >= 0);
+	cr_assert(eq(int, bpf_obj_get_info_by_fd(fd, &info, &len), 0));
+	cr_expect(ne(u32, info.map_flags & BPF_F_MMAPABLE, 0), "flags 0x%x", info.map_flags);
+	cr_assert(eq(int, maps_table_pairs(fd, n, mapped), 0));
+	int r = bpf_map_lookup_batch(fd, NULL, &out_batch, keys, batch, &cnt, &o);
+
+	/* a whole-map batch ends with ENOENT */
+	cr_assert(r == 0 || errno == ENOENT, "batch lookup: %s", strerror(errno));
+	cr_assert(eq(u32, cnt, n));
+	cr_expect(eq(int, memcmp(mapped, batch, sizeof(batch)), 0));
+	cr_expect(eq(ptr, mmap(NULL, sizeof(batch), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
+		     MAP_FAILED),
+		  "a frozen table was mapped writable");
+	cr_expect(eq(int, maps_table_pairs(fd, n - 1, mapped), -EBADMSG), "wrong size not noticed");
 	close(fd);
 }
 
@@ -212,7 +242,7 @@ Test(audit, orphan_backend_entry)
 
 Test(audit, table_of_the_wrong_size)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = XDPLB_TABLE_MAP_FLAGS);
 	__u32 slot;
 	char out[4096];
 	int fd = web_table(&slot), small;
