@@ -148,19 +148,30 @@ static void lb_memory(const char *bpffs, unsigned long long *total, unsigned lon
 		*ct = memlock(m.fd[M_CONNTRACK]);
 		if (!bpf_obj_get_info_by_fd(m.fd[M_CONNTRACK], &info, &len))
 			*ct_entries = info.max_entries;
-		for (__u32 slot = 0; slot < XDPLB_TABLE_SLOTS - 1; slot++) {
-			__u32 id;
+		/* every table once: banks share unchanged tables, and the
+		 * one-entry placeholder fills the unused slots */
+		__u32 *seen = calloc(XDPLB_TABLE_SLOTS, sizeof(*seen)), nseen = 0;
+
+		for (__u32 slot = 0; seen && slot < XDPLB_TABLE_SLOTS - 1; slot++) {
+			struct bpf_map_info ti = {};
+			__u32 id, tlen = sizeof(ti), k;
 			int fd;
 
 			if (bpf_map_lookup_elem(m.fd[M_TABLES], &slot, &id))
 				continue;
+			for (k = 0; k < nseen && seen[k] != id; k++)
+				;
+			if (k < nseen)
+				continue;
+			seen[nseen++] = id;
 			fd = bpf_map_get_fd_by_id(id);
 			if (fd < 0)
 				continue;
-			if (memlock(fd) > 4096) /* not the placeholder */
+			if (!bpf_obj_get_info_by_fd(fd, &ti, &tlen) && ti.max_entries > 1)
 				*tables += memlock(fd);
 			close(fd);
 		}
+		free(seen);
 		*total += *tables;
 		maps_close(&m);
 	}
