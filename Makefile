@@ -56,8 +56,8 @@ MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 CORE_SRCS := addr config diag diff frame guards maglev metrics names plan sha256 simulate stats \
 	tables validate
 # The parts that talk to the kernel (*_cmd: a command's options and I/O).
-SYS_SRCS := audit bpffs explain explain_cmd fault history lb log maps netdev serve snapshot \
-	stats_cmd status verify
+SYS_SRCS := audit bpffs cli config_cmd decap_cmd explain explain_cmd fault history lb \
+	live_cmd log maps netdev serve snapshot stats_cmd status verify
 CORE_OBJS := $(CORE_SRCS:%=$(O)/loader/%.o)
 SYS_OBJS := $(SYS_SRCS:%=$(O)/loader/%.o)
 SKELS := $(O)/xdplb.skel.h $(O)/decap.skel.h

@@ -96,28 +96,6 @@ static int parse(int argc, char **argv, struct explain_opts *o)
 	return 0;
 }
 
-/* --iface, or the only interface with xdplb in this network namespace. */
-static int pick_iface(const char *want, char *out)
-{
-	char names[64][IF_NAMESIZE];
-	int n;
-
-	if (want) {
-		snprintf(out, IF_NAMESIZE, "%s", want);
-		return 0;
-	}
-	n = status_list(names, 64);
-	if (n == 1) {
-		memcpy(out, names[0], IF_NAMESIZE);
-		return 0;
-	}
-	if (!n)
-		fprintf(stderr, "xdplb is not loaded on any interface of this network namespace\n");
-	else
-		fprintf(stderr, "xdplb is loaded on %d interfaces: name one with --iface\n", n);
-	return -ENOENT;
-}
-
 /* The program the pinned link runs, or -1 (detached: nothing to compare). */
 static int live_prog(const char *dir)
 {
@@ -200,7 +178,7 @@ int do_explain(int argc, char **argv)
 
 	if (parse(argc, argv, &o))
 		return -2;
-	if (pick_iface(o.iface, ifname))
+	if (cli_pick_iface(o.iface, ifname))
 		return 1;
 	err = explain_iface(ifname, &o);
 	return !err ? 0 : err == -ENOENT ? 1 : err == -EINVAL ? 2 : 3;

@@ -69,28 +69,6 @@ static int parse(int argc, char **argv, struct stats_opts *o)
 	return optind == argc ? 0 : -1;
 }
 
-/* --iface, or the only interface with xdplb in this network namespace. */
-static int pick_iface(const char *want, char *out)
-{
-	char names[MAX_IFACES][IF_NAMESIZE];
-	int n;
-
-	if (want) {
-		snprintf(out, IF_NAMESIZE, "%s", want);
-		return 0;
-	}
-	n = status_list(names, MAX_IFACES);
-	if (n == 1) {
-		memcpy(out, names[0], IF_NAMESIZE);
-		return 0;
-	}
-	if (!n)
-		fprintf(stderr, "xdplb is not loaded on any interface of this network namespace\n");
-	else
-		fprintf(stderr, "xdplb is loaded on %d interfaces: name one with --iface\n", n);
-	return -ENOENT;
-}
-
 /* Table slots of the backends of prev, carried over to s: the tables are
  * the same while the generation is (a load is the only writer). */
 static bool carry_slots(const struct lb_status *prev, struct lb_status *s)
@@ -235,7 +213,7 @@ int do_stats(int argc, char **argv)
 
 	if (parse(argc, argv, &o))
 		return -2;
-	if (pick_iface(o.iface, ifname))
+	if (cli_pick_iface(o.iface, ifname))
 		return 1;
 	if (o.watch > 0) {
 		err = watch(ifname, &o);
