@@ -35,7 +35,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra -Wno-unused-parameter \
 # A missing library names its Debian package.
 define need_pkg
 $(if $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo ok),,\
-	$(error $(1) not found: install the Debian package $(2) (.ci/run installs everything)))
+	$(error $(1) not found: install the Debian package $(2) (tools/install-deps installs everything)))
 endef
 # (demo installs what is missing first, then builds)
 ifeq ($(filter clean format help demo,$(MAKECMDGOALS)),)

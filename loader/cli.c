@@ -43,6 +43,17 @@ void print_json(cJSON *o)
 	cJSON_Delete(o);
 }
 
+/* An option the command cannot take: says which and why (the caller then
+ * prints the command's usage). */
+static int bad_opt(char **argv, const struct option *lo, int c, const char *why, const char *got)
+{
+	while (lo->name && lo->val != c)
+		lo++;
+	fprintf(stderr, "xdplb %s: --%s: %s%s%s\n", argv[0], lo->name ? lo->name : "?", why,
+		got ? " " : "", got ? got : "");
+	return -1;
+}
+
 /* Parses argv for the options a command accepts (a string of letters);
  * leaves positional arguments in argv[optind..]. */
 int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
@@ -65,8 +76,10 @@ int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 	o->flows = 100000;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:m:n:jfa:hs:V:t:", longopts, NULL)) != -1) {
-		if (c == 'h' || c == '?' || !strchr(accept, c))
+		if (c == '?') /* getopt said why */
 			return -1;
+		if (c == 'h' || !strchr(accept, c))
+			return bad_opt(argv, longopts, c, "does not apply to this command", NULL);
 		switch (c) {
 		case 'i':
 			o->iface = optarg;
@@ -77,14 +90,14 @@ int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 			else if (!strcmp(optarg, "generic"))
 				o->mode = 1;
 			else
-				return -1;
+				return bad_opt(argv, longopts, c, "native or generic, got", optarg);
 			break;
 		case 'n': {
 			char *end;
 
 			o->flows = strtoull(optarg, &end, 10);
 			if (*end || !o->flows || o->flows > 100000000ULL)
-				return -1;
+				return bad_opt(argv, longopts, c, "1..100000000, got", optarg);
 			break;
 		}
 		case 'j':
@@ -95,7 +108,7 @@ int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 			break;
 		case 'a':
 			if (o->n_addrs == 16)
-				return -1;
+				return bad_opt(argv, longopts, c, "at most 16 of them", NULL);
 			o->addrs[o->n_addrs++] = optarg;
 			break;
 		case 's':
@@ -106,7 +119,7 @@ int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 
 			o->verify = strtod(optarg, &end);
 			if (*end || !(o->verify > 0) || o->verify > 3600)
-				return -1;
+				return bad_opt(argv, longopts, c, "seconds, more than 0 and at most 3600, got", optarg);
 			break;
 		}
 		case 't': {
@@ -114,7 +127,7 @@ int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 			unsigned long v = strtoul(optarg, &end, 10);
 
 			if (*end || !v || v > 999999)
-				return -1;
+				return bad_opt(argv, longopts, c, "a history entry number (xdplb history), got", optarg);
 			o->to = (unsigned int)v;
 			break;
 		}

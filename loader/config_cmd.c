@@ -86,7 +86,7 @@ int do_validate(int argc, char **argv)
 	struct opts o;
 	int err;
 
-	if (parse_opts(argc, argv, "ijm", &o) || optind != argc - 1)
+	if (parse_opts(argc, argv, "ijmf", &o) || optind != argc - 1)
 		return -EXIT_USAGE;
 	err = check(argv[optind], &o, &c);
 	if (err)

@@ -215,6 +215,7 @@ int diff_guard(const struct diff *d, struct diags *out)
 		const struct cfg_vip *v;
 		struct guards g;
 		char path[32];
+		int prec;
 
 		if (vd->a < 0 || vd->b < 0)
 			continue; /* a new or removed VIP has no flows to move */
@@ -226,11 +227,13 @@ int diff_guard(const struct diff *d, struct diags *out)
 		    g.max_flows_moved + (vd->estimated ? 0 : 1.0 / v->table_size) + 1e-9)
 			continue;
 		snprintf(path, sizeof(path), "vips[%d]", vd->b);
+		/* enough decimals that "above" never reads "50.0% above 50.0%" */
+		prec = (int)(1000 * vd->moved + 0.5) == (int)(1000 * g.max_flows_moved + 0.5) ? 3 : 1;
 		diag_add(
 			out, path,
-			"this update moves %.1f%% of VIP \"%s\"'s new flows to other backends (%s), above %.1f%% allowed by max_flows_moved; pass --force to apply it anyway",
-			100 * vd->moved, v->name,
-			vd->estimated ? "estimated from synthetic flows" : "exact, slot by slot",
+			"this update moves %.*f%% of VIP \"%s\"'s new flows to other backends (%s), above %.*f%% allowed by max_flows_moved; pass --force to apply it anyway",
+			prec, 100 * vd->moved, v->name,
+			vd->estimated ? "estimated from synthetic flows" : "exact, slot by slot", prec,
 			100 * g.max_flows_moved);
 		diag_mark_guard(out);
 		bad++;

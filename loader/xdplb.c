@@ -26,7 +26,8 @@ static const struct cmd {
 	int (*fn)(int argc, char **argv);
 	const char *usage;
 } cmds[] = {
-	{ "validate", do_validate, "validate CONFIG [--iface IF] [--json]" },
+	{ "validate", do_validate,
+	  "validate CONFIG [--iface IF] [--mode native|generic] [--force] [--json]" },
 	{ "load", do_load,
 	  "load CONFIG [--iface IF] [--mode native|generic] [--force] [--verify SEC] [--state-dir DIR] [--json]" },
 	{ "diff", do_diff,
@@ -54,11 +55,12 @@ static void usage(FILE *f, const struct cmd *only)
 		fprintf(f, "usage: xdplb %s\n", only->usage);
 		return;
 	}
-	fprintf(f, "usage: xdplb [-v] [--json] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: xdplb [-v|-vv] [--json] COMMAND [ARGS]\n\ncommands:\n");
 	for (const struct cmd *c = cmds; c->name; c++)
 		fprintf(f, "  xdplb %s\n", c->usage);
-	fprintf(f, "\nexit codes: 0 ok, 1 invalid or refused, 2 usage, 3 system error\n"
-		   "docs: README.md, docs/config.md\n");
+	fprintf(f, "\nexit codes: 0 ok, 1 invalid, refused, verification failed, drift or not loaded,\n"
+		   "2 usage, 3 system error\n"
+		   "docs: README.md, docs/cli.md, docs/config.md, docs/runbook.md\n");
 }
 
 static int do_help(int argc, char **argv)
@@ -95,6 +97,14 @@ int main(int argc, char **argv)
 	for (const struct cmd *c = cmds; c->name; c++) {
 		if (strcmp(c->name, argv[i]))
 			continue;
+		for (int k = i + 1; k < argc; k++) {
+			if (!strcmp(argv[k], "--"))
+				break;
+			if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help")) {
+				usage(stdout, c);
+				return EXIT_OK;
+			}
+		}
 		ret = c->fn(argc - i, argv + i);
 		if (ret == -EXIT_USAGE) {
 			usage(stderr, c);

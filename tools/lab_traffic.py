@@ -18,6 +18,7 @@ import argparse
 import errno
 import json
 import os
+import random
 import socket
 import sys
 import threading
@@ -314,7 +315,9 @@ def main():
         c.add_argument("--vip", default="203.0.113.10")
         c.add_argument("--port", type=int, default=80)
         c.add_argument("--sources", default="", help="comma-separated source addresses")
-        c.add_argument("--port-base", type=int, default=20000)
+        c.add_argument("--port-base", type=int, default=None,
+                       help="first client source port (http: random by default, so that a rerun\n"
+                            "is new flows, not connections the LB remembers; others: 20000)")
         c.add_argument("--timeout", type=float, default=3.0)
         c.add_argument("--stop-file", default="")
         c.add_argument("--out", default="")
@@ -333,6 +336,10 @@ def main():
     h.add_argument("--rate", type=float, default=50)
     h.add_argument("--duration", type=float, default=30)
     a = p.parse_args()
+    if a.cmd != "serve" and a.port_base is None:
+        # the LB's conntrack keeps a known 5-tuple on its old backend across
+        # a config change (by design): a fresh port range shows the new split
+        a.port_base = 20000 if a.cmd != "http" else random.randrange(20000, 60000 - min(a.n, 5000))
     if a.cmd != "serve" and a.cmd != "http" and not a.out:
         p.error("--out is required")
     return {"serve": serve, "http": http, "hold": hold, "churn": churn}[a.cmd](a)

@@ -102,7 +102,8 @@ Test(config, corpus_is_complete)
 	cr_expect(ge(sz, n, 40));
 }
 
-/* Every config under tests/configs/good and examples/ validates. */
+/* Every config under tests/configs/good and examples/ validates, but for
+ * examples/postmortem.json, which must not (next test). */
 Test(config, good_configs_validate)
 {
 	const char *dirs[] = { GOOD_DIR, XDPLB_SRCDIR "/examples" };
@@ -121,7 +122,8 @@ Test(config, good_configs_validate)
 			struct diags d = { 0 };
 			int err;
 
-			if (len < 5 || strcmp(de->d_name + len - 5, ".json"))
+			if (len < 5 || strcmp(de->d_name + len - 5, ".json") ||
+			    !strcmp(de->d_name, "postmortem.json"))
 				continue;
 			snprintf(file, sizeof(file), "%s/%s", dirs[k], de->d_name);
 			err = validate_file(file, &o, &c, &d);
@@ -136,6 +138,30 @@ Test(config, good_configs_validate)
 		closedir(dir);
 	}
 	cr_expect(ge(sz, seen, 5));
+}
+
+/* The README's example of the outage's shape: one backend of five at 80%
+ * is refused by the default guards, with the override named; --force
+ * turns the refusal into a warning. */
+Test(config, example_postmortem_is_refused)
+{
+	const char *file = XDPLB_SRCDIR "/examples/postmortem.json";
+	struct config_opts o = { .mode = -1 };
+	struct diags d = { 0 };
+	struct checked c;
+
+	cr_assert(not(eq(int, validate_file(file, &o, &c, &d), 0)));
+	cr_assert(eq(sz, d.n, 1));
+	cr_expect(eq(str, d.v[0].path, "vips[0].backends[2]"));
+	cr_expect(not(eq(ptr, strstr(d.v[0].msg, "would take 80.0% of new flows"), NULL)), "%s",
+		  d.v[0].msg);
+	cr_expect(not(eq(ptr, strstr(d.v[0].msg, "\"max_backend_share\": 0.81"), NULL)), "%s",
+		  d.v[0].msg);
+	diags_free(&d);
+	o.force = true;
+	cr_expect(eq(int, validate_file(file, &o, &c, &d), 0), "forced: a warning only");
+	checked_free(&c);
+	diags_free(&d);
 }
 
 /* validate reports every error, not the first one. */
