@@ -119,7 +119,9 @@ int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 
 			o->verify = strtod(optarg, &end);
 			if (*end || !(o->verify > 0) || o->verify > 3600)
-				return bad_opt(argv, longopts, c, "seconds, more than 0 and at most 3600, got", optarg);
+				return bad_opt(argv, longopts, c,
+					       "seconds, more than 0 and at most 3600, got",
+					       optarg);
 			break;
 		}
 		case 't': {
@@ -127,7 +129,9 @@ int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 			unsigned long v = strtoul(optarg, &end, 10);
 
 			if (*end || !v || v > 999999)
-				return bad_opt(argv, longopts, c, "a history entry number (xdplb history), got", optarg);
+				return bad_opt(argv, longopts, c,
+					       "a history entry number (xdplb history), got",
+					       optarg);
 			o->to = (unsigned int)v;
 			break;
 		}

@@ -228,13 +228,14 @@ int diff_guard(const struct diff *d, struct diags *out)
 			continue;
 		snprintf(path, sizeof(path), "vips[%d]", vd->b);
 		/* enough decimals that "above" never reads "50.0% above 50.0%" */
-		prec = (int)(1000 * vd->moved + 0.5) == (int)(1000 * g.max_flows_moved + 0.5) ? 3 : 1;
+		prec = (int)(1000 * vd->moved + 0.5) == (int)(1000 * g.max_flows_moved + 0.5) ? 3 :
+												1;
 		diag_add(
 			out, path,
 			"this update moves %.*f%% of VIP \"%s\"'s new flows to other backends (%s), above %.*f%% allowed by max_flows_moved; pass --force to apply it anyway",
 			prec, 100 * vd->moved, v->name,
-			vd->estimated ? "estimated from synthetic flows" : "exact, slot by slot", prec,
-			100 * g.max_flows_moved);
+			vd->estimated ? "estimated from synthetic flows" : "exact, slot by slot",
+			prec, 100 * g.max_flows_moved);
 		diag_mark_guard(out);
 		bad++;
 	}

@@ -58,9 +58,10 @@ static void usage(FILE *f, const struct cmd *only)
 	fprintf(f, "usage: xdplb [-v|-vv] [--json] COMMAND [ARGS]\n\ncommands:\n");
 	for (const struct cmd *c = cmds; c->name; c++)
 		fprintf(f, "  xdplb %s\n", c->usage);
-	fprintf(f, "\nexit codes: 0 ok, 1 invalid, refused, verification failed, drift or not loaded,\n"
-		   "2 usage, 3 system error\n"
-		   "docs: README.md, docs/cli.md, docs/config.md, docs/runbook.md\n");
+	fprintf(f,
+		"\nexit codes: 0 ok, 1 invalid, refused, verification failed, drift or not loaded,\n"
+		"2 usage, 3 system error\n"
+		"docs: README.md, docs/cli.md, docs/config.md, docs/runbook.md\n");
 }
 
 static int do_help(int argc, char **argv)
