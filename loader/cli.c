@@ -148,6 +148,7 @@ int read_file(const char *path, char **text, size_t *len)
 
 	if (!f)
 		return -errno;
+	errno = 0;
 	for (;;) {
 		if (n == cap) {
 			char *nb = realloc(buf, (cap = cap ? cap * 2 : 65536) + 1);
@@ -166,9 +167,11 @@ int read_file(const char *path, char **text, size_t *len)
 			break;
 	}
 	if (ferror(f)) {
+		int err = errno ? -errno : -EIO; /* EISDIR says more than EIO */
+
 		free(buf);
 		fclose(f);
-		return -EIO;
+		return err;
 	}
 	fclose(f);
 	buf[n] = '\0';
