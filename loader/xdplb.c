@@ -17,7 +17,10 @@ static int do_help(int argc, char **argv);
 
 static int do_version(int argc, char **argv)
 {
-	printf("xdplb %s (ABI %d)\n", XDPLB_VERSION, XDPLB_ABI_VERSION);
+	if (cli_json())
+		printf("{ \"version\": \"%s\", \"abi\": %d }\n", XDPLB_VERSION, XDPLB_ABI_VERSION);
+	else
+		printf("xdplb %s (ABI %d)\n", XDPLB_VERSION, XDPLB_ABI_VERSION);
 	return EXIT_OK;
 }
 
