@@ -53,6 +53,22 @@ grep -q 'vips\[0\].backends\[1\].weight: must be 0..65535, got -1' "$TMP/err" &&
 expect_rc "validate a missing file: 3" 3 "$XDPLB" validate "$TMP/nope.json"
 expect_rc "an unknown command: 2" 2 "$XDPLB" frobnicate
 expect_rc "load without a config: 2" 2 "$XDPLB" load
+# usage errors say which option and why; --help is not an error
+expect_rc "simulate --flows abc: 2" 2 "$XDPLB" simulate "$CFG" --flows abc
+assert "... and says why" grep -q "simulate: --flows: 1..100000000, got abc" "$TMP/err"
+expect_rc "validate --verify (a load option): 2" 2 "$XDPLB" validate "$CFG" --verify 5
+assert "... and says it does not apply" grep -q "validate: --verify: does not apply" "$TMP/err"
+expect_rc "validate --help: 0" 0 "$XDPLB" validate --help
+assert "... the usage on stdout" grep -q "^usage: xdplb validate CONFIG" "$TMP/out"
+expect_rc "validate the postmortem example: 1" 1 "$XDPLB" validate "$SRC/examples/postmortem.json"
+assert "... names the backend and the override" \
+	grep -q 'vips\[0\].backends\[2\]: would take 80.0%.*"max_backend_share": 0.81' "$TMP/err"
+expect_rc "validate --force the postmortem example: 0, a warning" 0 "$XDPLB" validate --force "$SRC/examples/postmortem.json"
+assert "... marked (forced)" grep -q "(forced) would take 80.0%" "$TMP/err"
+expect_rc "validate a directory: 3" 3 "$XDPLB" validate "$TMP"
+assert "... says it is a directory" grep -q "Is a directory" "$TMP/err"
+expect_rc "--json version: 0" 0 "$XDPLB" --json version
+assert "... JSON with the ABI" python3 -c "import json,sys; d=json.load(open('$TMP/out')); sys.exit(d['abi'] < 3)"
 expect_rc "status where nothing is loaded: 1" 1 in_ns "$NS1" "$XDPLB" status --iface veth0
 
 # load, status
