@@ -153,8 +153,12 @@ install: all
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb-audit@.service
 	install -D -m 0644 contrib/systemd/xdplb-audit@.timer \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb-audit@.timer
-	install -d $(DESTDIR)$(PREFIX)/share/doc/xdplb
+	install -D -m 0644 contrib/systemd/xdplb-serve.service \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb-serve.service
+	install -d $(DESTDIR)$(PREFIX)/share/doc/xdplb/prometheus $(DESTDIR)$(PREFIX)/share/doc/xdplb/grafana
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/xdplb/
+	install -m 0644 docs/prometheus/*.yml $(DESTDIR)$(PREFIX)/share/doc/xdplb/prometheus/
+	install -m 0644 docs/grafana/*.json $(DESTDIR)$(PREFIX)/share/doc/xdplb/grafana/
 
 clean:
 	$(Q)rm -rf $(O)
