@@ -27,4 +27,20 @@ int bench_scrape(const struct bench_opts *o, cJSON *out);
 double bench_now(void);
 double median(double *v, int n);
 
+/* system.c: a namespace with a veth pair gen0 <-> lb0 and a private bpffs
+ * (XDPLB_BPFFS), which this process enters; the load, veth and scrape
+ * sections run in one. */
+struct bench_sandbox {
+	char ns[32], tmp[64], bpffs[96];
+	int home; /* our own network namespace, to go back to */
+};
+
+int bench_sandbox_up(struct bench_sandbox *s, const char *tag);
+void bench_sandbox_down(struct bench_sandbox *s);
+/* system(3) of a formatted command line */
+int bench_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The config of n VIPs x nb backends with tables of m slots on lb0; bump
+ * changes one weight (an update that rebuilds one table). */
+int bench_write_config(const char *path, int n, int nb, int m, int bump);
+
 #endif

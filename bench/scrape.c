@@ -11,17 +11,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <glob.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,59 +29,12 @@
 #define STEADY_RUNS 5
 #define PORT 9435
 
+/* The sandbox (entered), the LB's pin directory and the exporter's pid. */
 struct scrape_env {
-	char ns[32], tmp[64], bpffs[96], pin[256];
-	int home; /* our network namespace */
+	struct bench_sandbox sb;
+	char pin[256];
 	pid_t serve;
 };
-
-static int run(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static int enter(const char *ns)
-{
-	char path[64];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET))
-		err = -errno;
-	if (fd >= 0)
-		close(fd);
-	return err;
-}
-
-/* n VIPs of nb backends, tables of m slots (the same shape as the load bench). */
-static int write_cfg(const char *path, int n, int nb, int m)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -errno;
-	fprintf(f, "{ \"interface\": \"lb0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
-		   " \"source_v4\": \"192.0.2.1\", \"vips\": [");
-	for (int v = 0; v < n; v++) {
-		fprintf(f,
-			"%s{ \"name\": \"v%d\", \"address\": \"203.0.%d.%d\", \"port\": 80,"
-			" \"table_size\": %d, \"backends\": [",
-			v ? ", " : "", v, v / 256 % 256, v % 256, m);
-		for (int b = 0; b < nb; b++)
-			fprintf(f, "%s{ \"name\": \"b%d\", \"address\": \"198.%d.%d.%d\" }",
-				b ? ", " : "", b, 18 + (b >> 8), v % 256, b % 256 + 1);
-		fprintf(f, "] }");
-	}
-	fprintf(f, "] }\n");
-	return fclose(f) ? -errno : 0;
-}
 
 static int env_up(struct scrape_env *e, const struct bench_opts *o, int vips)
 {
@@ -94,63 +42,42 @@ static int env_up(struct scrape_env *e, const struct bench_opts *o, int vips)
 	glob_t g;
 	FILE *f;
 
-	snprintf(e->ns, sizeof(e->ns), "xdplbbs%d", getpid());
-	snprintf(e->tmp, sizeof(e->tmp), "/tmp/xdplb-scrape.XXXXXX");
-	if (!mkdtemp(e->tmp))
-		return -errno;
-	snprintf(e->bpffs, sizeof(e->bpffs), "%s/bpffs", e->tmp);
-	if (mkdir(e->bpffs, 0700) || mount("bpf", e->bpffs, "bpf", 0, NULL))
-		return -errno;
-	setenv("XDPLB_BPFFS", e->bpffs, 1);
-	snprintf(cfg, sizeof(cfg), "%s/lb.json", e->tmp);
-	if (write_cfg(cfg, vips, 100, 65537) ||
-	    run("ip netns add %s && ip -n %s link add gen0 type veth peer name lb0 &&"
-		" ip -n %s link set gen0 up && ip -n %s link set lb0 up && ip -n %s link set lo up",
-		e->ns, e->ns, e->ns, e->ns, e->ns) ||
-	    run("nsenter --net=/run/netns/%s %s load --iface lb0 --state-dir %s/sd %s >/dev/null",
-		e->ns, o->xdplb, e->tmp, cfg))
+	if (bench_sandbox_up(&e->sb, "s"))
 		return -EIO;
-	snprintf(pidf, sizeof(pidf), "%s/xdplb/lb0@ns*", e->bpffs);
+	snprintf(cfg, sizeof(cfg), "%s/lb.json", e->sb.tmp);
+	if (bench_write_config(cfg, vips, 100, 65537, 0) || bench_sh("ip link set lo up") ||
+	    bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb, e->sb.tmp,
+		     cfg))
+		return -EIO;
+	snprintf(pidf, sizeof(pidf), "%s/xdplb/lb0@ns*", e->sb.bpffs);
 	if (glob(pidf, 0, NULL, &g) || !g.gl_pathc)
 		return -ENOENT;
 	snprintf(e->pin, sizeof(e->pin), "%s", g.gl_pathv[0]);
 	globfree(&g);
-	/* nsenter execs: the pid is the exporter's */
-	snprintf(pidf, sizeof(pidf), "%s/serve.pid", e->tmp);
-	if (run("nsenter --net=/run/netns/%s %s serve --listen 127.0.0.1:%d 2>/dev/null & echo $! >%s",
-		e->ns, o->xdplb, PORT, pidf))
+	/* the shell forks and execs the exporter: $! is its pid */
+	snprintf(pidf, sizeof(pidf), "%s/serve.pid", e->sb.tmp);
+	if (bench_sh("%s serve --listen 127.0.0.1:%d 2>/dev/null & echo $! >%s", o->xdplb, PORT,
+		     pidf))
 		return -EIO;
 	f = fopen(pidf, "r");
 	if (!f || fscanf(f, "%d", &e->serve) != 1)
 		e->serve = 0;
 	if (f)
 		fclose(f);
-	e->home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	return e->serve > 0 && e->home >= 0 ? enter(e->ns) : -EIO;
+	return e->serve > 0 ? 0 : -EIO;
 }
 
 static void env_down(struct scrape_env *e, const struct bench_opts *o)
 {
-	if (e->home >= 0) {
-		setns(e->home, CLONE_NEWNET);
-		close(e->home);
-	}
 	if (e->serve > 0) {
 		kill(e->serve, SIGTERM);
 		for (int i = 0; i < 50 && !kill(e->serve, 0); i++)
 			usleep(100000);
 		kill(e->serve, SIGKILL);
 	}
-	if (e->ns[0]) {
-		run("nsenter --net=/run/netns/%s %s unload --iface lb0 >/dev/null 2>&1", e->ns,
-		    o->xdplb);
-		run("ip netns del %s 2>/dev/null", e->ns);
-	}
-	if (e->bpffs[0])
-		umount(e->bpffs);
-	if (e->tmp[0])
-		run("rm -rf %s", e->tmp);
-	unsetenv("XDPLB_BPFFS");
+	if (e->sb.ns[0])
+		bench_sh("%s unload --iface lb0 >/dev/null 2>&1", o->xdplb);
+	bench_sandbox_down(&e->sb);
 }
 
 /* One GET /metrics: seconds, or < 0. Counts bytes, and samples unless
@@ -229,7 +156,7 @@ static double floor_read(const char *pin, bool tables)
 
 int bench_scrape(const struct bench_opts *o, cJSON *out)
 {
-	struct scrape_env e = { .home = -1 };
+	struct scrape_env e = { .sb.home = -1 };
 	int vips = o->quick ? 100 : 1000, wrong = 0;
 	double first = -1, steady[STEADY_RUNS], fl_t[3], fl[3], st, ft, f0;
 	size_t bytes = 0, samples = 0;

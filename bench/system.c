@@ -27,13 +27,7 @@
 #include "bench.h"
 #include "maps.h"
 
-/* A namespace, a veth pair in it, a private bpffs; entered by this process. */
-struct sandbox {
-	char ns[32], tmp[64], bpffs[96];
-	int home; /* our own network namespace, to go back to */
-};
-
-static int sh(const char *fmt, ...)
+int bench_sh(const char *fmt, ...)
 {
 	char cmd[1024];
 	va_list ap;
@@ -44,7 +38,7 @@ static int sh(const char *fmt, ...)
 	return system(cmd);
 }
 
-static int sandbox_up(struct sandbox *s, const char *tag)
+int bench_sandbox_up(struct bench_sandbox *s, const char *tag)
 {
 	char path[64];
 	int fd;
@@ -57,7 +51,7 @@ static int sandbox_up(struct sandbox *s, const char *tag)
 	if (mkdir(s->bpffs, 0700) || mount("bpf", s->bpffs, "bpf", 0, NULL))
 		return -errno;
 	setenv("XDPLB_BPFFS", s->bpffs, 1);
-	if (sh("ip netns add %s && ip -n %s link add gen0 type veth peer name lb0 && ip -n %s link set gen0 up && ip -n %s link set lb0 up",
+	if (bench_sh("ip netns add %s && ip -n %s link add gen0 type veth peer name lb0 && ip -n %s link set gen0 up && ip -n %s link set lb0 up",
 	       s->ns, s->ns, s->ns, s->ns))
 		return -EIO;
 	s->home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -72,18 +66,18 @@ static int sandbox_up(struct sandbox *s, const char *tag)
 	return 0;
 }
 
-static void sandbox_down(struct sandbox *s)
+void bench_sandbox_down(struct bench_sandbox *s)
 {
 	if (s->home >= 0) {
 		setns(s->home, CLONE_NEWNET);
 		close(s->home);
 	}
 	if (s->ns[0])
-		sh("ip netns del %s 2>/dev/null", s->ns);
+		bench_sh("ip netns del %s 2>/dev/null", s->ns);
 	if (s->bpffs[0])
 		umount(s->bpffs);
 	if (s->tmp[0])
-		sh("rm -rf %s", s->tmp);
+		bench_sh("rm -rf %s", s->tmp);
 	unsetenv("XDPLB_BPFFS");
 }
 
@@ -104,8 +98,7 @@ static unsigned long long memlock(int fd)
 	return v;
 }
 
-/* The config of n VIPs x nb backends with tables of m slots. */
-static int write_config(const char *path, int n, int nb, int m, int bump)
+int bench_write_config(const char *path, int n, int nb, int m, int bump)
 {
 	FILE *f = fopen(path, "w");
 
@@ -185,13 +178,13 @@ int bench_load(const struct bench_opts *o, cJSON *out)
 	} sizes[] = { { 1, 100, 65537 }, { 100, 100, 65537 }, { 1000, 100, 65537 },
 		      { 1000, 100, 10007 } };
 	cJSON *arr = cJSON_AddArrayToObject(out, "load");
-	struct sandbox s = { .home = -1 };
+	struct bench_sandbox s = { .home = -1 };
 	char cfg[160], cfg2[160];
 	int wrong = 0;
 
-	if (sandbox_up(&s, "l")) {
+	if (bench_sandbox_up(&s, "l")) {
 		fprintf(stderr, "load: cannot set up a namespace\n");
-		sandbox_down(&s);
+		bench_sandbox_down(&s);
 		return 1;
 	}
 	printf("\nxdplb load, end to end (validate, tables, commit), on a veth\n");
@@ -207,17 +200,17 @@ int bench_load(const struct bench_opts *o, cJSON *out)
 			continue;
 		snprintf(cfg, sizeof(cfg), "%s/lb%zu.json", s.tmp, i);
 		snprintf(cfg2, sizeof(cfg2), "%s/lb%zu-b.json", s.tmp, i);
-		if (write_config(cfg, sizes[i].vips, sizes[i].backends, sizes[i].m, 0) ||
-		    write_config(cfg2, sizes[i].vips, sizes[i].backends, sizes[i].m, 1))
+		if (bench_write_config(cfg, sizes[i].vips, sizes[i].backends, sizes[i].m, 0) ||
+		    bench_write_config(cfg2, sizes[i].vips, sizes[i].backends, sizes[i].m, 1))
 			return wrong + 1;
 		t0 = bench_now();
-		rc1 = sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb, s.tmp, cfg);
+		rc1 = bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb, s.tmp, cfg);
 		first = bench_now() - t0;
 		t0 = bench_now();
-		rc2 = sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb, s.tmp, cfg2);
+		rc2 = bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb, s.tmp, cfg2);
 		update = bench_now() - t0;
 		lb_memory(s.bpffs, &total, &tables, &ct, &ct_entries);
-		sh("%s unload --iface lb0 2>/dev/null", o->xdplb);
+		bench_sh("%s unload --iface lb0 2>/dev/null", o->xdplb);
 		if (rc1 || rc2) {
 			printf("  %-6d FAILED (load exit %d, update exit %d)\n", sizes[i].vips, rc1, rc2);
 			wrong++;
@@ -243,7 +236,7 @@ int bench_load(const struct bench_opts *o, cJSON *out)
 	}
 	printf("  every load swaps the config with one 4-byte flip: the data path is never in a mixed state\n"
 	       "  (docs/atomicity.md; proved by tests/bpf/test_reload.c)\n");
-	sandbox_down(&s);
+	bench_sandbox_down(&s);
 	return wrong;
 }
 
@@ -289,9 +282,9 @@ static int lb_prog(const char *bpffs)
  * LB's thread gets core 1 to itself; the generator and the peer's thread,
  * which drops the returning frames, share core 0. Without it the LB would
  * run inside the generator's sendmmsg calls, on its core. */
-static int threaded_napi(const struct sandbox *s)
+static int threaded_napi(const struct bench_sandbox *s)
 {
-	return sh("ip netns exec %s sh -c 'echo 1 > /sys/class/net/lb0/threaded &&"
+	return bench_sh("ip netns exec %s sh -c 'echo 1 > /sys/class/net/lb0/threaded &&"
 		  " echo 1 > /sys/class/net/gen0/threaded' &&"
 		  " for p in $(pgrep -f 'napi/gen0-'); do taskset -pc 0 $p >/dev/null; done &&"
 		  " for p in $(pgrep -f 'napi/lb0-'); do taskset -pc 1 $p >/dev/null; done",
@@ -304,7 +297,7 @@ static double measure(const struct bench_opts *o, int prog, const char *mac, dou
 	unsigned long long c0 = run_cnt(prog);
 	double t0 = bench_now();
 
-	if (sh("taskset -c 0 %s --iface gen0 --dst-mac %s --dst 203.0.113.10 --dport 80 --flows 1024 --seconds %.1f >/dev/null",
+	if (bench_sh("taskset -c 0 %s --iface gen0 --dst-mac %s --dst 203.0.113.10 --dport 80 --flows 1024 --seconds %.1f >/dev/null",
 	       o->pktgen, mac, secs))
 		return -1;
 	return (run_cnt(prog) - c0) / (bench_now() - t0);
@@ -312,7 +305,7 @@ static double measure(const struct bench_opts *o, int prog, const char *mac, dou
 
 int bench_veth(const struct bench_opts *o, cJSON *out)
 {
-	struct sandbox s = { .home = -1 };
+	struct bench_sandbox s = { .home = -1 };
 	struct bench_bpf *bn = NULL;
 	char mac[32] = "", cfg[160];
 	int peer = -1, floor_link = -1, prog = -1, stats_was = 0, wrong = 0;
@@ -321,7 +314,7 @@ int bench_veth(const struct bench_opts *o, cJSON *out)
 	double lb[3], fl[3], q[3];
 	FILE *f;
 
-	if (sandbox_up(&s, "v") || !(bn = bench_bpf__open_and_load())) {
+	if (bench_sandbox_up(&s, "v") || !(bn = bench_bpf__open_and_load())) {
 		fprintf(stderr, "veth: cannot set up\n");
 		wrong++;
 		goto out;
@@ -332,7 +325,7 @@ int bench_veth(const struct bench_opts *o, cJSON *out)
 			stats_was = 0;
 		fclose(f);
 	}
-	sh("sysctl -qw kernel.bpf_stats_enabled=1");
+	bench_sh("sysctl -qw kernel.bpf_stats_enabled=1");
 	/* our /sys still shows the host's namespace: ask ip */
 	f = popen("ip -br link show lb0 | awk '{print $3}'", "r");
 	if (!f || !fgets(mac, sizeof(mac), f))
@@ -358,18 +351,18 @@ int bench_veth(const struct bench_opts *o, cJSON *out)
 	fclose(f);
 	/* rounds of LB then floor; the ratio is the median of per-round ratios */
 	for (int r = 0; r < rounds; r++) {
-		if (sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb, s.tmp, cfg) ||
+		if (bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb, s.tmp, cfg) ||
 		    (prog = lb_prog(s.bpffs)) < 0 || threaded_napi(&s)) {
 			wrong++;
 			goto out;
 		}
 		/* establish the flows, then measure the conntrack-hit path */
-		sh("%s --iface gen0 --dst-mac %s --dst 203.0.113.10 --flows 1024 --seconds 0.2 --syn >/dev/null",
+		bench_sh("%s --iface gen0 --dst-mac %s --dst 203.0.113.10 --flows 1024 --seconds 0.2 --syn >/dev/null",
 		   o->pktgen, mac);
 		lb[r] = measure(o, prog, mac, secs);
 		close(prog);
 		prog = -1;
-		sh("%s unload --iface lb0 >/dev/null 2>&1", o->xdplb);
+		bench_sh("%s unload --iface lb0 >/dev/null 2>&1", o->xdplb);
 		floor_link = attach(bpf_program__fd(bn->progs.floor_macswap), "lb0");
 		if (floor_link < 0 || threaded_napi(&s)) {
 			wrong++;
@@ -406,8 +399,8 @@ out:
 	if (peer >= 0)
 		close(peer);
 	if (!stats_was)
-		sh("sysctl -qw kernel.bpf_stats_enabled=0");
+		bench_sh("sysctl -qw kernel.bpf_stats_enabled=0");
 	bench_bpf__destroy(bn);
-	sandbox_down(&s);
+	bench_sandbox_down(&s);
 	return wrong;
 }
