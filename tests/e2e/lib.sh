@@ -73,6 +73,24 @@ in_ns() {
 jq_out() {
 	python3 -c "import json; d=json.load(open('$TMP/out')); print($1)"
 }
+# veth_ns NS: the namespace (made if missing) with veth0 (the LB's side)
+# and veth1 (the sender's, with the examples' next-hop MAC), both up
+veth_ns() {
+	local ns=$1
+	ip netns list | grep -qw "$ns" || ip netns add "$ns" || return
+	ip -n "$ns" link add veth0 type veth peer name veth1 &&
+		ip -n "$ns" link set veth1 address 02:00:00:00:00:01 &&
+		ip -n "$ns" link set veth0 up && ip -n "$ns" link set veth1 up
+}
+# veth_ns_del NS: unload the LB, detach decap, delete the namespace;
+# harmless when it is gone
+veth_ns_del() {
+	local ns=$1
+	ip netns list | grep -qw "$ns" || return 0
+	in_ns "$ns" "$XDPLB" unload --iface veth0 >/dev/null 2>&1
+	in_ns "$ns" "$XDPLB" decap detach veth1 >/dev/null 2>&1
+	ip netns del "$ns"
+}
 # private_bpffs: pins go to a bpffs of this test's own (XDPLB_BPFFS)
 private_bpffs() {
 	export XDPLB_BPFFS=$TMP/bpffs

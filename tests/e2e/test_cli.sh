@@ -16,15 +16,8 @@ TMP=$(mktemp -d /tmp/xdplb-e2e.XXXXXX)
 . "$(dirname "$0")/lib.sh"
 
 cleanup() {
-	for ns in "$NS1" "$NS2"; do
-		if ip netns list | grep -qw "$ns"; then
-			nsenter --net=/run/netns/"$ns" "$XDPLB" unload --iface veth0 >/dev/null 2>&1
-			nsenter --net=/run/netns/"$ns" "$XDPLB" decap detach veth1 >/dev/null 2>&1
-			# the loads' default history dirs (/var/lib/xdplb/IF@ns<inode>)
-			rm -rf /var/lib/xdplb/*@ns"$(stat -L -c %i /run/netns/"$ns")"
-			ip netns del "$ns"
-		fi
-	done
+	veth_ns_del "$NS1"
+	veth_ns_del "$NS2"
 	release_bpffs
 	rm -rf "$TMP"
 }
@@ -32,10 +25,7 @@ trap cleanup EXIT
 
 private_bpffs
 for ns in "$NS1" "$NS2"; do
-	ip netns add "$ns"
-	ip -n "$ns" link add veth0 type veth peer name veth1
-	ip -n "$ns" link set veth0 up
-	ip -n "$ns" link set veth1 up
+	veth_ns "$ns"
 	ip -n "$ns" addr add 198.51.100.11/24 dev veth1
 	ip -n "$ns" link set lo up
 done

@@ -16,11 +16,7 @@ BPFTOOL=$(command -v bpftool || echo /usr/sbin/bpftool)
 x() { nsenter --net=/run/netns/"$NS" "$XDPLB" "$@"; }
 
 cleanup() {
-	if ip netns list | grep -qw "$NS"; then
-		x unload --iface veth0 >/dev/null 2>&1
-		x decap detach veth1 >/dev/null 2>&1
-		ip netns del "$NS"
-	fi
+	veth_ns_del "$NS"
 	release_bpffs
 	rm -rf "$TMP"
 }
@@ -30,10 +26,7 @@ private_bpffs
 ip netns add "$NS"
 # no IPv6 autoconfiguration traffic: every packet the LB counts is the test's
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-ip -n "$NS" link add veth0 type veth peer name veth1
-ip -n "$NS" link set veth1 address 02:00:00:00:00:01 # the config's next hop
-ip -n "$NS" link set veth0 up
-ip -n "$NS" link set veth1 up
+veth_ns "$NS"
 
 # frames from veth1 into the LB on veth0: "tcp|udp SRC SPORT DST DPORT FLAGS PAYLOAD" lines
 send() {

@@ -39,11 +39,7 @@ stop_pid() { # PID: TERM, then KILL after 5 s
 cleanup() {
 	stop_pid "$SERVE_PID"
 	stop_pid "$PROM_PID"
-	if ip netns list | grep -qw "$NS"; then
-		x unload --iface veth0 >/dev/null 2>&1
-		x decap detach veth1 >/dev/null 2>&1
-		ip netns del "$NS"
-	fi
+	veth_ns_del "$NS"
 	release_bpffs
 	rm -rf "$TMP"
 }
@@ -60,10 +56,7 @@ done
 private_bpffs
 ip netns add "$NS"
 ip -n "$NS" link set lo up
-ip -n "$NS" link add veth0 type veth peer name veth1
-ip -n "$NS" link set veth1 address 02:00:00:00:00:01 # the config's next hop
-ip -n "$NS" link set veth0 up
-ip -n "$NS" link set veth1 up
+veth_ns "$NS"
 in_ns "$NS" ethtool -K veth1 tx off >/dev/null 2>&1 || true
 
 expect_rc "load examples/lb.json on veth0" 0 x load --iface veth0 --state-dir "$SD" "$SRC/examples/lb.json"

@@ -17,22 +17,14 @@ x() { nsenter --net=/run/netns/"$NS" "$XDPLB" "$@"; }
 
 cleanup() {
 	[ -n "$SENDER" ] && kill "$SENDER" 2>/dev/null
-	if ip netns list | grep -qw "$NS"; then
-		x unload --iface veth0 >/dev/null 2>&1
-		x decap detach veth1 >/dev/null 2>&1
-		ip netns del "$NS"
-	fi
+	veth_ns_del "$NS"
 	release_bpffs
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 private_bpffs
-ip netns add "$NS"
-ip -n "$NS" link add veth0 type veth peer name veth1
-ip -n "$NS" link set veth1 address 02:00:00:00:00:01 # the config's next hop
-ip -n "$NS" link set veth0 up
-ip -n "$NS" link set veth1 up
+veth_ns "$NS"
 for a in 11 12 13 14 15 21 22; do ip -n "$NS" addr add 198.51.100.$a/32 dev veth1; done
 
 # Configs: A the example; B changes a weight (a small move); POOL replaces
