@@ -140,53 +140,13 @@ int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 	return 0;
 }
 
-int read_file(const char *path, char **text, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!f)
-		return -errno;
-	errno = 0;
-	for (;;) {
-		if (n == cap) {
-			char *nb = realloc(buf, (cap = cap ? cap * 2 : 65536) + 1);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-
-		n += r;
-		if (!r)
-			break;
-	}
-	if (ferror(f)) {
-		int err = errno ? -errno : -EIO; /* EISDIR says more than EIO */
-
-		free(buf);
-		fclose(f);
-		return err;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
 /* Validates a config file; prints errors on stderr (or in JSON), and guard
  * refusals as warnings when forced. *text keeps the bytes validated. */
 int check_text(const char *file, const struct opts *o, struct checked *c, char **text, size_t *len)
 {
 	struct config_opts co = { .iface = o->iface, .mode = o->mode, .force = o->force };
 	struct diags d = { 0 };
-	int err = read_file(file, text, len);
+	int err = config_read_file(file, text, len);
 
 	if (err) {
 		fprintf(stderr, "%s: %s\n", file, strerror(-err));

@@ -38,7 +38,6 @@ void print_json(cJSON *o);
 /* Parses argv for the options a command accepts (a string of letters);
  * leaves positional arguments in argv[optind..]. */
 int parse_opts(int argc, char **argv, const char *accept, struct opts *o);
-int read_file(const char *path, char **text, size_t *len);
 /* Validates a config file; prints errors on stderr (or in JSON), and guard
  * refusals as warnings when forced. *text keeps the bytes validated. */
 int check_text(const char *file, const struct opts *o, struct checked *c, char **text, size_t *len);

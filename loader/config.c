@@ -837,23 +837,20 @@ int config_parse(const char *text, size_t len, const struct config_opts *opts,
 	return 0;
 }
 
-int config_load_file(const char *path, const struct config_opts *opts, struct xdplb_config *cfg,
-		     struct diags *d)
+int config_read_file(const char *path, char **text, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t n = 0, cap = 0;
 	int err;
 
-	memset(cfg, 0, sizeof(*cfg));
 	if (!f)
 		return -errno;
+	errno = 0;
 	for (;;) {
-		if (len == cap) {
-			char *nb;
+		if (n == cap) {
+			char *nb = realloc(buf, (cap = cap ? cap * 2 : 65536) + 1);
 
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap + 1);
 			if (!nb) {
 				free(buf);
 				fclose(f);
@@ -861,18 +858,36 @@ int config_load_file(const char *path, const struct config_opts *opts, struct xd
 			}
 			buf = nb;
 		}
-		size_t n = fread(buf + len, 1, cap - len, f);
+		size_t r = fread(buf + n, 1, cap - n, f);
 
-		len += n;
-		if (n == 0)
+		n += r;
+		if (!r)
 			break;
 	}
-	err = ferror(f) ? -EIO : 0;
+	err = ferror(f) ? (errno ? -errno : -EIO) : 0; /* EISDIR says more than EIO */
 	fclose(f);
-	if (!err) {
-		buf[len] = '\0';
-		err = config_parse(buf, len, opts, cfg, d);
+	if (err) {
+		free(buf);
+		return err;
 	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int config_load_file(const char *path, const struct config_opts *opts, struct xdplb_config *cfg,
+		     struct diags *d)
+{
+	char *buf;
+	size_t len;
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	err = config_read_file(path, &buf, &len);
+	if (err)
+		return err;
+	err = config_parse(buf, len, opts, cfg, d);
 	free(buf);
 	return err;
 }

@@ -96,6 +96,8 @@ struct config_opts {
 int config_parse(const char *text, size_t len, const struct config_opts *opts,
 		 struct xdplb_config *cfg, struct diags *d);
 /* Reads FILE and parses it. -errno when the file cannot be read. */
+/* The whole file, NUL-terminated, in *text (malloc'ed); -errno. */
+int config_read_file(const char *path, char **text, size_t *len);
 int config_load_file(const char *path, const struct config_opts *opts, struct xdplb_config *cfg,
 		     struct diags *d);
 void config_free(struct xdplb_config *cfg);
