@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bpffs.h"
+#include "config.h"
 #include "fault.h"
 #include "history.h"
 #include "log.h"
@@ -97,32 +98,6 @@ out:
 	return err;
 }
 
-static int read_all(const char *path, char **out, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long sz;
-
-	if (!f)
-		return -errno;
-	if (fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		fclose(f);
-		return -EIO;
-	}
-	buf = malloc((size_t)sz + 1);
-	if (!buf || fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-		free(buf);
-		fclose(f);
-		return buf ? -EIO : -ENOMEM;
-	}
-	buf[sz] = '\0';
-	fclose(f);
-	*out = buf;
-	if (len)
-		*len = (size_t)sz;
-	return 0;
-}
-
 static char *meta_json(const struct hist_entry *e)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -199,11 +174,12 @@ int history_open(const char *dir, struct history *h)
 		const char *dot = strrchr(de->d_name, '.');
 		bool pending = dot && !strcmp(dot, ".pending");
 		char path[800], *text;
+		size_t len;
 
 		if (de->d_name[0] == '.' || !dot || (strcmp(dot, ".meta") && !pending))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (read_all(path, &text, NULL))
+		if (config_read_file(path, &text, &len))
 			continue;
 		if (h->n == cap) {
 			struct hist_entry *ne = reallocarray(h->e, cap * 2, sizeof(*ne));
@@ -253,7 +229,7 @@ int history_read_config(const struct history *h, unsigned int seq, char **text, 
 	char path[700];
 
 	snprintf(path, sizeof(path), "%s/%06u.json", h->dir, seq);
-	return read_all(path, text, len);
+	return config_read_file(path, text, len);
 }
 
 int history_begin(struct history *h, const char *text, size_t len, struct hist_entry *meta)
