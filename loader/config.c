@@ -464,6 +464,17 @@ const char *proto_str(__u8 proto)
 	return proto == IPPROTO_UDP ? "udp" : proto == IPPROTO_TCP ? "tcp" : "?";
 }
 
+const char *vip_endpoint_str(const struct xdplb_addr *a, int family, __u16 port, __u8 proto,
+			     char *buf, size_t len)
+{
+	char s[ADDR_STRLEN];
+	bool v6 = family == XDPLB_AF_INET6;
+
+	addr_str(a, family, s);
+	snprintf(buf, len, "%s%s%s:%u/%s", v6 ? "[" : "", s, v6 ? "]" : "", port, proto_str(proto));
+	return buf;
+}
+
 const char *state_str(__u8 state)
 {
 	switch (state) {

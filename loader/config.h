@@ -106,6 +106,9 @@ void config_free(struct xdplb_config *cfg);
 struct guards config_vip_guards(const struct xdplb_config *cfg, const struct cfg_vip *vip);
 
 const char *proto_str(__u8 proto);
+/* "203.0.113.10:80/tcp", "[2001:db8::1]:443/tcp"; port in host order */
+const char *vip_endpoint_str(const struct xdplb_addr *a, int family, __u16 port, __u8 proto,
+			     char *buf, size_t len);
 const char *state_str(__u8 state);
 /* Default table size for n backends: 65537 or the next size that keeps
  * 100 slots per backend. */

@@ -26,15 +26,6 @@ static __u32 max_slots(const struct checked *c, __u32 v)
 	return best;
 }
 
-static void vip_line(const struct cfg_vip *v, char *buf, size_t len)
-{
-	char a[ADDR_STRLEN];
-
-	addr_str(&v->addr, v->family, a);
-	snprintf(buf, len, "%s%s%s:%u/%s", v->family == XDPLB_AF_INET6 ? "[" : "", a,
-		 v->family == XDPLB_AF_INET6 ? "]" : "", v->port, proto_str(v->proto));
-}
-
 static void print_valid(const char *file, const struct checked *c)
 {
 	const struct xdplb_config *cfg = &c->cfg;
@@ -72,7 +63,7 @@ static void print_valid(const char *file, const struct checked *c)
 		__u32 n_active;
 
 		vip_active_weight(vip, &n_active);
-		vip_line(vip, vl, sizeof(vl));
+		vip_endpoint_str(&vip->addr, vip->family, vip->port, vip->proto, vl, sizeof(vl));
 		printf("  %s %s: table %u, %u/%u backends take new flows, largest share %.1f%% (allowed %.1f%%)\n",
 		       vip->name, vl, vip->table_size, n_active, vip->n_backends,
 		       100.0 * max_slots(c, v) / vip->table_size,
@@ -140,7 +131,7 @@ static void print_sim(const struct checked *c, const struct sim_vip *s, __u64 fl
 	for (__u32 v = 0; v < cfg->n_vips; v++) {
 		const struct cfg_vip *vip = &cfg->vips[v];
 
-		vip_line(vip, vl, sizeof(vl));
+		vip_endpoint_str(&vip->addr, vip->family, vip->port, vip->proto, vl, sizeof(vl));
 		printf("vip %s %s: table %u, %llu flows\n", vip->name, vl, vip->table_size,
 		       (unsigned long long)flows);
 		printf("  %-16s %-7s %-6s %8s %8s %8s\n", "backend", "weight", "state", "weight%",

@@ -258,11 +258,10 @@ static double table_share(const struct checked *c, int v, int b)
 
 static void vip_title(const struct cfg_vip *v, char *buf, size_t len)
 {
-	char a[ADDR_STRLEN];
+	char e[ADDR_STRLEN + 16];
 
-	addr_str(&v->addr, v->family, a);
-	snprintf(buf, len, "%s %s%s%s:%u/%s", v->name, v->family == XDPLB_AF_INET6 ? "[" : "", a,
-		 v->family == XDPLB_AF_INET6 ? "]" : "", v->port, proto_str(v->proto));
+	snprintf(buf, len, "%s %s", v->name,
+		 vip_endpoint_str(&v->addr, v->family, v->port, v->proto, e, sizeof(e)));
 }
 
 /* Calls fn for every backend of either side of a VIP: (index in a, in b). */

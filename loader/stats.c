@@ -189,16 +189,6 @@ char *stats_human(char *buf, size_t len, double v)
 	return buf;
 }
 
-static const char *vip_addr_str(const struct xdplb_vip_key *k, char *buf, size_t len)
-{
-	char a[ADDR_STRLEN];
-
-	addr_str(&k->addr, k->family, a);
-	snprintf(buf, len, "%s%s%s:%u/%s", k->family == XDPLB_AF_INET6 ? "[" : "", a,
-		 k->family == XDPLB_AF_INET6 ? "]" : "", ntohs(k->port), proto_str(k->proto));
-	return buf;
-}
-
 /* A count over the window, or its rate when the window has a length. */
 static char *amount(char *buf, size_t len, __u64 n, const struct stats *s)
 {
@@ -211,9 +201,10 @@ static void print_vip_head(FILE *f, const struct stats_vip *v, const struct stat
 	const char *per = s->seconds > 0 ? "/s" : "";
 
 	fprintf(f, "vip %s %s: packets%s %s  bytes%s %s  new flows%s %s  drops%s %s", v->st->name.s,
-		vip_addr_str(&v->st->key, a, sizeof(a)), per, amount(p, sizeof(p), v->packets, s),
-		per, amount(b, sizeof(b), v->bytes, s), per, amount(n, sizeof(n), v->new_flows, s),
-		per, amount(d, sizeof(d), v->drops, s));
+		vip_endpoint_str(&v->st->key.addr, v->st->key.family, ntohs(v->st->key.port),
+				 v->st->key.proto, a, sizeof(a)),
+		per, amount(p, sizeof(p), v->packets, s), per, amount(b, sizeof(b), v->bytes, s),
+		per, amount(n, sizeof(n), v->new_flows, s), per, amount(d, sizeof(d), v->drops, s));
 	if (v->ct_hits + v->ct_misses)
 		fprintf(f, "  conntrack hits %.1f%%\n", 100 * v->ct_hit_ratio);
 	else

@@ -321,16 +321,6 @@ void status_free(struct lb_status *s)
 	s->n_vips = 0;
 }
 
-static const char *vip_str(const struct xdplb_vip_key *k, char *buf, size_t len)
-{
-	char a[ADDR_STRLEN];
-
-	addr_str(&k->addr, k->family, a);
-	snprintf(buf, len, "%s%s%s:%u/%s", k->family == XDPLB_AF_INET6 ? "[" : "", a,
-		 k->family == XDPLB_AF_INET6 ? "]" : "", ntohs(k->port), proto_str(k->proto));
-	return buf;
-}
-
 static cJSON *status_json(const struct lb_status *s)
 {
 	char buf[96], a[ADDR_STRLEN];
@@ -429,9 +419,11 @@ void status_print(const struct lb_status *s, bool json)
 		const struct st_vip *v = &s->vips[i];
 
 		printf("  vip %s %s  table %u  packets %llu  new flows %llu  drops %llu\n",
-		       v->name.s, vip_str(&v->key, buf, sizeof(buf)), v->table_size,
-		       (unsigned long long)v->st.packets, (unsigned long long)v->st.new_flows,
-		       (unsigned long long)v->st.drops);
+		       v->name.s,
+		       vip_endpoint_str(&v->key.addr, v->key.family, ntohs(v->key.port),
+					v->key.proto, buf, sizeof(buf)),
+		       v->table_size, (unsigned long long)v->st.packets,
+		       (unsigned long long)v->st.new_flows, (unsigned long long)v->st.drops);
 		for (__u32 b = 0; b < v->n_be; b++) {
 			const struct st_backend *sb = &v->be[b];
 
