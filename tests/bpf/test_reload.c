@@ -170,8 +170,7 @@ static void rmcrashdir(void)
 		cr_log_warn("could not remove %s", dir);
 }
 
-ParameterizedTest(size_t *step, reload, crash_at_every_step, .init = mkcrashdir,
-		  .fini = rmcrashdir)
+ParameterizedTest(size_t *step, reload, crash_at_every_step, .init = mkcrashdir, .fini = rmcrashdir)
 {
 	const char *want = *step >= FIRST_NEW ? CFG_B : CFG_A;
 	struct xdplb_ctl ctl;
