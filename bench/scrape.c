@@ -137,13 +137,13 @@ static double floor_read(const char *pin, bool tables)
 		      maps_read_range(m.fd[M_VIP_NAMES], 0, l.n_vips / 2, buf);
 	}
 	for (__u32 i = 0; tables && !err && buf && i < l.n_vips; i++) {
-		const struct xdplb_vip_cfg *c = &l.vips[i].val.bank[l.ctl.active & 1];
+		const struct xdplb_vip_cfg *c = &l.vips[i].val.bank[xdplb_active_bank(&l.ctl)];
 		__u32 *t;
 
 		if (!l.vips[i].key.proto || !c->table_size)
 			continue;
 		t = malloc(c->table_size * sizeof(*t));
-		err = !t || maps_read_table(&m, (l.ctl.active & 1) * XDPLB_MAX_VIPS + c->vip_id,
+		err = !t || maps_read_table(&m, xdplb_table_slot(xdplb_active_bank(&l.ctl), c->vip_id),
 					    c->table_size, t);
 		free(t);
 	}

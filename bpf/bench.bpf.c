@@ -19,6 +19,7 @@
 
 #include "xdplb_abi.h"
 #include "bench_abi.h"
+#include "csum.h"
 #include "parsing.h"
 
 char LICENSE[] SEC("license") = "GPL";

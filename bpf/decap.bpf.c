@@ -47,21 +47,27 @@ static __always_inline int is_local(const struct xdplb_decap_key *k)
 }
 
 /* Inner header right after the outer one: the version must match the
- * tunnel's protocol and the header must fit. */
+ * tunnel's protocol and the header must fit. 0, or
+ * VERDICT_DROP(XDPLB_DECAP_MALFORMED). */
 static __always_inline int inner_ok(void *inner, void *end, __u8 proto)
 {
 	if (proto == IPPROTO_IPIP) {
 		struct iphdr *ih = inner;
 
-		return (void *)(ih + 1) <= end && ih->version == 4;
-	}
-	struct ipv6hdr *ih6 = inner;
+		if ((void *)(ih + 1) <= end && ih->version == 4)
+			return 0;
+	} else {
+		struct ipv6hdr *ih6 = inner;
 
-	return (void *)(ih6 + 1) <= end && ih6->version == 6;
+		if ((void *)(ih6 + 1) <= end && ih6->version == 6)
+			return 0;
+	}
+	return VERDICT_DROP(XDPLB_DECAP_MALFORMED);
 }
 
 /* Remove olen bytes after the L2 header: move Ethernet (+ tag) forward,
- * point its EtherType at the inner protocol, and advance the frame start. */
+ * point its EtherType at the inner protocol, and advance the frame start.
+ * 0, or VERDICT_DROP(XDPLB_DECAP_MALFORMED). */
 static __always_inline int strip(struct xdp_md *ctx, __u32 olen, __u32 l2len, __be16 inner_proto)
 {
 	void *data = (void *)(long)ctx->data;
@@ -71,77 +77,101 @@ static __always_inline int strip(struct xdp_md *ctx, __u32 olen, __u32 l2len, __
 
 	if (l2len == sizeof(struct ethhdr)) {
 		if (data + sizeof(struct ethhdr) + olen > end)
-			return -1;
+			return VERDICT_DROP(XDPLB_DECAP_MALFORMED);
 		dst = data + olen;
 		__builtin_memmove(dst, src, sizeof(struct ethhdr));
 		dst->h_proto = inner_proto;
 	} else {
 		if (data + sizeof(struct ethhdr) + sizeof(*vh) + olen > end)
-			return -1;
+			return VERDICT_DROP(XDPLB_DECAP_MALFORMED);
 		dst = data + olen;
 		__builtin_memmove(dst, src, sizeof(struct ethhdr) + sizeof(*vh));
 		vh = (void *)(dst + 1);
 		vh->encap_proto = inner_proto;
 	}
-	return bpf_xdp_adjust_head(ctx, olen);
+	if (bpf_xdp_adjust_head(ctx, olen))
+		return VERDICT_DROP(XDPLB_DECAP_MALFORMED);
+	return 0;
+}
+
+/* An IPv4 outer header: the counter of its tunnel kind (>= 0) when it is a
+ * tunnel to one of our addresses, else VERDICT_PASS. */
+static __always_inline int tunnel_v4(struct cursor *c, __u8 *inner, __u32 *olen)
+{
+	struct xdplb_decap_key k = { .family = XDPLB_AF_INET };
+	struct iphdr *iph;
+
+	if (IS_VERDICT(parse_ip4(c, &iph)))
+		return VERDICT_PASS;
+	*inner = iph->protocol;
+	if (*inner != IPPROTO_IPIP && *inner != IPPROTO_IPV6)
+		return VERDICT_PASS;
+	k.addr.v4 = iph->daddr;
+	/* fragments and options: not what xdplb sends; the stack decides */
+	if (iph->ihl != 5 || (iph->frag_off & bpf_htons(IP4_MF | IP4_OFFSET)) || !is_local(&k))
+		return VERDICT_PASS;
+	*olen = sizeof(*iph);
+	return *inner == IPPROTO_IPIP ? XDPLB_DECAP_V4_IN_V4 : XDPLB_DECAP_V6_IN_V4;
+}
+
+static __always_inline int tunnel_v6(struct cursor *c, __u8 *inner, __u32 *olen)
+{
+	struct xdplb_decap_key k = { .family = XDPLB_AF_INET6 };
+	struct ipv6hdr *ip6h;
+
+	if (IS_VERDICT(parse_ip6(c, &ip6h)))
+		return VERDICT_PASS;
+	*inner = ip6h->nexthdr;
+	if (*inner != IPPROTO_IPIP && *inner != IPPROTO_IPV6)
+		return VERDICT_PASS;
+	__builtin_memcpy(&k.addr, &ip6h->daddr, sizeof(k.addr));
+	if (!is_local(&k))
+		return VERDICT_PASS;
+	*olen = sizeof(*ip6h);
+	return *inner == IPPROTO_IPIP ? XDPLB_DECAP_V4_IN_V6 : XDPLB_DECAP_V6_IN_V6;
+}
+
+/* The counter of the tunnel stripped (>= 0), or a verdict. */
+static __always_inline int decap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct cursor c = { .pos = data, .end = end };
+	struct ethhdr *eth;
+	struct vlan_hdr *vh;
+	__u32 l2len, olen = 0;
+	__u8 inner = 0;
+	int proto, kind, ret;
+
+	proto = parse_eth(&c, &eth, &vh);
+	if (IS_VERDICT(proto))
+		return proto;
+	l2len = c.pos - data;
+	if (proto == bpf_htons(ETH_P_IP))
+		kind = tunnel_v4(&c, &inner, &olen);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		kind = tunnel_v6(&c, &inner, &olen);
+	else
+		return VERDICT_PASS;
+	if (IS_VERDICT(kind))
+		return kind;
+	/* a tunnel to us: from here on a bad packet is dropped, not passed,
+	 * so that the stack never sees a half-parsed tunnel packet */
+	ret = inner_ok(c.pos, end, inner);
+	if (!IS_VERDICT(ret))
+		ret = strip(ctx, olen, l2len,
+			    inner == IPPROTO_IPIP ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6));
+	return IS_VERDICT(ret) ? ret : kind;
 }
 
 SEC("xdp")
 int xdplb_decap(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct cursor c = { .pos = data, .end = end };
-	struct xdplb_decap_key k = {};
-	struct ethhdr *eth;
-	struct vlan_hdr *vh;
-	__u32 l2len, olen, idx;
-	__u8 inner;
-	int proto;
+	int ret = decap(ctx);
 
-	proto = parse_eth(&c, &eth, &vh);
-	if (proto < 0)
+	if (ret == VERDICT_PASS)
 		return count(XDPLB_DECAP_PASS, XDP_PASS);
-	l2len = c.pos - data;
-	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *iph;
-
-		if (parse_ip4(&c, &iph) < 0)
-			return count(XDPLB_DECAP_PASS, XDP_PASS);
-		inner = iph->protocol;
-		if (inner != IPPROTO_IPIP && inner != IPPROTO_IPV6)
-			return count(XDPLB_DECAP_PASS, XDP_PASS);
-		k.family = XDPLB_AF_INET;
-		k.addr.v4 = iph->daddr;
-		/* fragments and options: not what xdplb sends; the stack decides */
-		if (iph->ihl != 5 || (iph->frag_off & bpf_htons(IP4_MF | IP4_OFFSET)) ||
-		    !is_local(&k))
-			return count(XDPLB_DECAP_PASS, XDP_PASS);
-		olen = sizeof(*iph);
-		idx = inner == IPPROTO_IPIP ? XDPLB_DECAP_V4_IN_V4 : XDPLB_DECAP_V6_IN_V4;
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6h;
-
-		if (parse_ip6(&c, &ip6h) < 0)
-			return count(XDPLB_DECAP_PASS, XDP_PASS);
-		inner = ip6h->nexthdr;
-		if (inner != IPPROTO_IPIP && inner != IPPROTO_IPV6)
-			return count(XDPLB_DECAP_PASS, XDP_PASS);
-		k.family = XDPLB_AF_INET6;
-		__builtin_memcpy(&k.addr, &ip6h->daddr, sizeof(k.addr));
-		if (!is_local(&k))
-			return count(XDPLB_DECAP_PASS, XDP_PASS);
-		olen = sizeof(*ip6h);
-		idx = inner == IPPROTO_IPIP ? XDPLB_DECAP_V4_IN_V6 : XDPLB_DECAP_V6_IN_V6;
-	} else {
-		return count(XDPLB_DECAP_PASS, XDP_PASS);
-	}
-	/* a tunnel to us: from here on a bad packet is dropped, not passed,
-	 * so that the stack never sees a half-parsed tunnel packet */
-	if (!inner_ok(c.pos, end, inner))
-		return count(XDPLB_DECAP_MALFORMED, XDP_DROP);
-	if (strip(ctx, olen, l2len,
-		  inner == IPPROTO_IPIP ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6)))
-		return count(XDPLB_DECAP_MALFORMED, XDP_DROP);
-	return count(idx, XDP_PASS);
+	if (IS_VERDICT(ret)) /* the reason is a decap counter */
+		return count(VERDICT_REASON(ret), XDP_DROP);
+	return count(ret, XDP_PASS);
 }

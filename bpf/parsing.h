@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * parsing.h - packet parsing and header-writing helpers for XDP.
+ * parsing.h - packet parsing helpers for XDP.
  *
  * A cursor walks the frame; every read is preceded by a bounds check against
- * data_end, so the verifier can see it. Parsers return the next protocol, or
- * -1 when the header does not fit.
+ * data_end, so the verifier can see it. Parsers follow verdict.h: they
+ * return the next protocol (>= 0), or VERDICT_PASS when the header does not
+ * fit (a frame too short to be for us is the stack's business).
  */
 #ifndef XDPLB_PARSING_H
 #define XDPLB_PARSING_H
@@ -17,6 +18,9 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
+
+#include "verdict.h"
+#include "xdplb_abi.h"
 
 #ifndef ETH_P_8021Q
 #define ETH_P_8021Q 0x8100
@@ -35,13 +39,25 @@ struct vlan_hdr {
 	__be16 encap_proto;
 };
 
+/* What the LB's parser learnt about a packet; the encapsulation's input. */
+struct pkt {
+	struct xdplb_flow_key flow;
+	__u32 frame_len; /* bytes as received */
+	__u32 l3_len; /* IP total length: what gets encapsulated */
+	__be16 vlan_tpid; /* 0 when untagged */
+	__be16 vlan_tci;
+	__u8 tos; /* DSCP + ECN of the inner header, copied outward */
+	__u8 syn; /* TCP SYN without ACK: a new connection */
+	__u8 df; /* IPv4 DF of the inner header (IPv6 inner: 1) */
+};
+
 /* IPv4 flags/fragment offset field */
 #define IP4_MF 0x2000
 #define IP4_DF 0x4000
 #define IP4_OFFSET 0x1fff
 
 /* Ethernet and at most one 802.1Q/802.1ad tag. Returns the EtherType of the
- * payload (network order) and sets *vlan to the tag, or -1. */
+ * payload (network order) and sets *vlan to the tag, or VERDICT_PASS. */
 static __always_inline int parse_eth(struct cursor *c, struct ethhdr **eth, struct vlan_hdr **vlan)
 {
 	struct ethhdr *e = c->pos;
@@ -50,14 +66,14 @@ static __always_inline int parse_eth(struct cursor *c, struct ethhdr **eth, stru
 	*eth = e;
 	*vlan = NULL;
 	if ((void *)(e + 1) > c->end)
-		return -1;
+		return VERDICT_PASS;
 	c->pos = e + 1;
 	proto = e->h_proto;
 	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
 		struct vlan_hdr *v = c->pos;
 
 		if ((void *)(v + 1) > c->end)
-			return -1;
+			return VERDICT_PASS;
 		c->pos = v + 1;
 		*vlan = v;
 		proto = v->encap_proto;
@@ -71,7 +87,7 @@ static __always_inline int parse_ip4(struct cursor *c, struct iphdr **iph)
 	struct iphdr *h = c->pos;
 
 	if ((void *)(h + 1) > c->end)
-		return -1;
+		return VERDICT_PASS;
 	*iph = h;
 	c->pos = h + 1;
 	return h->protocol;
@@ -82,7 +98,7 @@ static __always_inline int parse_ip6(struct cursor *c, struct ipv6hdr **ip6h)
 	struct ipv6hdr *h = c->pos;
 
 	if ((void *)(h + 1) > c->end)
-		return -1;
+		return VERDICT_PASS;
 	*ip6h = h;
 	c->pos = h + 1;
 	return h->nexthdr;
@@ -106,25 +122,6 @@ static __always_inline int ip6_is_exthdr(__u8 nh)
 		return 1;
 	}
 	return 0;
-}
-
-static __always_inline __u16 csum_fold32(__u32 sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
-/* Header checksum of a 20-byte IPv4 header whose check field is 0. */
-static __always_inline __u16 ip4_hdr_csum(const struct iphdr *iph)
-{
-	const __u16 *w = (const __u16 *)iph;
-	__u32 sum = 0;
-
-#pragma unroll
-	for (int i = 0; i < (int)(sizeof(*iph) / 2); i++)
-		sum += w[i];
-	return csum_fold32(sum);
 }
 
 /* Traffic class of an IPv6 header: DSCP and ECN. */

@@ -18,7 +18,11 @@
 
 #include <linux/types.h>
 
-#define XDPLB_ABI_VERSION 3 /* 3: tables BPF_F_MMAPABLE */
+#define XDPLB_ABI_VERSION 4 /* 3: tables BPF_F_MMAPABLE; 4: ctl records the program */
+
+#ifndef __xdplb_inline
+#define __xdplb_inline static inline __attribute__((always_inline))
+#endif
 
 /* Capacities. Maps are created with these sizes. They are twice what one
  * config may hold (docs/config.md), so that any update fits while the old
@@ -32,10 +36,16 @@
 #define XDPLB_NAME_LEN 64 /* names of VIPs and backends, NUL included */
 
 #define XDPLB_BANKS 2
-/* tables outer map: slot bank * MAX_VIPS + vip_id, plus one barrier slot that
- * the loader updates only to wait for an RCU grace period. */
+/* tables outer map: slot xdplb_table_slot(bank, vip_id), plus one barrier
+ * slot that the loader updates only to wait for an RCU grace period. */
 #define XDPLB_TABLE_SLOTS (XDPLB_BANKS * XDPLB_MAX_VIPS + 1)
 #define XDPLB_BARRIER_SLOT (XDPLB_BANKS * XDPLB_MAX_VIPS)
+
+/* The tables slot of a VIP's table in a bank. */
+__xdplb_inline __u32 xdplb_table_slot(__u32 bank, __u32 vip_id)
+{
+	return bank * XDPLB_MAX_VIPS + vip_id;
+}
 
 /* Outer headers written by the encapsulation. */
 #define XDPLB_ENCAP_TTL 64
@@ -112,7 +122,8 @@ struct xdplb_backend {
  * XDPLB_TABLE_ENTRIES(table_size) entries, created XDPLB_TABLE_MAP_FLAGS:
  * BPF_F_INNER_MAP because sizes differ per VIP, BPF_F_MMAPABLE so that
  * userspace writes a table and reads it back (status, every scrape's
- * first look) at memory speed instead of a syscall copy per entry. Slot bank * XDPLB_MAX_VIPS + vip_id. Table slot i = flow hash %
+ * first look) at memory speed instead of a syscall copy per entry. Outer
+ * slot xdplb_table_slot(bank, vip_id). Table slot i = flow hash %
  * table_size is id[i % 2] of entry i / 2: array maps round values up to 8
  * bytes, so two 32-bit ids per entry halve a table's memory. */
 struct xdplb_slot_pair {
@@ -161,12 +172,24 @@ struct xdplb_global_cfg {
 };
 
 struct xdplb_ctl {
-	__u32 active; /* the bank packets use: 0 or 1 */
+	__u32 active; /* the bank packets use: read it with xdplb_active_bank() */
 	__u32 abi_version;
 	__u32 next_cookie; /* the loader's allocator for backend cookies */
 	__u32 be_span; /* backend ids ever used are below this: what a reader reads */
 	struct xdplb_global_cfg bank[XDPLB_BANKS];
+	/* The program the link runs, as the last load left it: SHA-256 of the
+	 * BPF object it came from and its id. A load whose object has the same
+	 * digest, on a link still running that id, loads no program. */
+	__u8 prog_digest[32];
+	__u32 prog_id;
+	__u32 pad;
 };
+
+/* The bank packets use (and the one a loader must leave alone). */
+__xdplb_inline __u32 xdplb_active_bank(const struct xdplb_ctl *c)
+{
+	return c->active & 1;
+}
 
 /* ----------------------------------------------------------------------- */
 /* vip_filter: ARRAY[XDPLB_BANKS], value struct xdplb_vip_filter. A bit per

@@ -186,7 +186,7 @@ static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct
 			add(a, "map", where,
 			    "the address sentinel is missing: malformed packets to this address are passed instead of dropped");
 		if (st->vips[v].table_size) {
-			__u32 slot = act * XDPLB_MAX_VIPS + st->vips[v].id, id;
+			__u32 slot = xdplb_table_slot(act, st->vips[v].id), id;
 			struct bpf_map_info info = {};
 			__u32 len = sizeof(info);
 			int fd;

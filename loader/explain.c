@@ -130,7 +130,7 @@ static void find_vip(const struct lb_maps *live, const struct xdplb_ctl *ctl,
 static void find_slot(const struct lb_maps *live, const struct xdplb_ctl *ctl,
 		      const struct xdplb_flow_key *k, struct explain_result *r)
 {
-	__u32 outer = r->active_bank * XDPLB_MAX_VIPS + r->vip_id, id, half;
+	__u32 outer = xdplb_table_slot(r->active_bank, r->vip_id), id, half;
 	struct xdplb_slot_pair pair;
 	int fd;
 
@@ -245,7 +245,7 @@ int explain_run(const struct explain_req *rq, struct explain_result *r)
 		pr_warn("explain: reading the live ctl map: %s\n", strerror(errno));
 		return err;
 	}
-	r->active_bank = ctl.active & 1;
+	r->active_bank = xdplb_active_bank(&ctl);
 	r->generation = ctl.bank[r->active_bank].generation;
 	r->mtu = ctl.bank[r->active_bank].mtu;
 	if (!memcmp(r->spec.dst_mac, (__u8[6]){ 0 }, 6))

@@ -432,15 +432,15 @@ static int history_start(struct history *h, const struct checked *c, const struc
 	if (exists && bpf_map_lookup_elem(live->fd[M_CTL], &zero, &ctl))
 		return -errno;
 	/* a load killed earlier may have left a pending entry */
-	err = history_resolve(h, ctl.bank[ctl.active & 1].generation,
-			      ctl.bank[ctl.active & 1].digest);
+	err = history_resolve(h, ctl.bank[xdplb_active_bank(&ctl)].generation,
+			      ctl.bank[xdplb_active_bank(&ctl)].digest);
 	if (err)
 		return err;
 	memset(e, 0, sizeof(*e));
 	digest_str(c->cfg.digest, e->digest);
 	e->time = (long long)time(NULL);
 	history_user(e->user, sizeof(e->user));
-	e->generation = ctl.bank[ctl.active & 1].generation + 1; /* what plan.c gives */
+	e->generation = ctl.bank[xdplb_active_bank(&ctl)].generation + 1; /* what plan.c gives */
 	snprintf(e->source, sizeof(e->source), "%s", o->source ? o->source : "");
 	snprintf(e->note, sizeof(e->note), "%s", o->note ? o->note : "");
 	return history_begin(h, o->text, o->len, e);

@@ -307,16 +307,17 @@ static __u32 busy_slots(const struct lb_maps *m, __u32 bank, __u32 *out)
 	__u32 pid, id, n = 0, *ids = malloc(XDPLB_MAX_VIPS * sizeof(*ids));
 
 	placeholder(&pid);
-	if (ids && !maps_read_range(m->fd[M_TABLES], bank * XDPLB_MAX_VIPS, XDPLB_MAX_VIPS, ids)) {
+	if (ids &&
+	    !maps_read_range(m->fd[M_TABLES], xdplb_table_slot(bank, 0), XDPLB_MAX_VIPS, ids)) {
 		for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++)
 			if (ids[v] != pid)
-				out[n++] = bank * XDPLB_MAX_VIPS + v;
+				out[n++] = xdplb_table_slot(bank, v);
 		free(ids);
 		return n;
 	}
 	free(ids);
 	for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++) {
-		__u32 slot = bank * XDPLB_MAX_VIPS + v;
+		__u32 slot = xdplb_table_slot(bank, v);
 
 		if (!bpf_map_lookup_elem(m->fd[M_TABLES], &slot, &id) && id != pid)
 			out[n++] = slot;
@@ -397,7 +398,7 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		if (p->reuse && p->reuse[v]) {
 			/* the same table: the new bank shares the live map (tables
 			 * are never written once published) */
-			__u32 live_slot = (p->bank ^ 1) * XDPLB_MAX_VIPS + p->vip_ids[v], id;
+			__u32 live_slot = xdplb_table_slot(p->bank ^ 1, p->vip_ids[v]), id;
 
 			struct bpf_map_info info = {};
 			__u32 ilen = sizeof(info);
@@ -412,7 +413,7 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 			}
 			if (fd >= 0) {
 				fds[n] = fd;
-				slots[n++] = p->bank * XDPLB_MAX_VIPS + p->vip_ids[v];
+				slots[n++] = xdplb_table_slot(p->bank, p->vip_ids[v]);
 				nt = n;
 				continue;
 			}
@@ -430,7 +431,7 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 			goto out;
 		}
 		fds[n] = fd;
-		slots[n++] = p->bank * XDPLB_MAX_VIPS + p->vip_ids[v];
+		slots[n++] = xdplb_table_slot(p->bank, p->vip_ids[v]);
 		nt = n; /* tables created so far: closed at the end */
 		err = table_write(fd, (const struct xdplb_slot_pair *)ids, keys,
 				  XDPLB_TABLE_ENTRIES(vip->table_size));

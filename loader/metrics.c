@@ -102,7 +102,6 @@ void metrics_escape(struct mbuf *b, const char *s)
 
 /* ------------------------------------------------------------ samples */
 
-
 static const char *const state_label[] = { [XDPLB_BE_NONE] = "none",
 					   [XDPLB_BE_ACTIVE] = "active",
 					   [XDPLB_BE_DRAIN] = "drain",

@@ -393,7 +393,7 @@ int plan_build(const struct live *l, const struct checked *c, const struct plan_
 	       struct plan *p)
 {
 	__u32 n = c->cfg.n_vips ? c->cfg.n_vips : 1;
-	__u32 a = l->ctl.active & 1, i = a ^ 1;
+	__u32 a = xdplb_active_bank(&l->ctl), i = a ^ 1;
 	struct alloc s;
 	int err;
 

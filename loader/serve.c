@@ -124,7 +124,8 @@ static int tcache_add(struct tcache *tc, __u32 map_id, __u32 size, struct tcache
 	fd = bpf_map_get_fd_by_id(map_id);
 	if (fd < 0)
 		return -errno;
-	err = maps_table_pairs(fd, n, (struct xdplb_slot_pair *)tc->pairs); /* -EBADMSG: changed under us */
+	err = maps_table_pairs(
+		fd, n, (struct xdplb_slot_pair *)tc->pairs); /* -EBADMSG: changed under us */
 	close(fd);
 	if (err)
 		return err;
@@ -214,7 +215,7 @@ static void count_slots(struct tcache *tc, struct lb_status *st, const __u32 *id
 
 		if (!vp->table_size || vp->id >= XDPLB_MAX_VIPS)
 			continue;
-		e = tcache_get(tc, ids[st->active * XDPLB_MAX_VIPS + vp->id], vp->table_size);
+		e = tcache_get(tc, ids[xdplb_table_slot(st->active, vp->id)], vp->table_size);
 		for (__u32 k = 0; e && k < vp->n_be; k++) {
 			struct tcount key = { .be_id = vp->be[k].id }, *c;
 
@@ -230,13 +231,13 @@ static void count_slots(struct tcache *tc, struct lb_status *st, const __u32 *id
  * stopped before its flip leaves tables or a newer generation there. */
 static bool inactive_clean(const struct xdplb_ctl *ctl, const __u32 *ids)
 {
-	__u32 a = ctl->active & 1, seen[8];
+	__u32 a = xdplb_active_bank(ctl), seen[8];
 	int n_seen = 0;
 
 	if (ctl->bank[a ^ 1].generation > ctl->bank[a].generation)
 		return false;
 	for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++) {
-		__u32 id = ids[(a ^ 1) * XDPLB_MAX_VIPS + v];
+		__u32 id = ids[xdplb_table_slot(a ^ 1, v)];
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 		bool known = false, small;
@@ -276,7 +277,7 @@ static bool read_tables(struct serve *s, const char *ifname, struct lb_status *s
 	if (!bpf_map_lookup_elem(m.fd[M_CTL], &zero, &ctl) &&
 	    !maps_read_range(m.fd[M_TABLES], 0, XDPLB_BANKS * XDPLB_MAX_VIPS, ids)) {
 		/* the maps as status read them: the same active bank */
-		if ((ctl.active & 1) == st->active) {
+		if (xdplb_active_bank(&ctl) == st->active) {
 			count_slots(&s->tc, st, ids);
 			ok = inactive_clean(&ctl, ids) && metrics_tables_consistent(st);
 		}

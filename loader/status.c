@@ -239,7 +239,7 @@ static int read_vips(const struct lb_maps *m, const struct live *l, struct lb_st
 		table = malloc(v->table_size * sizeof(*table));
 		if (!table)
 			return -ENOMEM;
-		if (!maps_read_table(m, a * XDPLB_MAX_VIPS + v->id, v->table_size, table))
+		if (!maps_read_table(m, xdplb_table_slot(a, v->id), v->table_size, table))
 			count_slots(v, table, idx_of);
 		if (t == ST_TABLES_KEEP)
 			v->table = table;
@@ -258,7 +258,7 @@ int status_read_maps(const struct lb_maps *m, struct lb_status *s, enum status_t
 
 	if (err)
 		return err;
-	s->active = l.ctl.active & 1;
+	s->active = xdplb_active_bank(&l.ctl);
 	s->g = l.ctl.bank[s->active];
 	if (!bpf_obj_get_info_by_fd(m->fd[M_CONNTRACK], &mi, &len))
 		s->ct_size = mi.max_entries;

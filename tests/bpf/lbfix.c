@@ -118,7 +118,7 @@ static __u32 live_vip_id(struct lbfix *f, int vi)
 
 	cr_assert(bpf_map_lookup_elem(f->m.fd[M_CTL], &zero, &ctl) == 0);
 	cr_assert(bpf_map_lookup_elem(f->m.fd[M_VIPS], &k, &v) == 0, "VIP not in the map");
-	return v.bank[ctl.active & 1].vip_id;
+	return v.bank[xdplb_active_bank(&ctl)].vip_id;
 }
 
 struct xdplb_vip_stats lbfix_vip_stats(struct lbfix *f, const char *vip)
@@ -146,7 +146,7 @@ int lbfix_backend_id(struct lbfix *f, const char *vip, const char *backend)
 
 			if (bpf_map_lookup_elem(f->m.fd[M_BACKENDS], &id, &be))
 				break;
-			if (be.cookie && be.vip_id == vid && be.state[ctl.active & 1] &&
+			if (be.cookie && be.vip_id == vid && be.state[xdplb_active_bank(&ctl)] &&
 			    !addr_cmp(&be.addr, &v->backends[b].addr))
 				return (int)id;
 		}

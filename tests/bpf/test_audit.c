@@ -67,7 +67,7 @@ static __u32 active_bank(void)
 	__u32 zero = 0;
 
 	cr_assert(eq(int, bpf_map_lookup_elem(f.m.fd[M_CTL], &zero, &ctl), 0));
-	return ctl.active & 1;
+	return xdplb_active_bank(&ctl);
 }
 
 /* The fd of web's live table. */
@@ -79,7 +79,7 @@ static int web_table(__u32 *slot)
 
 	k.addr.v4 = htonl(0xcb00710a); /* 203.0.113.10 */
 	cr_assert(eq(int, bpf_map_lookup_elem(f.m.fd[M_VIPS], &k, &v), 0));
-	*slot = active_bank() * XDPLB_MAX_VIPS + v.bank[active_bank()].vip_id;
+	*slot = xdplb_table_slot(active_bank(), v.bank[active_bank()].vip_id);
 	cr_assert(eq(int, bpf_map_lookup_elem(f.m.fd[M_TABLES], slot, &id), 0));
 	return bpf_map_get_fd_by_id(id);
 }

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * csum.h - Internet checksums (RFC 1071) of headers the BPF programs write.
+ */
+#ifndef XDPLB_CSUM_H
+#define XDPLB_CSUM_H
+
+#include <linux/types.h>
+#include <linux/ip.h>
+
+static __always_inline __u16 csum_fold32(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* Header checksum of a 20-byte IPv4 header whose check field is 0. */
+static __always_inline __u16 ip4_hdr_csum(const struct iphdr *iph)
+{
+	const __u16 *w = (const __u16 *)iph;
+	__u32 sum = 0;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*iph) / 2); i++)
+		sum += w[i];
+	return csum_fold32(sum);
+}
+
+#endif /* XDPLB_CSUM_H */

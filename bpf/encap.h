@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * encap.h - the LB's encapsulation: Ethernet (with the packet's own VLAN
+ * tag) and an outer IPv4 or IPv6 header to the backend, in front of the
+ * packet as received (IPIP, IPv6-in-IPv6, 4in6, 6in4). docs/datapath.md
+ * has the field-by-field rules.
+ */
+#ifndef XDPLB_ENCAP_H
+#define XDPLB_ENCAP_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "csum.h"
+#include "parsing.h"
+#include "verdict.h"
+#include "xdplb_abi.h"
+#include "xdplb_hash.h"
+
+static __always_inline void write_l2(struct ethhdr *eth, const struct pkt *p,
+				     const struct xdplb_global_cfg *g, __be16 proto)
+{
+	__builtin_memcpy(eth->h_dest, g->nh_mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, g->if_mac, ETH_ALEN);
+	if (p->vlan_tpid) {
+		struct vlan_hdr *vh = (void *)(eth + 1);
+
+		eth->h_proto = p->vlan_tpid;
+		vh->tci = p->vlan_tci;
+		vh->encap_proto = proto;
+	} else {
+		eth->h_proto = proto;
+	}
+}
+
+static __always_inline void write_outer_v4(struct iphdr *o, const struct pkt *p,
+					   const struct xdplb_backend *be,
+					   const struct xdplb_global_cfg *g, __u32 hash)
+{
+	*(__u8 *)o = 0x45; /* version 4, ihl 5 */
+	o->tos = p->tos;
+	o->tot_len = bpf_htons(p->l3_len + sizeof(*o));
+	/* RFC 2003: DF from the inner header. Without DF the ID must vary. */
+	o->id = p->df ? 0 : (__be16)bpf_get_prandom_u32();
+	o->frag_off = p->df ? bpf_htons(IP4_DF) : 0;
+	o->ttl = XDPLB_ENCAP_TTL;
+	o->protocol = p->flow.family == XDPLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	o->check = 0;
+	o->saddr = g->src_v4 | (hash & g->src_v4_hostmask);
+	o->daddr = be->addr.v4;
+	o->check = ip4_hdr_csum(o);
+}
+
+static __always_inline void write_outer_v6(struct ipv6hdr *o, const struct pkt *p,
+					   const struct xdplb_backend *be,
+					   const struct xdplb_global_cfg *g, __u32 hash)
+{
+	/* version, traffic class from the inner header, flow label from the
+	 * flow hash so that ECMP and RSS on the way spread flows */
+	*(__be32 *)o = bpf_htonl(6u << 28 | (__u32)p->tos << 20 | (hash & 0xfffff));
+	o->payload_len = bpf_htons(p->l3_len);
+	o->nexthdr = p->flow.family == XDPLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	o->hop_limit = XDPLB_ENCAP_TTL;
+	__builtin_memcpy(&o->saddr, &g->src_v6, sizeof(o->saddr));
+	o->saddr.in6_u.u6_addr32[3] |= hash & g->src_v6_hostmask;
+	__builtin_memcpy(&o->daddr, &be->addr, sizeof(o->daddr));
+}
+
+/* Prepends Ethernet (+ the same VLAN tag) and the outer IP header to the
+ * packet p describes. 0, or VERDICT_DROP(TOO_BIG or ENCAP). */
+static __always_inline int encap(struct xdp_md *ctx, const struct pkt *p,
+				 const struct xdplb_backend *be, const struct xdplb_global_cfg *g)
+{
+	__u32 olen = be->family == XDPLB_AF_INET ? XDPLB_IPV4_HDR_LEN : XDPLB_IPV6_HDR_LEN;
+	/* the flow hash varies an IPv6 flow label or a source prefix; a fixed
+	 * IPv4 source needs none, which spares the common case a jhash */
+	__u32 hash = be->family == XDPLB_AF_INET && !g->src_v4_hostmask ?
+			     0 :
+			     xdplb_flow_hash(&p->flow, g->hash_seed);
+	void *data, *end, *outer;
+	struct ethhdr *eth;
+
+	if (p->l3_len + olen > g->mtu)
+		return VERDICT_DROP(XDPLB_DROP_TOO_BIG);
+	if (bpf_xdp_adjust_head(ctx, -(int)olen))
+		return VERDICT_DROP(XDPLB_DROP_ENCAP);
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) + sizeof(struct vlan_hdr) > end)
+		return VERDICT_DROP(XDPLB_DROP_ENCAP);
+	outer = (void *)(eth + 1) + (p->vlan_tpid ? sizeof(struct vlan_hdr) : 0);
+	if (be->family == XDPLB_AF_INET) {
+		if (outer + sizeof(struct iphdr) > end)
+			return VERDICT_DROP(XDPLB_DROP_ENCAP);
+		write_l2(eth, p, g, bpf_htons(ETH_P_IP));
+		write_outer_v4(outer, p, be, g, hash);
+	} else {
+		if (outer + sizeof(struct ipv6hdr) > end)
+			return VERDICT_DROP(XDPLB_DROP_ENCAP);
+		write_l2(eth, p, g, bpf_htons(ETH_P_IPV6));
+		write_outer_v6(outer, p, be, g, hash);
+	}
+	return 0;
+}
+
+#endif /* XDPLB_ENCAP_H */
