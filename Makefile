@@ -28,7 +28,14 @@ ARCH_INC := -idirafter /usr/include/$(shell $(CC) -dumpmachine)
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wno-format-nonliteral -Wmissing-prototypes
 CFLAGS ?= -O2 -g
-XCFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_FILE_OFFSET_BITS=64 -I$(O) -Iloader -Ibpf
+BASE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_FILE_OFFSET_BITS=64 -Ibpf
+# The loader's layers (docs/architecture.md): each sees only the headers of
+# the layers below it, so a pure-core file that reached for the kernel
+# layer would not compile.
+CORE_INC := -Iloader/core
+KERNEL_INC := $(CORE_INC) -Iloader/kernel -I$(O)
+CLI_INC := $(KERNEL_INC) -Iloader/cli
+XCFLAGS := $(BASE_CFLAGS) $(CLI_INC)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra -Wno-unused-parameter \
 	-Wno-address-of-packed-member $(ARCH_INC) -Ibpf
 
@@ -52,21 +59,26 @@ LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null)
 CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null)
 MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 
-# Pure logic: no BPF, no syscalls. Unit tests link only this.
-CORE_SRCS := addr config diag diff frame guards maglev metrics names plan sha256 simulate stats \
-	tables validate
-# The parts that talk to the kernel (*_cmd: a command's options and I/O).
-SYS_SRCS := audit bpffs cli config_cmd decap_cmd explain explain_cmd fault history lb \
-	live_cmd log maps netdev serve snapshot stats_cmd status verify
-CORE_OBJS := $(CORE_SRCS:%=$(O)/loader/%.o)
-SYS_OBJS := $(SYS_SRCS:%=$(O)/loader/%.o)
+# loader/core: pure logic, no BPF, no syscall but reading a file; the unit
+# tests link only this (and the renderers). loader/kernel: everything that
+# talks to the kernel. loader/cli: main, the commands, every renderer.
+CORE_SRCS := $(wildcard loader/core/*.c)
+KERNEL_SRCS := $(wildcard loader/kernel/*.c)
+RENDER_SRCS := $(wildcard loader/cli/render_*.c)
+CLI_SRCS := $(filter-out $(RENDER_SRCS),$(wildcard loader/cli/*.c))
+CORE_OBJS := $(CORE_SRCS:%.c=$(O)/%.o)
+KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(O)/%.o)
+RENDER_OBJS := $(RENDER_SRCS:%.c=$(O)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 SKELS := $(O)/xdplb.skel.h $(O)/decap.skel.h
 BPF_HDRS := $(wildcard bpf/*.h)
-LOADER_HDRS := $(wildcard loader/*.h)
+CORE_HDRS := $(wildcard loader/core/*.h)
+KERNEL_HDRS := $(CORE_HDRS) $(wildcard loader/kernel/*.h)
+LOADER_HDRS := $(KERNEL_HDRS) $(wildcard loader/cli/*.h)
 
 all: $(O)/xdplb
 
-$(O) $(O)/loader $(O)/tests $(O)/tools:
+$(O) $(O)/loader/core $(O)/loader/kernel $(O)/loader/cli $(O)/tests $(O)/tools:
 	$(Q)mkdir -p $@
 
 $(O)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(O)
@@ -77,21 +89,31 @@ $(O)/%.skel.h: $(O)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(O)/loader/%.o: loader/%.c $(LOADER_HDRS) $(BPF_HDRS) | $(O)/loader
+$(O)/loader/core/%.o: loader/core/%.c $(CORE_HDRS) $(BPF_HDRS) | $(O)/loader/core
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(XCFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CORE_INC) -c $< -o $@
 
-$(SYS_OBJS) $(O)/loader/xdplb.o: $(SKELS)
+$(O)/loader/kernel/%.o: loader/kernel/%.c $(KERNEL_HDRS) $(BPF_HDRS) $(SKELS) | $(O)/loader/kernel
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(KERNEL_INC) -c $< -o $@
+
+$(O)/loader/cli/%.o: loader/cli/%.c $(LOADER_HDRS) $(BPF_HDRS) $(SKELS) | $(O)/loader/cli
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CLI_INC) -c $< -o $@
 
 $(O)/libxdplb_core.a: $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/libxdplb.a: $(SYS_OBJS)
+$(O)/libxdplb.a: $(KERNEL_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/xdplb: $(O)/loader/xdplb.o $(O)/libxdplb.a $(O)/libxdplb_core.a
+$(O)/libxdplb_render.a: $(RENDER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/xdplb: $(CLI_OBJS) $(O)/libxdplb_render.a $(O)/libxdplb.a $(O)/libxdplb_core.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XCFLAGS) $^ $(LIBBPF_LIBS) $(CJSON_LIBS) $(MHD_LIBS) -lelf -lz -lm -lpthread -o $@
 
@@ -101,18 +123,20 @@ TEST_CFLAGS := -Wno-missing-field-initializers
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
 
-$(O)/tests/unit: $(UNIT_SRCS) $(O)/libxdplb_core.a $(LOADER_HDRS) $(BPF_HDRS) | $(O)/tests
+$(O)/tests/unit: $(UNIT_SRCS) $(O)/libxdplb_render.a $(O)/libxdplb_core.a $(LOADER_HDRS) \
+		$(BPF_HDRS) | $(O)/tests
 	$(call need_pkg,criterion,libcriterion-dev)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XCFLAGS) $(TEST_CFLAGS) -Itests -DXDPLB_SRCDIR=\"$(CURDIR)\" $(UNIT_SRCS) \
-		$(O)/libxdplb_core.a $(CRITERION_LIBS) \
+		$(O)/libxdplb_render.a $(O)/libxdplb_core.a $(CRITERION_LIBS) \
 		$(CJSON_LIBS) -lm -o $@
 
-$(O)/tests/bpf: $(BPFTEST_SRCS) $(wildcard tests/bpf/*.h) $(O)/libxdplb.a \
+$(O)/tests/bpf: $(BPFTEST_SRCS) $(wildcard tests/bpf/*.h) $(O)/libxdplb_render.a $(O)/libxdplb.a \
 		$(O)/libxdplb_core.a $(SKELS) | $(O)/tests
 	$(call need_pkg,criterion,libcriterion-dev)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XCFLAGS) $(TEST_CFLAGS) -Itests $(BPFTEST_SRCS) $(O)/libxdplb.a $(O)/libxdplb_core.a \
+	$(Q)$(CC) $(XCFLAGS) $(TEST_CFLAGS) -Itests $(BPFTEST_SRCS) $(O)/libxdplb_render.a \
+		$(O)/libxdplb.a $(O)/libxdplb_core.a \
 		$(CRITERION_LIBS) $(LIBBPF_LIBS) $(CJSON_LIBS) -lelf -lz -lm -lpthread -o $@
 
 TEST_BINS := $(O)/tests/unit $(O)/tests/bpf
@@ -145,7 +169,7 @@ demo:
 	$(Q)tools/demo $(O)
 
 format:
-	$(Q)clang-format -i bpf/*.c bpf/*.h loader/*.c loader/*.h tests/*/*.c $(wildcard tests/*/*.h)
+	$(Q)clang-format -i bpf/*.c bpf/*.h loader/*/*.c loader/*/*.h tests/*/*.c $(wildcard tests/*/*.h)
 
 install: all
 	install -D -m 0755 $(O)/xdplb $(DESTDIR)$(PREFIX)/sbin/xdplb

@@ -25,7 +25,7 @@
 
 #include "bench.h"
 #include "bench_abi.h"
-#include "lb.h"
+#include "load.h"
 #include "maps.h"
 #include "validate.h"
 #include "../tests/bpf/pkt.h"

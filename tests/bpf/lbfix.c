@@ -11,7 +11,7 @@
 #include "xdplb.skel.h"
 
 #include "addr.h"
-#include "lb.h"
+#include "load.h"
 #include "lbfix.h"
 #include "plan.h"
 #include "simulate.h"

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "../../bpf/xdplb_abi.h"
+#include "xdplb_abi.h"
 
 #define PKT_MAX 2048
 #define TCPF_SYN 0x02

@@ -14,7 +14,7 @@
 
 #include "addr.h"
 #include "lbfix.h"
-#include "../../bpf/xdplb_hash.h"
+#include "xdplb_hash.h"
 
 extern const char *const DP_CONFIG;
 

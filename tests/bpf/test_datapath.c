@@ -16,7 +16,7 @@
 
 #include "addr.h"
 #include "lbfix.h"
-#include "../../bpf/xdplb_hash.h"
+#include "xdplb_hash.h"
 
 /* The LB config of this suite: every kind of VIP. */
 const char *const DP_CONFIG =

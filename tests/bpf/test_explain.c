@@ -15,6 +15,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "render.h"
 #include "addr.h"
 #include "explain.h"
 #include "lbfix.h"

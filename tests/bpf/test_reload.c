@@ -19,7 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "diff.h"
-#include "lb.h"
+#include "load.h"
 #include "lbfix.h"
 #include "simulate.h"
 #include "sha256.h"

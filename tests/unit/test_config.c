@@ -220,11 +220,11 @@ Test(config, defaults)
 /* 700 backends do not fit 65537 slots at 100 per backend: the default grows. */
 Test(config, default_table_size_grows)
 {
-	cr_expect(eq(u32, config_default_table_size(1), 65537));
-	cr_expect(eq(u32, config_default_table_size(655), 65537));
-	cr_expect(eq(u32, config_default_table_size(656), 131071));
-	cr_expect(eq(u32, config_default_table_size(10485), 1048573));
-	cr_expect(eq(u32, config_default_table_size(10486), 0));
+	cr_expect(eq(u32, table_size_default(1), 65537));
+	cr_expect(eq(u32, table_size_default(655), 65537));
+	cr_expect(eq(u32, table_size_default(656), 131071));
+	cr_expect(eq(u32, table_size_default(10485), 1048573));
+	cr_expect(eq(u32, table_size_default(10486), 0));
 	cr_expect(is_prime(131071) && is_prime(262147) && is_prime(524309) && is_prime(655373) &&
 		  is_prime(1048573) && is_prime(65537) && !is_prime(65536));
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "render.h"
 #include "diff.h"
 #include "helpers.h"
 

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "render.h"
 #include "stats.h"
 
 /* One VIP with three backends: a (weight 100), b (weight 300), c draining. */

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* render_status.c - `xdplb status` as text and JSON (kernel/status.c reads it). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "names.h"
+#include "render.h"
+#include "sha256.h"
+
+cJSON *status_json(const struct lb_status *s)
+{
+	char buf[96], a[ADDR_STRLEN];
+	cJSON *o = cJSON_CreateObject(), *vips, *g, *drops, *acts;
+
+	cJSON_AddStringToObject(o, "interface", s->ifname);
+	cJSON_AddStringToObject(o, "pin_dir", s->pin_dir);
+	cJSON_AddBoolToObject(o, "attached", s->attached);
+	cJSON_AddStringToObject(o, "mode", s->mode);
+	cJSON_AddNumberToObject(o, "link_id", s->link_id);
+	cJSON_AddNumberToObject(o, "prog_id", s->prog_id);
+	cJSON_AddStringToObject(o, "prog_name", s->prog_name);
+	cJSON_AddNumberToObject(o, "generation", s->g.generation);
+	cJSON_AddStringToObject(o, "config_digest", digest_str(s->g.digest, buf));
+	cJSON_AddNumberToObject(o, "load_time", (double)s->g.load_time);
+	cJSON_AddNumberToObject(o, "active_bank", s->active);
+	cJSON_AddNumberToObject(o, "conntrack_size", s->ct_size);
+	cJSON_AddNumberToObject(o, "hash_seed", s->g.hash_seed);
+	cJSON_AddNumberToObject(o, "mtu", s->g.mtu);
+	cJSON_AddStringToObject(o, "next_hop_mac", mac_str(s->g.nh_mac, buf));
+	cJSON_AddStringToObject(o, "interface_mac", mac_str(s->g.if_mac, buf));
+	acts = cJSON_AddObjectToObject(o, "xdp_actions");
+	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
+		cJSON_AddNumberToObject(acts, xdp_action_names[i], (double)s->global[i]);
+	drops = cJSON_AddObjectToObject(o, "drops");
+	for (int i = 0; i < XDPLB_DROP_MAX; i++)
+		cJSON_AddNumberToObject(drops, drop_reason_names[i],
+					(double)s->global[XDPLB_CNT_DROP_BASE + i]);
+	vips = cJSON_AddArrayToObject(o, "vips");
+	for (__u32 i = 0; i < s->n_vips; i++) {
+		const struct st_vip *v = &s->vips[i];
+		cJSON *jv = cJSON_CreateObject(), *bs;
+
+		cJSON_AddItemToArray(vips, jv);
+		cJSON_AddStringToObject(jv, "name", v->name.s);
+		cJSON_AddNumberToObject(jv, "id", v->id);
+		cJSON_AddStringToObject(jv, "address", addr_str(&v->key.addr, v->key.family, a));
+		cJSON_AddNumberToObject(jv, "port", ntohs(v->key.port));
+		cJSON_AddStringToObject(jv, "protocol", proto_str(v->key.proto));
+		cJSON_AddNumberToObject(jv, "table_size", v->table_size);
+		g = cJSON_AddObjectToObject(jv, "counters");
+		cJSON_AddNumberToObject(g, "packets", (double)v->st.packets);
+		cJSON_AddNumberToObject(g, "bytes", (double)v->st.bytes);
+		cJSON_AddNumberToObject(g, "new_flows", (double)v->st.new_flows);
+		cJSON_AddNumberToObject(g, "conntrack_hits", (double)v->st.ct_hits);
+		cJSON_AddNumberToObject(g, "conntrack_misses", (double)v->st.ct_misses);
+		cJSON_AddNumberToObject(g, "drops", (double)v->st.drops);
+		bs = cJSON_AddArrayToObject(jv, "backends");
+		for (__u32 b = 0; b < v->n_be; b++) {
+			const struct st_backend *sb = &v->be[b];
+			cJSON *jb = cJSON_CreateObject();
+
+			cJSON_AddItemToArray(bs, jb);
+			cJSON_AddStringToObject(jb, "name", sb->name.s);
+			cJSON_AddNumberToObject(jb, "id", sb->id);
+			cJSON_AddStringToObject(jb, "address", addr_str(&sb->addr, sb->family, a));
+			cJSON_AddNumberToObject(jb, "weight", sb->weight);
+			cJSON_AddStringToObject(jb, "state", state_str(sb->state));
+			cJSON_AddNumberToObject(jb, "table_slots", sb->slots);
+			g = cJSON_AddObjectToObject(jb, "counters");
+			cJSON_AddNumberToObject(g, "packets", (double)sb->st.packets);
+			cJSON_AddNumberToObject(g, "bytes", (double)sb->st.bytes);
+			cJSON_AddNumberToObject(g, "new_flows", (double)sb->st.new_flows);
+		}
+	}
+	return o;
+}
+
+void status_print(const struct lb_status *s, bool json)
+{
+	char buf[96], a[ADDR_STRLEN], ts[32];
+	time_t t = (time_t)s->g.load_time;
+	struct tm tm;
+
+	if (json) {
+		cJSON *o = status_json(s);
+		char *txt = cJSON_Print(o);
+
+		if (txt)
+			printf("%s\n", txt);
+		free(txt);
+		cJSON_Delete(o);
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s: %s", s->ifname, s->attached ? "attached" : "NOT ATTACHED");
+	if (s->attached)
+		printf(" (%s mode, prog %u %s, link %u)", s->mode, s->prog_id, s->prog_name,
+		       s->link_id);
+	printf("\n  config %s, generation %u, loaded %s\n", digest_str(s->g.digest, buf),
+	       s->g.generation, ts);
+	printf("  next hop %s, mtu %u, hash seed 0x%x, conntrack %u flows\n",
+	       mac_str(s->g.nh_mac, buf), s->g.mtu, s->g.hash_seed, s->ct_size);
+	for (__u32 i = 0; i < s->n_vips; i++) {
+		const struct st_vip *v = &s->vips[i];
+
+		printf("  vip %s %s  table %u  packets %llu  new flows %llu  drops %llu\n",
+		       v->name.s,
+		       vip_endpoint_str(&v->key.addr, v->key.family, ntohs(v->key.port),
+					v->key.proto, buf, sizeof(buf)),
+		       v->table_size, (unsigned long long)v->st.packets,
+		       (unsigned long long)v->st.new_flows, (unsigned long long)v->st.drops);
+		for (__u32 b = 0; b < v->n_be; b++) {
+			const struct st_backend *sb = &v->be[b];
+
+			printf("    %-16s %-39s weight %-5u %-6s slots %5.1f%%  packets %llu\n",
+			       sb->name.s, addr_str(&sb->addr, sb->family, a), sb->weight,
+			       state_str(sb->state),
+			       v->table_size ? 100.0 * sb->slots / v->table_size : 0.0,
+			       (unsigned long long)sb->st.packets);
+		}
+	}
+	printf("  drops:");
+	for (int i = 0; i < XDPLB_DROP_MAX; i++)
+		printf(" %s %llu", drop_reason_names[i],
+		       (unsigned long long)s->global[XDPLB_CNT_DROP_BASE + i]);
+	printf("\n");
+}

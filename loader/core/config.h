@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * config.h - the config file: parsed, checked and held in memory.
+ *
+ * Pure: no BPF and no syscall but reading the file. docs/config.md is the
+ * user-facing reference; keep the two in step.
+ */
+#ifndef XDPLB_CONFIG_H
+#define XDPLB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <net/if.h>
+
+#include "xdplb_abi.h"
+#include "diag.h"
+
+enum xdplb_mode {
+	XDPLB_MODE_UNKNOWN = -1, /* a snapshot of maps without their link */
+	XDPLB_MODE_NATIVE = 0,
+	XDPLB_MODE_GENERIC = 1,
+};
+
+#define CFG_MIN_MTU 576
+#define CFG_MIN_MTU_V6 1280
+#define CFG_MAX_MTU 9216
+#define CFG_DEFAULT_MTU 1500
+#define CFG_MIN_CT_SIZE 1024
+#define CFG_MAX_CT_SIZE (1u << 24)
+#define CFG_DEFAULT_WEIGHT 100
+#define CFG_MIN_SLOTS_PER_BACKEND 100
+#define CFG_MAX_MIN_ACTIVE 4096
+
+/* A guard's value, and whether the config set it (else the default holds). */
+struct guards {
+	double max_backend_share; /* < 0: default min(1, 2/N) */
+	double max_share_error;
+	double max_flows_moved;
+	int min_active_backends;
+};
+
+#define GUARDS_UNSET                                                                   \
+	(struct guards)                                                                \
+	{                                                                              \
+		.max_backend_share = -1, .max_share_error = -1, .max_flows_moved = -1, \
+		.min_active_backends = -1                                              \
+	}
+
+struct cfg_backend {
+	char name[XDPLB_NAME_LEN];
+	struct xdplb_addr addr;
+	__u8 family;
+	__u8 state; /* enum xdplb_backend_state, never NONE */
+	__u32 weight;
+};
+
+struct cfg_vip {
+	char name[XDPLB_NAME_LEN];
+	struct xdplb_addr addr;
+	__u8 family;
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 port; /* host order; 0 = every port */
+	__u32 table_size;
+	struct guards guards; /* this VIP's own settings (unset fields: top level) */
+	struct cfg_backend *backends;
+	__u32 n_backends;
+};
+
+struct xdplb_config {
+	char interface[IF_NAMESIZE];
+	enum xdplb_mode mode;
+	__u8 nh_mac[6];
+	struct xdplb_addr src_v4, src_v6;
+	int src_v4_plen, src_v6_plen; /* 0: not configured */
+	__u32 mtu;
+	__u32 hash_seed;
+	__u32 ct_size;
+	struct guards guards;
+	struct cfg_vip *vips;
+	__u32 n_vips;
+	__u8 digest[32]; /* SHA-256 of the file's bytes */
+};
+
+struct config_opts {
+	const char *iface; /* --iface: overrides (or supplies) "interface" */
+	int mode; /* --mode: -1 keeps the config's */
+	bool force; /* --force: guard refusals become warnings (schema errors never do) */
+};
+
+/*
+ * Parses and checks the schema (types, ranges, unknown keys, duplicates,
+ * cross-field rules); every problem goes to @d. Returns 0 and fills @cfg
+ * when there is none, -EINVAL otherwise (and @cfg is left empty).
+ * Guards need the Maglev tables: see guards.h.
+ */
+int config_parse(const char *text, size_t len, const struct config_opts *opts,
+		 struct xdplb_config *cfg, struct diags *d);
+/* The whole file, NUL-terminated, in *text (malloc'ed); -errno
+ * (config_file.c: the one file reader of the CLI, validation and history). */
+int config_read_file(const char *path, char **text, size_t *len);
+/* Reads FILE and parses it. -errno when the file cannot be read. */
+int config_load_file(const char *path, const struct config_opts *opts, struct xdplb_config *cfg,
+		     struct diags *d);
+void config_free(struct xdplb_config *cfg);
+
+/* The guards that apply to a VIP: its own, else the top level, else defaults. */
+struct guards config_vip_guards(const struct xdplb_config *cfg, const struct cfg_vip *vip);
+
+#endif

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * config_file.c - a config's bytes from a file: the one file reader of the
+ * CLI, validation and the history.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+
+int config_read_file(const char *path, char **text, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int err;
+
+	if (!f)
+		return -errno;
+	errno = 0;
+	for (;;) {
+		if (n == cap) {
+			char *nb = realloc(buf, (cap = cap ? cap * 2 : 65536) + 1);
+
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+
+		n += r;
+		if (!r)
+			break;
+	}
+	err = ferror(f) ? (errno ? -errno : -EIO) : 0; /* EISDIR says more than EIO */
+	fclose(f);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * config_rules.c - the rules of a config that no single key shows: unique
+ * names, addresses and VIP tuples, weights not all zero, table sizes,
+ * sources for each backend family, capacities (docs/config.md). Run after
+ * the schema walk (config.c), on what it parsed. Pure.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "config_rules.h"
+#include "names.h"
+#include "tables.h"
+
+/* Rules within one VIP: names and addresses unique, weights, table size. */
+static void check_vip(struct walk *w, struct cfg_vip *v)
+{
+	char vpath[JW_PATH_MAX], abuf[ADDR_STRLEN];
+	bool any_weight = false;
+
+	snprintf(vpath, sizeof(vpath), "%s", jw_here(w));
+	for (__u32 i = 0; i < v->n_backends; i++) {
+		struct cfg_backend *b = &v->backends[i];
+		size_t old = jw_push_key(w, "backends");
+
+		jw_push_idx(w, (int)i);
+		any_weight |= b->weight > 0;
+		for (__u32 k = 0; k < i; k++) {
+			struct cfg_backend *o = &v->backends[k];
+			size_t o2;
+
+			if (b->name[0] && !strcmp(b->name, o->name)) {
+				o2 = jw_push_key(w, "name");
+				jw_err(w, "same name as %s.backends[%u] (\"%s\")", vpath, k,
+				       o->name);
+				jw_pop(w, o2);
+			}
+			if (b->family && b->family == o->family && !addr_cmp(&b->addr, &o->addr)) {
+				o2 = jw_push_key(w, "address");
+				jw_err(w, "same address as %s.backends[%u] (%s)", vpath, k,
+				       addr_str(&b->addr, b->family, abuf));
+				jw_pop(w, o2);
+			}
+		}
+		jw_pop(w, old);
+	}
+	if (v->n_backends && !any_weight) {
+		size_t old = jw_push_key(w, "backends");
+
+		jw_err(w, "every weight is 0");
+		jw_pop(w, old);
+	}
+	if (!v->n_backends)
+		return;
+	if (!v->table_size) {
+		v->table_size = table_size_default(v->n_backends);
+		if (!v->table_size) {
+			size_t old = jw_push_key(w, "backends");
+
+			jw_err(w,
+			       "%u backends do not fit the largest table (%u slots, %u per backend)",
+			       v->n_backends, XDPLB_MAX_TABLE_SIZE, CFG_MIN_SLOTS_PER_BACKEND);
+			jw_pop(w, old);
+		}
+		return;
+	}
+	size_t old = jw_push_key(w, "table_size");
+
+	if (!is_prime(v->table_size))
+		jw_err(w, "must be prime, got %u", v->table_size);
+	else if ((unsigned long long)v->n_backends * CFG_MIN_SLOTS_PER_BACKEND > v->table_size)
+		jw_err(w, "must be at least %u × %u backends = %u, got %u",
+		       CFG_MIN_SLOTS_PER_BACKEND, v->n_backends,
+		       v->n_backends * CFG_MIN_SLOTS_PER_BACKEND, v->table_size);
+	jw_pop(w, old);
+}
+
+/* Rules across VIPs and with the top level. */
+void config_check_rules(struct walk *w, struct xdplb_config *c, const cJSON *root)
+{
+	char abuf[ADDR_STRLEN];
+	bool v6_backend = false, said_v4 = false, said_v6 = false;
+	unsigned long long total = 0;
+
+	for (__u32 i = 0; i < c->n_vips; i++) {
+		struct cfg_vip *v = &c->vips[i];
+		size_t old = jw_push_key(w, "vips");
+
+		jw_push_idx(w, (int)i);
+		check_vip(w, v);
+		for (__u32 k = 0; k < i; k++) {
+			struct cfg_vip *o = &c->vips[k];
+
+			if (v->family && v->family == o->family && v->port == o->port &&
+			    v->proto == o->proto && !addr_cmp(&v->addr, &o->addr)) {
+				addr_str(&v->addr, v->family, abuf);
+				jw_err(w,
+				       "same address, port and protocol as vips[%u] (%s%s%s:%u/%s)",
+				       k, v->family == XDPLB_AF_INET6 ? "[" : "", abuf,
+				       v->family == XDPLB_AF_INET6 ? "]" : "", v->port,
+				       proto_str(v->proto));
+			}
+			if (v->name[0] && !strcmp(v->name, o->name)) {
+				size_t o2 = jw_push_key(w, "name");
+
+				jw_err(w, "same name as vips[%u] (\"%s\")", k, o->name);
+				jw_pop(w, o2);
+			}
+		}
+		for (__u32 b = 0; b < v->n_backends; b++) {
+			struct cfg_backend *be = &v->backends[b];
+			size_t o2 = jw_push_key(w, "backends");
+
+			jw_push_idx(w, (int)b);
+			jw_push_key(w, "address");
+			/* once per missing source, at the first backend needing it */
+			if (be->family == XDPLB_AF_INET && !said_v4 &&
+			    !jw_member(root, "source_v4")) {
+				jw_err(w, "an IPv4 backend needs \"source_v4\"");
+				said_v4 = true;
+			}
+			if (be->family == XDPLB_AF_INET6 && !said_v6 &&
+			    !jw_member(root, "source_v6")) {
+				jw_err(w, "an IPv6 backend needs \"source_v6\"");
+				said_v6 = true;
+			}
+			v6_backend |= be->family == XDPLB_AF_INET6;
+			jw_pop(w, o2);
+		}
+		total += v->n_backends;
+		jw_pop(w, old);
+	}
+	if (total > CFG_MAX_BACKENDS) {
+		size_t old = jw_push_key(w, "vips");
+
+		jw_err(w, "at most %u backends in all, got %llu", CFG_MAX_BACKENDS, total);
+		jw_pop(w, old);
+	}
+	if (v6_backend && c->mtu < CFG_MIN_MTU_V6 && jw_member(root, "mtu")) {
+		size_t old = jw_push_key(w, "mtu");
+
+		jw_err(w, "must be at least %u with IPv6 backends, got %u", CFG_MIN_MTU_V6, c->mtu);
+		jw_pop(w, old);
+	}
+}

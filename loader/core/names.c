@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* names.c - the words for the ABI's numbers (see names.h). */
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "names.h"
+
+#define X_NAME(name, label, help) [XDPLB_DROP_##name] = label,
+const char *const drop_reason_names[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_NAME) };
+#undef X_NAME
+
+#define X_HELP(name, label, help) [XDPLB_DROP_##name] = help,
+const char *const drop_reason_help[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_HELP) };
+#undef X_HELP
+
+const char *const xdp_action_names[XDPLB_ACTION_MAX] = { "aborted", "drop", "pass", "tx",
+							 "redirect" };
+
+const char *xdp_action_str(int action)
+{
+	static const char *const n[XDPLB_ACTION_MAX] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS",
+							 "XDP_TX", "XDP_REDIRECT" };
+
+	return action >= 0 && action < XDPLB_ACTION_MAX ? n[action] : "?";
+}
+
+const char *proto_str(__u8 proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : proto == IPPROTO_TCP ? "tcp" : "?";
+}
+
+const char *vip_endpoint_str(const struct xdplb_addr *a, int family, __u16 port, __u8 proto,
+			     char *buf, size_t len)
+{
+	char s[ADDR_STRLEN];
+	bool v6 = family == XDPLB_AF_INET6;
+
+	addr_str(a, family, s);
+	snprintf(buf, len, "%s%s%s:%u/%s", v6 ? "[" : "", s, v6 ? "]" : "", port, proto_str(proto));
+	return buf;
+}
+
+const char *state_str(__u8 state)
+{
+	switch (state) {
+	case XDPLB_BE_ACTIVE:
+		return "active";
+	case XDPLB_BE_DRAIN:
+		return "drain";
+	case XDPLB_BE_DOWN:
+		return "down";
+	}
+	return "none";
+}

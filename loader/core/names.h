@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * names.h - the words for the ABI's numbers, one table each: drop reasons
+ * (from the XDPLB_DROP_REASONS X-macro), XDP actions, backend states,
+ * protocols, and a VIP's ADDR:PORT/proto. Status, stats, explain, diff,
+ * validate and the metrics all print these; pure, so unit tests link it.
+ */
+#ifndef XDPLB_NAMES_H
+#define XDPLB_NAMES_H
+
+#include <stddef.h>
+
+#include "xdplb_abi.h"
+
+/* "too_big", ...: labels, JSON keys */
+extern const char *const drop_reason_names[XDPLB_DROP_MAX];
+/* "larger than the MTU once encapsulated", ...: for people */
+extern const char *const drop_reason_help[XDPLB_DROP_MAX];
+/* "aborted", "drop", "pass", "tx", "redirect" */
+extern const char *const xdp_action_names[XDPLB_ACTION_MAX];
+
+/* "XDP_TX", ...; "?" for a value outside the table */
+const char *xdp_action_str(int action);
+
+/* "tcp", "udp", "?" */
+const char *proto_str(__u8 proto);
+/* "active", "drain", "down", "none" (enum xdplb_backend_state) */
+const char *state_str(__u8 state);
+/* "203.0.113.10:80/tcp", "[2001:db8::1]:443/tcp"; port in host order */
+const char *vip_endpoint_str(const struct xdplb_addr *a, int family, __u16 port, __u8 proto,
+			     char *buf, size_t len);
+
+#endif

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "addr.h"
+#include "names.h"
+#include "audit.h"
+#include "bpffs.h"
+#include "diff.h"
+#include "maps.h"
+#include "netdev.h"
+#include "plan.h"
+#include "xdplb_hash.h"
+#include "sha256.h"
+#include "snapshot.h"
+
+static void add(struct audit *a, const char *what, const char *where, const char *fmt, ...)
+{
+	struct finding *nf = reallocarray(a->f, a->n + 1, sizeof(*nf));
+	va_list ap;
+
+	if (!nf)
+		return;
+	a->f = nf;
+	memset(&nf[a->n], 0, sizeof(nf[a->n]));
+	snprintf(nf[a->n].what, sizeof(nf[a->n].what), "%s", what);
+	snprintf(nf[a->n].where, sizeof(nf[a->n].where), "%s", where);
+	va_start(ap, fmt);
+	vsnprintf(nf[a->n].msg, sizeof(nf[a->n].msg), fmt, ap);
+	va_end(ap);
+	a->n++;
+}
+
+static void program(const struct lb_status *st, const struct checked *want, struct audit *a)
+{
+	const char *want_mode = want->cfg.mode == XDPLB_MODE_GENERIC ? "generic" : "native";
+
+	if (!st->attached) {
+		add(a, "program", "link",
+		    "the program is not attached (link %u, program %u): the interface passes everything; run `xdplb load` again",
+		    st->link_id, st->prog_id);
+		return;
+	}
+	if (strcmp(st->prog_name, "xdplb_lb"))
+		add(a, "program", "link", "the attached program is \"%s\", not xdplb_lb",
+		    st->prog_name);
+	if (strcmp(st->mode, want_mode))
+		add(a, "mode", "link", "attached in %s mode, the config says %s", st->mode,
+		    want_mode);
+}
+
+static void globals(const struct checked *live, const struct checked *want, struct audit *a)
+{
+	const struct xdplb_config *l = &live->cfg, *w = &want->cfg;
+	char m1[20], m2[20];
+
+	if (memcmp(l->nh_mac, w->nh_mac, 6))
+		add(a, "global", "next_hop_mac", "live %s, config %s", mac_str(l->nh_mac, m1),
+		    mac_str(w->nh_mac, m2));
+	if (l->mtu != w->mtu)
+		add(a, "global", "mtu", "live %u, config %u", l->mtu, w->mtu);
+	if (l->hash_seed != w->hash_seed)
+		add(a, "global", "hash_seed", "live 0x%x, config 0x%x", l->hash_seed, w->hash_seed);
+	if (l->ct_size != w->ct_size)
+		add(a, "global", "conntrack_size", "live %u, config %u", l->ct_size, w->ct_size);
+	if (l->src_v4_plen != w->src_v4_plen || addr_cmp(&l->src_v4, &w->src_v4))
+		add(a, "global", "source_v4", "live and config differ");
+	if (l->src_v6_plen != w->src_v6_plen || addr_cmp(&l->src_v6, &w->src_v6))
+		add(a, "global", "source_v6", "live and config differ");
+}
+
+/* VIPs, backends and table slots, through the same diff as `xdplb diff`. */
+static void contents(const struct checked *live, const struct checked *want, struct audit *a)
+{
+	struct diff d;
+	char where[160], addr[ADDR_STRLEN];
+
+	if (diff_compute(live, want, &d))
+		return;
+	for (size_t i = 0; i < d.n; i++) {
+		const struct vip_diff *vd = &d.v[i];
+		const struct cfg_vip *lv = vd->a >= 0 ? &live->cfg.vips[vd->a] : NULL;
+		const struct cfg_vip *wv = vd->b >= 0 ? &want->cfg.vips[vd->b] : NULL;
+
+		if (!vd->changed)
+			continue;
+		snprintf(where, sizeof(where), "vip %s", wv ? wv->name : lv->name);
+		if (!lv) {
+			add(a, "vip", where, "missing: in the config, not live");
+			continue;
+		}
+		if (!wv) {
+			add(a, "vip", where, "extra: live, not in the config");
+			continue;
+		}
+		if (strcmp(lv->name, wv->name))
+			add(a, "vip", where, "live name \"%s\"", lv->name);
+		if (lv->table_size != wv->table_size)
+			add(a, "vip", where, "table size: live %u, config %u", lv->table_size,
+			    wv->table_size);
+		for (__u32 b = 0; b < wv->n_backends; b++) {
+			const struct cfg_backend *wb = &wv->backends[b];
+			const struct cfg_backend *lb = NULL;
+
+			for (__u32 k = 0; k < lv->n_backends; k++)
+				if (lv->backends[k].family == wb->family &&
+				    !addr_cmp(&lv->backends[k].addr, &wb->addr))
+					lb = &lv->backends[k];
+			snprintf(where, sizeof(where), "vip %s backend %s", wv->name, wb->name);
+			if (!lb)
+				add(a, "backend", where, "missing (%s)",
+				    addr_str(&wb->addr, wb->family, addr));
+			else if (lb->weight != wb->weight || lb->state != wb->state)
+				add(a, "backend", where, "live weight %u %s, config weight %u %s",
+				    lb->weight, state_str(lb->state), wb->weight,
+				    state_str(wb->state));
+		}
+		for (__u32 k = 0; k < lv->n_backends; k++) {
+			bool known = false;
+
+			for (__u32 b = 0; b < wv->n_backends; b++)
+				known |= lv->backends[k].family == wv->backends[b].family &&
+					 !addr_cmp(&lv->backends[k].addr, &wv->backends[b].addr);
+			snprintf(where, sizeof(where), "vip %s backend %s", wv->name,
+				 lv->backends[k].name);
+			if (!known)
+				add(a, "backend", where, "extra: live, not in the config (%s)",
+				    addr_str(&lv->backends[k].addr, lv->backends[k].family, addr));
+		}
+		if (vd->moved > 0 && lv->table_size == wv->table_size) {
+			__u32 n = 0, first = 0, foreign = 0;
+
+			for (__u32 s = 0; s < wv->table_size; s++) {
+				__u32 li = live->tables.slots[vd->a][s],
+				      wi = want->tables.slots[vd->b][s];
+				const struct cfg_backend *x =
+					li < lv->n_backends ? &lv->backends[li] : NULL;
+				const struct cfg_backend *y =
+					wi < wv->n_backends ? &wv->backends[wi] : NULL;
+
+				if (x && y && x->family == y->family &&
+				    !addr_cmp(&x->addr, &y->addr))
+					continue;
+				if (!x && !y)
+					continue;
+				if (!n++)
+					first = s;
+				foreign += li == SNAP_FOREIGN;
+			}
+			snprintf(where, sizeof(where), "vip %s table", wv->name);
+			if (n)
+				add(a, "table", where,
+				    "%u of %u slots differ from the config's Maglev table (first: slot %u)%s",
+				    n, wv->table_size, first,
+				    foreign ? "; some name an id that is no backend of this VIP" :
+					      "");
+		}
+	}
+	diff_free(&d);
+}
+
+/* The maps' own consistency: address sentinels, orphan backend entries,
+ * inner table sizes. */
+static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct audit *a)
+{
+	const struct lb_maps m = *mp;
+	struct live l;
+	char where[160];
+	__u32 act = st->active;
+
+	if (maps_read_live_all(&m, &l, true))
+		return;
+	for (__u32 v = 0; v < st->n_vips; v++) {
+		struct xdplb_vip_key k = st->vips[v].key;
+		struct xdplb_vip_val val;
+
+		k.port = 0;
+		k.proto = 0;
+		snprintf(where, sizeof(where), "vip %s", st->vips[v].name.s);
+		if (bpf_map_lookup_elem(m.fd[M_VIPS], &k, &val) ||
+		    !(val.bank[act].flags & XDPLB_VIP_F_PRESENT))
+			add(a, "map", where,
+			    "the address sentinel is missing: malformed packets to this address are passed instead of dropped");
+		if (st->vips[v].table_size) {
+			__u32 slot = xdplb_table_slot(act, st->vips[v].id), id;
+			struct bpf_map_info info = {};
+			__u32 len = sizeof(info);
+			int fd;
+
+			if (bpf_map_lookup_elem(m.fd[M_TABLES], &slot, &id) ||
+			    (fd = bpf_map_get_fd_by_id(id)) < 0) {
+				add(a, "map", where, "the table map is missing");
+				continue;
+			}
+			if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+			    info.max_entries != XDPLB_TABLE_ENTRIES(st->vips[v].table_size))
+				add(a, "map", where, "the table map holds %u slots, the VIP has %u",
+				    2 * info.max_entries, st->vips[v].table_size);
+			close(fd);
+		}
+	}
+	struct xdplb_vip_filter *filter = malloc(sizeof(*filter));
+
+	if (filter && !bpf_map_lookup_elem(m.fd[M_VIP_FILTER], &act, filter)) {
+		for (__u32 v = 0; v < st->n_vips; v++) {
+			__u32 bit =
+				xdplb_vip_filter_bit(&st->vips[v].key.addr, st->vips[v].key.family);
+
+			snprintf(where, sizeof(where), "vip %s", st->vips[v].name.s);
+			if (!((filter->w[bit / 64] >> (bit % 64)) & 1))
+				add(a, "map", where,
+				    "the VIP filter lacks its address: its traffic is passed, not balanced");
+		}
+	}
+	free(filter);
+	for (__u32 id = 0; id < XDPLB_MAX_BACKENDS; id++) {
+		const struct xdplb_backend *b = &l.be[id];
+		bool owned = false;
+
+		if (b->state[act] == XDPLB_BE_NONE)
+			continue;
+		for (__u32 v = 0; v < st->n_vips && !owned; v++)
+			owned = st->vips[v].id == b->vip_id;
+		snprintf(where, sizeof(where), "backend id %u", id);
+		if (!owned)
+			add(a, "map", where, "an active backend entry of no live VIP (vip id %u)",
+			    b->vip_id);
+	}
+	for (__u32 i = 0; i < l.n_vips; i++) {
+		const struct live_vip *e = &l.vips[i];
+		bool known = false;
+		char ab[ADDR_STRLEN];
+
+		if (!(e->val.bank[act].flags & XDPLB_VIP_F_PRESENT) || e->key.proto)
+			continue;
+		for (__u32 v = 0; v < st->n_vips && !known; v++)
+			known = st->vips[v].key.family == e->key.family &&
+				!addr_cmp(&st->vips[v].key.addr, &e->key.addr);
+		snprintf(where, sizeof(where), "sentinel %s",
+			 addr_str(&e->key.addr, e->key.family, ab));
+		if (!known)
+			add(a, "map", where,
+			    "an address sentinel of no live VIP: packets to it are dropped as malformed");
+	}
+	live_free(&l);
+}
+
+int audit_maps(const struct lb_maps *m, const struct checked *want, struct audit *a)
+{
+	struct lb_status st;
+	struct checked live;
+	int err;
+
+	memset(&st, 0, sizeof(st));
+	err = status_read_maps(m, &st, ST_TABLES_KEEP);
+	if (!err)
+		err = snapshot_from_status(&st, &live);
+	if (err) {
+		status_free(&st);
+		return err;
+	}
+	a->generation = st.g.generation;
+	digest_str(st.g.digest, a->live_digest);
+	globals(&live, want, a);
+	contents(&live, want, a);
+	hygiene(m, &st, a);
+	checked_free(&live);
+	status_free(&st);
+	return 0;
+}
+
+int audit_run(const char *ifname, const struct checked *want, struct audit *a)
+{
+	struct lb_status st;
+	struct lb_maps m;
+	char dir[512];
+	__u8 mac[6];
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	err = pin_dir(ifname, 0, dir, sizeof(dir));
+	if (!err)
+		err = maps_open_pinned(dir, &m);
+	if (err == -ENOENT) {
+		add(a, "program", "link", "xdplb is not loaded on %s", ifname);
+		return 0;
+	}
+	if (err)
+		return err;
+	/* the link, the mode and the interface: what the maps cannot say */
+	err = status_read(ifname, &st);
+	if (!err) {
+		a->prog_id = st.prog_id;
+		a->link_id = st.link_id;
+		program(&st, want, a);
+		if (!netdev_mac(ifname, mac) && memcmp(mac, st.g.if_mac, 6)) {
+			char m1[20], m2[20];
+
+			add(a, "global", "interface MAC",
+			    "frames leave with source %s but the interface is now %s: reload",
+			    mac_str(st.g.if_mac, m1), mac_str(mac, m2));
+		}
+		status_free(&st);
+		err = audit_maps(&m, want, a);
+	}
+	maps_close(&m);
+	return err;
+}
+
+void audit_free(struct audit *a)
+{
+	free(a->f);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * bpffs.h - where xdplb pins: <bpffs>/xdplb/<iface> for the LB,
+ * <bpffs>/xdplb/decap/<iface> for the backend side.
+ *
+ * bpffs is shared by every network namespace of a host, so an interface in
+ * a namespace other than the host's gets the suffix @ns<inode of the netns>:
+ * two LBs on "eth0" in two namespaces never collide. "The host" is where
+ * kthreadd lives (see bpffs.c).
+ */
+#ifndef XDPLB_BPFFS_H
+#define XDPLB_BPFFS_H
+
+#include <stddef.h>
+
+/*
+ * The bpffs mount to use: $XDPLB_BPFFS, else /sys/fs/bpf, else the host's
+ * (through /proc/2/root: kthreadd) when `ip netns exec` has remounted /sys
+ * over it. Mounts
+ * /sys/fs/bpf when missing and we are in the host's mount namespace; refuses
+ * (-ENOENT, with a message) in a private one, where pins would vanish with
+ * the namespace and take the data path with them.
+ */
+int bpffs_root(char *buf, size_t len);
+
+/* <root>/xdplb[/decap]/<iface>[@ns<inode>]; does not create it. */
+int pin_dir(const char *ifname, int decap, char *buf, size_t len);
+
+/* "" in the host's network namespace, "@ns<inode>" in others. */
+void netns_suffix(char *buf, size_t len);
+
+/* mkdir -p for a directory inside bpffs. */
+int mkdir_p(const char *path);
+
+/* Removes the pins names[] and the link of a pin dir, then the dir and its
+ * parents xdplb/decap and xdplb once empty. */
+void pins_remove(const char *dir, const char *const *names, int n);
+
+#endif

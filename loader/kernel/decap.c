@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * decap.c - the backends' side: attach, refresh, detach the decap program
+ * and read its counters (decap.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "decap.skel.h"
+
+#include "addr.h"
+#include "bpffs.h"
+#include "decap.h"
+#include "link.h"
+#include "lock.h"
+#include "log.h"
+#include "maps.h"
+#include "netdev.h"
+
+static int decap_fill(int map_fd, const char *ifname, const struct decap_opts *o)
+{
+	struct xdplb_addr addrs[64];
+	__u8 fams[64];
+	__u32 one = 1;
+	int n = netdev_addrs(ifname, addrs, fams, 64);
+
+	if (n < 0) {
+		pr_warn("reading the addresses of %s: %s\n", ifname, strerror(-n));
+		return n;
+	}
+	for (int i = 0; i < o->n_extra && n < 64; i++, n++) {
+		fams[n] = (__u8)addr_parse(o->extra[i], &addrs[n]);
+		if (!fams[n]) {
+			pr_warn("--address %s: not an IP address\n", o->extra[i]);
+			return -EINVAL;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		struct xdplb_decap_key k;
+
+		memset(&k, 0, sizeof(k));
+		k.addr = addrs[i];
+		k.family = fams[i];
+		if (bpf_map_update_elem(map_fd, &k, &one, BPF_ANY)) {
+			int err = -errno;
+
+			pr_warn("writing decap addresses: %s\n", strerror(errno));
+			return err;
+		}
+	}
+	if (!n)
+		pr_warn("%s has no IP address: nothing will be decapsulated (add --address)\n",
+			ifname);
+	return 0;
+}
+
+static const char *const decap_map_names[] = { "decap_addrs", "decap_stats" };
+
+int lb_decap_attach(const char *ifname, const struct decap_opts *o)
+{
+	char dir[512], path[600];
+	struct decap_bpf *skel = NULL;
+	int ifindex, lock, fd, err;
+
+	ifindex = netdev_ifindex(ifname);
+	if (ifindex < 0) {
+		pr_warn("interface %s: not found in this network namespace\n", ifname);
+		return ifindex;
+	}
+	err = pin_dir(ifname, 1, dir, sizeof(dir));
+	if (!err)
+		err = mkdir_p(dir);
+	if (err)
+		return err;
+	lock = lb_lock(dir);
+	if (lock < 0)
+		return lock;
+	snprintf(path, sizeof(path), "%s/decap_addrs", dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) { /* attached already: refresh the addresses */
+		err = decap_fill(fd, ifname, o);
+		close(fd);
+		goto out;
+	}
+	skel = decap_bpf__open_and_load();
+	if (!skel) {
+		err = -errno;
+		pr_warn("loading the decap program: %s\n", strerror(errno));
+		goto out;
+	}
+	err = decap_fill(bpf_map__fd(skel->maps.decap_addrs), ifname, o);
+	if (!err && bpf_obj_pin(bpf_map__fd(skel->maps.decap_addrs), path))
+		err = -errno;
+	snprintf(path, sizeof(path), "%s/decap_stats", dir);
+	if (!err && bpf_obj_pin(bpf_map__fd(skel->maps.decap_stats), path))
+		err = -errno;
+	if (err) {
+		pr_warn("pinning the decap maps in %s: %s\n", dir, strerror(-err));
+		goto out_unpin;
+	}
+	snprintf(path, sizeof(path), "%s/link", dir);
+	fd = link_attach(bpf_program__fd(skel->progs.xdplb_decap), ifindex, ifname, o->mode, path);
+	if (fd < 0) {
+		err = fd;
+		goto out_unpin;
+	}
+	close(fd);
+	goto out;
+out_unpin:
+	pins_remove(dir, decap_map_names, 2);
+out:
+	decap_bpf__destroy(skel);
+	lb_unlock(lock);
+	return err;
+}
+
+int lb_decap_counters(const char *ifname, __u64 out[XDPLB_DECAP_MAX])
+{
+	char dir[512], path[600];
+	int fd, err;
+
+	err = pin_dir(ifname, 1, dir, sizeof(dir));
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/decap_stats", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	for (__u32 i = 0; i < XDPLB_DECAP_MAX && !err; i++)
+		err = maps_sum_percpu(fd, i, &out[i], 1);
+	close(fd);
+	return err;
+}
+
+int lb_decap_detach(const char *ifname)
+{
+	return link_unload(ifname, 1, decap_map_names, 2);
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * link.c - the program on the interface: attached through a BPF link
+ * pinned next to the maps, so that a crash of the loader leaves the data
+ * path running, and a new program version replaces the old one in place
+ * (bpf_link_update) while the pinned maps, and so conntrack and counters,
+ * are reused.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "bpffs.h"
+#include "config.h"
+#include "link.h"
+#include "lock.h"
+#include "log.h"
+
+static __u32 xdp_flags(int mode)
+{
+	return mode == XDPLB_MODE_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+const char *mode_str(int mode)
+{
+	return mode == XDPLB_MODE_GENERIC ? "generic" : "native";
+}
+
+/* Attaches prog to ifindex in exactly the requested mode, as a link pinned
+ * at path. Returns the link fd. */
+int link_attach(int prog_fd, int ifindex, const char *ifname, int mode, const char *path)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = xdp_flags(mode));
+	int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &o);
+
+	if (fd < 0) {
+		int err = -errno;
+
+		if (mode == XDPLB_MODE_NATIVE && (err == -EOPNOTSUPP || err == -EINVAL))
+			pr_warn("native XDP attach on %s failed: %s; the driver may not support native XDP: use --mode generic (slower) if that is what you want\n",
+				ifname, strerror(-err));
+		else if (err == -EBUSY || err == -EEXIST)
+			pr_warn("attaching to %s: another XDP program is attached (%s); detach it first\n",
+				ifname, strerror(-err));
+		else
+			pr_warn("attaching XDP (%s mode) to %s: %s\n", mode_str(mode), ifname,
+				strerror(-err));
+		return err;
+	}
+	if (bpf_obj_pin(fd, path)) {
+		int err = -errno;
+
+		pr_warn("pinning the link at %s: %s\n", path, strerror(errno));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int link_prog_info(int prog_fd, struct bpf_prog_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(prog_fd, info, &len) ? -errno : 0;
+}
+
+int link_info(int link_fd, struct bpf_link_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(link_fd, info, &len) ? -errno : 0;
+}
+
+int link_check(int link_fd, int ifindex, const char *ifname, int mode, struct bpf_link_info *li)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int err = link_info(link_fd, li);
+
+	if (err)
+		return err;
+	if (li->xdp.ifindex != (__u32)ifindex)
+		return -ENOLINK; /* the interface went away; the link is dead */
+	if (!bpf_xdp_query(ifindex, 0, &q)) {
+		int live_mode = q.attach_mode == XDP_ATTACHED_SKB ? XDPLB_MODE_GENERIC :
+								    XDPLB_MODE_NATIVE;
+
+		if (live_mode != mode) {
+			pr_warn("%s runs xdplb in %s mode and the config asks for %s: changing the mode needs `xdplb unload` first\n",
+				ifname, mode_str(live_mode), mode_str(mode));
+			return -ECANCELED;
+		}
+	}
+	return 0;
+}
+
+int link_replace(int link_fd, __u32 live_prog_id, int prog_fd, __u32 *prog_id)
+{
+	struct bpf_prog_info newp, oldp;
+	int old_fd, err;
+
+	err = link_prog_info(prog_fd, &newp);
+	if (err)
+		return err;
+	*prog_id = newp.id;
+	old_fd = bpf_prog_get_fd_by_id(live_prog_id);
+	if (old_fd >= 0) {
+		err = link_prog_info(old_fd, &oldp);
+		close(old_fd);
+		if (!err && !memcmp(oldp.tag, newp.tag, sizeof(oldp.tag))) {
+			*prog_id = oldp.id; /* the same instructions: keep the live one */
+			return 0;
+		}
+	}
+	if (bpf_link_update(link_fd, prog_fd, NULL)) {
+		err = -errno;
+		pr_warn("replacing the program of the live link: %s\n", strerror(errno));
+		return err;
+	}
+	return 1;
+}
+
+/* Detaches the pinned link of dir, if any, then removes the pins. */
+int link_detach_dir(const char *dir, const char *ifname, const char *const *names, int n)
+{
+	char path[600];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/link", dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		/* detach now, even if some other process holds the link */
+		if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL) {
+			err = -errno;
+			pr_warn("detaching XDP from %s: %s\n", ifname, strerror(errno));
+		}
+		close(fd);
+	}
+	if (!err)
+		pins_remove(dir, names, n);
+	return err;
+}
+
+int link_unload(const char *ifname, int decap, const char *const *names, int n)
+{
+	char dir[512];
+	int lock, err;
+
+	err = pin_dir(ifname, decap, dir, sizeof(dir));
+	if (err)
+		return err;
+	if (access(dir, F_OK)) {
+		pr_info("nothing loaded on %s\n", ifname);
+		return 0;
+	}
+	lock = lb_lock(dir);
+	if (lock < 0)
+		return lock;
+	err = link_detach_dir(dir, ifname, names, n);
+	lb_unlock(lock);
+	return err;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * load.h - the operations on an interface: load (attach or update),
+ * rollback, unload.
+ *
+ * Errors: 0 on success; -ECANCELED when the change was refused (a config
+ * conflict with what is live: exit code 1); any other -errno for a system
+ * error (exit code 3). What went wrong has been printed.
+ */
+#ifndef XDPLB_LOAD_H
+#define XDPLB_LOAD_H
+
+#include <stdbool.h>
+
+#include "validate.h"
+
+struct lb_maps;
+
+struct load_result {
+	bool created; /* first load on the interface (else an update) */
+	bool prog_replaced; /* the program was swapped for a new version */
+	__u32 prog_id, link_id;
+	__u32 generation;
+	__u32 new_vips, new_backends; /* ids handed out */
+	unsigned int history_seq; /* the history entry of this load */
+	char pin_dir[512];
+};
+
+struct load_opts {
+	const char *text; /* the config's bytes, kept in the history */
+	size_t len;
+	const char *source; /* where they came from (a path), for the history */
+	const char *state_dir; /* NULL: history_default_dir() */
+	bool force; /* apply despite max_flows_moved */
+	const char *note; /* for the history: "rollback to 3", ... */
+};
+
+int lb_load(const struct checked *c, const struct load_opts *o, struct load_result *res);
+
+/*
+ * One config change on open maps, recorded in the history:
+ *   lb_txn_begin(): max_flows_moved against the maps (unless forced), then
+ *                   the pending history entry;
+ *   lb_apply():     the atomic commit;
+ *   lb_txn_end():   the entry committed (ok) or dropped.
+ * lb_load() is attach + this; tests drive it on maps of their own.
+ */
+#include "history.h"
+
+struct lb_txn {
+	struct history h;
+	struct hist_entry e;
+	bool pending;
+};
+
+int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, const struct checked *c,
+		 const struct load_opts *o);
+int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res);
+
+/* Re-applies history entry `to` (0: the one before the live one) through
+ * the same validated, atomic path. *seq gets the entry applied. */
+int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int mode,
+		struct load_result *res, unsigned int *seq);
+
+/* The config part of a load, on maps that are already open (pinned or
+ * fresh): read the live state, plan, commit. `load` and the BPF tests use
+ * it; mac is the interface's. */
+int lb_apply(const struct lb_maps *m, bool exists, const struct checked *c, const __u8 mac[6],
+	     struct load_result *res);
+/* Detaches and removes every pin. Nothing loaded is not an error. */
+int lb_unload(const char *ifname);
+
+#endif
