@@ -125,24 +125,24 @@ static int rig_open(struct rig *r)
 		diags_print(&d, "bench config", stderr);
 		return err;
 	}
-	r->lb = xdplb_bpf__open();
+	err = maps_open(&r->m);
+	if (err)
+		return err;
+	r->lb = r->m.skel;
 	r->bn = bench_bpf__open_and_load();
-	if (!r->lb || !r->bn)
+	if (!r->bn)
 		return -errno;
 	bpf_map__set_max_entries(r->lb->maps.conntrack, r->c.cfg.ct_size);
 	err = xdplb_bpf__load(r->lb);
 	if (err)
 		return err;
-	maps_init(&r->m);
-	for (int i = 0; i < M_COUNT; i++)
-		r->m.fd[i] = bpf_map__fd(bpf_object__find_map_by_name(r->lb->obj, lb_map_names[i]));
 	return lb_apply(&r->m, false, &r->c, LB_MAC, &res);
 }
 
 static void rig_close(struct rig *r)
 {
 	bench_bpf__destroy(r->bn);
-	xdplb_bpf__destroy(r->lb);
+	maps_close(&r->m); /* r->lb */
 	checked_free(&r->c);
 }
 
@@ -211,12 +211,12 @@ static __u64 counter(const struct rig *r, const struct scenario *s)
 		for (__u32 i = 0; i < r->c.cfg.n_vips; i++) {
 			/* vip ids follow config order on a first load */
 			if (!strcmp(r->c.cfg.vips[i].name, s->vip) &&
-			    !maps_sum_percpu(r->m.fd[M_VIP_STATS], i, vs, 6))
+			    !maps_sum_percpu(LB_FD(&r->m, vip_stats), i, vs, 6))
 				return vs[s->vip_field];
 		}
 		return 0;
 	}
-	maps_sum_percpu(r->m.fd[M_GLOBAL_STATS], (__u32)s->counter, &v, 1);
+	maps_sum_percpu(LB_FD(&r->m, global_stats), (__u32)s->counter, &v, 1);
 	return v;
 }
 

@@ -122,33 +122,43 @@ static double floor_read(const char *pin, bool tables)
 	int ncpu = libbpf_num_possible_cpus();
 	double t0 = bench_now();
 	struct lb_maps m;
-	struct live l;
-	void *buf;
-	int err, live_err;
+	struct xdplb_ctl ctl;
+	__u32 zero = 0, *ids = NULL, nv = 0;
+	void *buf = NULL;
+	int err;
 
 	if (maps_open_pinned(pin, &m))
 		return -1;
-	err = live_err = maps_read_live(&m, &l);
-	buf = malloc((size_t)(l.ctl.be_span + 1) * 64 * (ncpu > 0 ? ncpu : 1));
-	if (!err && buf) {
-		err = maps_read_range(m.fd[M_BE_STATS], 0, l.ctl.be_span, buf) ||
-		      maps_read_range(m.fd[M_BE_NAMES], 0, l.ctl.be_span, buf) ||
-		      maps_read_range(m.fd[M_VIP_STATS], 0, l.n_vips / 2, buf) ||
-		      maps_read_range(m.fd[M_VIP_NAMES], 0, l.n_vips / 2, buf);
+	err = bpf_map_lookup_elem(LB_FD(&m, ctl), &zero, &ctl);
+	if (!err) {
+		buf = malloc((size_t)(ctl.be_span + 1) * 64 * (ncpu > 0 ? ncpu : 1));
+		ids = calloc(XDPLB_TABLE_SLOTS, sizeof(*ids));
+		err = !buf || !ids ||
+		      maps_read_range(LB_FD(&m, tables), 0, XDPLB_TABLE_SLOTS, ids);
 	}
-	for (__u32 i = 0; tables && !err && buf && i < l.n_vips; i++) {
-		const struct xdplb_vip_cfg *c = &l.vips[i].val.bank[xdplb_active_bank(&l.ctl)];
-		__u32 *t;
+	/* the VIPs are ids 0..nv-1 of the active bank */
+	for (__u32 v = 0; !err && v < XDPLB_MAX_VIPS; v++)
+		if (ids[xdplb_table_slot(xdplb_active_bank(&ctl), v)] != ids[XDPLB_BARRIER_SLOT])
+			nv = v + 1;
+	if (!err)
+		err = maps_read_range(LB_FD(&m, be_stats), 0, ctl.be_span, buf) ||
+		      maps_read_range(LB_FD(&m, be_names), 0, ctl.be_span, buf) ||
+		      maps_read_range(LB_FD(&m, vip_stats), 0, nv, buf) ||
+		      maps_read_range(LB_FD(&m, vip_names), 0, nv, buf);
+	for (__u32 v = 0; tables && !err && v < nv; v++) {
+		__u32 id = ids[xdplb_table_slot(xdplb_active_bank(&ctl), v)];
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info), *t;
+		int fd = bpf_map_get_fd_by_id(id);
 
-		if (!l.vips[i].key.proto || !c->table_size)
-			continue;
-		t = malloc(c->table_size * sizeof(*t));
-		err = !t || maps_read_table(&m, xdplb_table_slot(xdplb_active_bank(&l.ctl), c->vip_id),
-					    c->table_size, t);
+		err = fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len);
+		if (fd >= 0)
+			close(fd);
+		t = err ? NULL : malloc(2 * info.max_entries * sizeof(*t));
+		err = err || !t || maps_read_table_id(id, 2 * info.max_entries - 1, t);
 		free(t);
 	}
-	if (!live_err)
-		live_free(&l);
+	free(ids);
 	free(buf);
 	maps_close(&m);
 	return err ? -1 : bench_now() - t0;

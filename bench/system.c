@@ -136,13 +136,15 @@ static void lb_memory(const char *bpffs, unsigned long long *total, unsigned lon
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 
-		for (int i = 0; i < M_COUNT; i++)
-			*total += memlock(m.fd[i]);
-		*ct = memlock(m.fd[M_CONNTRACK]);
-		if (!bpf_obj_get_info_by_fd(m.fd[M_CONNTRACK], &info, &len))
+		struct bpf_map *map;
+
+		bpf_object__for_each_map(map, m.skel->obj)
+			*total += memlock(bpf_map__fd(map));
+		*ct = memlock(LB_FD(&m, conntrack));
+		if (!bpf_obj_get_info_by_fd(LB_FD(&m, conntrack), &info, &len))
 			*ct_entries = info.max_entries;
 		/* every table once: banks share unchanged tables, and the
-		 * one-entry placeholder fills the unused slots */
+		 * one-entry empty table (counted above) fills the unused slots */
 		__u32 *seen = calloc(XDPLB_TABLE_SLOTS, sizeof(*seen)), nseen = 0;
 
 		for (__u32 slot = 0; seen && slot < XDPLB_TABLE_SLOTS - 1; slot++) {
@@ -150,7 +152,7 @@ static void lb_memory(const char *bpffs, unsigned long long *total, unsigned lon
 			__u32 id, tlen = sizeof(ti), k;
 			int fd;
 
-			if (bpf_map_lookup_elem(m.fd[M_TABLES], &slot, &id))
+			if (bpf_map_lookup_elem(LB_FD(&m, tables), &slot, &id))
 				continue;
 			for (k = 0; k < nseen && seen[k] != id; k++)
 				;

@@ -120,6 +120,19 @@ struct {
 	__type(value, struct xdplb_name);
 } be_names SEC(".maps");
 
+/* The empty table: every tables slot that holds no VIP's table points at
+ * it (an array of maps has no batch delete, and a slot cleared one by one
+ * costs a grace period each), and the loader updates the barrier slot with
+ * it to wait for one grace period. Frozen at the first load; the data path
+ * never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, XDPLB_TABLE_MAP_FLAGS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} table_empty SEC(".maps");
+
 static __always_inline void count_global(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&global_stats, &idx);

@@ -16,7 +16,7 @@
 #include "guards.h"
 #include "sha256.h"
 #include "simulate.h"
-#include "snapshot.h"
+#include "status.h"
 
 static __u32 max_slots(const struct checked *c, __u32 v)
 {
@@ -190,7 +190,12 @@ int do_diff(int argc, char **argv)
 		/* against what is live */
 		if (pick_iface(&o, argc - 1, argv, ifname)) /* no positional left for it */
 			return EXIT_INVALID;
-		err = snapshot_read(ifname, &a, NULL);
+		struct lb_live l;
+
+		err = status_read(ifname, LIVE_LINK | LIVE_TABLES, &l);
+		if (!err)
+			err = live_to_checked(&l, &a, true);
+		live_free(&l);
 		if (err == -ENOENT)
 			fprintf(stderr, "%s: xdplb is not loaded: nothing to diff against\n",
 				ifname);

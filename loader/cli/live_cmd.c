@@ -132,7 +132,7 @@ int do_load(int argc, char **argv)
 int do_status(int argc, char **argv)
 {
 	char ifname[IF_NAMESIZE];
-	struct lb_status s;
+	struct lb_live s;
 	struct opts o;
 	int err;
 
@@ -140,7 +140,7 @@ int do_status(int argc, char **argv)
 		return -EXIT_USAGE;
 	if (pick_iface(&o, argc, argv, ifname))
 		return EXIT_INVALID;
-	err = status_read(ifname, &s);
+	err = status_read(ifname, LIVE_STATUS, &s);
 	if (err == -ENOENT) {
 		fprintf(stderr, "%s: xdplb is not loaded\n", ifname);
 		return EXIT_INVALID;
@@ -150,7 +150,7 @@ int do_status(int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	status_print(&s, cli_json());
-	status_free(&s);
+	live_free(&s);
 	return EXIT_OK;
 }
 
@@ -178,7 +178,7 @@ int do_history(int argc, char **argv)
 	char ifname[IF_NAMESIZE], dir[512], dg[80] = "", ts[32];
 	__u8 live_digest[32] = { 0 };
 	bool loaded = false;
-	struct lb_status st;
+	struct lb_live st;
 	struct history h;
 	struct opts o;
 	cJSON *arr = NULL;
@@ -189,12 +189,12 @@ int do_history(int argc, char **argv)
 	if (pick_iface(&o, argc, argv, ifname))
 		return EXIT_INVALID;
 	state_dir_of(&o, ifname, dir, sizeof(dir));
-	if (!status_read(ifname, &st)) {
-		digest_str(st.g.digest, dg);
-		memcpy(live_digest, st.g.digest, sizeof(live_digest));
-		live_gen = st.g.generation;
+	if (!status_read(ifname, 0, &st)) {
+		digest_str(live_g(&st)->digest, dg);
+		memcpy(live_digest, live_g(&st)->digest, sizeof(live_digest));
+		live_gen = live_g(&st)->generation;
 		loaded = true;
-		status_free(&st);
+		live_free(&st);
 	}
 	if (history_open(dir, &h))
 		return EXIT_SYSTEM;

@@ -19,8 +19,8 @@
 #include "status.h"
 
 /* status */
-cJSON *status_json(const struct lb_status *s);
-void status_print(const struct lb_status *s, bool json);
+cJSON *status_json(const struct lb_live *s);
+void status_print(const struct lb_live *s, bool json);
 
 /* audit */
 void audit_print(const struct audit *a, const char *ifname, FILE *f);
@@ -44,7 +44,7 @@ cJSON *explain_json(const char *ifname, const struct explain_result *r);
 char *stats_bar(char *buf, double share, double weight_share, double scale, int width);
 /* 123, 12.3k, 1.23M, ... in 5 characters at most (for counts and rates). */
 char *stats_human(char *buf, size_t len, double v);
-void stats_print(FILE *f, const struct lb_status *cur, const struct stats *s);
-cJSON *stats_json(const struct lb_status *cur, const struct stats *s);
+void stats_print(FILE *f, const struct lb_live *cur, const struct stats *s);
+cJSON *stats_json(const struct lb_live *cur, const struct stats *s);
 
 #endif

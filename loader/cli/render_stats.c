@@ -115,7 +115,7 @@ static void print_globals(FILE *f, const struct stats *s)
 	fprintf(f, "\n");
 }
 
-void stats_print(FILE *f, const struct lb_status *cur, const struct stats *s)
+void stats_print(FILE *f, const struct lb_live *cur, const struct stats *s)
 {
 	if (s->seconds > 0)
 		fprintf(f, "%s: rates over the last %.2f s\n", cur->ifname, s->seconds);
@@ -189,7 +189,7 @@ static cJSON *vip_json(const struct stats_vip *v, const struct stats *s)
 	return o;
 }
 
-cJSON *stats_json(const struct lb_status *cur, const struct stats *s)
+cJSON *stats_json(const struct lb_live *cur, const struct stats *s)
 {
 	cJSON *o = cJSON_CreateObject(), *acts, *drops, *vips;
 

@@ -13,7 +13,7 @@
 #include "render.h"
 #include "sha256.h"
 
-cJSON *status_json(const struct lb_status *s)
+cJSON *status_json(const struct lb_live *s)
 {
 	char buf[96], a[ADDR_STRLEN];
 	cJSON *o = cJSON_CreateObject(), *vips, *g, *drops, *acts;
@@ -25,15 +25,15 @@ cJSON *status_json(const struct lb_status *s)
 	cJSON_AddNumberToObject(o, "link_id", s->link_id);
 	cJSON_AddNumberToObject(o, "prog_id", s->prog_id);
 	cJSON_AddStringToObject(o, "prog_name", s->prog_name);
-	cJSON_AddNumberToObject(o, "generation", s->g.generation);
-	cJSON_AddStringToObject(o, "config_digest", digest_str(s->g.digest, buf));
-	cJSON_AddNumberToObject(o, "load_time", (double)s->g.load_time);
-	cJSON_AddNumberToObject(o, "active_bank", s->active);
+	cJSON_AddNumberToObject(o, "generation", live_g(s)->generation);
+	cJSON_AddStringToObject(o, "config_digest", digest_str(live_g(s)->digest, buf));
+	cJSON_AddNumberToObject(o, "load_time", (double)live_g(s)->load_time);
+	cJSON_AddNumberToObject(o, "active_bank", live_active(s));
 	cJSON_AddNumberToObject(o, "conntrack_size", s->ct_size);
-	cJSON_AddNumberToObject(o, "hash_seed", s->g.hash_seed);
-	cJSON_AddNumberToObject(o, "mtu", s->g.mtu);
-	cJSON_AddStringToObject(o, "next_hop_mac", mac_str(s->g.nh_mac, buf));
-	cJSON_AddStringToObject(o, "interface_mac", mac_str(s->g.if_mac, buf));
+	cJSON_AddNumberToObject(o, "hash_seed", live_g(s)->hash_seed);
+	cJSON_AddNumberToObject(o, "mtu", live_g(s)->mtu);
+	cJSON_AddStringToObject(o, "next_hop_mac", mac_str(live_g(s)->nh_mac, buf));
+	cJSON_AddStringToObject(o, "interface_mac", mac_str(live_g(s)->if_mac, buf));
 	acts = cJSON_AddObjectToObject(o, "xdp_actions");
 	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
 		cJSON_AddNumberToObject(acts, xdp_action_names[i], (double)s->global[i]);
@@ -81,10 +81,10 @@ cJSON *status_json(const struct lb_status *s)
 	return o;
 }
 
-void status_print(const struct lb_status *s, bool json)
+void status_print(const struct lb_live *s, bool json)
 {
 	char buf[96], a[ADDR_STRLEN], ts[32];
-	time_t t = (time_t)s->g.load_time;
+	time_t t = (time_t)live_g(s)->load_time;
 	struct tm tm;
 
 	if (json) {
@@ -103,10 +103,10 @@ void status_print(const struct lb_status *s, bool json)
 	if (s->attached)
 		printf(" (%s mode, prog %u %s, link %u)", s->mode, s->prog_id, s->prog_name,
 		       s->link_id);
-	printf("\n  config %s, generation %u, loaded %s\n", digest_str(s->g.digest, buf),
-	       s->g.generation, ts);
+	printf("\n  config %s, generation %u, loaded %s\n", digest_str(live_g(s)->digest, buf),
+	       live_g(s)->generation, ts);
 	printf("  next hop %s, mtu %u, hash seed 0x%x, conntrack %u flows\n",
-	       mac_str(s->g.nh_mac, buf), s->g.mtu, s->g.hash_seed, s->ct_size);
+	       mac_str(live_g(s)->nh_mac, buf), live_g(s)->mtu, live_g(s)->hash_seed, s->ct_size);
 	for (__u32 i = 0; i < s->n_vips; i++) {
 		const struct st_vip *v = &s->vips[i];
 

@@ -73,9 +73,10 @@ static int parse(int argc, char **argv, struct stats_opts *o)
 
 /* Table slots of the backends of prev, carried over to s: the tables are
  * the same while the generation is (a load is the only writer). */
-static bool carry_slots(const struct lb_status *prev, struct lb_status *s)
+static bool carry_slots(const struct lb_live *prev, struct lb_live *s)
 {
-	if (!prev || prev->g.generation != s->g.generation || prev->active != s->active)
+	if (!prev || live_g(prev)->generation != live_g(s)->generation ||
+	    live_active(prev) != live_active(s))
 		return false;
 	for (__u32 v = 0; v < s->n_vips; v++) {
 		const struct st_vip *pv = v < prev->n_vips && prev->vips[v].id == s->vips[v].id ?
@@ -96,13 +97,13 @@ static bool carry_slots(const struct lb_status *prev, struct lb_status *s)
  * is most of the cost (a 1,000 VIP x 65,537 slot config: seconds), so a
  * watch reads them only when the generation changed since prev.
  */
-static int read_live(const char *ifname, const struct lb_status *prev, struct lb_status *s)
+static int read_live(const char *ifname, const struct lb_live *prev, struct lb_live *s)
 {
 	struct lb_maps m;
 	int err = 0;
 
 	if (!prev) {
-		err = status_read(ifname, s);
+		err = status_read(ifname, LIVE_STATUS, s);
 		goto out;
 	}
 	memset(s, 0, sizeof(*s));
@@ -112,11 +113,9 @@ static int read_live(const char *ifname, const struct lb_status *prev, struct lb
 		err = maps_open_pinned(s->pin_dir, &m);
 	if (err)
 		goto out;
-	err = status_read_maps(&m, s, ST_TABLES_SKIP);
-	if (!err && !carry_slots(prev, s)) {
-		status_free(s);
-		err = status_read_maps(&m, s, ST_TABLES_COUNT);
-	}
+	err = status_read_maps(&m, LIVE_COUNTERS, s);
+	if (!err && !carry_slots(prev, s))
+		err = status_count_slots(&m, s);
 	maps_close(&m);
 out:
 	if (err == -ENOENT)
@@ -147,7 +146,7 @@ static void sleep_until(double t)
 		;
 }
 
-static int show(const struct lb_status *prev, const struct lb_status *cur, double secs,
+static int show(const struct lb_live *prev, const struct lb_live *cur, double secs,
 		const struct stats_opts *o, bool tty)
 {
 	struct stats s;
@@ -178,7 +177,7 @@ static int show(const struct lb_status *prev, const struct lb_status *cur, doubl
 /* Rates: read, wait, read again, print the difference; count times. */
 static int watch(const char *ifname, const struct stats_opts *o)
 {
-	struct lb_status prev, cur;
+	struct lb_live prev, cur;
 	bool tty = isatty(STDOUT_FILENO);
 	double t_prev, start;
 	int err = read_live(ifname, NULL, &prev);
@@ -196,13 +195,13 @@ static int watch(const char *ifname, const struct stats_opts *o)
 			break;
 		t = now_s();
 		err = show(&prev, &cur, t - t_prev, o, tty);
-		status_free(&prev);
+		live_free(&prev);
 		prev = cur;
 		t_prev = t;
 		if (err)
 			break;
 	}
-	status_free(&prev);
+	live_free(&prev);
 	return err;
 }
 
@@ -210,7 +209,7 @@ int do_stats(int argc, char **argv)
 {
 	char ifname[IF_NAMESIZE];
 	struct stats_opts o;
-	struct lb_status s;
+	struct lb_live s;
 	int err;
 
 	if (parse(argc, argv, &o))
@@ -223,7 +222,7 @@ int do_stats(int argc, char **argv)
 		err = read_live(ifname, NULL, &s);
 		if (!err) {
 			err = show(NULL, &s, 0, &o, false);
-			status_free(&s);
+			live_free(&s);
 		}
 	}
 	return !err ? 0 : err == -ENOENT ? 1 : 3;

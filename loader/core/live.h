@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * live.h - what is live on an interface, as the kernel layer reads it back
- * from the maps and the link (kernel/status.c): program, mode, config
- * digest, VIPs, backends with their table slots, counters. Plain data, so
- * that the pure core (metrics, stats) and the renderers work on it.
+ * live.h - what is live on an interface, in one structure: the maps as the
+ * kernel layer read them (kernel/status.c, once per command), the active
+ * bank as VIPs with their backends, and what the command asked for on top
+ * (counters, table slots, the link). A config change plans from it, the
+ * guards and the diff compare with it (live_to_checked()), the history
+ * records its generation; status, stats, verify, audit and the exporter
+ * print it. Plain data and pure functions: the core and the renderers use
+ * it without touching the kernel.
  */
 #ifndef XDPLB_LIVE_H
 #define XDPLB_LIVE_H
@@ -11,7 +15,14 @@
 #include <stdbool.h>
 #include <net/if.h>
 
+#include "validate.h"
 #include "xdplb_abi.h"
+
+/* One entry of the vips map (both banks; address sentinels included). */
+struct live_entry {
+	struct xdplb_vip_key key;
+	struct xdplb_vip_val val;
+};
 
 struct st_backend {
 	__u32 id;
@@ -19,34 +30,89 @@ struct st_backend {
 	struct xdplb_addr addr;
 	__u8 family, state;
 	__u16 weight;
-	__u32 slots; /* in the live table */
-	struct xdplb_be_stats st;
+	__u32 slots; /* in the live table (LIVE_SLOTS) */
+	struct xdplb_be_stats st; /* LIVE_COUNTERS */
 };
 
 struct st_vip {
 	__u32 id;
 	struct xdplb_name name;
 	struct xdplb_vip_key key;
-	__u32 table_size;
-	struct st_backend *be;
+	__u32 table_size; /* 0: no backend takes new flows */
+	struct st_backend *be; /* sorted by id */
 	__u32 n_be;
-	struct xdplb_vip_stats st;
-	__u32 *table; /* the live table (backend ids), with status_read_tables() */
+	struct xdplb_vip_stats st; /* LIVE_COUNTERS */
+	__u32 *table; /* the live table's backend ids (LIVE_TABLES) */
 };
 
-struct lb_status {
+/* What a read gets besides the config maps (ctl, vips, backends, names). */
+enum live_part {
+	LIVE_TABLE_IDS = 1u
+			 << 0, /* the map id in every tables slot: what a plan reuses and frees */
+	LIVE_SLOTS = 1u << 1, /* each backend's slots in its VIP's live table */
+	LIVE_TABLES = 1u << 2, /* each VIP's live table itself (audit, diff against live) */
+	LIVE_COUNTERS = 1u << 3, /* per VIP, per backend and global counters */
+	LIVE_LINK = 1u << 4, /* the program's link: attached, ids, mode */
+	LIVE_ALL_BACKENDS = 1u << 5, /* every backend entry, not only below ctl.be_span (audit) */
+};
+
+struct lb_live {
 	char ifname[IF_NAMESIZE];
 	char pin_dir[512];
+	unsigned int parts; /* enum live_part: what was read */
+
+	/* LIVE_LINK */
 	bool attached; /* the link exists and its interface too */
 	__u32 link_id, prog_id;
 	char prog_name[16];
 	char mode[8]; /* "native", "generic", "?" */
+
+	/* the maps as they are; all zero (be NULL) before a first load */
+	struct xdplb_ctl ctl;
+	struct live_entry *entries; /* the vips map */
+	__u32 n_entries;
+	struct xdplb_backend *be; /* XDPLB_MAX_BACKENDS entries; zero from ctl.be_span on */
+	__u32 *table_ids; /* LIVE_TABLE_IDS: XDPLB_TABLE_SLOTS map ids */
+	__u32 empty_table_id; /* the placeholder table unused slots point at */
 	__u32 ct_size;
-	__u32 active;
-	struct xdplb_global_cfg g;
+
+	/* the active bank: its VIPs, sorted by id, with their backends */
 	struct st_vip *vips;
 	__u32 n_vips;
-	__u64 global[XDPLB_GLOBAL_MAX];
+	__u64 global[XDPLB_GLOBAL_MAX]; /* LIVE_COUNTERS */
 };
+
+/* The bank packets use, and its globals. */
+static inline __u32 live_active(const struct lb_live *l)
+{
+	return xdplb_active_bank(&l->ctl);
+}
+
+static inline const struct xdplb_global_cfg *live_g(const struct lb_live *l)
+{
+	return &l->ctl.bank[live_active(l)];
+}
+
+/* Builds l->vips from the raw entries, backends and names (names indexed
+ * by id, n_vnames and n_bnames of them). 0 or -ENOMEM. */
+int live_index(struct lb_live *l, const struct xdplb_name *vnames, __u32 n_vnames,
+	       const struct xdplb_name *bnames, __u32 n_bnames);
+/* Adds each backend's slots of VIP v's live table (backend ids, table_size
+ * of them). */
+void live_count_slots(struct st_vip *v, const __u32 *table);
+/* The highest VIP id + 1 of the active bank (vips) or backend id + 1. */
+__u32 live_id_span(const struct lb_live *l, bool vips);
+
+/* A table slot naming an id that is not a backend of its VIP. */
+#define LIVE_FOREIGN 0xfffffffeu
+
+/* The active bank as the same config + tables that a file gives, so that
+ * diff and audit compare like with like (guards stay unset: the maps do not
+ * hold them). Without tables (or when l has none), tables.slots[] and
+ * counts[] stay NULL: diff then treats a VIP whose inputs did not change
+ * as unmoved. */
+int live_to_checked(const struct lb_live *l, struct checked *c, bool with_tables);
+
+void live_free(struct lb_live *l);
 
 #endif

@@ -212,7 +212,7 @@ static void if_family(struct mbuf *b, enum if_field f, const struct metrics_if *
 {
 	head(b, if_fam[f].name, if_fam[f].type, if_fam[f].help);
 	for (size_t i = 0; i < n; i++) {
-		const struct lb_status *st = ifs[i].st;
+		const struct lb_live *st = ifs[i].st;
 		struct lbl l = { .iface = ifs[i].ifname };
 		char dg[80];
 
@@ -227,16 +227,16 @@ static void if_family(struct mbuf *b, enum if_field f, const struct metrics_if *
 			sample_u(b, if_fam[f].name, &l, st->attached);
 			break;
 		case F_INFO:
-			digest_hex(st->g.digest, dg);
+			digest_hex(live_g(st)->digest, dg);
 			l.key = "digest";
 			l.val = dg;
 			sample_u(b, if_fam[f].name, &l, 1);
 			break;
 		case F_GEN:
-			sample_u(b, if_fam[f].name, &l, st->g.generation);
+			sample_u(b, if_fam[f].name, &l, live_g(st)->generation);
 			break;
 		case F_LOAD_TIME:
-			sample_u(b, if_fam[f].name, &l, st->g.load_time);
+			sample_u(b, if_fam[f].name, &l, live_g(st)->load_time);
 			break;
 		case F_LOAD_OK:
 			sample_u(b, if_fam[f].name, &l, ifs[i].load_ok);
@@ -299,7 +299,7 @@ static void vip_family(struct mbuf *b, enum vip_field f, const struct metrics_if
 {
 	head(b, vip_fam[f].name, vip_fam[f].type, vip_fam[f].help);
 	for (size_t i = 0; i < n; i++) {
-		const struct lb_status *st = ifs[i].st;
+		const struct lb_live *st = ifs[i].st;
 
 		for (__u32 v = 0; st && v < st->n_vips; v++) {
 			const struct xdplb_vip_stats *s = &st->vips[v].st;
@@ -451,7 +451,7 @@ static void be_family(struct mbuf *b, enum be_field f, const struct metrics_if *
 
 	head(b, be_fam[f].name, be_fam[f].type, be_fam[f].help);
 	for (size_t i = 0; i < n; i++) {
-		const struct lb_status *st = ifs[i].st;
+		const struct lb_live *st = ifs[i].st;
 
 		for (__u32 v = 0; st && v < st->n_vips; v++) {
 			const struct st_vip *vp = &st->vips[v];
@@ -495,7 +495,7 @@ void metrics_write(struct mbuf *b, const struct metrics_if *ifs, size_t n, doubl
 	}
 }
 
-bool metrics_tables_consistent(const struct lb_status *st)
+bool metrics_tables_consistent(const struct lb_live *st)
 {
 	for (__u32 v = 0; v < st->n_vips; v++) {
 		const struct st_vip *vp = &st->vips[v];
@@ -583,7 +583,7 @@ static double vip_imbalance(const struct imb_reading *base, const struct st_vip 
 	return worst;
 }
 
-void imb_compute(const struct imb_hist *h, const struct lb_status *st, double now, double window,
+void imb_compute(const struct imb_hist *h, const struct lb_live *st, double now, double window,
 		 double *out)
 {
 	const struct imb_reading *base = base_reading(h, now, window);
@@ -600,7 +600,7 @@ static void drop_oldest(struct imb_hist *h, int k)
 	h->n -= k;
 }
 
-int imb_record(struct imb_hist *h, const struct lb_status *st, double now, double window)
+int imb_record(struct imb_hist *h, const struct lb_live *st, double now, double window)
 {
 	struct imb_reading r = { .t = now };
 	__u32 n = 0;

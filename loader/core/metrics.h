@@ -30,7 +30,7 @@ void metrics_escape(struct mbuf *b, const char *s);
 /* One interface of the exposition. */
 struct metrics_if {
 	const char *ifname;
-	const struct lb_status *st; /* NULL: xdplb is not loaded there (xdplb_up 0) */
+	const struct lb_live *st; /* NULL: xdplb is not loaded there (xdplb_up 0) */
 	bool load_ok; /* xdplb_config_last_load_successful, see docs/metrics.md */
 	const double *imbalance; /* per st->vips[i]; NULL: no imbalance samples */
 };
@@ -42,7 +42,7 @@ void metrics_write(struct mbuf *b, const struct metrics_if *ifs, size_t n, doubl
 
 /* Every table slot of every VIP names one of its active backends: the sum
  * of active backends' slots equals the table size (status counts slots). */
-bool metrics_tables_consistent(const struct lb_status *st);
+bool metrics_tables_consistent(const struct lb_live *st);
 
 /*
  * The imbalance window: a few earlier readings of each backend's new-flow
@@ -78,11 +78,11 @@ struct imb_hist {
 
 /* The imbalance of every VIP of st (out[i] for st->vips[i]) at time now,
  * against the readings in h. */
-void imb_compute(const struct imb_hist *h, const struct lb_status *st, double now, double window,
+void imb_compute(const struct imb_hist *h, const struct lb_live *st, double now, double window,
 		 double *out);
 /* Keeps st's counters as a reading if the newest one is at least window/8
  * old, and drops readings no longer needed. 0 or -ENOMEM. */
-int imb_record(struct imb_hist *h, const struct lb_status *st, double now, double window);
+int imb_record(struct imb_hist *h, const struct lb_live *st, double now, double window);
 void imb_free(struct imb_hist *h);
 
 /* The lower bound of a binomial share k/n at z standard deviations

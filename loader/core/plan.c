@@ -75,25 +75,25 @@ static void alloc_free(struct alloc *s)
 	free(s->idents);
 }
 
-static int alloc_init(struct alloc *s, const struct live *l, __u32 a)
+static int alloc_init(struct alloc *s, const struct lb_live *l, __u32 a)
 {
 	memset(s, 0, sizeof(*s));
 	s->vip_used = calloc(XDPLB_MAX_VIPS, 1);
 	s->be_used = calloc(XDPLB_MAX_BACKENDS, 1);
-	s->live = calloc(l->n_vips + 1, sizeof(*s->live));
+	s->live = calloc(l->n_entries + 1, sizeof(*s->live));
 	s->idents = calloc(l->be ? XDPLB_MAX_BACKENDS : 1, sizeof(*s->idents));
 	if (!s->vip_used || !s->be_used || !s->live || !s->idents)
 		return -ENOMEM;
-	for (__u32 i = 0; i < l->n_vips; i++) {
-		const struct xdplb_vip_cfg *vc = &l->vips[i].val.bank[a];
+	for (__u32 i = 0; i < l->n_entries; i++) {
+		const struct xdplb_vip_cfg *vc = &l->entries[i].val.bank[a];
 
-		s->live[i].key = l->vips[i].key;
-		s->live[i].val = l->vips[i].val;
-		if ((vc->flags & XDPLB_VIP_F_PRESENT) && l->vips[i].key.proto &&
+		s->live[i].key = l->entries[i].key;
+		s->live[i].val = l->entries[i].val;
+		if ((vc->flags & XDPLB_VIP_F_PRESENT) && l->entries[i].key.proto &&
 		    vc->vip_id < XDPLB_MAX_VIPS)
 			s->vip_used[vc->vip_id] = 1;
 	}
-	s->n_live = l->n_vips;
+	s->n_live = l->n_entries;
 	qsort(s->live, s->n_live, sizeof(*s->live), vw_cmp);
 	for (__u32 id = 0; l->be && id < XDPLB_MAX_BACKENDS; id++) {
 		const struct xdplb_backend *b = &l->be[id];
@@ -181,7 +181,7 @@ static int assign_backends(struct alloc *s, const struct checked *c, struct plan
 }
 
 /* New state of every backend entry that is, was or becomes in use. */
-static int plan_backends(struct alloc *s, const struct live *l, const struct checked *c, __u32 a,
+static int plan_backends(struct alloc *s, const struct lb_live *l, const struct checked *c, __u32 a,
 			 __u32 i, struct plan *p)
 {
 	struct xdplb_backend *nv = calloc(XDPLB_MAX_BACKENDS, sizeof(*nv));
@@ -287,7 +287,7 @@ static int plan_vip_entries(struct alloc *s, const struct checked *c, __u32 i, s
 	return 0;
 }
 
-static void plan_ctl(const struct live *l, const struct checked *c, const struct plan_env *env,
+static void plan_ctl(const struct lb_live *l, const struct checked *c, const struct plan_env *env,
 		     __u32 a, __u32 i, __u32 next_cookie, struct plan *p)
 {
 	const struct xdplb_config *cfg = &c->cfg;
@@ -318,6 +318,8 @@ static void plan_ctl(const struct live *l, const struct checked *c, const struct
 		g->src_v6_hostmask = prefix_hostmask(XDPLB_AF_INET6, cfg->src_v6_plen);
 	}
 	g->generation = l->ctl.bank[a].generation + 1;
+	memcpy(p->ctl.prog_digest, env->prog_digest, sizeof(p->ctl.prog_digest));
+	p->ctl.prog_id = env->prog_id;
 	g->load_time = env->now;
 	memcpy(g->digest, cfg->digest, sizeof(g->digest));
 }
@@ -339,8 +341,8 @@ static int elig_cmp(const void *a, const void *b)
 /* Is the new table of config VIP v the live one? A table is a function of
  * the eligible backends' identities (ids are stable per address) and
  * weights, the table size and the seed. */
-static bool same_table(const struct live *l, const struct checked *c, const struct plan *p, __u32 v,
-		       __u32 a, const struct plan_vip_write *lv)
+static bool same_table(const struct lb_live *l, const struct checked *c, const struct plan *p,
+		       __u32 v, __u32 a, const struct plan_vip_write *lv)
 {
 	const struct cfg_vip *vip = &c->cfg.vips[v];
 	struct eligible *x, *y;
@@ -389,7 +391,7 @@ void plan_filter(const struct xdplb_config *cfg, struct xdplb_vip_filter *f)
 	}
 }
 
-int plan_build(const struct live *l, const struct checked *c, const struct plan_env *env,
+int plan_build(const struct lb_live *l, const struct checked *c, const struct plan_env *env,
 	       struct plan *p)
 {
 	__u32 n = c->cfg.n_vips ? c->cfg.n_vips : 1;
@@ -448,11 +450,4 @@ void plan_free(struct plan *p, __u32 n_vips)
 	free(p->vw);
 	free(p->bw);
 	memset(p, 0, sizeof(*p));
-}
-
-void live_free(struct live *l)
-{
-	free(l->vips);
-	free(l->be);
-	memset(l, 0, sizeof(*l));
 }

@@ -13,25 +13,14 @@
 
 #include <stdbool.h>
 
+#include "live.h"
 #include "validate.h"
-
-struct live_vip {
-	struct xdplb_vip_key key;
-	struct xdplb_vip_val val;
-};
-
-/* The maps as they are, read before an update (all zero when new). */
-struct live {
-	bool exists;
-	struct xdplb_ctl ctl;
-	struct live_vip *vips; /* every entry of the vips map */
-	__u32 n_vips;
-	struct xdplb_backend *be; /* XDPLB_MAX_BACKENDS entries, or NULL */
-};
 
 struct plan_env {
 	__u8 if_mac[6];
 	__u64 now; /* seconds since the epoch */
+	__u8 prog_digest[32]; /* the program the link runs after this change */
+	__u32 prog_id;
 };
 
 struct plan_vip_write {
@@ -63,10 +52,9 @@ struct plan {
 void plan_filter(const struct xdplb_config *cfg, struct xdplb_vip_filter *f);
 
 /* 0, -ENOSPC when ids run out, -ENOMEM. */
-int plan_build(const struct live *l, const struct checked *c, const struct plan_env *env,
+int plan_build(const struct lb_live *l, const struct checked *c, const struct plan_env *env,
 	       struct plan *p);
 void plan_free(struct plan *p, __u32 n_vips);
-void live_free(struct live *l);
 
 /* The key of a config VIP, and of its address sentinel. */
 struct xdplb_vip_key vip_key_of(const struct cfg_vip *v);

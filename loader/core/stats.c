@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * stats.c - the arithmetic and the layout of `xdplb stats`. The command
- * (stats_cmd.c) reads lb_status snapshots; everything here is pure.
+ * (stats_cmd.c) reads lb_live reads; everything here is pure.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,7 +26,7 @@ static __u64 delta(__u64 cur, const __u64 *prev)
 	return prev && *prev <= cur ? cur - *prev : cur;
 }
 
-static const struct st_vip *find_vip(const struct lb_status *s, __u32 id)
+static const struct st_vip *find_vip(const struct lb_live *s, __u32 id)
 {
 	for (__u32 i = 0; s && i < s->n_vips; i++)
 		if (s->vips[i].id == id)
@@ -116,7 +116,7 @@ static int vip_window(const struct st_vip *cur, const struct st_vip *prev, struc
 	return 0;
 }
 
-int stats_compute(const struct lb_status *prev, const struct lb_status *cur, double seconds,
+int stats_compute(const struct lb_live *prev, const struct lb_live *cur, double seconds,
 		  struct stats *out)
 {
 	memset(out, 0, sizeof(*out));

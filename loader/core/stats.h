@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * stats.h - `xdplb stats`: where traffic goes, next to where the weights
- * say it should go. Pure: works on lb_status snapshots that status.c read
+ * say it should go. Pure: works on lb_live reads that status.c read
  * (two of them for rates), no BPF and no syscalls, so the unit tests cover
  * every number and every character printed.
  */
@@ -54,7 +54,7 @@ struct stats {
  * matched by id; a counter that went backwards (an id handed to a new
  * VIP or backend, its counters zeroed) counts from zero. Returns 0 or
  * -ENOMEM. cur must outlive out. */
-int stats_compute(const struct lb_status *prev, const struct lb_status *cur, double seconds,
+int stats_compute(const struct lb_live *prev, const struct lb_live *cur, double seconds,
 		  struct stats *out);
 void stats_free(struct stats *s);
 

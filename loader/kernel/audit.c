@@ -17,7 +17,7 @@
 #include "plan.h"
 #include "xdplb_hash.h"
 #include "sha256.h"
-#include "snapshot.h"
+#include "status.h"
 
 static void add(struct audit *a, const char *what, const char *where, const char *fmt, ...)
 {
@@ -36,7 +36,7 @@ static void add(struct audit *a, const char *what, const char *where, const char
 	a->n++;
 }
 
-static void program(const struct lb_status *st, const struct checked *want, struct audit *a)
+static void program(const struct lb_live *st, const struct checked *want, struct audit *a)
 {
 	const char *want_mode = want->cfg.mode == XDPLB_MODE_GENERIC ? "generic" : "native";
 
@@ -150,7 +150,7 @@ static void contents(const struct checked *live, const struct checked *want, str
 					continue;
 				if (!n++)
 					first = s;
-				foreign += li == SNAP_FOREIGN;
+				foreign += li == LIVE_FOREIGN;
 			}
 			snprintf(where, sizeof(where), "vip %s table", wv->name);
 			if (n)
@@ -164,49 +164,54 @@ static void contents(const struct checked *live, const struct checked *want, str
 	diff_free(&d);
 }
 
-/* The maps' own consistency: address sentinels, orphan backend entries,
- * inner table sizes. */
-static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct audit *a)
+/* What an audit reads: the live tables, every backend entry, table ids. */
+#define AUDIT_PARTS (LIVE_TABLES | LIVE_TABLE_IDS | LIVE_ALL_BACKENDS)
+
+/* Has the active bank an entry for key? */
+static bool has_entry(const struct lb_live *st, const struct xdplb_vip_key *k)
 {
-	const struct lb_maps m = *mp;
-	struct live l;
+	for (__u32 i = 0; i < st->n_entries; i++)
+		if (!memcmp(&st->entries[i].key, k, sizeof(*k)))
+			return st->entries[i].val.bank[live_active(st)].flags & XDPLB_VIP_F_PRESENT;
+	return false;
+}
+
+/* A VIP's address sentinel and its table map. */
+static void hygiene_vip(const struct lb_live *st, const struct st_vip *v, struct audit *a)
+{
+	struct xdplb_vip_key k = v->key;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	char where[160];
-	__u32 act = st->active;
+	int fd;
 
-	if (maps_read_live_all(&m, &l, true))
+	k.port = 0;
+	k.proto = 0;
+	snprintf(where, sizeof(where), "vip %s", v->name.s);
+	if (!has_entry(st, &k))
+		add(a, "map", where,
+		    "the address sentinel is missing: malformed packets to this address are passed instead of dropped");
+	if (!v->table_size)
 		return;
-	for (__u32 v = 0; v < st->n_vips; v++) {
-		struct xdplb_vip_key k = st->vips[v].key;
-		struct xdplb_vip_val val;
-
-		k.port = 0;
-		k.proto = 0;
-		snprintf(where, sizeof(where), "vip %s", st->vips[v].name.s);
-		if (bpf_map_lookup_elem(m.fd[M_VIPS], &k, &val) ||
-		    !(val.bank[act].flags & XDPLB_VIP_F_PRESENT))
-			add(a, "map", where,
-			    "the address sentinel is missing: malformed packets to this address are passed instead of dropped");
-		if (st->vips[v].table_size) {
-			__u32 slot = xdplb_table_slot(act, st->vips[v].id), id;
-			struct bpf_map_info info = {};
-			__u32 len = sizeof(info);
-			int fd;
-
-			if (bpf_map_lookup_elem(m.fd[M_TABLES], &slot, &id) ||
-			    (fd = bpf_map_get_fd_by_id(id)) < 0) {
-				add(a, "map", where, "the table map is missing");
-				continue;
-			}
-			if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-			    info.max_entries != XDPLB_TABLE_ENTRIES(st->vips[v].table_size))
-				add(a, "map", where, "the table map holds %u slots, the VIP has %u",
-				    2 * info.max_entries, st->vips[v].table_size);
-			close(fd);
-		}
+	fd = bpf_map_get_fd_by_id(st->table_ids[xdplb_table_slot(live_active(st), v->id)]);
+	if (fd < 0) {
+		add(a, "map", where, "the table map is missing");
+		return;
 	}
-	struct xdplb_vip_filter *filter = malloc(sizeof(*filter));
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    info.max_entries != XDPLB_TABLE_ENTRIES(v->table_size))
+		add(a, "map", where, "the table map holds %u slots, the VIP has %u",
+		    2 * info.max_entries, v->table_size);
+	close(fd);
+}
 
-	if (filter && !bpf_map_lookup_elem(m.fd[M_VIP_FILTER], &act, filter)) {
+static void hygiene_filter(const struct lb_maps *m, const struct lb_live *st, struct audit *a)
+{
+	struct xdplb_vip_filter *filter = malloc(sizeof(*filter));
+	__u32 act = live_active(st);
+	char where[160];
+
+	if (filter && !bpf_map_lookup_elem(LB_FD(m, vip_filter), &act, filter)) {
 		for (__u32 v = 0; v < st->n_vips; v++) {
 			__u32 bit =
 				xdplb_vip_filter_bit(&st->vips[v].key.addr, st->vips[v].key.family);
@@ -218,8 +223,20 @@ static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct
 		}
 	}
 	free(filter);
+}
+
+/* The maps' own consistency: address sentinels, orphan backend entries,
+ * inner table sizes, the VIP filter. */
+static void hygiene(const struct lb_maps *m, const struct lb_live *st, struct audit *a)
+{
+	__u32 act = live_active(st);
+	char where[160];
+
+	for (__u32 v = 0; v < st->n_vips; v++)
+		hygiene_vip(st, &st->vips[v], a);
+	hygiene_filter(m, st, a);
 	for (__u32 id = 0; id < XDPLB_MAX_BACKENDS; id++) {
-		const struct xdplb_backend *b = &l.be[id];
+		const struct xdplb_backend *b = &st->be[id];
 		bool owned = false;
 
 		if (b->state[act] == XDPLB_BE_NONE)
@@ -231,8 +248,8 @@ static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct
 			add(a, "map", where, "an active backend entry of no live VIP (vip id %u)",
 			    b->vip_id);
 	}
-	for (__u32 i = 0; i < l.n_vips; i++) {
-		const struct live_vip *e = &l.vips[i];
+	for (__u32 i = 0; i < st->n_entries; i++) {
+		const struct live_entry *e = &st->entries[i];
 		bool known = false;
 		char ab[ADDR_STRLEN];
 
@@ -247,45 +264,51 @@ static void hygiene(const struct lb_maps *mp, const struct lb_status *st, struct
 			add(a, "map", where,
 			    "an address sentinel of no live VIP: packets to it are dropped as malformed");
 	}
-	live_free(&l);
+}
+
+static int audit_live(const struct lb_maps *m, const struct lb_live *st, const struct checked *want,
+		      struct audit *a)
+{
+	struct checked live;
+	int err = live_to_checked(st, &live, true);
+
+	if (err)
+		return err;
+	a->generation = live_g(st)->generation;
+	digest_str(live_g(st)->digest, a->live_digest);
+	globals(&live, want, a);
+	contents(&live, want, a);
+	hygiene(m, st, a);
+	checked_free(&live);
+	return 0;
 }
 
 int audit_maps(const struct lb_maps *m, const struct checked *want, struct audit *a)
 {
-	struct lb_status st;
-	struct checked live;
+	struct lb_live st;
 	int err;
 
 	memset(&st, 0, sizeof(st));
-	err = status_read_maps(m, &st, ST_TABLES_KEEP);
+	err = status_read_maps(m, AUDIT_PARTS, &st);
 	if (!err)
-		err = snapshot_from_status(&st, &live);
-	if (err) {
-		status_free(&st);
-		return err;
-	}
-	a->generation = st.g.generation;
-	digest_str(st.g.digest, a->live_digest);
-	globals(&live, want, a);
-	contents(&live, want, a);
-	hygiene(m, &st, a);
-	checked_free(&live);
-	status_free(&st);
-	return 0;
+		err = audit_live(m, &st, want, a);
+	live_free(&st);
+	return err;
 }
 
 int audit_run(const char *ifname, const struct checked *want, struct audit *a)
 {
-	struct lb_status st;
+	struct lb_live st;
 	struct lb_maps m;
-	char dir[512];
 	__u8 mac[6];
 	int err;
 
 	memset(a, 0, sizeof(*a));
-	err = pin_dir(ifname, 0, dir, sizeof(dir));
+	memset(&st, 0, sizeof(st));
+	snprintf(st.ifname, sizeof(st.ifname), "%s", ifname);
+	err = pin_dir(ifname, 0, st.pin_dir, sizeof(st.pin_dir));
 	if (!err)
-		err = maps_open_pinned(dir, &m);
+		err = maps_open_pinned(st.pin_dir, &m);
 	if (err == -ENOENT) {
 		add(a, "program", "link", "xdplb is not loaded on %s", ifname);
 		return 0;
@@ -293,21 +316,22 @@ int audit_run(const char *ifname, const struct checked *want, struct audit *a)
 	if (err)
 		return err;
 	/* the link, the mode and the interface: what the maps cannot say */
-	err = status_read(ifname, &st);
+	status_read_link(&st);
+	err = status_read_maps(&m, AUDIT_PARTS, &st);
 	if (!err) {
 		a->prog_id = st.prog_id;
 		a->link_id = st.link_id;
 		program(&st, want, a);
-		if (!netdev_mac(ifname, mac) && memcmp(mac, st.g.if_mac, 6)) {
+		if (!netdev_mac(ifname, mac) && memcmp(mac, live_g(&st)->if_mac, 6)) {
 			char m1[20], m2[20];
 
 			add(a, "global", "interface MAC",
 			    "frames leave with source %s but the interface is now %s: reload",
-			    mac_str(st.g.if_mac, m1), mac_str(mac, m2));
+			    mac_str(live_g(&st)->if_mac, m1), mac_str(mac, m2));
 		}
-		status_free(&st);
-		err = audit_maps(&m, want, a);
+		err = audit_live(&m, &st, want, a);
 	}
+	live_free(&st);
 	maps_close(&m);
 	return err;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,28 +127,34 @@ int mkdir_p(const char *path)
 	return 0;
 }
 
-/* Removes the named pins and the link of a pin dir, then the dir. */
-void pins_remove(const char *dir, const char *const *names, int n)
+/* Removes every pin of a pin dir (the maps and links of whichever xdplb
+ * version made them), then the dir, then its parents xdplb/decap and xdplb
+ * once they are empty. */
+void pins_remove(const char *dir)
 {
 	char path[600];
+	struct dirent *de;
+	DIR *d = opendir(dir);
 
-	for (int i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		unlink(path);
 	}
-	snprintf(path, sizeof(path), "%s/link", dir);
-	unlink(path);
+	if (d)
+		closedir(d);
 	rmdir(dir);
-	/* and the parents, xdplb/decap and xdplb, once empty */
 	snprintf(path, sizeof(path), "%s", dir);
 	for (int up = 0; up < 2; up++) {
 		char *slash = strrchr(path, '/');
+		const char *base;
 
 		if (!slash)
 			break;
 		*slash = '\0';
-		if (strcmp(strrchr(path, '/') ? strrchr(path, '/') + 1 : path, "xdplb") &&
-		    strcmp(strrchr(path, '/') ? strrchr(path, '/') + 1 : path, "decap"))
+		base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		if (strcmp(base, "xdplb") && strcmp(base, "decap"))
 			break;
 		rmdir(path); /* fails harmlessly when not empty */
 	}

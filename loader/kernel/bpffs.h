@@ -32,8 +32,8 @@ void netns_suffix(char *buf, size_t len);
 /* mkdir -p for a directory inside bpffs. */
 int mkdir_p(const char *path);
 
-/* Removes the pins names[] and the link of a pin dir, then the dir and its
- * parents xdplb/decap and xdplb once empty. */
-void pins_remove(const char *dir, const char *const *names, int n);
+/* Removes every pin of a pin dir, then the dir and its parents xdplb/decap
+ * and xdplb once empty. */
+void pins_remove(const char *dir);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -20,50 +21,15 @@
 #include "log.h"
 #include "maps.h"
 
-/* The placeholder: a one-entry inner table. Slots of tables that no bank
- * uses point at it (array-of-maps has no batch delete, and a single
- * delete costs a grace period each), and the barrier slot is (re)set to
- * it. One per process; stale ones from earlier processes are replaced. */
-static int placeholder(__u32 *id)
-{
-	static int fd = -1;
-	static __u32 pid;
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = XDPLB_TABLE_MAP_FLAGS);
-
-	if (fd < 0) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_empty", 4,
-				    sizeof(struct xdplb_slot_pair), 1, &o);
-		if (fd < 0 || bpf_map_freeze(fd)) {
-			int err = -errno;
-
-			pr_warn("creating the placeholder table: %s\n", strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
-			return err;
-		}
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-			pid = info.id;
-	}
-	if (id)
-		*id = pid;
-	return fd;
-}
-
 /* Updating a map-in-map slot makes the kernel wait for an RCU grace period
  * (maybe_wait_bpf_programs): when the syscall returns, every XDP program
  * that started before it has returned. */
 int maps_barrier(const struct lb_maps *m)
 {
 	__u32 slot = XDPLB_BARRIER_SLOT;
-	int fd = placeholder(NULL);
+	int fd = LB_FD(m, table_empty);
 
-	if (fd < 0)
-		return fd;
-	if (bpf_map_update_elem(m->fd[M_TABLES], &slot, &fd, BPF_ANY)) {
+	if (bpf_map_update_elem(LB_FD(m, tables), &slot, &fd, BPF_ANY)) {
 		int err = -errno;
 
 		pr_warn("waiting for in-flight packets (barrier update): %s\n", strerror(errno));
@@ -102,6 +68,24 @@ static int batch_update(int fd, const void *keys, const void *vals, __u32 n, con
 	return 0;
 }
 
+/* A new table map (ARRAY, XDPLB_TABLE_MAP_FLAGS) for VIP id vip_id. The
+ * syscall itself, not libbpf's bpf_map_create(): that one probes kernel
+ * features by loading two programs on its first call, and an update that
+ * does not change the program loads none. */
+static int table_create(__u32 vip_id, __u32 entries)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = sizeof(__u32);
+	attr.value_size = sizeof(struct xdplb_slot_pair);
+	attr.max_entries = entries;
+	attr.map_flags = XDPLB_TABLE_MAP_FLAGS;
+	snprintf(attr.map_name, sizeof(attr.map_name), "xdplb_t%u", vip_id);
+	return (int)syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+}
+
 /* Writes a new table's n entries: through a mapping of the (mmapable)
  * array, one memcpy instead of a syscall copy per entry; by batch update
  * where mapping fails. The mapping is gone before the caller freezes the
@@ -119,27 +103,16 @@ static int table_write(int fd, const struct xdplb_slot_pair *pairs, const __u32 
 	return 0;
 }
 
-/* The slots of a bank that hold a real table (not the placeholder). Every
- * slot holds a map (maps_fill_slots); a map from before that is scanned
- * slot by slot. */
-static __u32 busy_slots(const struct lb_maps *m, __u32 bank, __u32 *out)
+/* The slots of a bank that held a table when l was read (not the empty
+ * one). A new LB (no table ids) has none. */
+static __u32 busy_slots(const struct lb_live *l, __u32 empty_id, __u32 bank, __u32 *out)
 {
-	__u32 pid, id, n = 0, *ids = malloc(XDPLB_MAX_VIPS * sizeof(*ids));
+	__u32 n = 0;
 
-	placeholder(&pid);
-	if (ids &&
-	    !maps_read_range(m->fd[M_TABLES], xdplb_table_slot(bank, 0), XDPLB_MAX_VIPS, ids)) {
-		for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++)
-			if (ids[v] != pid)
-				out[n++] = xdplb_table_slot(bank, v);
-		free(ids);
-		return n;
-	}
-	free(ids);
-	for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++) {
+	for (__u32 v = 0; l->table_ids && v < XDPLB_MAX_VIPS; v++) {
 		__u32 slot = xdplb_table_slot(bank, v);
 
-		if (!bpf_map_lookup_elem(m->fd[M_TABLES], &slot, &id) && id != pid)
+		if (l->table_ids[slot] && l->table_ids[slot] != empty_id)
 			out[n++] = slot;
 	}
 	return n;
@@ -149,40 +122,47 @@ int maps_fill_slots(const struct lb_maps *m)
 {
 	__u32 *keys = malloc(XDPLB_TABLE_SLOTS * sizeof(*keys));
 	__u32 *vals = malloc(XDPLB_TABLE_SLOTS * sizeof(*vals));
-	int fd = placeholder(NULL), err;
+	int fd = LB_FD(m, table_empty), err;
 
-	if (!keys || !vals || fd < 0) {
-		err = fd < 0 ? fd : -ENOMEM;
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* nothing ever writes the empty table, not even bpftool */
+	if (bpf_map_freeze(fd) && errno != EBUSY) {
+		err = -errno;
+		pr_warn("freezing the empty table: %s\n", strerror(errno));
 		goto out;
 	}
 	for (__u32 i = 0; i < XDPLB_TABLE_SLOTS; i++) {
 		keys[i] = i;
 		vals[i] = (__u32)fd;
 	}
-	err = batch_update(m->fd[M_TABLES], keys, vals, XDPLB_TABLE_SLOTS, "the tables map (new)");
+	err = batch_update(LB_FD(m, tables), keys, vals, XDPLB_TABLE_SLOTS, "the tables map (new)");
 out:
 	free(keys);
 	free(vals);
 	return err;
 }
 
-/* Points every slot of a bank at the placeholder, freeing its tables.
- * Nothing reads that bank (callers make sure). One grace period. */
-static int release_bank(const struct lb_maps *m, __u32 bank)
+/* Points every slot of a bank that held a table at the empty one, freeing
+ * its tables. Nothing reads that bank (callers make sure). */
+static int release_bank(const struct lb_maps *m, const struct lb_live *l, __u32 empty_id,
+			__u32 bank)
 {
 	__u32 *slots = malloc(XDPLB_MAX_VIPS * sizeof(*slots));
 	__u32 *vals = malloc(XDPLB_MAX_VIPS * sizeof(*vals));
-	int fd = placeholder(NULL), err = 0;
+	int fd = LB_FD(m, table_empty), err = 0;
 	__u32 n;
 
-	if (!slots || !vals || fd < 0) {
-		err = fd < 0 ? fd : -ENOMEM;
+	if (!slots || !vals) {
+		err = -ENOMEM;
 		goto out;
 	}
-	n = busy_slots(m, bank, slots);
+	n = busy_slots(l, empty_id, bank, slots);
 	for (__u32 i = 0; i < n; i++)
 		vals[i] = (__u32)fd;
-	err = batch_update(m->fd[M_TABLES], slots, vals, n, "the tables map (freeing a bank)");
+	err = batch_update(LB_FD(m, tables), slots, vals, n, "the tables map (freeing a bank)");
 out:
 	free(slots);
 	free(vals);
@@ -191,7 +171,8 @@ out:
 
 /* One inner table map per VIP that takes new flows, filled, then put into
  * the bank's slots with one batch. */
-static int write_tables(const struct lb_maps *m, const struct plan *p, const struct checked *c)
+static int write_tables(const struct lb_maps *m, const struct lb_live *l, __u32 empty_id,
+			const struct plan *p, const struct checked *c)
 {
 	const struct xdplb_config *cfg = &c->cfg;
 	__u32 *slots = calloc(cfg->n_vips + XDPLB_MAX_VIPS, sizeof(*slots));
@@ -209,8 +190,6 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		keys[k] = k;
 	for (__u32 v = 0; v < cfg->n_vips; v++) {
 		const struct cfg_vip *vip = &cfg->vips[v];
-		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = XDPLB_TABLE_MAP_FLAGS);
-		char name[16];
 		int fd;
 
 		if (vip_active_weight(vip, NULL) == 0)
@@ -218,14 +197,11 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		if (p->reuse && p->reuse[v]) {
 			/* the same table: the new bank shares the live map (tables
 			 * are never written once published) */
-			__u32 live_slot = xdplb_table_slot(p->bank ^ 1, p->vip_ids[v]), id;
-
+			__u32 live_slot = xdplb_table_slot(p->bank ^ 1, p->vip_ids[v]);
 			struct bpf_map_info info = {};
 			__u32 ilen = sizeof(info);
 
-			fd = -1;
-			if (!bpf_map_lookup_elem(m->fd[M_TABLES], &live_slot, &id))
-				fd = bpf_map_get_fd_by_id(id);
+			fd = l->table_ids ? bpf_map_get_fd_by_id(l->table_ids[live_slot]) : -1;
 			if (fd >= 0 && (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
 					info.max_entries != XDPLB_TABLE_ENTRIES(vip->table_size))) {
 				close(fd); /* not what it should be: build it anew */
@@ -241,9 +217,7 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		for (__u32 s = 0; s < vip->table_size; s++)
 			ids[s] = p->be_ids[v][c->tables.slots[v][s]];
 		ids[vip->table_size] = MAGLEV_NONE; /* the unused half of an odd table */
-		snprintf(name, sizeof(name), "xdplb_t%u", p->vip_ids[v]);
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, sizeof(struct xdplb_slot_pair),
-				    XDPLB_TABLE_ENTRIES(vip->table_size), &o);
+		fd = table_create(p->vip_ids[v], XDPLB_TABLE_ENTRIES(vip->table_size));
 		if (fd < 0) {
 			err = -errno;
 			pr_warn("creating the table of VIP %s (%u slots): %s\n", vip->name,
@@ -264,20 +238,20 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		if (err)
 			goto out;
 	}
-	/* slots of this bank that held tables no longer wanted: placeholder */
+	/* slots of this bank that held tables no longer wanted: the empty one */
 	busy = malloc(XDPLB_MAX_VIPS * sizeof(*busy));
-	if (!busy || placeholder(NULL) < 0) {
-		err = busy ? placeholder(NULL) : -ENOMEM;
+	if (!busy) {
+		err = -ENOMEM;
 		goto out;
 	}
-	for (__u32 i = 0, nb = busy_slots(m, p->bank, busy); i < nb; i++) {
+	for (__u32 i = 0, nb = busy_slots(l, empty_id, p->bank, busy); i < nb; i++) {
 		bool wanted = false;
 
 		for (__u32 k = 0; k < nt && !wanted; k++)
 			wanted = slots[k] == busy[i];
 		if (!wanted) {
 			slots[n] = busy[i];
-			fds[n++] = placeholder(NULL);
+			fds[n++] = LB_FD(m, table_empty);
 		}
 	}
 	if (n) {
@@ -290,7 +264,7 @@ static int write_tables(const struct lb_maps *m, const struct plan *p, const str
 		}
 		for (__u32 i = 0; i < n; i++)
 			vals[i] = (__u32)fds[i];
-		err = batch_update(m->fd[M_TABLES], slots, vals, n, "the tables map");
+		err = batch_update(LB_FD(m, tables), slots, vals, n, "the tables map");
 		free(vals);
 	}
 out:
@@ -340,13 +314,13 @@ static int write_ids_data(const struct lb_maps *m, const struct plan *p, const s
 				fbkeys[nfb++] = p->be_ids[v][b];
 		}
 	}
-	err = batch_update(m->fd[M_VIP_STATS], fvkeys, zeros, nfv, "VIP counters");
+	err = batch_update(LB_FD(m, vip_stats), fvkeys, zeros, nfv, "VIP counters");
 	if (!err)
-		err = batch_update(m->fd[M_BE_STATS], fbkeys, zeros, nfb, "backend counters");
+		err = batch_update(LB_FD(m, be_stats), fbkeys, zeros, nfb, "backend counters");
 	if (!err)
-		err = batch_update(m->fd[M_VIP_NAMES], vkeys, vnames, nv, "VIP names");
+		err = batch_update(LB_FD(m, vip_names), vkeys, vnames, nv, "VIP names");
 	if (!err)
-		err = batch_update(m->fd[M_BE_NAMES], bkeys, bnames, nb, "backend names");
+		err = batch_update(LB_FD(m, be_names), bkeys, bnames, nb, "backend names");
 out:
 	free(vkeys);
 	free(bkeys);
@@ -376,10 +350,10 @@ static int write_entries(const struct lb_maps *m, const struct plan *p)
 		vkeys[i] = p->vw[i].key;
 		vvals[i] = p->vw[i].val;
 	}
-	err = batch_update(m->fd[M_BACKENDS], bkeys, bvals, p->n_bw, "the backends map");
+	err = batch_update(LB_FD(m, backends), bkeys, bvals, p->n_bw, "the backends map");
 	if (!err)
-		err = batch_update(m->fd[M_VIPS], vkeys, vvals, p->n_vw, "the vips map");
-	if (!err && bpf_map_update_elem(m->fd[M_VIP_FILTER], &p->bank, &p->filter, BPF_ANY)) {
+		err = batch_update(LB_FD(m, vips), vkeys, vvals, p->n_vw, "the vips map");
+	if (!err && bpf_map_update_elem(LB_FD(m, vip_filter), &p->bank, &p->filter, BPF_ANY)) {
 		err = -errno;
 		pr_warn("writing the VIP filter: %s\n", strerror(errno));
 	}
@@ -397,7 +371,7 @@ static int delete_stale_vips(const struct lb_maps *m, const struct plan *p)
 	for (__u32 i = 0; i < p->n_vw; i++) {
 		if (p->vw[i].val.bank[p->bank].flags & XDPLB_VIP_F_PRESENT)
 			continue;
-		if (bpf_map_delete_elem(m->fd[M_VIPS], &p->vw[i].key) && errno != ENOENT) {
+		if (bpf_map_delete_elem(LB_FD(m, vips), &p->vw[i].key) && errno != ENOENT) {
 			int err = -errno;
 
 			pr_warn("deleting a removed VIP entry: %s\n", strerror(errno));
@@ -411,7 +385,7 @@ static int write_ctl(const struct lb_maps *m, const struct xdplb_ctl *ctl)
 {
 	__u32 zero = 0;
 
-	if (bpf_map_update_elem(m->fd[M_CTL], &zero, ctl, BPF_ANY)) {
+	if (bpf_map_update_elem(LB_FD(m, ctl), &zero, ctl, BPF_ANY)) {
 		int err = -errno;
 
 		pr_warn("writing the ctl map: %s\n", strerror(errno));
@@ -420,17 +394,24 @@ static int write_ctl(const struct lb_maps *m, const struct xdplb_ctl *ctl)
 	return 0;
 }
 
-int maps_commit(const struct lb_maps *m, const struct plan *p, const struct checked *c)
+int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
+		const struct checked *c)
 {
 	struct xdplb_ctl ctl = p->ctl;
+	__u32 empty_id;
 	int err;
 
+	err = maps_id(LB_FD(m, table_empty), &empty_id);
+	if (err) {
+		pr_warn("reading the empty table's id: %s\n", strerror(-err));
+		return err;
+	}
 	/* 1. a crashed earlier load may have flipped without waiting */
 	err = maps_barrier(m);
 	fault_point("barrier-before");
 	/* 2. the inactive bank: nothing reads it, so any order works */
 	if (!err)
-		err = write_tables(m, p, c);
+		err = write_tables(m, l, empty_id, p, c);
 	fault_point("tables-written");
 	if (!err)
 		err = write_ids_data(m, p, c);
@@ -453,7 +434,7 @@ int maps_commit(const struct lb_maps *m, const struct plan *p, const struct chec
 	err = maps_barrier(m);
 	fault_point("barrier-after");
 	if (!err)
-		err = release_bank(m, p->bank ^ 1);
+		err = release_bank(m, l, empty_id, p->bank ^ 1);
 	fault_point("old-bank-released");
 	if (!err)
 		err = delete_stale_vips(m, p);

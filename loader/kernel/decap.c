@@ -59,8 +59,6 @@ static int decap_fill(int map_fd, const char *ifname, const struct decap_opts *o
 	return 0;
 }
 
-static const char *const decap_map_names[] = { "decap_addrs", "decap_stats" };
-
 int lb_decap_attach(const char *ifname, const struct decap_opts *o)
 {
 	char dir[512], path[600];
@@ -112,7 +110,7 @@ int lb_decap_attach(const char *ifname, const struct decap_opts *o)
 	close(fd);
 	goto out;
 out_unpin:
-	pins_remove(dir, decap_map_names, 2);
+	pins_remove(dir);
 out:
 	decap_bpf__destroy(skel);
 	lb_unlock(lock);
@@ -139,5 +137,5 @@ int lb_decap_counters(const char *ifname, __u64 out[XDPLB_DECAP_MAX])
 
 int lb_decap_detach(const char *ifname)
 {
-	return link_unload(ifname, 1, decap_map_names, 2);
+	return link_unload(ifname, 1);
 }

@@ -37,9 +37,15 @@
 /* A sender MAC for the frame: locally administered, never a real NIC's. */
 static const __u8 SENDER_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 
-static bool is_private(int i)
+/* The maps the private instance owns: what the program writes. */
+static bool is_private(const struct bpf_map *map)
 {
-	return i == M_CONNTRACK || i == M_BE_STATS || i == M_VIP_STATS || i == M_GLOBAL_STATS;
+	static const char *const own[] = { "conntrack", "be_stats", "vip_stats", "global_stats" };
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (!strcmp(bpf_map__name(map), own[i]))
+			return true;
+	return false;
 }
 
 /* The embedded program over the live config maps and private state maps.
@@ -49,31 +55,27 @@ static bool is_private(int i)
 static struct xdplb_bpf *load_private(const struct lb_maps *live, __u32 be_span)
 {
 	struct xdplb_bpf *skel = xdplb_bpf__open();
-	int err;
+	struct bpf_map *map;
+	int err = 0;
 
 	if (!skel) {
 		pr_warn("explain: opening the embedded BPF object: %s\n", strerror(errno));
 		return NULL;
 	}
-	for (int i = 0; i < M_COUNT; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, lb_map_names[i]);
+	bpf_object__for_each_map(map, skel->obj)
+	{
+		const char *name = bpf_map__name(map);
 
-		if (!map) {
-			pr_warn("explain: the embedded BPF object has no map %s\n",
-				lb_map_names[i]);
-			goto fail;
-		}
-		if (i == M_CONNTRACK)
+		if (map == skel->maps.conntrack)
 			err = bpf_map__set_max_entries(map, EXPLAIN_CT_SIZE);
-		else if (i == M_BE_STATS)
+		else if (map == skel->maps.be_stats)
 			err = bpf_map__set_max_entries(map, be_span ? be_span : 1);
-		else if (is_private(i))
-			continue;
-		else
-			err = bpf_map__reuse_fd(map, live->fd[i]);
+		else if (!is_private(map))
+			err = bpf_map__reuse_fd(map, bpf_map__fd(bpf_object__find_map_by_name(
+							     live->skel->obj, name)));
 		if (err) {
-			pr_warn("explain: preparing the map %s (live or private): %s\n",
-				lb_map_names[i], strerror(-err));
+			pr_warn("explain: preparing the map %s (live or private): %s\n", name,
+				strerror(-err));
 			goto fail;
 		}
 	}
@@ -115,14 +117,14 @@ static void find_vip(const struct lb_maps *live, const struct xdplb_ctl *ctl,
 			break;
 		if (pass)
 			vk.port = 0;
-		if (bpf_map_lookup_elem(live->fd[M_VIPS], &vk, &v) ||
+		if (bpf_map_lookup_elem(LB_FD(live, vips), &vk, &v) ||
 		    !(v.bank[r->active_bank].flags & XDPLB_VIP_F_PRESENT))
 			continue;
 		r->vip_found = true;
 		r->vip_key = vk;
 		r->vip_id = v.bank[r->active_bank].vip_id;
 		r->table_size = v.bank[r->active_bank].table_size;
-		bpf_map_lookup_elem(live->fd[M_VIP_NAMES], &r->vip_id, &r->vip_name);
+		bpf_map_lookup_elem(LB_FD(live, vip_names), &r->vip_id, &r->vip_name);
 	}
 }
 
@@ -138,7 +140,7 @@ static void find_slot(const struct lb_maps *live, const struct xdplb_ctl *ctl,
 		return;
 	r->hash = xdplb_flow_hash(k, ctl->bank[r->active_bank].hash_seed);
 	r->slot = r->hash % r->table_size;
-	if (bpf_map_lookup_elem(live->fd[M_TABLES], &outer, &id))
+	if (bpf_map_lookup_elem(LB_FD(live, tables), &outer, &id))
 		return;
 	fd = bpf_map_get_fd_by_id(id);
 	if (fd < 0)
@@ -147,7 +149,7 @@ static void find_slot(const struct lb_maps *live, const struct xdplb_ctl *ctl,
 	if (!bpf_map_lookup_elem(fd, &half, &pair)) {
 		r->slot_backend = pair.id[r->slot & 1];
 		r->have_slot = true;
-		bpf_map_lookup_elem(live->fd[M_BE_NAMES], &r->slot_backend, &r->slot_name);
+		bpf_map_lookup_elem(LB_FD(live, be_names), &r->slot_backend, &r->slot_name);
 	}
 	close(fd);
 }
@@ -181,8 +183,8 @@ static void read_outcome(struct xdplb_bpf *skel, const struct lb_maps *live,
 	}
 	r->have_backend = true;
 	r->backend_id = ct.backend_id;
-	bpf_map_lookup_elem(live->fd[M_BACKENDS], &ct.backend_id, &r->be);
-	bpf_map_lookup_elem(live->fd[M_BE_NAMES], &ct.backend_id, &r->be_name);
+	bpf_map_lookup_elem(LB_FD(live, backends), &ct.backend_id, &r->be);
+	bpf_map_lookup_elem(LB_FD(live, be_names), &ct.backend_id, &r->be_name);
 }
 
 static int test_run(struct xdplb_bpf *skel, struct explain_result *r)
@@ -208,10 +210,10 @@ static int test_run(struct xdplb_bpf *skel, struct explain_result *r)
 static int copy_ct(struct xdplb_bpf *skel, const struct lb_maps *live,
 		   const struct xdplb_flow_key *k, struct explain_result *r)
 {
-	if (bpf_map_lookup_elem(live->fd[M_CONNTRACK], k, &r->ct_val))
+	if (bpf_map_lookup_elem(LB_FD(live, conntrack), k, &r->ct_val))
 		return 0;
 	r->ct_live = true;
-	bpf_map_lookup_elem(live->fd[M_BE_NAMES], &r->ct_val.backend_id, &r->ct_name);
+	bpf_map_lookup_elem(LB_FD(live, be_names), &r->ct_val.backend_id, &r->ct_name);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.conntrack), k, &r->ct_val, BPF_ANY)) {
 		int err = -errno;
 
@@ -240,7 +242,7 @@ int explain_run(const struct explain_req *rq, struct explain_result *r)
 
 	memset(r, 0, sizeof(*r));
 	r->spec = rq->spec;
-	if (bpf_map_lookup_elem(rq->live->fd[M_CTL], &zero, &ctl)) {
+	if (bpf_map_lookup_elem(LB_FD(rq->live, ctl), &zero, &ctl)) {
 		err = -errno;
 		pr_warn("explain: reading the live ctl map: %s\n", strerror(errno));
 		return err;

@@ -127,7 +127,7 @@ int link_replace(int link_fd, __u32 live_prog_id, int prog_fd, __u32 *prog_id)
 }
 
 /* Detaches the pinned link of dir, if any, then removes the pins. */
-int link_detach_dir(const char *dir, const char *ifname, const char *const *names, int n)
+int link_detach_dir(const char *dir, const char *ifname)
 {
 	char path[600];
 	int fd, err = 0;
@@ -143,11 +143,11 @@ int link_detach_dir(const char *dir, const char *ifname, const char *const *name
 		close(fd);
 	}
 	if (!err)
-		pins_remove(dir, names, n);
+		pins_remove(dir);
 	return err;
 }
 
-int link_unload(const char *ifname, int decap, const char *const *names, int n)
+int link_unload(const char *ifname, int decap)
 {
 	char dir[512];
 	int lock, err;
@@ -162,7 +162,7 @@ int link_unload(const char *ifname, int decap, const char *const *names, int n)
 	lock = lb_lock(dir);
 	if (lock < 0)
 		return lock;
-	err = link_detach_dir(dir, ifname, names, n);
+	err = link_detach_dir(dir, ifname);
 	lb_unlock(lock);
 	return err;
 }

@@ -28,11 +28,10 @@ int link_check(int link_fd, int ifindex, const char *ifname, int mode, struct bp
  * replaced (*prog_id = the new one), -errno. */
 int link_replace(int link_fd, __u32 live_prog_id, int prog_fd, __u32 *prog_id);
 
-/* Detaches the pinned link of dir, if any, then removes the pins names[]
- * and the dir. */
-int link_detach_dir(const char *dir, const char *ifname, const char *const *names, int n);
+/* Detaches the pinned link of dir, if any, then removes the dir's pins. */
+int link_detach_dir(const char *dir, const char *ifname);
 /* The same on the interface's pin dir (decap: the decap program's), under
  * its lock. Nothing loaded is not an error. */
-int link_unload(const char *ifname, int decap, const char *const *names, int n);
+int link_unload(const char *ifname, int decap);
 
 #endif

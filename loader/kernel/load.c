@@ -24,7 +24,7 @@
 #include "fault.h"
 #include "history.h"
 #include "sha256.h"
-#include "snapshot.h"
+#include "status.h"
 #include "link.h"
 #include "load.h"
 #include "lock.h"
@@ -33,179 +33,75 @@
 #include "maps.h"
 #include "netdev.h"
 
-#define LOCK_WAIT_MS 10000
+/* ------------------------------------------------------------ the plan */
 
-/* Points the skeleton's maps at the pinned ones, or sizes the new ones. */
-static int prepare_maps(struct xdplb_bpf *skel, const struct lb_maps *live, bool exists,
-			const struct xdplb_config *cfg)
+/* The program the link will run after this change: the live one unless
+ * this load replaces it. Tests that load the object themselves apply with
+ * its program. */
+static void prog_env(const struct lb_txn *t, const struct lb_maps *m, struct plan_env *env)
 {
-	struct bpf_map *ct = skel->maps.conntrack;
+	struct bpf_prog_info pi;
+	int fd = bpf_program__fd(m->skel->progs.xdplb_lb);
 
-	if (!exists)
-		return bpf_map__set_max_entries(ct, cfg->ct_size);
-	for (int i = 0; i < M_COUNT; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, lb_map_names[i]);
-		int err;
-
-		if (!map) {
-			pr_warn("the BPF object has no map %s\n", lb_map_names[i]);
-			return -ENOENT;
-		}
-		if (i == M_CONNTRACK) {
-			struct bpf_map_info info = {};
-			__u32 len = sizeof(info);
-
-			if (bpf_obj_get_info_by_fd(live->fd[i], &info, &len))
-				return -errno;
-			if (info.max_entries != cfg->ct_size) {
-				pr_warn("conntrack_size %u differs from the live %u: it is fixed at the first load; `xdplb unload` first (which forgets every flow)\n",
-					cfg->ct_size, info.max_entries);
-				return -ECANCELED;
-			}
-		}
-		err = bpf_map__reuse_fd(map, live->fd[i]);
-		if (err) {
-			pr_warn("reusing the pinned map %s: %s\n", lb_map_names[i], strerror(-err));
-			return err;
-		}
+	if (t->prog_id) {
+		memcpy(env->prog_digest, t->prog_digest, sizeof(env->prog_digest));
+		env->prog_id = t->prog_id;
+		return;
 	}
-	return 0;
+	maps_object_digest(env->prog_digest);
+	if (fd >= 0 && !link_prog_info(fd, &pi))
+		env->prog_id = pi.id;
 }
 
-static int skel_maps(struct xdplb_bpf *skel, struct lb_maps *m)
-{
-	maps_init(m);
-	for (int i = 0; i < M_COUNT; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, lb_map_names[i]);
-
-		m->fd[i] = map ? dup(bpf_map__fd(map)) : -1;
-		if (m->fd[i] < 0) {
-			maps_close(m);
-			return -ENOENT;
-		}
-	}
-	return 0;
-}
-
-int lb_apply(const struct lb_maps *m, bool exists, const struct checked *c, const __u8 mac[6],
-	     struct load_result *res)
+int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, const struct checked *c,
+		 const __u8 mac[6], struct load_result *res)
 {
 	struct plan_env env = { .now = (__u64)time(NULL) };
-	struct live live = { 0 };
 	struct plan p;
 	int err = 0;
 
 	memcpy(env.if_mac, mac, 6);
-	if (exists)
-		err = maps_read_live(m, &live);
-	else
+	prog_env(t, m, &env);
+	if (!t->exists)
 		err = maps_fill_slots(m);
 	if (!err)
-		err = plan_build(&live, c, &env, &p);
+		err = plan_build(&t->live, c, &env, &p);
 	if (err == -ENOSPC)
 		pr_warn("no free VIP or backend id for this update: apply it in two smaller steps\n");
-	if (err) {
-		live_free(&live);
+	if (err)
 		return err;
-	}
 	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
 		res->new_vips += p.vip_fresh[v];
 		for (__u32 b = 0; b < c->cfg.vips[v].n_backends; b++)
 			res->new_backends += p.be_fresh[v][b];
 	}
 	res->generation = p.ctl.bank[p.bank].generation;
-	err = maps_commit(m, &p, c);
+	err = maps_commit(m, &t->live, &p, c);
 	plan_free(&p, c->cfg.n_vips);
-	live_free(&live);
 	return err;
 }
 
-/* First load: pin the maps, fill them, then attach and pin the link. */
-static int first_load(struct xdplb_bpf *skel, const struct lb_maps *m, const struct checked *c,
-		      int ifindex, const __u8 mac[6], struct load_result *res)
+int lb_apply(const struct lb_maps *m, bool exists, const struct checked *c, const __u8 mac[6],
+	     struct load_result *res)
 {
-	const char *dir = res->pin_dir;
-	struct bpf_link_info li;
-	char path[600];
-	int err, fd;
+	struct lb_txn t = { .exists = exists };
+	int err = exists ? status_read_maps(m, LIVE_TABLE_IDS, &t.live) : 0;
 
-	err = maps_pin(m, dir);
 	if (!err)
-		err = lb_apply(m, false, c, mac, res);
-	if (err)
-		goto out_unpin;
-	snprintf(path, sizeof(path), "%s/link", dir);
-	fd = link_attach(bpf_program__fd(skel->progs.xdplb_lb), ifindex, c->cfg.interface,
-			 c->cfg.mode, path);
-	if (fd < 0) {
-		err = fd;
-		goto out_unpin;
-	}
-	if (!link_info(fd, &li)) {
-		res->link_id = li.id;
-		res->prog_id = li.prog_id;
-	}
-	close(fd);
-	res->created = true;
-	return 0;
-out_unpin:
-	pins_remove(dir, lb_map_names, M_COUNT);
+		err = lb_txn_apply(&t, m, c, mac, res);
+	live_free(&t.live);
 	return err;
 }
 
-static int live_update(struct xdplb_bpf *skel, const struct lb_maps *m, const struct checked *c,
-		       int ifindex, const __u8 mac[6], struct load_result *res)
-{
-	int prog_fd = bpf_program__fd(skel->progs.xdplb_lb);
-	char path[600];
-	int link_fd, err;
+/* ---------------------------------------------------- the transaction */
 
-	snprintf(path, sizeof(path), "%s/link", res->pin_dir);
-	link_fd = bpf_obj_get(path);
-	if (link_fd >= 0) {
-		struct bpf_link_info li;
-
-		err = link_check(link_fd, ifindex, c->cfg.interface, c->cfg.mode, &li);
-		if (!err) {
-			int r = link_replace(link_fd, li.prog_id, prog_fd, &res->prog_id);
-
-			res->link_id = li.id;
-			res->prog_replaced = r > 0;
-			err = r < 0 ? r : 0;
-		}
-		close(link_fd);
-		if (err != -ENOLINK) {
-			if (err)
-				return err;
-			return lb_apply(m, true, c, mac, res);
-		}
-		pr_warn("the pinned link of %s is dead (detached by hand, or the interface was re-created): attaching anew\n",
-			c->cfg.interface);
-		unlink(path);
-	}
-	err = lb_apply(m, true, c, mac, res);
-	if (err)
-		return err;
-	link_fd = link_attach(prog_fd, ifindex, c->cfg.interface, c->cfg.mode, path);
-	if (link_fd < 0)
-		return link_fd;
-	struct bpf_link_info li;
-
-	if (!link_info(link_fd, &li)) {
-		res->link_id = li.id;
-		res->prog_id = li.prog_id;
-	}
-	close(link_fd);
-	return 0;
-}
-
-/* max_flows_moved, against what is live in the maps. */
-static int check_moves(const struct lb_maps *m, const struct checked *c, const struct load_opts *o)
+/* max_flows_moved, against what is live. */
+static int check_moves(const struct lb_live *l, const struct checked *c, const struct load_opts *o)
 {
 	struct checked live;
 	struct diags d = { 0 };
 	struct diff df = { 0 };
-	int err = snapshot_read_maps(m, &live, false);
+	int err = live_to_checked(l, &live, false);
 
 	if (err)
 		return err;
@@ -239,13 +135,10 @@ static int check_moves(const struct lb_maps *m, const struct checked *c, const s
 }
 
 /* The pending history entry of this load, written before its commit point. */
-static int history_start(struct history *h, const struct checked *c, const struct load_opts *o,
-			 const struct lb_maps *live, bool exists, struct hist_entry *e)
+static int history_start(struct lb_txn *t, const struct checked *c, const struct load_opts *o)
 {
-	if (!o->text)
-		return 0;
-	struct xdplb_ctl ctl = { 0 };
-	__u32 zero = 0;
+	const struct xdplb_global_cfg *g = live_g(&t->live);
+	struct hist_entry *e = &t->e;
 	char dir[512];
 	int err;
 
@@ -253,34 +146,44 @@ static int history_start(struct history *h, const struct checked *c, const struc
 		snprintf(dir, sizeof(dir), "%s", o->state_dir);
 	else
 		history_default_dir(c->cfg.interface, dir, sizeof(dir));
-	err = history_open(dir, h);
+	err = history_open(dir, &t->h);
 	if (err)
 		return err;
-	if (exists && bpf_map_lookup_elem(live->fd[M_CTL], &zero, &ctl))
-		return -errno;
 	/* a load killed earlier may have left a pending entry */
-	err = history_resolve(h, ctl.bank[xdplb_active_bank(&ctl)].generation,
-			      ctl.bank[xdplb_active_bank(&ctl)].digest);
+	err = history_resolve(&t->h, g->generation, g->digest);
 	if (err)
 		return err;
 	memset(e, 0, sizeof(*e));
 	digest_str(c->cfg.digest, e->digest);
 	e->time = (long long)time(NULL);
 	history_user(e->user, sizeof(e->user));
-	e->generation = ctl.bank[xdplb_active_bank(&ctl)].generation + 1; /* what plan.c gives */
+	e->generation = g->generation + 1; /* what plan.c gives */
 	snprintf(e->source, sizeof(e->source), "%s", o->source ? o->source : "");
 	snprintf(e->note, sizeof(e->note), "%s", o->note ? o->note : "");
-	return history_begin(h, o->text, o->len, e);
+	return history_begin(&t->h, o->text, o->len, e);
 }
 
 int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, const struct checked *c,
 		 const struct load_opts *o)
 {
-	int err = exists ? check_moves(m, c, o) : 0;
+	int err = 0;
 
 	memset(t, 0, sizeof(*t));
+	t->exists = exists;
+	snprintf(t->live.ifname, sizeof(t->live.ifname), "%s", c->cfg.interface);
+	/* the one read of what is live: the guard, the history and the plan
+	 * all work on it */
+	if (exists)
+		err = status_read_maps(m, LIVE_TABLE_IDS, &t->live);
+	if (!err && exists && t->live.ct_size != c->cfg.ct_size) {
+		pr_warn("conntrack_size %u differs from the live %u: it is fixed at the first load; `xdplb unload` first (which forgets every flow)\n",
+			c->cfg.ct_size, t->live.ct_size);
+		err = -ECANCELED;
+	}
+	if (!err && exists)
+		err = check_moves(&t->live, c, o);
 	if (!err && o->text) {
-		err = history_start(&t->h, c, o, m, exists, &t->e);
+		err = history_start(t, c, o);
 		t->pending = !err;
 	}
 	return err;
@@ -304,26 +207,151 @@ int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res)
 	}
 	t->pending = false;
 	history_free(&t->h);
+	live_free(&t->live);
 	return err;
 }
 
-int lb_load(const struct checked *c, const struct load_opts *o, struct load_result *res)
-{
-	const struct xdplb_config *cfg = &c->cfg;
-	struct lb_txn txn = { 0 };
-	struct lb_maps live, m;
-	struct xdplb_bpf *skel = NULL;
-	int ifindex, lock, err, herr;
-	char path[600];
-	bool exists;
-	__u8 mac[6];
+/* ------------------------------------------------------- the program */
 
-	memset(res, 0, sizeof(*res));
-	maps_init(&m);
-	ifindex = netdev_ifindex(cfg->interface);
-	if (ifindex < 0) {
+static int load_program(const struct lb_maps *m)
+{
+	int err = xdplb_bpf__load(m->skel);
+
+	if (err)
+		pr_warn("loading the BPF program: %s\n", strerror(-err));
+	return err;
+}
+
+static void note_link(int link_fd, struct load_result *res)
+{
+	struct bpf_link_info li;
+
+	if (!link_info(link_fd, &li)) {
+		res->link_id = li.id;
+		res->prog_id = li.prog_id;
+	}
+}
+
+/* The pinned link of an update, if it still runs on the interface: the
+ * program it runs stays unless it is not the one this binary embeds (the
+ * digest recorded in ctl, and the id the link runs, tell without loading
+ * anything). *link_dead when it must be attached anew after the commit. */
+static int update_program(struct lb_txn *t, const struct lb_maps *m, const struct checked *c,
+			  int ifindex, struct load_result *res, bool *link_dead)
+{
+	const struct xdplb_ctl *ctl = &t->live.ctl;
+	struct bpf_link_info li;
+	char path[600];
+	int fd, err, r;
+
+	snprintf(path, sizeof(path), "%s/link", res->pin_dir);
+	fd = bpf_obj_get(path);
+	err = fd < 0 ? -ENOLINK : link_check(fd, ifindex, c->cfg.interface, c->cfg.mode, &li);
+	if (err == -ENOLINK) {
+		if (fd >= 0)
+			pr_warn("the pinned link of %s is dead (detached by hand, or the interface was re-created): attaching anew\n",
+				c->cfg.interface);
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+		*link_dead = true;
+		return load_program(m);
+	}
+	if (err)
+		goto out;
+	res->link_id = li.id;
+	res->prog_id = li.prog_id;
+	if (ctl->prog_id == li.prog_id && !memcmp(ctl->prog_digest, t->prog_digest, 32)) {
+		t->prog_id = li.prog_id; /* the same program: nothing to load */
+		goto out;
+	}
+	err = load_program(m);
+	if (err)
+		goto out;
+	r = link_replace(fd, li.prog_id, bpf_program__fd(m->skel->progs.xdplb_lb), &t->prog_id);
+	if (r < 0)
+		err = r;
+	res->prog_replaced = r > 0;
+	res->prog_id = t->prog_id;
+out:
+	close(fd);
+	return err;
+}
+
+static int attach(const struct lb_maps *m, const struct checked *c, int ifindex,
+		  struct load_result *res)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/link", res->pin_dir);
+	fd = link_attach(bpf_program__fd(m->skel->progs.xdplb_lb), ifindex, c->cfg.interface,
+			 c->cfg.mode, path);
+	if (fd < 0)
+		return fd;
+	note_link(fd, res);
+	close(fd);
+	return 0;
+}
+
+/* The program's id once loaded. */
+static void note_prog(struct lb_txn *t, const struct lb_maps *m)
+{
+	struct bpf_prog_info pi;
+
+	if (!link_prog_info(bpf_program__fd(m->skel->progs.xdplb_lb), &pi))
+		t->prog_id = pi.id;
+}
+
+/* First load: libbpf creates the maps and pins them; fill them, then
+ * attach and pin the link. */
+static int first_load(struct lb_txn *t, const struct lb_maps *m, const struct checked *c,
+		      int ifindex, const __u8 mac[6], struct load_result *res)
+{
+	int err = maps_pin_at(m, res->pin_dir);
+
+	if (!err)
+		err = bpf_map__set_max_entries(m->skel->maps.conntrack, c->cfg.ct_size);
+	if (!err)
+		err = load_program(m);
+	if (!err) {
+		note_prog(t, m);
+		err = lb_txn_apply(t, m, c, mac, res);
+	}
+	if (!err)
+		err = attach(m, c, ifindex, res);
+	if (!err)
+		res->created = true;
+	return err;
+}
+
+static int update(struct lb_txn *t, const struct lb_maps *m, const struct checked *c, int ifindex,
+		  const __u8 mac[6], struct load_result *res)
+{
+	bool link_dead = false;
+	int err = update_program(t, m, c, ifindex, res, &link_dead);
+
+	if (!err && link_dead)
+		note_prog(t, m);
+	if (!err)
+		err = lb_txn_apply(t, m, c, mac, res);
+	if (!err && link_dead)
+		err = attach(m, c, ifindex, res);
+	return err;
+}
+
+/* ----------------------------------------------------------- load */
+
+/* The interface's index, MAC and pin dir (made). */
+static int interface(const struct xdplb_config *cfg, int *ifindex, __u8 mac[6],
+		     struct load_result *res)
+{
+	int err;
+
+	*ifindex = netdev_ifindex(cfg->interface);
+	if (*ifindex < 0) {
 		pr_warn("interface %s: not found in this network namespace\n", cfg->interface);
-		return ifindex;
+		return *ifindex;
 	}
 	err = netdev_mac(cfg->interface, mac);
 	if (err) {
@@ -333,57 +361,45 @@ int lb_load(const struct checked *c, const struct load_opts *o, struct load_resu
 	err = pin_dir(cfg->interface, 0, res->pin_dir, sizeof(res->pin_dir));
 	if (!err)
 		err = mkdir_p(res->pin_dir);
-	if (err) {
+	if (err)
 		pr_warn("creating the pin directory %s: %s\n", res->pin_dir, strerror(-err));
+	return err;
+}
+
+int lb_load(const struct checked *c, const struct load_opts *o, struct load_result *res)
+{
+	struct lb_txn txn = { 0 };
+	struct lb_maps m = { 0 };
+	int ifindex, lock, err, herr;
+	bool exists;
+	__u8 mac[6];
+
+	memset(res, 0, sizeof(*res));
+	err = interface(&c->cfg, &ifindex, mac, res);
+	if (err)
 		return err;
-	}
 	lock = lb_lock(res->pin_dir);
 	if (lock < 0)
 		return lock;
 	fault_point("locked");
-	exists = maps_open_pinned(res->pin_dir, &live) == 0;
-	snprintf(path, sizeof(path), "%s/ctl", res->pin_dir);
-	if (!exists && !access(path, F_OK)) {
-		pr_warn("%s holds maps of another xdplb version (some are missing): `xdplb unload --iface %s` first\n",
-			res->pin_dir, cfg->interface);
-		err = -EPROTO;
-		lb_unlock(lock);
-		return err;
+	err = maps_open_pinned(res->pin_dir, &m);
+	exists = !err;
+	if (err == -ENOENT)
+		err = maps_open(&m);
+	if (!err)
+		err = lb_txn_begin(&txn, &m, exists, c, o);
+	if (!err) {
+		maps_object_digest(txn.prog_digest);
+		if (exists)
+			err = update(&txn, &m, c, ifindex, mac, res);
+		else
+			err = first_load(&txn, &m, c, ifindex, mac, res);
 	}
-	err = lb_txn_begin(&txn, &live, exists, c, o);
-	if (err)
-		goto out;
-
-	skel = xdplb_bpf__open();
-	if (!skel) {
-		err = -errno;
-		pr_warn("opening the BPF object: %s\n", strerror(errno));
-		goto out;
-	}
-	err = prepare_maps(skel, &live, exists, cfg);
-	if (err)
-		goto out;
-	err = xdplb_bpf__load(skel);
-	if (err) {
-		pr_warn("loading the BPF program: %s\n", strerror(-err));
-		goto out;
-	}
-	err = skel_maps(skel, &m);
-	if (err)
-		goto out;
-	if (exists)
-		err = live_update(skel, &m, c, ifindex, mac, res);
-	else
-		err = first_load(skel, &m, c, ifindex, mac, res);
-out:
 	herr = lb_txn_end(&txn, !err, res);
 	err = err ? err : herr;
+	if (err && !exists && m.skel)
+		pins_remove(res->pin_dir); /* nothing of a failed first load stays */
 	maps_close(&m);
-	if (exists)
-		maps_close(&live);
-	xdplb_bpf__destroy(skel);
-	if (err && !exists)
-		rmdir(res->pin_dir); /* only if still empty */
 	lb_unlock(lock);
 	return err;
 }
@@ -459,5 +475,5 @@ out:
 
 int lb_unload(const char *ifname)
 {
-	return link_unload(ifname, 0, lb_map_names, M_COUNT);
+	return link_unload(ifname, 0);
 }

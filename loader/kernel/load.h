@@ -38,23 +38,33 @@ struct load_opts {
 int lb_load(const struct checked *c, const struct load_opts *o, struct load_result *res);
 
 /*
- * One config change on open maps, recorded in the history:
- *   lb_txn_begin(): max_flows_moved against the maps (unless forced), then
- *                   the pending history entry;
- *   lb_apply():     the atomic commit;
+ * One config change on open maps, from one read of what is live, recorded
+ * in the history:
+ *   lb_txn_begin(): reads what is live (once: the guard, the history and
+ *                   the plan all use t->live), max_flows_moved against it
+ *                   (unless forced), then the pending history entry;
+ *   lb_txn_apply(): the plan and its atomic commit;
  *   lb_txn_end():   the entry committed (ok) or dropped.
- * lb_load() is attach + this; tests drive it on maps of their own.
+ * lb_load() is this plus the program and its link; tests drive it on maps
+ * of their own.
  */
 #include "history.h"
+#include "live.h"
 
 struct lb_txn {
+	bool exists; /* an update (else a first load) */
+	struct lb_live live; /* read by lb_txn_begin() */
 	struct history h;
 	struct hist_entry e;
 	bool pending;
+	__u8 prog_digest[32]; /* the program the link runs after the change */
+	__u32 prog_id; /* 0: the object's program if loaded (tests) */
 };
 
 int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, const struct checked *c,
 		 const struct load_opts *o);
+int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, const struct checked *c,
+		 const __u8 mac[6], struct load_result *res);
 int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res);
 
 /* Re-applies history entry `to` (0: the one before the live one) through
@@ -63,8 +73,8 @@ int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int 
 		struct load_result *res, unsigned int *seq);
 
 /* The config part of a load, on maps that are already open (pinned or
- * fresh): read the live state, plan, commit. `load` and the BPF tests use
- * it; mac is the interface's. */
+ * fresh): read what is live, plan, commit; no history. The BPF tests and
+ * the bench use it; mac is the interface's. */
 int lb_apply(const struct lb_maps *m, bool exists, const struct checked *c, const __u8 mac[6],
 	     struct load_result *res);
 /* Detaches and removes every pin. Nothing loaded is not an error. */

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * maps.c - the LB's maps through the skeleton (maps.h), and the reads that
+ * every reader shares.
+ */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
@@ -10,9 +14,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "fault.h"
 #include "log.h"
 #include "maps.h"
+#include "sha256.h"
 
 _Static_assert(sizeof(struct xdplb_vip_key) == 20, "vip key layout");
 _Static_assert(sizeof(struct xdplb_vip_val) == 32, "vip value layout");
@@ -20,166 +24,130 @@ _Static_assert(sizeof(struct xdplb_backend) == 32, "backend layout");
 _Static_assert(sizeof(struct xdplb_flow_key) == 40, "flow key layout");
 _Static_assert(sizeof(struct xdplb_flow_val) == 8, "flow value layout");
 _Static_assert(sizeof(struct xdplb_global_cfg) % 8 == 0, "global cfg padding");
+_Static_assert(sizeof(struct xdplb_ctl) % 8 == 0, "ctl padding");
 _Static_assert(sizeof(struct xdplb_be_stats) == 24, "backend stats layout");
 _Static_assert(sizeof(struct xdplb_vip_stats) == 48, "vip stats layout");
 
-const char *const lb_map_names[M_COUNT] = {
-	[M_VIPS] = "vips",
-	[M_BACKENDS] = "backends",
-	[M_TABLES] = "tables",
-	[M_CONNTRACK] = "conntrack",
-	[M_CTL] = "ctl",
-	[M_BE_STATS] = "be_stats",
-	[M_VIP_STATS] = "vip_stats",
-	[M_GLOBAL_STATS] = "global_stats",
-	[M_VIP_NAMES] = "vip_names",
-	[M_BE_NAMES] = "be_names",
-	[M_VIP_FILTER] = "vip_filter",
-};
-
-void maps_init(struct lb_maps *m)
+int maps_open(struct lb_maps *m)
 {
-	for (int i = 0; i < M_COUNT; i++)
-		m->fd[i] = -1;
+	m->skel = xdplb_bpf__open();
+	if (!m->skel) {
+		int err = -errno;
+
+		pr_warn("opening the embedded BPF object: %s\n", strerror(errno));
+		return err;
+	}
+	return 0;
 }
 
 void maps_close(struct lb_maps *m)
 {
-	for (int i = 0; i < M_COUNT; i++) {
-		if (m->fd[i] >= 0)
-			close(m->fd[i]);
-		m->fd[i] = -1;
+	xdplb_bpf__destroy(m->skel);
+	m->skel = NULL;
+}
+
+/* The ABI version a pinned ctl map of another layout says it has. */
+static __u32 pinned_abi(int fd, __u32 value_size)
+{
+	__u32 zero = 0, v = 0, *raw = calloc(1, value_size > 8 ? value_size : 8);
+
+	if (raw && !bpf_map_lookup_elem(fd, &zero, raw))
+		v = raw[1]; /* struct xdplb_ctl: active, then abi_version, in every version */
+	free(raw);
+	return v;
+}
+
+/* Reuses the map pinned at path for map; -ENOENT when there is none. */
+static int reuse_pin(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+	} else if (info.value_size != bpf_map__value_size(map) ||
+		   info.key_size != bpf_map__key_size(map)) {
+		if (!strcmp(bpf_map__name(map), "ctl"))
+			pr_warn("the live maps have ABI version %u, this xdplb has %u: unload first\n",
+				pinned_abi(fd, info.value_size), XDPLB_ABI_VERSION);
+		else
+			pr_warn("%s: a map of another layout (another xdplb version): unload first\n",
+				path);
+		err = -EPROTO;
+	} else {
+		err = bpf_map__reuse_fd(map, fd);
+		if (err)
+			pr_warn("reusing the pinned map %s: %s\n", path, strerror(-err));
 	}
+	close(fd);
+	return err;
 }
 
 int maps_open_pinned(const char *dir, struct lb_maps *m)
 {
-	char path[512];
+	struct bpf_map *map;
+	int found = 0, missing = 0, err;
+	char path[600];
 
-	maps_init(m);
-	for (int i = 0; i < M_COUNT; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
-		m->fd[i] = bpf_obj_get(path);
-		if (m->fd[i] < 0) {
-			int err = -errno;
-
-			if (err != -ENOENT)
-				pr_warn("opening pinned map %s: %s\n", path, strerror(-err));
-			maps_close(m);
-			return err;
-		}
-	}
-	return 0;
-}
-
-int maps_pin(const struct lb_maps *m, const char *dir)
-{
-	char path[512];
-
-	for (int i = 0; i < M_COUNT; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
-		if (bpf_obj_pin(m->fd[i], path)) {
-			int err = -errno;
-
-			pr_warn("pinning map %s: %s\n", path, strerror(errno));
-			return err;
-		}
-	}
-	return 0;
-}
-
-/* Dumps a hash map through batch lookups. */
-static int dump_vips(int fd, struct live *l)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	__u32 cap = 4 * XDPLB_MAX_VIPS, n = 0, out_batch, cnt;
-	struct xdplb_vip_key *keys = calloc(cap, sizeof(*keys));
-	struct xdplb_vip_val *vals = calloc(cap, sizeof(*vals));
-	void *in = NULL;
-	int err = 0;
-
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		cnt = cap - n;
-		if (!cnt)
-			break;
-		if (bpf_map_lookup_batch(fd, in, &out_batch, keys + n, vals + n, &cnt, &o)) {
-			if (errno != ENOENT) {
-				err = -errno;
-				pr_warn("reading the vips map: %s\n", strerror(errno));
-				goto out;
-			}
-			n += cnt;
-			break;
-		}
-		n += cnt;
-		in = &out_batch;
-	}
-	l->vips = calloc(n + 1, sizeof(*l->vips));
-	if (!l->vips) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (__u32 i = 0; i < n; i++) {
-		l->vips[i].key = keys[i];
-		l->vips[i].val = vals[i];
-	}
-	l->n_vips = n;
-out:
-	free(keys);
-	free(vals);
-	return err;
-}
-
-/* Backend entries below ctl.be_span (the rest were never used: zero), or
- * all of them. */
-static int dump_backends(int fd, struct live *l, bool all)
-{
-	__u32 span = all || l->ctl.be_span > XDPLB_MAX_BACKENDS ? XDPLB_MAX_BACKENDS :
-								  l->ctl.be_span;
-	int err = 0;
-
-	l->be = calloc(XDPLB_MAX_BACKENDS, sizeof(*l->be));
-	if (!l->be)
-		return -ENOMEM;
-	if (span)
-		err = maps_read_range(fd, 0, span, l->be);
+	err = maps_open(m);
 	if (err)
-		pr_warn("reading the backends map: %s\n", strerror(-err));
-	return err;
-}
-
-int maps_read_live(const struct lb_maps *m, struct live *l)
-{
-	return maps_read_live_all(m, l, false);
-}
-
-int maps_read_live_all(const struct lb_maps *m, struct live *l, bool all_backends)
-{
-	__u32 zero = 0;
-	int err;
-
-	memset(l, 0, sizeof(*l));
-	l->exists = true;
-	if (bpf_map_lookup_elem(m->fd[M_CTL], &zero, &l->ctl)) {
-		err = -errno;
-		pr_warn("reading the ctl map: %s\n", strerror(errno));
 		return err;
+	bpf_object__for_each_map(map, m->skel->obj)
+	{
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+		err = reuse_pin(map, path);
+		if (err == -ENOENT) {
+			missing++;
+			continue;
+		}
+		if (err) {
+			if (err != -EPROTO)
+				pr_warn("opening pinned map %s: %s\n", path, strerror(-err));
+			goto fail;
+		}
+		found++;
 	}
-	if (l->ctl.abi_version && l->ctl.abi_version != XDPLB_ABI_VERSION) {
-		pr_warn("the live maps have ABI version %u, this xdplb has %u: unload first\n",
-			l->ctl.abi_version, XDPLB_ABI_VERSION);
-		return -EPROTO;
+	if (!missing)
+		return 0;
+	err = -ENOENT;
+	if (found) {
+		pr_warn("%s holds maps of another xdplb version (some are missing): unload first\n",
+			dir);
+		err = -EPROTO;
 	}
-	err = dump_vips(m->fd[M_VIPS], l);
-	if (!err)
-		err = dump_backends(m->fd[M_BACKENDS], l, all_backends);
-	if (err)
-		live_free(l);
+fail:
+	maps_close(m);
 	return err;
+}
+
+int maps_pin_at(const struct lb_maps *m, const char *dir)
+{
+	struct bpf_map *map;
+	char path[600];
+
+	bpf_object__for_each_map(map, m->skel->obj)
+	{
+		int err;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+		err = bpf_map__set_pin_path(map, path);
+		if (err) {
+			pr_warn("setting the pin path %s: %s\n", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+void maps_object_digest(__u8 out[32])
+{
+	size_t len;
+	const void *elf = xdplb_bpf__elf_bytes(&len);
+
+	sha256(elf, len, out);
 }
 
 int maps_read_range(int fd, __u32 first, __u32 n, void *values)
@@ -232,15 +200,12 @@ int maps_table_pairs(int fd, __u32 n, struct xdplb_slot_pair *out)
 	return err;
 }
 
-int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out)
+int maps_read_table_id(__u32 map_id, __u32 size, __u32 *out)
 {
-	__u32 id, n = XDPLB_TABLE_ENTRIES(size);
+	__u32 n = XDPLB_TABLE_ENTRIES(size);
 	struct xdplb_slot_pair *pairs;
-	int fd, err;
+	int fd = bpf_map_get_fd_by_id(map_id), err;
 
-	if (bpf_map_lookup_elem(m->fd[M_TABLES], &slot, &id))
-		return -errno;
-	fd = bpf_map_get_fd_by_id(id);
 	if (fd < 0)
 		return -errno;
 	pairs = malloc(n * sizeof(*pairs));
@@ -250,6 +215,26 @@ int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out)
 	free(pairs);
 	close(fd);
 	return err;
+}
+
+int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out)
+{
+	__u32 id;
+
+	if (bpf_map_lookup_elem(LB_FD(m, tables), &slot, &id))
+		return -errno;
+	return maps_read_table_id(id, size, out);
+}
+
+int maps_id(int fd, __u32 *id)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	return 0;
 }
 
 int maps_sum_percpu(int fd, __u32 key, __u64 *out, __u32 nvals)

@@ -1,53 +1,51 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * maps.h - the LB's maps: open the pinned ones, read them, and apply a plan
- * atomically (docs/atomicity.md).
+ * maps.h - the LB's maps, reached through the skeleton (skel->maps.NAME,
+ * LB_FD(m, NAME)): there is no second table of map names. The object is
+ * opened (its ELF parsed, no syscall) and its maps either reused from the
+ * pins of an interface or created by a load; the program itself is loaded
+ * only when it is needed (first load, a new program version, explain).
  */
 #ifndef XDPLB_MAPS_H
 #define XDPLB_MAPS_H
 
-#include "plan.h"
+#include <bpf/libbpf.h>
 
-enum lb_map {
-	M_VIPS,
-	M_BACKENDS,
-	M_TABLES,
-	M_CONNTRACK,
-	M_CTL,
-	M_BE_STATS,
-	M_VIP_STATS,
-	M_GLOBAL_STATS,
-	M_VIP_NAMES,
-	M_BE_NAMES,
-	M_VIP_FILTER,
-	M_COUNT,
-};
-
-/* The names in the BPF object, which are also the pin names. */
-extern const char *const lb_map_names[M_COUNT];
+#include "xdplb.skel.h"
+#include "xdplb_abi.h"
 
 struct lb_maps {
-	int fd[M_COUNT]; /* -1 when not open */
+	struct xdplb_bpf *skel;
 };
 
-void maps_init(struct lb_maps *m);
-/* Opens every map pinned in dir. -ENOENT if one is missing. */
+#define LB_MAP(m, name) ((m)->skel->maps.name)
+#define LB_FD(m, name) bpf_map__fd(LB_MAP(m, name))
+
+/* Opens the embedded object; nothing is created until it is loaded. */
+int maps_open(struct lb_maps *m);
+/* The same with every map reused from its pin in dir. -ENOENT when dir
+ * holds none (nothing loaded); -EPROTO (said) when it holds another
+ * xdplb version's set (some missing, or of other sizes). */
 int maps_open_pinned(const char *dir, struct lb_maps *m);
-int maps_pin(const struct lb_maps *m, const char *dir);
+/* Makes the next load pin every map it creates in dir (libbpf's pinning). */
+int maps_pin_at(const struct lb_maps *m, const char *dir);
 void maps_close(struct lb_maps *m);
 
-int maps_read_live(const struct lb_maps *m, struct live *l);
-/* The same reading every backend entry, not only the span in use (audit). */
-int maps_read_live_all(const struct lb_maps *m, struct live *l, bool all_backends);
+/* SHA-256 of the embedded BPF object: what ctl.prog_digest records. */
+void maps_object_digest(__u8 out[32]);
 
 /* Values of keys first..first+n-1 of an array map, in one batch (per-CPU
  * arrays: ncpu values of 8-byte-rounded size per key). */
 int maps_read_range(int fd, __u32 first, __u32 n, void *values);
+/* The id of the map behind fd. */
+int maps_id(int fd, __u32 *id);
 
-/* A live table: size entries of table slot `slot` into out. */
 /* The n entries of the table map fd (a mapping when it is mmapable, batch
  * lookups otherwise); -EBADMSG when it is not a table of n entries. */
 int maps_table_pairs(int fd, __u32 n, struct xdplb_slot_pair *out);
+/* The size slots of the table map with this id, as backend ids. */
+int maps_read_table_id(__u32 map_id, __u32 size, __u32 *out);
+/* The same for the table in tables slot `slot`. */
 int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out);
 
 /* Per-CPU values summed: nvals __u64 counters per entry, entry `key`. */

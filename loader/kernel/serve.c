@@ -3,7 +3,7 @@
  * serve.c - `xdplb serve`: GET /metrics in the Prometheus text format.
  *
  * Every scrape reads the pinned maps of the interfaces (status_read, the
- * same reader as `xdplb status`) and sums the CPUs; nothing is cached but
+ * one reader of what is live) and sums the CPUs; nothing is cached but
  * the imbalance window (metrics.h), which is derived data: a restart only
  * shortens the window. One HTTP thread (libmicrohttpd's internal polling
  * thread) does every scrape, so the window needs no lock.
@@ -207,7 +207,7 @@ static void tcache_free(struct tcache *tc)
 }
 
 /* Each backend's slots in its VIP's live table. */
-static void count_slots(struct tcache *tc, struct lb_status *st, const __u32 *ids)
+static void count_slots(struct tcache *tc, struct lb_live *st, const __u32 *ids)
 {
 	for (__u32 v = 0; v < st->n_vips; v++) {
 		struct st_vip *vp = &st->vips[v];
@@ -215,7 +215,7 @@ static void count_slots(struct tcache *tc, struct lb_status *st, const __u32 *id
 
 		if (!vp->table_size || vp->id >= XDPLB_MAX_VIPS)
 			continue;
-		e = tcache_get(tc, ids[xdplb_table_slot(st->active, vp->id)], vp->table_size);
+		e = tcache_get(tc, ids[xdplb_table_slot(live_active(st), vp->id)], vp->table_size);
 		for (__u32 k = 0; e && k < vp->n_be; k++) {
 			struct tcount key = { .be_id = vp->be[k].id }, *c;
 
@@ -226,65 +226,27 @@ static void count_slots(struct tcache *tc, struct lb_status *st, const __u32 *id
 }
 
 /* Is the inactive bank free of a newer, half-applied config? A completed
- * load leaves the old bank's table slots on the one-entry placeholder and
- * its generation below the live one (docs/atomicity.md); a load that
- * stopped before its flip leaves tables or a newer generation there. */
-static bool inactive_clean(const struct xdplb_ctl *ctl, const __u32 *ids)
+ * load leaves the old bank's table slots on the empty table and its
+ * generation below the live one (docs/atomicity.md); a load that stopped
+ * before its flip leaves tables or a newer generation there. */
+static bool inactive_clean(const struct lb_live *st)
 {
-	__u32 a = xdplb_active_bank(ctl), seen[8];
-	int n_seen = 0;
+	__u32 a = live_active(st);
 
-	if (ctl->bank[a ^ 1].generation > ctl->bank[a].generation)
+	if (st->ctl.bank[a ^ 1].generation > st->ctl.bank[a].generation)
 		return false;
-	for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++) {
-		__u32 id = ids[xdplb_table_slot(a ^ 1, v)];
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-		bool known = false, small;
-		int fd;
-
-		for (int k = 0; k < n_seen && !known; k++)
-			known = seen[k] == id;
-		if (known)
-			continue;
-		/* a real table has at least 51 entries; the placeholder one */
-		fd = bpf_map_get_fd_by_id(id);
-		small = fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-			info.max_entries == 1;
-		if (fd >= 0)
-			close(fd);
-		if (!small || n_seen == 8)
+	for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++)
+		if (st->table_ids[xdplb_table_slot(a ^ 1, v)] != st->empty_table_id)
 			return false;
-		seen[n_seen++] = id;
-	}
 	return true;
 }
 
-/* The table part of a status (slots), and whether the last load is
- * completely live (docs/metrics.md). */
-static bool read_tables(struct serve *s, const char *ifname, struct lb_status *st)
+/* The slots of each backend, and whether the last load is completely live
+ * (docs/metrics.md). */
+static bool count_tables(struct serve *s, struct lb_live *st)
 {
-	__u32 *ids = malloc(XDPLB_BANKS * XDPLB_MAX_VIPS * sizeof(*ids)), zero = 0;
-	struct xdplb_ctl ctl;
-	struct lb_maps m;
-	char dir[512];
-	bool ok = false;
-
-	if (!ids || pin_dir(ifname, 0, dir, sizeof(dir)) || maps_open_pinned(dir, &m)) {
-		free(ids);
-		return false;
-	}
-	if (!bpf_map_lookup_elem(m.fd[M_CTL], &zero, &ctl) &&
-	    !maps_read_range(m.fd[M_TABLES], 0, XDPLB_BANKS * XDPLB_MAX_VIPS, ids)) {
-		/* the maps as status read them: the same active bank */
-		if (xdplb_active_bank(&ctl) == st->active) {
-			count_slots(&s->tc, st, ids);
-			ok = inactive_clean(&ctl, ids) && metrics_tables_consistent(st);
-		}
-	}
-	maps_close(&m);
-	free(ids);
-	return ok && st->attached;
+	count_slots(&s->tc, st, st->table_ids);
+	return inactive_clean(st) && metrics_tables_consistent(st) && st->attached;
 }
 
 /* Forgets the readings of interfaces without xdplb now: a later load there
@@ -311,7 +273,7 @@ static void hist_sweep(struct serve *s, const struct metrics_if *mi, int n)
 static int collect(struct serve *s, struct mbuf *b)
 {
 	char names[MAX_IFACES][IF_NAMESIZE];
-	struct lb_status st[MAX_IFACES];
+	struct lb_live st[MAX_IFACES];
 	struct metrics_if mi[MAX_IFACES] = { 0 };
 	double t0 = now_mono(), *imb[MAX_IFACES] = { 0 };
 	int n;
@@ -324,18 +286,18 @@ static int collect(struct serve *s, struct mbuf *b)
 		n = status_list(names, MAX_IFACES);
 	}
 	for (int i = 0; i < n; i++) {
-		int err = status_read_how(names[i], &st[i], ST_TABLES_SKIP);
+		int err = status_read(names[i], LIVE_LINK | LIVE_COUNTERS | LIVE_TABLE_IDS, &st[i]);
 
 		mi[i].ifname = names[i];
 		if (err) {
 			if (err != -ENOENT)
 				pr_warn("%s: reading the pinned maps: %s\n", names[i],
 					strerror(-err));
-			status_free(&st[i]);
+			live_free(&st[i]);
 			continue;
 		}
 		mi[i].st = &st[i];
-		mi[i].load_ok = read_tables(s, names[i], &st[i]);
+		mi[i].load_ok = count_tables(s, &st[i]);
 	}
 	for (int i = 0; i < n; i++) {
 		struct imb_hist *h = hist_of(s, names[i]);
@@ -357,7 +319,7 @@ static int collect(struct serve *s, struct mbuf *b)
 	for (int i = 0; i < n; i++) {
 		free(imb[i]);
 		if (mi[i].st)
-			status_free(&st[i]);
+			live_free(&st[i]);
 	}
 	return b->oom ? -ENOMEM : 0;
 }

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * status.c - the one reader of what is live (status.h, core/live.h): every
+ * command that looks at a live LB reads it here, once, with the parts it
+ * needs. The config maps cost five map reads (ctl, vips, backends, two
+ * name ranges), the table ids one more, the counters three; table
+ * contents are read through mappings.
+ */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -9,23 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
-#include "addr.h"
 #include "bpffs.h"
-#include "config.h"
 #include "log.h"
 #include "maps.h"
-#include "names.h"
 #include "netdev.h"
-#include "sha256.h"
 #include "status.h"
 
-static void read_link(struct lb_status *s)
+void status_read_link(struct lb_live *s)
 {
 	char path[600];
 	struct bpf_link_info li = {};
@@ -33,6 +33,7 @@ static void read_link(struct lb_status *s)
 	__u32 len = sizeof(li);
 	int fd, pfd, ifindex;
 
+	s->parts |= LIVE_LINK;
 	snprintf(s->mode, sizeof(s->mode), "?");
 	snprintf(path, sizeof(path), "%s/link", s->pin_dir);
 	fd = bpf_obj_get(path);
@@ -63,185 +64,159 @@ static void read_link(struct lb_status *s)
 	}
 }
 
-static int cmp_vip(const void *a, const void *b)
+/* The vips map, every entry, through batch lookups. */
+static int read_entries(int fd, struct lb_live *l)
 {
-	const struct st_vip *x = a, *y = b;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 cap = 4 * XDPLB_MAX_VIPS, n = 0, out_batch, cnt;
+	struct xdplb_vip_key *keys = calloc(cap, sizeof(*keys));
+	struct xdplb_vip_val *vals = calloc(cap, sizeof(*vals));
+	void *in = NULL;
+	int err = 0;
 
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Slots of each backend in a live table; idx_of maps ids to positions in
- * v->be and is left all-MAX again. */
-static void count_slots(struct st_vip *v, const __u32 *table, __u32 *idx_of)
-{
-	for (__u32 b = 0; b < v->n_be; b++)
-		idx_of[v->be[b].id] = b;
-	for (__u32 i = 0; i < v->table_size; i++)
-		if (table[i] < XDPLB_MAX_BACKENDS && idx_of[table[i]] < v->n_be)
-			v->be[idx_of[table[i]]].slots++;
-	for (__u32 b = 0; b < v->n_be; b++)
-		idx_of[v->be[b].id] = UINT32_MAX;
-}
-
-/* Names and summed per-CPU counters of ids 0..n-1 of a names map and a
- * counters map, in two batches. Returns them in *names and *sums (nvals
- * __u64 per id), malloc'ed. */
-static int read_id_range(int names_fd, int stats_fd, __u32 n, __u32 stats_size,
-			 struct xdplb_name **names, __u64 **sums)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 nvals = stats_size / sizeof(__u64);
-	__u64 *raw;
-	int err;
-
-	*names = calloc(n + 1, sizeof(**names));
-	*sums = calloc((size_t)(n + 1) * nvals, sizeof(**sums));
-	raw = calloc((size_t)(n + 1) * (ncpu > 0 ? ncpu : 1), stats_size);
-	if (!*names || !*sums || !raw || ncpu < 0) {
-		free(raw);
-		return -ENOMEM;
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
 	}
-	err = n ? maps_read_range(names_fd, 0, n, *names) : 0;
-	if (!err && n)
-		err = maps_read_range(stats_fd, 0, n, raw);
-	for (__u32 id = 0; !err && id < n; id++)
-		for (int c = 0; c < ncpu; c++)
-			for (__u32 k = 0; k < nvals; k++)
-				(*sums)[(size_t)id * nvals + k] +=
-					raw[((size_t)id * ncpu + c) * nvals + k];
-	free(raw);
+	for (;;) {
+		cnt = cap - n;
+		if (!cnt)
+			break;
+		if (bpf_map_lookup_batch(fd, in, &out_batch, keys + n, vals + n, &cnt, &o)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				pr_warn("reading the vips map: %s\n", strerror(errno));
+				goto out;
+			}
+			n += cnt;
+			break;
+		}
+		n += cnt;
+		in = &out_batch;
+	}
+	l->entries = calloc(n + 1, sizeof(*l->entries));
+	if (!l->entries) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < n; i++) {
+		l->entries[i].key = keys[i];
+		l->entries[i].val = vals[i];
+	}
+	l->n_entries = n;
+out:
+	free(keys);
+	free(vals);
 	return err;
 }
 
-/* The highest id + 1 among a status' VIPs (vips) or backends. */
-static __u32 id_span(const struct lb_status *s, bool vips)
+/* Backend entries below ctl.be_span (the rest were never used: zero), or
+ * all of them. */
+static int read_backends(int fd, struct lb_live *l, bool all)
+{
+	__u32 span = all || l->ctl.be_span > XDPLB_MAX_BACKENDS ? XDPLB_MAX_BACKENDS :
+								  l->ctl.be_span;
+	int err = 0;
+
+	l->be = calloc(XDPLB_MAX_BACKENDS, sizeof(*l->be));
+	if (!l->be)
+		return -ENOMEM;
+	if (span)
+		err = maps_read_range(fd, 0, span, l->be);
+	if (err)
+		pr_warn("reading the backends map: %s\n", strerror(-err));
+	return err;
+}
+
+/* The highest VIP id + 1 of the active bank's entries. */
+static __u32 vip_span(const struct lb_live *l)
 {
 	__u32 n = 0;
 
-	for (__u32 v = 0; v < s->n_vips; v++) {
-		if (vips && s->vips[v].id + 1 > n)
-			n = s->vips[v].id + 1;
-		for (__u32 b = 0; !vips && b < s->vips[v].n_be; b++)
-			if (s->vips[v].be[b].id + 1 > n)
-				n = s->vips[v].be[b].id + 1;
+	for (__u32 i = 0; i < l->n_entries; i++) {
+		const struct xdplb_vip_cfg *vc = &l->entries[i].val.bank[live_active(l)];
+
+		if ((vc->flags & XDPLB_VIP_F_PRESENT) && vc->vip_id < XDPLB_MAX_VIPS &&
+		    vc->vip_id + 1 > n)
+			n = vc->vip_id + 1;
 	}
 	return n;
 }
 
-static int read_vip_extras(const struct lb_maps *m, struct lb_status *s)
+/* ids 0..n-1 of a names map */
+static int read_names(int fd, __u32 n, struct xdplb_name **out)
 {
-	__u32 n = id_span(s, true), nv = sizeof(struct xdplb_vip_stats) / sizeof(__u64);
-	struct xdplb_name *names;
-	__u64 *sums;
-	int err = read_id_range(m->fd[M_VIP_NAMES], m->fd[M_VIP_STATS], n,
-				sizeof(struct xdplb_vip_stats), &names, &sums);
-
-	for (__u32 v = 0; !err && v < s->n_vips; v++) {
-		s->vips[v].name = names[s->vips[v].id];
-		memcpy(&s->vips[v].st, &sums[(size_t)s->vips[v].id * nv], sizeof(s->vips[v].st));
-	}
-	free(names);
-	free(sums);
-	return err;
-}
-
-static int read_backend_extras(const struct lb_maps *m, struct lb_status *s)
-{
-	__u32 n = id_span(s, false), nv = sizeof(struct xdplb_be_stats) / sizeof(__u64);
-	struct xdplb_name *names;
-	__u64 *sums;
-	int err = read_id_range(m->fd[M_BE_NAMES], m->fd[M_BE_STATS], n,
-				sizeof(struct xdplb_be_stats), &names, &sums);
-
-	for (__u32 v = 0; !err && v < s->n_vips; v++) {
-		for (__u32 b = 0; b < s->vips[v].n_be; b++) {
-			struct st_backend *sb = &s->vips[v].be[b];
-
-			sb->name = names[sb->id];
-			memcpy(&sb->st, &sums[(size_t)sb->id * nv], sizeof(sb->st));
-		}
-	}
-	free(names);
-	free(sums);
-	return err;
-}
-
-/* VIPs of the active bank, with their backends, slots and counters. */
-static int read_vips(const struct lb_maps *m, const struct live *l, struct lb_status *s,
-		     __u32 *idx_of, enum status_tables t)
-{
-	__u32 a = s->active;
 	int err;
 
-	s->vips = calloc(l->n_vips + 1, sizeof(*s->vips));
-	if (!s->vips)
+	*out = calloc(n + 1, sizeof(**out));
+	if (!*out)
 		return -ENOMEM;
-	for (__u32 i = 0; i < l->n_vips; i++) {
-		const struct xdplb_vip_cfg *vc = &l->vips[i].val.bank[a];
-
-		if (!(vc->flags & XDPLB_VIP_F_PRESENT) || !l->vips[i].key.proto)
-			continue;
-		struct st_vip *v = &s->vips[s->n_vips++];
-
-		v->id = vc->vip_id;
-		v->key = l->vips[i].key;
-		v->table_size = vc->table_size;
-	}
-	err = read_vip_extras(m, s);
+	err = n ? maps_read_range(fd, 0, n, *out) : 0;
 	if (err)
-		return err;
-	qsort(s->vips, s->n_vips, sizeof(*s->vips), cmp_vip);
-	/* one pass over the backends: idx_of[vip id] = position in s->vips */
-	for (__u32 vi = 0; vi < s->n_vips; vi++)
-		if (s->vips[vi].id < XDPLB_MAX_VIPS)
-			idx_of[s->vips[vi].id] = vi;
-	for (__u32 id = 0; id < XDPLB_MAX_BACKENDS; id++) {
-		const struct xdplb_backend *b = &l->be[id];
+		pr_warn("reading names: %s\n", strerror(-err));
+	return err;
+}
 
-		if (b->state[a] != XDPLB_BE_NONE && b->vip_id < XDPLB_MAX_VIPS &&
-		    idx_of[b->vip_id] < s->n_vips)
-			s->vips[idx_of[b->vip_id]].n_be++;
-	}
-	for (__u32 vi = 0; vi < s->n_vips; vi++) {
-		s->vips[vi].be = calloc(s->vips[vi].n_be + 1, sizeof(struct st_backend));
-		if (!s->vips[vi].be)
-			return -ENOMEM;
-		s->vips[vi].n_be = 0;
-	}
-	for (__u32 id = 0; id < XDPLB_MAX_BACKENDS; id++) {
-		const struct xdplb_backend *b = &l->be[id];
-		struct st_backend *sb;
-		struct st_vip *v;
+/* The config maps: ctl, vips, backends and names, indexed. */
+static int read_config(const struct lb_maps *m, unsigned int parts, struct lb_live *l)
+{
+	struct xdplb_name *vn = NULL, *bn = NULL;
+	__u32 zero = 0, nv, nb;
+	int err;
 
-		if (b->state[a] == XDPLB_BE_NONE || b->vip_id >= XDPLB_MAX_VIPS ||
-		    idx_of[b->vip_id] >= s->n_vips)
-			continue;
-		v = &s->vips[idx_of[b->vip_id]];
-		sb = &v->be[v->n_be++];
-		sb->id = id;
-		sb->addr = b->addr;
-		sb->family = b->family;
-		sb->state = b->state[a];
-		sb->weight = b->weight[a];
-	}
-	err = read_backend_extras(m, s);
-	if (err)
+	if (bpf_map_lookup_elem(LB_FD(m, ctl), &zero, &l->ctl)) {
+		err = -errno;
+		pr_warn("reading the ctl map: %s\n", strerror(errno));
 		return err;
-	for (__u32 vi = 0; vi < s->n_vips; vi++)
-		if (s->vips[vi].id < XDPLB_MAX_VIPS)
-			idx_of[s->vips[vi].id] = UINT32_MAX;
-	for (__u32 vi = 0; vi < s->n_vips; vi++) {
-		struct st_vip *v = &s->vips[vi];
+	}
+	if (l->ctl.abi_version && l->ctl.abi_version != XDPLB_ABI_VERSION) {
+		pr_warn("the live maps have ABI version %u, this xdplb has %u: unload first\n",
+			l->ctl.abi_version, XDPLB_ABI_VERSION);
+		return -EPROTO;
+	}
+	err = read_entries(LB_FD(m, vips), l);
+	if (!err)
+		err = read_backends(LB_FD(m, backends), l, parts & LIVE_ALL_BACKENDS);
+	nv = vip_span(l);
+	nb = l->ctl.be_span > XDPLB_MAX_BACKENDS ? XDPLB_MAX_BACKENDS : l->ctl.be_span;
+	if (!err)
+		err = read_names(LB_FD(m, vip_names), nv, &vn);
+	if (!err)
+		err = read_names(LB_FD(m, be_names), nb, &bn);
+	if (!err)
+		err = live_index(l, vn, nv, bn, nb);
+	free(vn);
+	free(bn);
+	return err;
+}
+
+/* Every tables slot's map id, and each VIP's live table when asked. */
+static int read_tables(const struct lb_maps *m, unsigned int parts, struct lb_live *l)
+{
+	__u32 a = live_active(l);
+	int err;
+
+	l->table_ids = calloc(XDPLB_TABLE_SLOTS, sizeof(*l->table_ids));
+	if (!l->table_ids)
+		return -ENOMEM;
+	err = maps_read_range(LB_FD(m, tables), 0, XDPLB_TABLE_SLOTS, l->table_ids);
+	if (err) {
+		pr_warn("reading the tables map: %s\n", strerror(-err));
+		return err;
+	}
+	for (__u32 vi = 0; (parts & (LIVE_SLOTS | LIVE_TABLES)) && vi < l->n_vips; vi++) {
+		struct st_vip *v = &l->vips[vi];
 		__u32 *table;
 
-		if (!v->table_size || t == ST_TABLES_SKIP)
+		if (!v->table_size)
 			continue;
 		table = malloc(v->table_size * sizeof(*table));
 		if (!table)
 			return -ENOMEM;
-		if (!maps_read_table(m, xdplb_table_slot(a, v->id), v->table_size, table))
-			count_slots(v, table, idx_of);
-		if (t == ST_TABLES_KEEP)
+		if (!maps_read_table_id(l->table_ids[xdplb_table_slot(a, v->id)], v->table_size,
+					table))
+			live_count_slots(v, table);
+		if (parts & LIVE_TABLES)
 			v->table = table;
 		else
 			free(table);
@@ -249,76 +224,105 @@ static int read_vips(const struct lb_maps *m, const struct live *l, struct lb_st
 	return 0;
 }
 
-int status_read_maps(const struct lb_maps *m, struct lb_status *s, enum status_tables t)
+/* Per-CPU counters of ids 0..n-1, summed: nvals __u64 per id into sums. */
+static int read_sums(int fd, __u32 n, __u32 nvals, __u64 *sums)
 {
-	struct live l;
-	struct bpf_map_info mi = {};
-	__u32 len = sizeof(mi), *idx_of;
-	int err = maps_read_live(m, &l);
+	int ncpu = libbpf_num_possible_cpus(), err;
+	__u64 *raw;
 
-	if (err)
-		return err;
-	s->active = xdplb_active_bank(&l.ctl);
-	s->g = l.ctl.bank[s->active];
-	if (!bpf_obj_get_info_by_fd(m->fd[M_CONNTRACK], &mi, &len))
-		s->ct_size = mi.max_entries;
-	for (__u32 i = 0; i < XDPLB_GLOBAL_MAX; i++)
-		maps_sum_percpu(m->fd[M_GLOBAL_STATS], i, &s->global[i], 1);
-	idx_of = malloc(XDPLB_MAX_BACKENDS * sizeof(*idx_of));
-	if (idx_of) {
-		memset(idx_of, 0xff, XDPLB_MAX_BACKENDS * sizeof(*idx_of));
-		err = read_vips(m, &l, s, idx_of, t);
-	} else {
-		err = -ENOMEM;
-	}
-	free(idx_of);
-	live_free(&l);
+	if (ncpu < 0)
+		return ncpu;
+	raw = calloc((size_t)(n + 1) * ncpu * nvals, sizeof(*raw));
+	if (!raw)
+		return -ENOMEM;
+	err = n ? maps_read_range(fd, 0, n, raw) : 0;
+	for (__u32 id = 0; !err && id < n; id++)
+		for (int c = 0; c < ncpu; c++)
+			for (__u32 k = 0; k < nvals; k++)
+				sums[(size_t)id * nvals + k] +=
+					raw[((size_t)id * ncpu + c) * nvals + k];
+	free(raw);
 	return err;
 }
 
-static int read_status(const char *ifname, struct lb_status *s, enum status_tables t)
+static int read_counters(const struct lb_maps *m, struct lb_live *l)
+{
+	__u32 nv = live_id_span(l, true), nb = live_id_span(l, false);
+	const __u32 vn = sizeof(struct xdplb_vip_stats) / 8, bn = sizeof(struct xdplb_be_stats) / 8;
+	__u64 *vs = calloc((size_t)(nv + 1) * vn, 8), *bs = calloc((size_t)(nb + 1) * bn, 8);
+	int err = vs && bs ? 0 : -ENOMEM;
+
+	if (!err)
+		err = read_sums(LB_FD(m, global_stats), XDPLB_GLOBAL_MAX, 1, l->global);
+	if (!err)
+		err = read_sums(LB_FD(m, vip_stats), nv, vn, vs);
+	if (!err)
+		err = read_sums(LB_FD(m, be_stats), nb, bn, bs);
+	for (__u32 v = 0; !err && v < l->n_vips; v++) {
+		struct st_vip *sv = &l->vips[v];
+
+		memcpy(&sv->st, &vs[(size_t)sv->id * vn], sizeof(sv->st));
+		for (__u32 b = 0; b < sv->n_be; b++)
+			memcpy(&sv->be[b].st, &bs[(size_t)sv->be[b].id * bn], sizeof(sv->be[b].st));
+	}
+	if (err && err != -ENOMEM)
+		pr_warn("reading the counters: %s\n", strerror(-err));
+	free(vs);
+	free(bs);
+	return err;
+}
+
+int status_read_maps(const struct lb_maps *m, unsigned int parts, struct lb_live *l)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+	int err;
+
+	l->parts |= parts & ~LIVE_LINK;
+	if (!bpf_obj_get_info_by_fd(LB_FD(m, conntrack), &mi, &len))
+		l->ct_size = mi.max_entries;
+	err = maps_id(LB_FD(m, table_empty), &l->empty_table_id);
+	if (!err)
+		err = read_config(m, parts, l);
+	if (!err && (parts & (LIVE_TABLE_IDS | LIVE_SLOTS | LIVE_TABLES)))
+		err = read_tables(m, parts, l);
+	if (!err && (parts & LIVE_COUNTERS))
+		err = read_counters(m, l);
+	if (err)
+		live_free(l);
+	return err;
+}
+
+int status_count_slots(const struct lb_maps *m, struct lb_live *l)
+{
+	int err;
+
+	free(l->table_ids);
+	l->parts |= LIVE_TABLE_IDS | LIVE_SLOTS;
+	err = read_tables(m, LIVE_SLOTS, l);
+	if (err)
+		live_free(l);
+	return err;
+}
+
+int status_read(const char *ifname, unsigned int parts, struct lb_live *l)
 {
 	struct lb_maps m;
 	int err;
 
-	memset(s, 0, sizeof(*s));
-	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
-	err = pin_dir(ifname, 0, s->pin_dir, sizeof(s->pin_dir));
+	memset(l, 0, sizeof(*l));
+	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
+	err = pin_dir(ifname, 0, l->pin_dir, sizeof(l->pin_dir));
 	if (err)
 		return err;
-	err = maps_open_pinned(s->pin_dir, &m);
+	err = maps_open_pinned(l->pin_dir, &m);
 	if (err)
 		return err;
-	read_link(s);
-	err = status_read_maps(&m, s, t);
+	if (parts & LIVE_LINK)
+		status_read_link(l);
+	err = status_read_maps(&m, parts, l);
 	maps_close(&m);
 	return err;
-}
-
-int status_read(const char *ifname, struct lb_status *s)
-{
-	return read_status(ifname, s, ST_TABLES_COUNT);
-}
-
-int status_read_tables(const char *ifname, struct lb_status *s)
-{
-	return read_status(ifname, s, ST_TABLES_KEEP);
-}
-
-int status_read_how(const char *ifname, struct lb_status *s, enum status_tables t)
-{
-	return read_status(ifname, s, t);
-}
-
-void status_free(struct lb_status *s)
-{
-	for (__u32 i = 0; i < s->n_vips; i++) {
-		free(s->vips[i].be);
-		free(s->vips[i].table);
-	}
-	free(s->vips);
-	s->vips = NULL;
-	s->n_vips = 0;
 }
 
 int status_list(char names[][IF_NAMESIZE], int max)

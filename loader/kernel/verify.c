@@ -22,7 +22,7 @@ static double now(void)
 }
 
 /* The new_flows counter of a config backend in a status, or 0. */
-static __u64 new_flows(const struct lb_status *s, const struct cfg_vip *v,
+static __u64 new_flows(const struct lb_live *s, const struct cfg_vip *v,
 		       const struct cfg_backend *b)
 {
 	for (__u32 i = 0; i < s->n_vips; i++) {
@@ -87,7 +87,7 @@ static int judge(const struct checked *c, __u32 vi, const __u64 *delta, __u64 n,
 int verify_watch(const char *ifname, const struct checked *c, double sec, struct verify_result *r)
 {
 	const struct xdplb_config *cfg = &c->cfg;
-	struct lb_status base, cur;
+	struct lb_live base, cur;
 	double t0 = now(), t;
 	__u64 **b0 = calloc(cfg->n_vips + 1, sizeof(*b0));
 	__u64 *delta = NULL;
@@ -97,7 +97,7 @@ int verify_watch(const char *ifname, const struct checked *c, double sec, struct
 	memset(r, 0, sizeof(*r));
 	if (!b0)
 		return -ENOMEM;
-	err = status_read(ifname, &base);
+	err = status_read(ifname, LIVE_COUNTERS, &base);
 	if (err) {
 		free(b0);
 		return err;
@@ -122,7 +122,7 @@ int verify_watch(const char *ifname, const struct checked *c, double sec, struct
 	do {
 		usleep(VERIFY_TICK_MS * 1000);
 		t = now() - t0;
-		err = status_read(ifname, &cur);
+		err = status_read(ifname, LIVE_COUNTERS, &cur);
 		if (err)
 			goto out;
 		r->flows = 0;
@@ -137,7 +137,7 @@ int verify_watch(const char *ifname, const struct checked *c, double sec, struct
 			r->flows += n;
 			r->failed = judge(c, v, delta, n, t, r);
 		}
-		status_free(&cur);
+		live_free(&cur);
 	} while (!r->failed && t < sec);
 	r->seconds = t;
 out:
@@ -145,6 +145,6 @@ out:
 		free(b0[v]);
 	free(b0);
 	free(delta);
-	status_free(&base);
+	live_free(&base);
 	return err;
 }

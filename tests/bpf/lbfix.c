@@ -24,21 +24,15 @@ void lbfix_open(struct lbfix *f, const char *json)
 	int err;
 
 	memset(f, 0, sizeof(*f));
-	maps_init(&f->m);
 	err = validate_text(json, strlen(json), &o, &c, &d);
 	cr_assert(err == 0, "test config invalid: %s: %s", d.n ? d.v[0].path : "",
 		  d.n ? d.v[0].msg : strerror(-err));
-	f->skel = xdplb_bpf__open();
-	cr_assert(f->skel != NULL, "opening the BPF object: %s", strerror(errno));
+	err = maps_open(&f->m);
+	cr_assert(err == 0, "opening the BPF object: %s", strerror(-err));
+	f->skel = f->m.skel;
 	bpf_map__set_max_entries(f->skel->maps.conntrack, c.cfg.ct_size);
 	err = xdplb_bpf__load(f->skel);
 	cr_assert(err == 0, "loading the BPF object: %s", strerror(-err));
-	for (int i = 0; i < M_COUNT; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(f->skel->obj, lb_map_names[i]);
-
-		cr_assert(map != NULL, "no map %s", lb_map_names[i]);
-		f->m.fd[i] = dup(bpf_map__fd(map));
-	}
 	f->prog_fd = bpf_program__fd(f->skel->progs.xdplb_lb);
 	checked_free(&c);
 	err = lbfix_apply(f, json);
@@ -73,10 +67,9 @@ int lbfix_apply(struct lbfix *f, const char *json)
 
 void lbfix_close(struct lbfix *f)
 {
-	maps_close(&f->m);
 	if (f->applied)
 		checked_free(&f->c);
-	xdplb_bpf__destroy(f->skel);
+	maps_close(&f->m); /* the skeleton: f->skel */
 	memset(f, 0, sizeof(*f));
 }
 
@@ -95,7 +88,7 @@ __u64 lbfix_global(struct lbfix *f, __u32 idx)
 {
 	__u64 v = 0;
 
-	cr_assert(maps_sum_percpu(f->m.fd[M_GLOBAL_STATS], idx, &v, 1) == 0);
+	cr_assert(maps_sum_percpu(LB_FD(&f->m, global_stats), idx, &v, 1) == 0);
 	return v;
 }
 
@@ -116,8 +109,8 @@ static __u32 live_vip_id(struct lbfix *f, int vi)
 	struct xdplb_ctl ctl;
 	__u32 zero = 0;
 
-	cr_assert(bpf_map_lookup_elem(f->m.fd[M_CTL], &zero, &ctl) == 0);
-	cr_assert(bpf_map_lookup_elem(f->m.fd[M_VIPS], &k, &v) == 0, "VIP not in the map");
+	cr_assert(bpf_map_lookup_elem(LB_FD(&f->m, ctl), &zero, &ctl) == 0);
+	cr_assert(bpf_map_lookup_elem(LB_FD(&f->m, vips), &k, &v) == 0, "VIP not in the map");
 	return v.bank[xdplb_active_bank(&ctl)].vip_id;
 }
 
@@ -125,7 +118,7 @@ struct xdplb_vip_stats lbfix_vip_stats(struct lbfix *f, const char *vip)
 {
 	struct xdplb_vip_stats s;
 
-	cr_assert(maps_sum_percpu(f->m.fd[M_VIP_STATS], live_vip_id(f, vip_index(f, vip)),
+	cr_assert(maps_sum_percpu(LB_FD(&f->m, vip_stats), live_vip_id(f, vip_index(f, vip)),
 				  (__u64 *)&s, sizeof(s) / 8) == 0);
 	return s;
 }
@@ -137,14 +130,14 @@ int lbfix_backend_id(struct lbfix *f, const char *vip, const char *backend)
 	const struct cfg_vip *v = &f->c.cfg.vips[vi];
 	struct xdplb_ctl ctl;
 
-	cr_assert(bpf_map_lookup_elem(f->m.fd[M_CTL], &zero, &ctl) == 0);
+	cr_assert(bpf_map_lookup_elem(LB_FD(&f->m, ctl), &zero, &ctl) == 0);
 	for (__u32 b = 0; b < v->n_backends; b++) {
 		if (strcmp(v->backends[b].name, backend))
 			continue;
 		for (__u32 id = 0; id < XDPLB_MAX_BACKENDS; id++) {
 			struct xdplb_backend be;
 
-			if (bpf_map_lookup_elem(f->m.fd[M_BACKENDS], &id, &be))
+			if (bpf_map_lookup_elem(LB_FD(&f->m, backends), &id, &be))
 				break;
 			if (be.cookie && be.vip_id == vid && be.state[xdplb_active_bank(&ctl)] &&
 			    !addr_cmp(&be.addr, &v->backends[b].addr))
@@ -160,7 +153,8 @@ struct xdplb_be_stats lbfix_be_stats(struct lbfix *f, const char *vip, const cha
 	int id = lbfix_backend_id(f, vip, backend);
 
 	cr_assert(id >= 0, "no live backend %s/%s", vip, backend);
-	cr_assert(maps_sum_percpu(f->m.fd[M_BE_STATS], (__u32)id, (__u64 *)&s, sizeof(s) / 8) == 0);
+	cr_assert(maps_sum_percpu(LB_FD(&f->m, be_stats), (__u32)id, (__u64 *)&s, sizeof(s) / 8) ==
+		  0);
 	return s;
 }
 

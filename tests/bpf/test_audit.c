@@ -66,7 +66,7 @@ static __u32 active_bank(void)
 	struct xdplb_ctl ctl;
 	__u32 zero = 0;
 
-	cr_assert(eq(int, bpf_map_lookup_elem(f.m.fd[M_CTL], &zero, &ctl), 0));
+	cr_assert(eq(int, bpf_map_lookup_elem(LB_FD(&f.m, ctl), &zero, &ctl), 0));
 	return xdplb_active_bank(&ctl);
 }
 
@@ -78,9 +78,9 @@ static int web_table(__u32 *slot)
 	__u32 id;
 
 	k.addr.v4 = htonl(0xcb00710a); /* 203.0.113.10 */
-	cr_assert(eq(int, bpf_map_lookup_elem(f.m.fd[M_VIPS], &k, &v), 0));
+	cr_assert(eq(int, bpf_map_lookup_elem(LB_FD(&f.m, vips), &k, &v), 0));
 	*slot = xdplb_table_slot(active_bank(), v.bank[active_bank()].vip_id);
-	cr_assert(eq(int, bpf_map_lookup_elem(f.m.fd[M_TABLES], slot, &id), 0));
+	cr_assert(eq(int, bpf_map_lookup_elem(LB_FD(&f.m, tables), slot, &id), 0));
 	return bpf_map_get_fd_by_id(id);
 }
 
@@ -146,7 +146,7 @@ static void swap_in_edited_table(__u32 slot_no, __u32 new_id)
 	cr_assert(copy >= 0);
 	for (__u32 k = 0; k < XDPLB_TABLE_ENTRIES(m); k++)
 		cr_assert(eq(int, bpf_map_update_elem(copy, &k, &ids[2 * k], 0), 0));
-	cr_assert(eq(int, bpf_map_update_elem(f.m.fd[M_TABLES], &slot, &copy, 0), 0));
+	cr_assert(eq(int, bpf_map_update_elem(LB_FD(&f.m, tables), &slot, &copy, 0), 0));
 	close(copy);
 }
 
@@ -216,13 +216,13 @@ Test(audit, sentinels)
 	char out[4096];
 
 	k.addr.v4 = htonl(0xcb00710a);
-	cr_assert(eq(int, bpf_map_delete_elem(f.m.fd[M_VIPS], &k), 0));
+	cr_assert(eq(int, bpf_map_delete_elem(LB_FD(&f.m, vips), &k), 0));
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "map|vip web|the address sentinel is missing");
 
 	k.addr.v4 = htonl(0xcb00714d); /* 203.0.113.77: no VIP */
 	v.bank[active_bank()].flags = XDPLB_VIP_F_PRESENT;
-	cr_assert(eq(int, bpf_map_update_elem(f.m.fd[M_VIPS], &k, &v, 0), 0));
+	cr_assert(eq(int, bpf_map_update_elem(LB_FD(&f.m, vips), &k, &v, 0), 0));
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "map|sentinel 203.0.113.77|an address sentinel of no live VIP");
 }
@@ -235,7 +235,7 @@ Test(audit, orphan_backend_entry)
 
 	b.addr.v4 = htonl(0xc6336463);
 	b.state[active_bank()] = XDPLB_BE_ACTIVE;
-	cr_assert(eq(int, bpf_map_update_elem(f.m.fd[M_BACKENDS], &id, &b, 0), 0));
+	cr_assert(eq(int, bpf_map_update_elem(LB_FD(&f.m, backends), &id, &b, 0), 0));
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "map|backend id 5000|an active backend entry of no live VIP (vip id 4000)");
 }
@@ -254,7 +254,7 @@ Test(audit, table_of_the_wrong_size)
 	cr_assert(small >= 0);
 	for (__u32 i = 0; i < 51; i++)
 		bpf_map_update_elem(small, &i, &zeros, 0);
-	cr_assert(eq(int, bpf_map_update_elem(f.m.fd[M_TABLES], &slot, &small, 0), 0));
+	cr_assert(eq(int, bpf_map_update_elem(LB_FD(&f.m, tables), &slot, &small, 0), 0));
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "map|vip web|the table map holds 102 slots, the VIP has 1009");
 	close(small);
@@ -267,7 +267,7 @@ Test(audit, vip_filter_bit_cleared)
 	__u32 bank = active_bank();
 	char out[4096];
 
-	cr_assert(eq(int, bpf_map_update_elem(f.m.fd[M_VIP_FILTER], &bank, vf, 0), 0));
+	cr_assert(eq(int, bpf_map_update_elem(LB_FD(&f.m, vip_filter), &bank, vf, 0), 0));
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "map|vip web|the VIP filter lacks its address");
 	free(vf);

@@ -76,7 +76,7 @@ static void read_state(struct live_state *s)
 	for (int i = 0; i < 5; i++)
 		s->be[i] = lbfix_be_stats(&f, be[i][0], be[i][1]);
 	/* bounded: the map holds at most conntrack_size entries */
-	while (s->ct_entries < 4096 && !bpf_map_get_next_key(f.m.fd[M_CONNTRACK], prev, &next)) {
+	while (s->ct_entries < 4096 && !bpf_map_get_next_key(LB_FD(&f.m, conntrack), prev, &next)) {
 		s->ct_entries++;
 		k = next;
 		prev = &k;

@@ -23,7 +23,7 @@
 #include "lbfix.h"
 #include "simulate.h"
 #include "sha256.h"
-#include "snapshot.h"
+#include "status.h"
 
 /* Two configs that differ in every way a packet can show: backend set,
  * weights, table contents and the outer source address. The backends of
@@ -108,11 +108,11 @@ static int change(struct lbfix *f, const char *json, const char *state_dir)
 	int err;
 
 	parse(json, &c);
+	memset(&res, 0, sizeof(res));
 	err = lb_txn_begin(&t, &f->m, true, &c, &o);
 	if (!err)
-		err = lb_apply(&f->m, true, &c, LB_MAC, &res);
-	if (!err || t.pending)
-		err = lb_txn_end(&t, !err, &res) ?: err;
+		err = lb_txn_apply(&t, &f->m, &c, LB_MAC, &res);
+	err = lb_txn_end(&t, !err, &res) ?: err;
 	checked_free(&c);
 	return err;
 }
@@ -126,7 +126,11 @@ static void expect_live(struct lbfix *f, const char *json, __u16 base, const cha
 	__u32 src, dst;
 
 	parse(json, &want);
-	cr_assert(eq(int, snapshot_read_maps(&f->m, &live, true), 0));
+	struct lb_live l = { 0 };
+
+	cr_assert(eq(int, status_read_maps(&f->m, LIVE_TABLES, &l), 0));
+	cr_assert(eq(int, live_to_checked(&l, &live, true), 0));
+	live_free(&l);
 	cr_assert(eq(int, diff_compute(&live, &want, &d), 0));
 	cr_expect(diff_empty(&d), "%s: the live maps are not exactly that config", what);
 	for (__u16 p = base; p < base + 50; p++) {
@@ -198,7 +202,7 @@ ParameterizedTest(size_t *step, reload, crash_at_every_step, .init = mkcrashdir,
 	expect_live(&f, want, 7000, steps[*step]);
 
 	/* the history, once settled by what is live, ends with the live config */
-	cr_assert(eq(int, bpf_map_lookup_elem(f.m.fd[M_CTL], &zero, &ctl), 0));
+	cr_assert(eq(int, bpf_map_lookup_elem(LB_FD(&f.m, ctl), &zero, &ctl), 0));
 	cr_assert(eq(int, history_open(dir, &h), 0));
 	cr_assert(eq(int,
 		     history_resolve(&h, ctl.bank[ctl.active].generation,

@@ -12,7 +12,7 @@
 
 /* One VIP "web" with backends a (active, 100), b (drain, 50), c (active,
  * 300) on eth0; the caller may change anything. Free with free_status. */
-static void small_status(struct lb_status *s, __u32 n_be)
+static void small_status(struct lb_live *s, __u32 n_be)
 {
 	static const char *const names[] = { "a", "b", "c", "d", "e", "f", "g", "h" };
 
@@ -20,10 +20,10 @@ static void small_status(struct lb_status *s, __u32 n_be)
 	snprintf(s->ifname, sizeof(s->ifname), "eth0");
 	s->attached = true;
 	s->ct_size = 1024;
-	s->g.generation = 7;
-	s->g.load_time = 1700000000;
+	s->ctl.bank[0].generation = 7;
+	s->ctl.bank[0].load_time = 1700000000;
 	for (int i = 0; i < 32; i++)
-		s->g.digest[i] = (__u8)i;
+		s->ctl.bank[0].digest[i] = (__u8)i;
 	s->global[2] = 5; /* pass */
 	s->global[3] = 40; /* tx */
 	s->global[XDPLB_CNT_DROP_BASE + XDPLB_DROP_TOO_BIG] = 2;
@@ -45,7 +45,7 @@ static void small_status(struct lb_status *s, __u32 n_be)
 	}
 }
 
-static void free_status(struct lb_status *s)
+static void free_status(struct lb_live *s)
 {
 	free(s->vips[0].be);
 	free(s->vips);
@@ -63,7 +63,7 @@ Test(metrics, escapes_label_values)
 
 Test(metrics, escaped_names_in_samples)
 {
-	struct lb_status s;
+	struct lb_live s;
 	struct metrics_if mi = { .ifname = "eth0", .load_ok = true };
 	struct mbuf b = { 0 };
 
@@ -184,7 +184,7 @@ static const char golden[] =
 
 /* Two backends: a active (weight 100, every slot), b draining (weight 50);
  * plus an interface without xdplb. */
-static void golden_fixture(struct lb_status *s)
+static void golden_fixture(struct lb_live *s)
 {
 	small_status(s, 2);
 	s->vips[0].be[0].st = (struct xdplb_be_stats){ 30, 3000, 6 };
@@ -196,7 +196,7 @@ static void golden_fixture(struct lb_status *s)
 
 Test(metrics, exact_exposition)
 {
-	struct lb_status s;
+	struct lb_live s;
 	double imb[1] = { 0.5 };
 	struct metrics_if mi[2] = { { .ifname = "eth0", .load_ok = true, .imbalance = imb },
 				    { .ifname = "eth9" } };
@@ -221,7 +221,7 @@ static void family_of(const char *line, char *out, size_t len)
 
 Test(metrics, one_help_and_type_per_family_samples_together)
 {
-	struct lb_status s[2];
+	struct lb_live s[2];
 	struct metrics_if mi[3] = { { .ifname = "eth0" },
 				    { .ifname = "none" },
 				    { .ifname = "eth1" } };
@@ -262,7 +262,7 @@ Test(metrics, one_help_and_type_per_family_samples_together)
 
 Test(metrics, tables_consistent_only_with_active_backends)
 {
-	struct lb_status s;
+	struct lb_live s;
 
 	small_status(&s, 2);
 	s.vips[0].be[0].slots = 50;
@@ -287,7 +287,7 @@ Test(metrics, wilson_lower_bound)
 }
 
 /* Sets new-flow counters of the fixture's backends. */
-static void set_flows(struct lb_status *s, const __u64 *f)
+static void set_flows(struct lb_live *s, const __u64 *f)
 {
 	for (__u32 b = 0; b < s->vips[0].n_be; b++)
 		s->vips[0].be[b].st.new_flows = f[b];
@@ -296,7 +296,7 @@ static void set_flows(struct lb_status *s, const __u64 *f)
 Test(metrics, window_keeps_readings_an_eighth_apart_and_one_window_old)
 {
 	struct imb_hist h = { 0 };
-	struct lb_status s;
+	struct lb_live s;
 	const __u64 zero[4] = { 0 };
 
 	small_status(&s, 4);
@@ -318,7 +318,7 @@ Test(metrics, window_keeps_readings_an_eighth_apart_and_one_window_old)
 Test(metrics, imbalance_against_the_reading_one_window_old)
 {
 	struct imb_hist h = { 0 };
-	struct lb_status s;
+	struct lb_live s;
 	double out[1];
 	const __u64 t0[4] = { 1000000, 0, 0, 0 }; /* a skew long ago */
 	const __u64 t30[4] = { 1000000 + 10000, 10000, 10000, 10000 };
@@ -347,7 +347,7 @@ Test(metrics, imbalance_against_the_reading_one_window_old)
 Test(metrics, imbalance_sees_a_skew_not_a_handful_of_flows)
 {
 	struct imb_hist h = { 0 };
-	struct lb_status s;
+	struct lb_live s;
 	double out[1];
 	const __u64 none[4] = { 0 }, skew[4] = { 970, 10, 10, 10 }, few[4] = { 4, 0, 0, 0 };
 
@@ -370,7 +370,7 @@ Test(metrics, imbalance_sees_a_skew_not_a_handful_of_flows)
 Test(metrics, imbalance_by_weight_and_after_a_reset)
 {
 	struct imb_hist h = { 0 };
-	struct lb_status s;
+	struct lb_live s;
 	double out[1];
 	const __u64 before[2] = { 5000, 15000 }, after[2] = { 20000 + 5000, 10000 };
 

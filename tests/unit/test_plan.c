@@ -12,25 +12,24 @@
 #include "helpers.h"
 #include "plan.h"
 
-static void apply(struct live *l, const struct plan *p)
+static void apply(struct lb_live *l, const struct plan *p)
 {
 	__u32 n = 0;
 
 	if (!l->be)
 		l->be = calloc(XDPLB_MAX_BACKENDS, sizeof(*l->be));
-	l->exists = true;
 	l->ctl = p->ctl;
 	l->ctl.active = p->bank;
 	for (__u32 i = 0; i < p->n_bw; i++)
 		l->be[p->bw[i].id] = p->bw[i].val;
-	free(l->vips);
-	l->vips = calloc(p->n_vw + 1, sizeof(*l->vips));
+	free(l->entries);
+	l->entries = calloc(p->n_vw + 1, sizeof(*l->entries));
 	for (__u32 i = 0; i < p->n_vw; i++) /* entries absent from the new bank are deleted */
 		if (p->vw[i].val.bank[p->bank].flags & XDPLB_VIP_F_PRESENT) {
-			l->vips[n].key = p->vw[i].key;
-			l->vips[n++].val = p->vw[i].val;
+			l->entries[n].key = p->vw[i].key;
+			l->entries[n++].val = p->vw[i].val;
 		}
-	l->n_vips = n;
+	l->n_entries = n;
 }
 
 /* a config with VIPs "a:1,2,3;b:4" meaning backend addresses 198.51.100.N */
@@ -69,7 +68,7 @@ static void load(const char *spec, struct checked *c)
 static const struct plan_env env = { .if_mac = { 2, 0, 0, 0, 0, 9 }, .now = 1000 };
 
 /* plans spec on top of l, applies it; returns the plan (caller frees) */
-static void step(struct live *l, const char *spec, struct checked *c, struct plan *p)
+static void step(struct lb_live *l, const char *spec, struct checked *c, struct plan *p)
 {
 	load(spec, c);
 	cr_assert(eq(int, plan_build(l, c, &env, p), 0));
@@ -78,7 +77,7 @@ static void step(struct live *l, const char *spec, struct checked *c, struct pla
 
 Test(plan, first_load_fills_bank_1)
 {
-	struct live l = { 0 };
+	struct lb_live l = { 0 };
 	struct checked c;
 	struct plan p;
 
@@ -95,7 +94,7 @@ Test(plan, first_load_fills_bank_1)
 		cr_expect(not(eq(u32, l.be[b].cookie, 0)));
 	}
 	cr_expect(eq(u32, p.ctl.bank[1].generation, 1));
-	cr_expect(eq(u32, l.n_vips, 2), "the VIP and its address sentinel");
+	cr_expect(eq(u32, l.n_entries, 2), "the VIP and its address sentinel");
 	plan_free(&p, c.cfg.n_vips);
 	checked_free(&c);
 	live_free(&l);
@@ -104,7 +103,7 @@ Test(plan, first_load_fills_bank_1)
 /* The same config twice: same ids, no new cookie, the other bank. */
 Test(plan, reload_keeps_ids)
 {
-	struct live l = { 0 };
+	struct lb_live l = { 0 };
 	struct checked c;
 	struct plan p;
 	__u32 cookie1;
@@ -131,7 +130,7 @@ Test(plan, reload_keeps_ids)
  * it; once free, a reuse comes with a new cookie. */
 Test(plan, removed_id_reused_with_new_cookie)
 {
-	struct live l = { 0 };
+	struct lb_live l = { 0 };
 	struct checked c;
 	struct plan p;
 	__u32 old_cookie;
@@ -161,16 +160,16 @@ Test(plan, removed_id_reused_with_new_cookie)
 /* A removed VIP's entries are absent from the new bank (and deleted). */
 Test(plan, removed_vip)
 {
-	struct live l = { 0 };
+	struct lb_live l = { 0 };
 	struct checked c;
 	struct plan p;
 
 	step(&l, "a:1;b:2", &c, &p);
-	cr_expect(eq(u32, l.n_vips, 4));
+	cr_expect(eq(u32, l.n_entries, 4));
 	plan_free(&p, c.cfg.n_vips);
 	checked_free(&c);
 	step(&l, "a:1", &c, &p);
-	cr_expect(eq(u32, l.n_vips, 2));
+	cr_expect(eq(u32, l.n_entries, 2));
 	cr_expect(eq(u8, l.be[1].state[p.bank], XDPLB_BE_NONE));
 	plan_free(&p, c.cfg.n_vips);
 	checked_free(&c);
@@ -184,7 +183,7 @@ Test(plan, no_active_backend_means_table_size_0)
 		"{" BASE_TOP ", \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\","
 		" \"port\": 80, \"guards\": { \"min_active_backends\": 0 }, \"backends\": ["
 		" { \"name\": \"b\", \"address\": \"198.51.100.1\", \"state\": \"drain\" } ] } ] }";
-	struct live l = { 0 };
+	struct lb_live l = { 0 };
 	struct checked c;
 	struct diags d;
 	struct plan p;
@@ -206,7 +205,7 @@ Test(plan, globals)
 		" \"source_v4\": \"198.51.100.16/28\", \"hash_seed\": 7, \"mtu\": 9000,"
 		" \"vips\": [ { \"name\": \"v\", \"address\": \"203.0.113.1\", \"port\": 0,"
 		" \"backends\": [ { \"name\": \"b\", \"address\": \"198.51.100.1\" } ] } ] }";
-	struct live l = { 0 };
+	struct lb_live l = { 0 };
 	struct checked c;
 	struct diags d;
 	struct plan p;

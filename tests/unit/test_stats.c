@@ -13,9 +13,9 @@
 /* One VIP with three backends: a (weight 100), b (weight 300), c draining. */
 static struct st_backend be_cur[3], be_prev[3];
 static struct st_vip vip_cur, vip_prev;
-static struct lb_status cur, prev;
+static struct lb_live cur, prev;
 
-static void fill(struct lb_status *s, struct st_vip *v, struct st_backend *b, __u64 scale)
+static void fill(struct lb_live *s, struct st_vip *v, struct st_backend *b, __u64 scale)
 {
 	static const char *const names[3] = { "a", "b", "c" };
 	static const __u16 weights[3] = { 100, 300, 50 };
