@@ -5,16 +5,20 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "load.h"
+#include "history.h"
+#include "log.h"
 #include "status.h"
 
-static bool json_out;
+static bool json_out, json_printed;
+static char **errors; /* warnings said on stderr, for {"error": ...} */
+static size_t n_errors;
+
+const char *const mode_names[] = { "native", "generic", NULL };
 
 bool cli_json(void)
 {
@@ -24,6 +28,61 @@ bool cli_json(void)
 void cli_set_json(bool on)
 {
 	json_out = on;
+}
+
+void print_json_line(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	cJSON_Delete(o);
+	json_printed = true;
+}
+
+bool cli_json_printed(void)
+{
+	return json_printed;
+}
+
+static void keep_error(const char *msg)
+{
+	char **n = realloc(errors, (n_errors + 1) * sizeof(*errors));
+	size_t len = strlen(msg);
+
+	if (!n)
+		return;
+	errors = n;
+	errors[n_errors] = strndup(msg, len && msg[len - 1] == '\n' ? len - 1 : len);
+	if (errors[n_errors])
+		n_errors++;
+}
+
+void cli_errors_collect(void)
+{
+	log_set_hook(keep_error);
+}
+
+void cli_errors_json(int ret)
+{
+	cJSON *o, *arr;
+	char msg[1024] = "";
+
+	if (!json_out || !ret || json_printed)
+		return;
+	o = cJSON_CreateObject();
+	/* the first is the cause; the rest say what came of it */
+	if (n_errors)
+		snprintf(msg, sizeof(msg), "%s", errors[0]);
+	else
+		snprintf(msg, sizeof(msg), "%s", ret == EXIT_USAGE ? "usage error" : "failed");
+	cJSON_AddStringToObject(o, "error", msg);
+	arr = cJSON_AddArrayToObject(o, "messages");
+	for (size_t i = 0; i < n_errors; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(errors[i]));
+	cJSON_AddNumberToObject(o, "exit_code", ret);
+	print_json(o);
 }
 
 int exit_code(int err)
@@ -41,121 +100,26 @@ void print_json(cJSON *o)
 		printf("%s\n", s);
 	free(s);
 	cJSON_Delete(o);
-}
-
-/* An option the command cannot take: says which and why (the caller then
- * prints the command's usage). */
-static int bad_opt(char **argv, const struct option *lo, int c, const char *why, const char *got)
-{
-	while (lo->name && lo->val != c)
-		lo++;
-	fprintf(stderr, "xdplb %s: --%s: %s%s%s\n", argv[0], lo->name ? lo->name : "?", why,
-		got ? " " : "", got ? got : "");
-	return -1;
-}
-
-/* Parses argv for the options a command accepts (a string of letters);
- * leaves positional arguments in argv[optind..]. */
-int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
-{
-	static const struct option longopts[] = { { "iface", required_argument, NULL, 'i' },
-						  { "mode", required_argument, NULL, 'm' },
-						  { "flows", required_argument, NULL, 'n' },
-						  { "json", no_argument, NULL, 'j' },
-						  { "force", no_argument, NULL, 'f' },
-						  { "address", required_argument, NULL, 'a' },
-						  { "help", no_argument, NULL, 'h' },
-						  { "state-dir", required_argument, NULL, 's' },
-						  { "verify", required_argument, NULL, 'V' },
-						  { "to", required_argument, NULL, 't' },
-						  { 0 } };
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->mode = -1;
-	o->flows = 100000;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:m:n:jfa:hs:V:t:", longopts, NULL)) != -1) {
-		if (c == '?') /* getopt said why */
-			return -1;
-		if (c == 'h' || !strchr(accept, c))
-			return bad_opt(argv, longopts, c, "does not apply to this command", NULL);
-		switch (c) {
-		case 'i':
-			o->iface = optarg;
-			break;
-		case 'm':
-			if (!strcmp(optarg, "native"))
-				o->mode = 0;
-			else if (!strcmp(optarg, "generic"))
-				o->mode = 1;
-			else
-				return bad_opt(argv, longopts, c, "native or generic, got", optarg);
-			break;
-		case 'n': {
-			char *end;
-
-			o->flows = strtoull(optarg, &end, 10);
-			if (*end || !o->flows || o->flows > 100000000ULL)
-				return bad_opt(argv, longopts, c, "1..100000000, got", optarg);
-			break;
-		}
-		case 'j':
-			json_out = true;
-			break;
-		case 'f':
-			o->force = true;
-			break;
-		case 'a':
-			if (o->n_addrs == 16)
-				return bad_opt(argv, longopts, c, "at most 16 of them", NULL);
-			o->addrs[o->n_addrs++] = optarg;
-			break;
-		case 's':
-			o->state_dir = optarg;
-			break;
-		case 'V': {
-			char *end;
-
-			o->verify = strtod(optarg, &end);
-			if (*end || !(o->verify > 0) || o->verify > 3600)
-				return bad_opt(argv, longopts, c,
-					       "seconds, more than 0 and at most 3600, got",
-					       optarg);
-			break;
-		}
-		case 't': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end || !v || v > 999999)
-				return bad_opt(argv, longopts, c,
-					       "a history entry number (xdplb history), got",
-					       optarg);
-			o->to = (unsigned int)v;
-			break;
-		}
-		}
-	}
-	return 0;
+	json_printed = true;
 }
 
 /* Validates a config file; prints errors on stderr (or in JSON), and guard
  * refusals as warnings when forced. *text keeps the bytes validated. */
-int check_text(const char *file, const struct opts *o, struct checked *c, char **text, size_t *len)
+int check_text(const char *file, const struct cfg_args *o, struct checked *c, char **text,
+	       size_t *len)
 {
 	struct config_opts co = { .iface = o->iface, .mode = o->mode, .force = o->force };
 	struct diags d = { 0 };
 	int err = config_read_file(file, text, len);
 
 	if (err) {
-		fprintf(stderr, "%s: %s\n", file, strerror(-err));
+		pr_warn("%s: %s\n", file, strerror(-err));
 		return err;
 	}
 	err = validate_text(*text, *len, &co, c, &d);
 	if (!err && d.n) {
 		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "%s: %s: (forced) %s\n", file, d.v[i].path, d.v[i].msg);
+			pr_warn("%s: %s: (forced) %s\n", file, d.v[i].path, d.v[i].msg);
 	}
 	if (err)
 		free(*text);
@@ -176,17 +140,17 @@ int check_text(const char *file, const struct opts *o, struct checked *c, char *
 			print_json(r);
 		} else {
 			diags_print(&d, file, stderr);
-			fprintf(stderr, "%s: %zu error%s; nothing was changed\n", file, d.n,
+			pr_warn("%s: %zu error%s; nothing was changed\n", file, d.n,
 				d.n == 1 ? "" : "s");
 		}
 	} else if (err) {
-		fprintf(stderr, "%s: %s\n", file, strerror(-err));
+		pr_warn("%s: %s\n", file, strerror(-err));
 	}
 	diags_free(&d);
 	return err;
 }
 
-int check(const char *file, const struct opts *o, struct checked *c)
+int check(const char *file, const struct cfg_args *o, struct checked *c)
 {
 	char *text;
 	size_t len;
@@ -213,21 +177,16 @@ int cli_pick_iface(const char *want, char *out)
 		return 0;
 	}
 	if (!n)
-		fprintf(stderr, "xdplb is not loaded on any interface of this network namespace\n");
+		pr_warn("xdplb is not loaded on any interface of this network namespace\n");
 	else
-		fprintf(stderr, "xdplb is loaded on %d interfaces: name one with --iface\n", n);
+		pr_warn("xdplb is loaded on %d interfaces: name one with --iface\n", n);
 	return -ENOENT;
 }
 
-int pick_iface(const struct opts *o, int argc, char **argv, char *out)
+void state_dir_of(const char *state_dir, const char *ifname, char *buf, size_t len)
 {
-	return cli_pick_iface(o->iface ? o->iface : optind < argc ? argv[optind] : NULL, out);
-}
-
-void state_dir_of(const struct opts *o, const char *ifname, char *buf, size_t len)
-{
-	if (o->state_dir)
-		snprintf(buf, len, "%s", o->state_dir);
+	if (state_dir)
+		snprintf(buf, len, "%s", state_dir);
 	else
 		history_default_dir(ifname, buf, len);
 }

@@ -3,6 +3,7 @@
  * config_cmd.c - the commands about a config file: validate, simulate, diff.
  */
 #define _GNU_SOURCE
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "addr.h"
 #include "names.h"
 #include "cli.h"
+#include "log.h"
 #include "render.h"
 #include "diff.h"
 #include "guards.h"
@@ -73,21 +75,54 @@ static void print_valid(const char *file, const struct checked *c)
 	}
 }
 
-int do_validate(int argc, char **argv)
-{
-	struct checked c;
-	struct opts o;
-	int err;
+struct validate_args {
+	struct cfg_args cfg;
+};
 
-	if (parse_opts(argc, argv, "ijmf", &o) || optind != argc - 1)
-		return -EXIT_USAGE;
-	err = check(argv[optind], &o, &c);
+static void init_cfg(void *a)
+{
+	((struct cfg_args *)a)->mode = -1;
+}
+
+static int run_validate(void *args, int argc, char **argv)
+{
+	struct validate_args *a = args;
+	struct checked c;
+	int err = check(argv[0], &a->cfg, &c);
+
 	if (err)
 		return exit_code(err);
-	print_valid(argv[optind], &c);
+	print_valid(argv[0], &c);
 	checked_free(&c);
 	return EXIT_OK;
 }
+
+static const struct cli_opt validate_opts[] = {
+	OPT_IFACE_CFG(struct validate_args, cfg.iface),
+	OPT_MODE(struct validate_args, cfg.mode),
+	OPT("force", 'f', OPT_FLAG, NULL,
+	    "guard refusals become warnings, as `load --force` would take them (schema errors never do)",
+	    offsetof(struct validate_args, cfg.force)),
+	OPT_END,
+};
+
+const struct cli_cmd cmd_validate = {
+	.name = "validate",
+	.args = "CONFIG",
+	.min_args = 1,
+	.max_args = 1,
+	.summary = "check a config file; change nothing",
+	.description =
+		"Parses and checks the whole config: schema, the Maglev table of every VIP, and\n"
+		"the guards computed on those tables. Prints every problem as FILE: PATH: REASON\n"
+		"and changes nothing; needs no root. On success, one line per VIP: table size,\n"
+		"backends taking new flows, the largest backend share and what the guard allows.\n"
+		"Exit 0 valid, 1 invalid (or refused by a guard), 2 usage, 3 unreadable.\n",
+	.opts = validate_opts,
+	.args_size = sizeof(struct validate_args),
+	.init = init_cfg,
+	.run = run_validate,
+};
 
 static void print_sim(const struct checked *c, const struct sim_vip *s, __u64 flows)
 {
@@ -149,46 +184,81 @@ static void print_sim(const struct checked *c, const struct sim_vip *s, __u64 fl
 	}
 }
 
-int do_simulate(int argc, char **argv)
+struct simulate_args {
+	struct cfg_args cfg;
+	unsigned long long flows;
+};
+
+static void init_simulate(void *args)
 {
+	struct simulate_args *a = args;
+
+	a->cfg.mode = -1;
+	a->flows = 100000;
+}
+
+static int run_simulate(void *args, int argc, char **argv)
+{
+	struct simulate_args *a = args;
 	struct sim_vip *s;
 	struct checked c;
-	struct opts o;
-	int err;
+	int err = check(argv[0], &a->cfg, &c);
 
-	if (parse_opts(argc, argv, "nji", &o) || optind != argc - 1)
-		return -EXIT_USAGE;
-	err = check(argv[optind], &o, &c);
 	if (err)
 		return exit_code(err);
-	s = simulate(&c, o.flows, 0x5eed5eedULL);
+	s = simulate(&c, a->flows, 0x5eed5eedULL);
 	if (!s) {
 		checked_free(&c);
 		return EXIT_SYSTEM;
 	}
-	print_sim(&c, s, o.flows);
+	print_sim(&c, s, a->flows);
 	simulate_free(s, c.cfg.n_vips);
 	checked_free(&c);
 	return EXIT_OK;
 }
 
-int do_diff(int argc, char **argv)
+static const struct cli_opt simulate_opts[] = {
+	OPT("flows", 'n', OPT_UINT, "N", "synthetic flows per VIP (default 100000)",
+	    offsetof(struct simulate_args, flows), .min = 1, .max = 100000000),
+	OPT_IFACE_CFG(struct simulate_args, cfg.iface),
+	OPT_END,
+};
+
+const struct cli_cmd cmd_simulate = {
+	.name = "simulate",
+	.args = "CONFIG",
+	.min_args = 1,
+	.max_args = 1,
+	.summary = "where N synthetic flows would go, by the data path's own hash",
+	.description =
+		"Per backend of every VIP: weight share, table share, and share of N synthetic\n"
+		"flows hashed exactly as the data path hashes them; the largest ratio to the\n"
+		"weight share. Needs no root; changes nothing.\n",
+	.opts = simulate_opts,
+	.args_size = sizeof(struct simulate_args),
+	.init = init_simulate,
+	.run = run_simulate,
+};
+
+struct diff_args {
+	struct cfg_args cfg;
+};
+
+static int run_diff(void *args, int argc, char **argv)
 {
+	const struct cfg_args *o = &((struct diff_args *)args)->cfg;
 	struct checked a, b;
 	struct diags d = { 0 };
 	struct diff df;
-	struct opts o;
 	int err, ret;
 
-	if (parse_opts(argc, argv, "ijf", &o) || argc - optind < 1 || argc - optind > 2)
-		return -EXIT_USAGE;
-	if (argc - optind == 2) {
-		err = check(argv[optind], &o, &a);
+	if (argc == 2) {
+		err = check(argv[0], o, &a);
 	} else {
 		char ifname[IF_NAMESIZE];
 
 		/* against what is live */
-		if (pick_iface(&o, argc - 1, argv, ifname)) /* no positional left for it */
+		if (cli_pick_iface(o->iface, ifname))
 			return EXIT_INVALID;
 		struct lb_live l;
 
@@ -197,14 +267,13 @@ int do_diff(int argc, char **argv)
 			err = live_to_checked(&l, &a, true);
 		live_free(&l);
 		if (err == -ENOENT)
-			fprintf(stderr, "%s: xdplb is not loaded: nothing to diff against\n",
-				ifname);
+			pr_warn("%s: xdplb is not loaded: nothing to diff against\n", ifname);
 		else if (err)
-			fprintf(stderr, "%s: reading the live state: %s\n", ifname, strerror(-err));
+			pr_warn("%s: reading the live state: %s\n", ifname, strerror(-err));
 	}
 	if (err)
 		return exit_code(err == -ENOENT ? -ECANCELED : err);
-	err = check(argv[argc - 1], &o, &b);
+	err = check(argv[argc - 1], o, &b);
 	if (err) {
 		checked_free(&a);
 		return exit_code(err);
@@ -233,10 +302,38 @@ int do_diff(int argc, char **argv)
 			printf("refused: %s: %s\n", d.v[i].path, d.v[i].msg);
 	}
 	/* 1 when `load` would refuse this change without --force */
-	ret = d.n && !o.force ? EXIT_INVALID : EXIT_OK;
+	ret = d.n && !o->force ? EXIT_INVALID : EXIT_OK;
 	diags_free(&d);
 	diff_free(&df);
 	checked_free(&a);
 	checked_free(&b);
 	return ret;
 }
+
+static const struct cli_opt diff_opts[] = {
+	OPT_IFACE_READ(struct diff_args, cfg.iface),
+	OPT("force", 'f', OPT_FLAG, NULL,
+	    "exit 0 even when load would refuse the change (as `load --force` would apply it)",
+	    offsetof(struct diff_args, cfg.force)),
+	OPT_END,
+};
+
+const struct cli_cmd cmd_diff = {
+	.name = "diff",
+	.args = "[OLD] NEW",
+	.min_args = 1,
+	.max_args = 2,
+	.summary = "what a change would do to new flows",
+	.description =
+		"What would change, and the impact: per VIP, the fraction of new flows that move\n"
+		"to another backend (exact, slot by slot, when the table size and hash_seed are\n"
+		"unchanged; estimated from 65,536 synthetic flows otherwise), and each backend's\n"
+		"table share and weight share before and after. With one file, OLD is what is\n"
+		"live (read back from the maps). Established flows are not counted: conntrack\n"
+		"keeps them on their backend. Exit 1 when load would refuse the change without\n"
+		"--force (max_flows_moved), 0 otherwise.\n",
+	.opts = diff_opts,
+	.args_size = sizeof(struct diff_args),
+	.init = init_cfg,
+	.run = run_diff,
+};

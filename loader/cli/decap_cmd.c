@@ -3,6 +3,7 @@
  * decap_cmd.c - xdplb decap attach|detach|status: the backends' program.
  */
 #define _GNU_SOURCE
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "cli.h"
 #include "decap.h"
 #include "load.h"
+#include "log.h"
 
 static int decap_status(const char *ifname)
 {
@@ -23,7 +25,7 @@ static int decap_status(const char *ifname)
 	int err = lb_decap_counters(ifname, c);
 
 	if (err) {
-		fprintf(stderr, "%s: %s\n", ifname,
+		pr_warn("%s: %s\n", ifname,
 			err == -ENOENT ? "no decap program attached" : strerror(-err));
 		return err == -ENOENT ? EXIT_INVALID : EXIT_SYSTEM;
 	}
@@ -43,29 +45,77 @@ static int decap_status(const char *ifname)
 	return EXIT_OK;
 }
 
-int do_decap(int argc, char **argv)
-{
-	struct decap_opts d = { 0 };
-	const char *verb;
-	struct opts o;
-	int err;
+struct decap_args {
+	int mode;
+	const char *addrs[16];
+	int n_addrs;
+};
 
-	if (argc < 3)
-		return -EXIT_USAGE;
-	verb = argv[1];
-	if (parse_opts(argc - 1, argv + 1, "maj", &o) || optind != argc - 2)
-		return -EXIT_USAGE;
-	if (!strcmp(verb, "attach")) {
-		d.mode = o.mode < 0 ? 0 : o.mode;
-		d.extra = o.addrs;
-		d.n_extra = o.n_addrs;
-		err = lb_decap_attach(argv[argc - 1], &d);
-	} else if (!strcmp(verb, "detach")) {
-		err = lb_decap_detach(argv[argc - 1]);
-	} else if (!strcmp(verb, "status")) {
-		return decap_status(argv[argc - 1]);
-	} else {
-		return -EXIT_USAGE;
-	}
-	return exit_code(err);
+static int run_attach(void *args, int argc, char **argv)
+{
+	const struct decap_args *a = args;
+	struct decap_opts d = { .mode = a->mode,
+				.extra = (const char **)a->addrs,
+				.n_extra = a->n_addrs };
+
+	return exit_code(lb_decap_attach(argv[0], &d));
 }
+
+static int run_detach(void *args, int argc, char **argv)
+{
+	return exit_code(lb_decap_detach(argv[0]));
+}
+
+static int run_dstatus(void *args, int argc, char **argv)
+{
+	return decap_status(argv[0]);
+}
+
+static const struct cli_opt attach_opts[] = {
+	OPT("address", 'a', OPT_LIST, "ADDR",
+	    "an outer destination to accept besides the interface's own addresses (repeatable, up to 16)",
+	    offsetof(struct decap_args, addrs), .max_count = 16,
+	    .off_count = offsetof(struct decap_args, n_addrs)),
+	OPT("mode", 'm', OPT_ENUM, NULL, "XDP mode (default native; never falls back)",
+	    offsetof(struct decap_args, mode), .values = mode_names),
+	OPT_END,
+};
+
+static const struct cli_cmd decap_cmds[] = {
+	{ .name = "attach",
+	  .args = "IFACE",
+	  .min_args = 1,
+	  .max_args = 1,
+	  .summary = "attach the decap program (again: refresh its addresses)",
+	  .description =
+		  "Strips xdplb's tunnels (IPIP, IPv6-in-IPv6, 4in6, 6in4) addressed to IFACE's\n"
+		  "addresses and --address, and passes the inner packet, addressed to the VIP, to\n"
+		  "the stack. Attaching again refreshes the addresses.\n",
+	  .opts = attach_opts,
+	  .args_size = sizeof(struct decap_args),
+	  .run = run_attach },
+	{ .name = "detach",
+	  .args = "IFACE",
+	  .min_args = 1,
+	  .max_args = 1,
+	  .summary = "detach the decap program and remove its pins",
+	  .run = run_detach },
+	{ .name = "status",
+	  .args = "IFACE",
+	  .min_args = 1,
+	  .max_args = 1,
+	  .summary = "the decap program's counters",
+	  .description = "Exit 0; 1 when no decap program is attached.\n",
+	  .run = run_dstatus },
+	{ 0 },
+};
+
+const struct cli_cmd cmd_decap = {
+	.name = "decap",
+	.summary = "the backends' side: strip xdplb's tunnels",
+	.description =
+		"Runs on the backends: an XDP program that decapsulates what the LB sent, so that\n"
+		"the VIP's traffic reaches the stack with the client's address (direct server\n"
+		"return; the VIP is configured on lo with arp_ignore=1, arp_announce=2).\n",
+	.subs = decap_cmds,
+};

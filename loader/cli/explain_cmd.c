@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * explain_cmd.c - `xdplb explain tcp|udp SRC:PORT DST:PORT [--syn]
- * [--payload N] [--iface IF] [--json]`: what the data path of IF does with
- * that packet (explain.c), without touching its counters or conntrack.
+ * explain_cmd.c - `xdplb explain`: what the data path of an interface does
+ * with one packet (kernel/explain.c), without touching its counters or
+ * conntrack.
  */
 #define _GNU_SOURCE
+#include <stddef.h>
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -16,7 +16,8 @@
 #include <bpf/bpf.h>
 
 #include "bpffs.h"
-#include "commands.h"
+#include "cli.h"
+#include "log.h"
 #include "render.h"
 #include "status.h"
 #include "explain.h"
@@ -24,7 +25,8 @@
 
 struct explain_opts {
 	const char *iface;
-	bool json;
+	bool syn;
+	unsigned long long payload;
 	struct frame_spec spec;
 };
 
@@ -41,60 +43,14 @@ static int parse_packet(char **pos, struct frame_spec *s)
 	f1 = frame_parse_endpoint(pos[1], &s->src, &s->sport);
 	f2 = frame_parse_endpoint(pos[2], &s->dst, &s->dport);
 	if (!f1 || !f2) {
-		fprintf(stderr, "explain: %s: not ADDR:PORT or [ADDR6]:PORT\n",
-			!f1 ? pos[1] : pos[2]);
+		pr_warn("explain: %s: not ADDR:PORT or [ADDR6]:PORT\n", !f1 ? pos[1] : pos[2]);
 		return -1;
 	}
 	if (f1 != f2) {
-		fprintf(stderr, "explain: source and destination must be of one family\n");
+		pr_warn("explain: source and destination must be of one family\n");
 		return -1;
 	}
 	s->family = (__u8)f1;
-	return 0;
-}
-
-static int parse(int argc, char **argv, struct explain_opts *o)
-{
-	static const struct option lo[] = {
-		{ "iface", required_argument, NULL, 'i' },   { "syn", no_argument, NULL, 'S' },
-		{ "payload", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },	     { 0 }
-	};
-	unsigned long n;
-	char *end;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->json = cli_json();
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:Sp:jh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			o->iface = optarg;
-			break;
-		case 'S':
-			o->spec.syn = true;
-			break;
-		case 'p':
-			n = strtoul(optarg, &end, 10);
-			if (*end || n > FRAME_MAX_PAYLOAD) {
-				fprintf(stderr, "explain: --payload: 0..%u bytes\n",
-					FRAME_MAX_PAYLOAD);
-				return -1;
-			}
-			o->spec.payload = (__u32)n;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		default:
-			return -1;
-		}
-	}
-	if (argc - optind != 3 || parse_packet(argv + optind, &o->spec))
-		return -1;
-	if (o->spec.syn && o->spec.proto != IPPROTO_TCP)
-		return -1;
 	return 0;
 }
 
@@ -119,12 +75,10 @@ static int live_prog(const char *dir)
 static void warn_tag(const char *ifname, const struct explain_result *r, int prog_fd)
 {
 	if (prog_fd < 0)
-		fprintf(stderr,
-			"%s: no program attached: explaining with this binary's program and the pinned config\n",
+		pr_warn("%s: no program attached: explaining with this binary's program and the pinned config\n",
 			ifname);
 	else if (r->tag_checked && !r->tag_same)
-		fprintf(stderr,
-			"%s: WARNING: the attached program differs from this binary's (tag %02x%02x%02x%02x... vs %02x%02x%02x%02x...): the live data path may do otherwise\n",
+		pr_warn("%s: WARNING: the attached program differs from this binary's (tag %02x%02x%02x%02x... vs %02x%02x%02x%02x...): the live data path may do otherwise\n",
 			ifname, r->live_tag[0], r->live_tag[1], r->live_tag[2], r->live_tag[3],
 			r->own_tag[0], r->own_tag[1], r->own_tag[2], r->own_tag[3]);
 }
@@ -144,7 +98,7 @@ static int explain_iface(const char *ifname, const struct explain_opts *o)
 		err = maps_open_pinned(dir, &live);
 	if (err) {
 		if (err == -ENOENT)
-			fprintf(stderr, "%s: xdplb is not loaded\n", ifname);
+			pr_warn("%s: xdplb is not loaded\n", ifname);
 		free(r);
 		return err;
 	}
@@ -153,14 +107,8 @@ static int explain_iface(const char *ifname, const struct explain_opts *o)
 	err = explain_run(&rq, r);
 	if (!err) {
 		warn_tag(ifname, r, rq.live_prog_fd);
-		if (o->json) {
-			cJSON *j = explain_json(ifname, r);
-			char *txt = cJSON_Print(j);
-
-			if (txt)
-				printf("%s\n", txt);
-			free(txt);
-			cJSON_Delete(j);
+		if (cli_json()) {
+			print_json(explain_json(ifname, r));
 		} else {
 			explain_print(stdout, ifname, r);
 		}
@@ -172,16 +120,53 @@ static int explain_iface(const char *ifname, const struct explain_opts *o)
 	return err;
 }
 
-int do_explain(int argc, char **argv)
+static int run_explain(void *args, int argc, char **argv)
 {
+	struct explain_opts *o = args;
 	char ifname[IF_NAMESIZE];
-	struct explain_opts o;
 	int err;
 
-	if (parse(argc, argv, &o))
-		return -2;
-	if (cli_pick_iface(o.iface, ifname))
-		return 1;
-	err = explain_iface(ifname, &o);
-	return !err ? 0 : err == -ENOENT ? 1 : err == -EINVAL ? 2 : 3;
+	if (parse_packet(argv, &o->spec))
+		return -1;
+	o->spec.syn = o->syn;
+	o->spec.payload = (__u32)o->payload;
+	if (o->syn && o->spec.proto != IPPROTO_TCP) {
+		pr_warn("xdplb explain: --syn is for tcp\n");
+		return -1;
+	}
+	if (cli_pick_iface(o->iface, ifname))
+		return EXIT_INVALID;
+	err = explain_iface(ifname, o);
+	return !err	      ? EXIT_OK :
+	       err == -ENOENT ? EXIT_INVALID :
+	       err == -EINVAL ? EXIT_USAGE :
+				EXIT_SYSTEM;
 }
+
+static const struct cli_opt explain_opts[] = {
+	OPT_IFACE_READ(struct explain_opts, iface),
+	OPT("syn", 'S', OPT_FLAG, NULL, "a TCP SYN (a new connection) instead of an ACK",
+	    offsetof(struct explain_opts, syn)),
+	OPT("payload", 'p', OPT_UINT, "N", "bytes of payload (0 to 3000; default 0)",
+	    offsetof(struct explain_opts, payload), .min = 0, .max = FRAME_MAX_PAYLOAD),
+	OPT_END,
+};
+
+const struct cli_cmd cmd_explain = {
+	.name = "explain",
+	.args = "tcp|udp SRC:PORT DST:PORT",
+	.min_args = 3,
+	.max_args = 3,
+	.summary = "what the live data path does with one packet, without touching it",
+	.description =
+		"Builds the frame (IPv6 endpoints as [ADDR]:PORT) and runs it through this\n"
+		"binary's program, loaded with the interface's pinned config maps and private\n"
+		"conntrack and counters (the flow's live conntrack entry copied in), with\n"
+		"BPF_PROG_TEST_RUN: the VIP it matched, conntrack hit or miss, the flow hash and\n"
+		"Maglev slot, the backend, the XDP action, the drop reason, and the frame it\n"
+		"would send, decoded. Nothing live changes. Exit 0 explained (whatever the\n"
+		"action), 1 not loaded, 2 usage (a bad endpoint, mixed families), 3 system error.\n",
+	.opts = explain_opts,
+	.args_size = sizeof(struct explain_opts),
+	.run = run_explain,
+};

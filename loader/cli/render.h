@@ -20,7 +20,7 @@
 
 /* status */
 cJSON *status_json(const struct lb_live *s);
-void status_print(const struct lb_live *s, bool json);
+void status_print(const struct lb_live *s);
 
 /* audit */
 void audit_print(const struct audit *a, const char *ifname, FILE *f);

@@ -81,22 +81,12 @@ cJSON *status_json(const struct lb_live *s)
 	return o;
 }
 
-void status_print(const struct lb_live *s, bool json)
+void status_print(const struct lb_live *s)
 {
 	char buf[96], a[ADDR_STRLEN], ts[32];
 	time_t t = (time_t)live_g(s)->load_time;
 	struct tm tm;
 
-	if (json) {
-		cJSON *o = status_json(s);
-		char *txt = cJSON_Print(o);
-
-		if (txt)
-			printf("%s\n", txt);
-		free(txt);
-		cJSON_Delete(o);
-		return;
-	}
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	printf("%s: %s", s->ifname, s->attached ? "attached" : "NOT ATTACHED");

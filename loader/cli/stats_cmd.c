@@ -5,8 +5,8 @@
  * hands one read (totals) or two consecutive reads (rates) to stats.c.
  */
 #define _GNU_SOURCE
+#include <stddef.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 #include "bpffs.h"
-#include "commands.h"
+#include "cli.h"
+#include "log.h"
 #include "render.h"
 #include "status.h"
 #include "maps.h"
@@ -26,50 +27,8 @@
 struct stats_opts {
 	const char *iface;
 	double watch; /* seconds between reads; 0: totals once */
-	unsigned long count; /* reads after the first; 0: until interrupted */
-	bool json;
+	unsigned long long count; /* reads after the first; 0: until interrupted */
 };
-
-static int parse(int argc, char **argv, struct stats_opts *o)
-{
-	static const struct option lo[] = { { "iface", required_argument, NULL, 'i' },
-					    { "watch", required_argument, NULL, 'w' },
-					    { "count", required_argument, NULL, 'c' },
-					    { "json", no_argument, NULL, 'j' },
-					    { "help", no_argument, NULL, 'h' },
-					    { 0 } };
-	char *end;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->json = cli_json();
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:w:c:jh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			o->iface = optarg;
-			break;
-		case 'w':
-			o->watch = strtod(optarg, &end);
-			if (*end || !(o->watch >= 0.1) || o->watch > 3600)
-				return -1;
-			break;
-		case 'c':
-			o->count = strtoul(optarg, &end, 10);
-			if (*end || !o->count || o->count > 1000000000UL)
-				return -1;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		default:
-			return -1;
-		}
-	}
-	if (o->count && !o->watch)
-		return -1; /* --count only means something with --watch */
-	return optind == argc ? 0 : -1;
-}
 
 /* Table slots of the backends of prev, carried over to s: the tables are
  * the same while the generation is (a load is the only writer). */
@@ -119,9 +78,9 @@ static int read_live(const char *ifname, const struct lb_live *prev, struct lb_l
 	maps_close(&m);
 out:
 	if (err == -ENOENT)
-		fprintf(stderr, "%s: xdplb is not loaded\n", ifname);
+		pr_warn("%s: xdplb is not loaded\n", ifname);
 	else if (err)
-		fprintf(stderr, "%s: reading the live state: %s\n", ifname, strerror(-err));
+		pr_warn("%s: reading the live state: %s\n", ifname, strerror(-err));
 	return err;
 }
 
@@ -152,18 +111,17 @@ static int show(const struct lb_live *prev, const struct lb_live *cur, double se
 	struct stats s;
 
 	if (stats_compute(prev, cur, secs, &s)) {
-		fprintf(stderr, "stats: out of memory\n");
+		pr_warn("stats: out of memory\n");
 		return -ENOMEM;
 	}
-	if (o->json) {
+	if (cli_json()) {
 		cJSON *j = stats_json(cur, &s);
-		/* one object per line when watching: a stream of JSON lines */
-		char *txt = o->watch ? cJSON_PrintUnformatted(j) : cJSON_Print(j);
 
-		if (txt)
-			printf("%s\n", txt);
-		free(txt);
-		cJSON_Delete(j);
+		/* one object per line when watching: a stream of JSON lines */
+		if (o->watch)
+			print_json_line(j);
+		else
+			print_json(j);
 	} else {
 		if (tty && prev)
 			printf("\033[H\033[2J"); /* a live view in place, like top */
@@ -205,25 +163,54 @@ static int watch(const char *ifname, const struct stats_opts *o)
 	return err;
 }
 
-int do_stats(int argc, char **argv)
+static int run_stats(void *args, int argc, char **argv)
 {
+	const struct stats_opts *o = args;
 	char ifname[IF_NAMESIZE];
-	struct stats_opts o;
 	struct lb_live s;
 	int err;
 
-	if (parse(argc, argv, &o))
-		return -2;
-	if (cli_pick_iface(o.iface, ifname))
-		return 1;
-	if (o.watch > 0) {
-		err = watch(ifname, &o);
+	if (o->count && !o->watch) {
+		pr_warn("xdplb stats: --count only means something with --watch\n");
+		return -1;
+	}
+	if (cli_pick_iface(o->iface ? o->iface : argc ? argv[0] : NULL, ifname))
+		return EXIT_INVALID;
+	if (o->watch > 0) {
+		err = watch(ifname, o);
 	} else {
 		err = read_live(ifname, NULL, &s);
 		if (!err) {
-			err = show(NULL, &s, 0, &o, false);
+			err = show(NULL, &s, 0, o, false);
 			live_free(&s);
 		}
 	}
-	return !err ? 0 : err == -ENOENT ? 1 : 3;
+	return !err ? EXIT_OK : err == -ENOENT ? EXIT_INVALID : EXIT_SYSTEM;
 }
+
+static const struct cli_opt stats_opts[] = {
+	OPT_IFACE_READ(struct stats_opts, iface),
+	OPT("watch", 'w', OPT_NUM, "SEC", "rates every SEC seconds (0.1 to 3600) instead of totals",
+	    offsetof(struct stats_opts, watch), .min = 0.1, .max = 3600),
+	OPT("count", 'c', OPT_UINT, "N",
+	    "with --watch: stop after N reads (default: until interrupted)",
+	    offsetof(struct stats_opts, count), .min = 1, .max = 1000000000),
+	OPT_END,
+};
+
+const struct cli_cmd cmd_stats = {
+	.name = "stats",
+	.args = "[IF]",
+	.max_args = 1,
+	.summary = "where traffic goes, next to where the weights say it should",
+	.description =
+		"Per VIP and backend: packets, bytes, new flows, drops, conntrack hits, and each\n"
+		"backend's share of new flows next to its weight share and table share, with a\n"
+		"bar and SKEW flagged by the exporter's imbalance rule. Without --watch: totals\n"
+		"since the counters were created; with --watch SEC: the difference between two\n"
+		"reads as rates (on a terminal, redrawn in place; --json: one object per line).\n"
+		"Exit 0; 1 when xdplb is not loaded; 3 system error.\n",
+	.opts = stats_opts,
+	.args_size = sizeof(struct stats_opts),
+	.run = run_stats,
+};

@@ -6,6 +6,22 @@
 #include "log.h"
 
 enum log_level log_level = LOG_WARN;
+static void (*warn_hook)(const char *msg);
+
+void log_set_hook(void (*hook)(const char *msg))
+{
+	warn_hook = hook;
+}
+
+static void emit(enum log_level lvl, const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[2048];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, "%s%s", prefix, buf);
+	if (lvl == LOG_WARN && warn_hook)
+		warn_hook(buf);
+}
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
@@ -14,7 +30,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	if (lvl > log_level)
 		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	emit(lvl, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -24,8 +40,8 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 
 	if (l > log_level)
 		return 0;
-	fputs("libbpf: ", stderr);
-	return vfprintf(stderr, fmt, ap);
+	emit(l, "libbpf: ", fmt, ap);
+	return 0;
 }
 
 void log_setup_libbpf(void)

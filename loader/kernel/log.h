@@ -10,6 +10,8 @@ extern enum log_level log_level;
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Route libbpf's messages through log_msg (warnings always, debug with -v -v). */
 void log_setup_libbpf(void);
+/* Called with every warning as printed (the CLI keeps them for --json). */
+void log_set_hook(void (*hook)(const char *msg));
 
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,7 +31,6 @@
 #include "serve.h"
 #include "status.h"
 
-#define MAX_IFACES 64
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* Slots per backend id of one table map. Tables are frozen when published
@@ -57,10 +55,10 @@ struct tcache {
 	__u32 *pairs; /* a table's worth of slot pairs */
 };
 struct serve {
-	const char *ifaces[MAX_IFACES]; /* the ones named; none: every one loaded */
+	const char *ifaces[SERVE_MAX_IFACES]; /* the ones named; none: every one loaded */
 	int n_ifaces;
 	double window; /* seconds */
-	struct imb_hist hist[MAX_IFACES];
+	struct imb_hist hist[SERVE_MAX_IFACES];
 	int n_hist;
 	struct tcache tc;
 	size_t last_len; /* of the last exposition: the next one's first guess */
@@ -81,7 +79,7 @@ static struct imb_hist *hist_of(struct serve *s, const char *ifname)
 	for (int i = 0; i < s->n_hist; i++)
 		if (!strcmp(s->hist[i].ifname, ifname))
 			return &s->hist[i];
-	if (s->n_hist == MAX_IFACES)
+	if (s->n_hist == SERVE_MAX_IFACES)
 		return NULL;
 	len = strnlen(ifname, IF_NAMESIZE - 1);
 	memcpy(s->hist[s->n_hist].ifname, ifname, len);
@@ -272,10 +270,10 @@ static void hist_sweep(struct serve *s, const struct metrics_if *mi, int n)
 /* One exposition of every interface into b. */
 static int collect(struct serve *s, struct mbuf *b)
 {
-	char names[MAX_IFACES][IF_NAMESIZE];
-	struct lb_live st[MAX_IFACES];
-	struct metrics_if mi[MAX_IFACES] = { 0 };
-	double t0 = now_mono(), *imb[MAX_IFACES] = { 0 };
+	char names[SERVE_MAX_IFACES][IF_NAMESIZE];
+	struct lb_live st[SERVE_MAX_IFACES];
+	struct metrics_if mi[SERVE_MAX_IFACES] = { 0 };
+	double t0 = now_mono(), *imb[SERVE_MAX_IFACES] = { 0 };
 	int n;
 
 	if (s->n_ifaces) {
@@ -283,7 +281,7 @@ static int collect(struct serve *s, struct mbuf *b)
 		for (int i = 0; i < n; i++)
 			snprintf(names[i], IF_NAMESIZE, "%s", s->ifaces[i]);
 	} else {
-		n = status_list(names, MAX_IFACES);
+		n = status_list(names, SERVE_MAX_IFACES);
 	}
 	for (int i = 0; i < n; i++) {
 		int err = status_read(names[i], LIVE_LINK | LIVE_COUNTERS | LIVE_TABLE_IDS, &st[i]);
@@ -418,65 +416,16 @@ static int open_listener(const char *listen_at, const struct sockaddr_storage *s
 	int one = 1, fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0) {
-		fprintf(stderr, "serve: creating a socket: %s\n", strerror(errno));
+		pr_warn("serve: creating a socket: %s\n", strerror(errno));
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, 64)) {
-		fprintf(stderr, "serve: listening on %s: %s\n", listen_at, strerror(errno));
+		pr_warn("serve: listening on %s: %s\n", listen_at, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	return fd;
-}
-
-struct serve_opts {
-	const char *listen;
-	bool once;
-};
-
-static int parse_serve_opts(int argc, char **argv, struct serve *s, struct serve_opts *o)
-{
-	static const struct option lo[] = { { "listen", required_argument, NULL, 'l' },
-					    { "iface", required_argument, NULL, 'i' },
-					    { "imbalance-window", required_argument, NULL, 'w' },
-					    { "once", no_argument, NULL, 'o' },
-					    { "help", no_argument, NULL, 'h' },
-					    { 0 } };
-	char *end;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:i:w:oh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			o->listen = optarg;
-			break;
-		case 'i': {
-			bool dup = false;
-
-			if (s->n_ifaces == MAX_IFACES || strlen(optarg) >= IF_NAMESIZE || !*optarg)
-				return -1;
-			/* an interface named twice would repeat its series */
-			for (int k = 0; k < s->n_ifaces; k++)
-				dup |= !strcmp(s->ifaces[k], optarg);
-			if (!dup)
-				s->ifaces[s->n_ifaces++] = optarg;
-			break;
-		}
-		case 'w':
-			s->window = strtod(optarg, &end);
-			if (*end || !(s->window >= 1) || s->window > 86400)
-				return -1;
-			break;
-		case 'o':
-			o->once = true;
-			break;
-		default:
-			return -1;
-		}
-	}
-	return optind == argc ? 0 : -1;
 }
 
 static int serve_once(struct serve *s)
@@ -488,7 +437,7 @@ static int serve_once(struct serve *s)
 		err = -EIO;
 	mbuf_free(&b);
 	if (err)
-		fprintf(stderr, "serve: %s\n", strerror(-err));
+		pr_warn("serve: %s\n", strerror(-err));
 	return err ? 3 : 0;
 }
 
@@ -513,11 +462,11 @@ static int serve_http(struct serve *s, const char *listen_at, int fd)
 			     handle, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
 			     30u, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
 	if (!d) {
-		fprintf(stderr, "serve: starting the HTTP server on %s failed\n", listen_at);
+		pr_warn("serve: starting the HTTP server on %s failed\n", listen_at);
 		close(fd);
 		return 3;
 	}
-	fprintf(stderr, "serve: metrics on http://%s/metrics\n", listen_at);
+	pr_warn("serve: metrics on http://%s/metrics\n", listen_at);
 	sigwait(&set, &sig);
 	pr_info("serve: signal %d, stopping\n", sig);
 	MHD_stop_daemon(d);
@@ -525,33 +474,42 @@ static int serve_http(struct serve *s, const char *listen_at, int fd)
 	return 0;
 }
 
-int do_serve(int argc, char **argv)
+int serve_run(const struct serve_cfg *c)
 {
 	struct serve *s = calloc(1, sizeof(*s));
-	struct serve_opts o = { .listen = "127.0.0.1:9435" };
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd, ret;
 
 	if (!s)
 		return 3;
-	s->window = 60;
-	if (parse_serve_opts(argc, argv, s, &o)) {
-		free(s);
-		return -2;
+	s->window = c->window;
+	/* an interface named twice would repeat its series */
+	for (int i = 0; i < c->n_ifaces; i++) {
+		bool dup = false;
+
+		if (strlen(c->ifaces[i]) >= IF_NAMESIZE) {
+			pr_warn("serve: --iface %s: an interface name has at most %d characters\n",
+				c->ifaces[i], IF_NAMESIZE - 1);
+			free(s);
+			return 2;
+		}
+		for (int k = 0; k < s->n_ifaces; k++)
+			dup |= !strcmp(s->ifaces[k], c->ifaces[i]);
+		if (!dup)
+			s->ifaces[s->n_ifaces++] = c->ifaces[i];
 	}
-	if (parse_listen(o.listen, &ss, &len)) {
-		fprintf(stderr,
-			"serve: --listen %s: want ADDRESS:PORT, e.g. 127.0.0.1:9435 or [::1]:9435\n",
-			o.listen);
+	if (parse_listen(c->listen, &ss, &len)) {
+		pr_warn("serve: --listen %s: want ADDRESS:PORT, e.g. 127.0.0.1:9435 or [::1]:9435\n",
+			c->listen);
 		free(s);
 		return 2;
 	}
-	if (o.once) {
+	if (c->once) {
 		ret = serve_once(s);
 	} else {
-		fd = open_listener(o.listen, &ss, len);
-		ret = fd < 0 ? 3 : serve_http(s, o.listen, fd);
+		fd = open_listener(c->listen, &ss, len);
+		ret = fd < 0 ? 3 : serve_http(s, c->listen, fd);
 	}
 	for (int i = 0; i < s->n_hist; i++)
 		imb_free(&s->hist[i]);

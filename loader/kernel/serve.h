@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * serve.h - `xdplb serve`: the Prometheus exporter (libmicrohttpd). Reads
- * the pinned maps at every scrape; its only state is the imbalance window.
+ * serve.h - the Prometheus exporter (libmicrohttpd). Reads the pinned maps
+ * at every scrape; its only state is the imbalance window.
  */
 #ifndef XDPLB_SERVE_H
 #define XDPLB_SERVE_H
 
-#define SERVE_USAGE \
-	"serve [--listen 127.0.0.1:9435] [--iface IF]... [--imbalance-window SEC] [--once]"
+#include <stdbool.h>
 
-/* The command: its own options; returns an exit code (0, 2 usage, 3 system),
- * or -2 for the CLI to print the usage line. */
-int do_serve(int argc, char **argv);
+#define SERVE_MAX_IFACES 64
+
+struct serve_cfg {
+	const char *listen; /* "127.0.0.1:9435", "[::1]:9435" */
+	const char *ifaces[SERVE_MAX_IFACES]; /* none: every one loaded */
+	int n_ifaces;
+	double window; /* the imbalance window, seconds */
+	bool once; /* print one exposition on stdout and return */
+};
+
+/* Serves until SIGINT or SIGTERM (or once). Returns an exit code: 0; 2 a
+ * bad listen address; 3 cannot bind or read. */
+int serve_run(const struct serve_cfg *c);
 
 #endif
