@@ -168,6 +168,10 @@ bench: all $(O)/xdplb-bench $(O)/xdplb-pktgen
 demo:
 	$(Q)tools/demo $(O)
 
+# docs/cli.md's command reference, from the option tables
+docs: $(O)/xdplb
+	$(Q)tools/cli-doc $(O)/xdplb
+
 format:
 	$(Q)clang-format -i bpf/*.c bpf/*.h loader/*/*.c loader/*/*.h tests/*/*.c $(wildcard tests/*/*.h)
 
@@ -190,6 +194,6 @@ clean:
 help:
 	@echo "make [O=build] [V=1]   build $(O)/xdplb"
 	@echo "make test              unit + BPF + e2e tests (root)"
-	@echo "make bench | demo | format | install | clean"
+	@echo "make bench | demo | docs | format | install | clean"
 
-.PHONY: all test bench demo format install clean help
+.PHONY: all test bench demo docs format install clean help

@@ -373,6 +373,16 @@ static void help_text(FILE *f, const struct cli_cmd *c, const char *prefix)
 	}
 }
 
+/* A table cell: | would end it. */
+static void md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
 static void help_markdown(FILE *f, const struct cli_cmd *c, const char *prefix)
 {
 	const struct cli_opt *o;
@@ -395,7 +405,11 @@ static void help_markdown(FILE *f, const struct cli_cmd *c, const char *prefix)
 	fprintf(f, "| option | |\n|---|---|\n");
 	for (int i = 0; (o = opt_at(c, i)); i++) {
 		opt_label(o, label, sizeof(label));
-		fprintf(f, "| `%s` | %s |\n", label, o->help);
+		fprintf(f, "| `");
+		md_cell(f, label);
+		fprintf(f, "` | ");
+		md_cell(f, o->help);
+		fprintf(f, " |\n");
 	}
 	fprintf(f, "\n");
 }

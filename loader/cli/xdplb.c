@@ -163,6 +163,9 @@ int main(int argc, char **argv)
 		if (ret == EXIT_USAGE && !cli_json())
 			usage(stderr);
 	} else if (!(c = find(argv[i]))) {
+		for (int k = i + 1; k < argc; k++) /* --json after it still asks for JSON */
+			if (!strcmp(argv[k], "--json") || !strcmp(argv[k], "-j"))
+				cli_set_json(true);
 		pr_warn("xdplb: unknown command '%s'\n", argv[i]);
 		if (!cli_json())
 			usage(stderr);
