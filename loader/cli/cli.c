@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "render.h"
 #include "history.h"
 #include "log.h"
 #include "status.h"
@@ -30,15 +31,25 @@ void cli_set_json(bool on)
 	json_out = on;
 }
 
-void print_json_line(cJSON *o)
+static void emit_json(cJSON *o, bool pretty)
 {
-	char *s = cJSON_PrintUnformatted(o);
+	char *s = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
 
 	if (s)
 		printf("%s\n", s);
 	free(s);
 	cJSON_Delete(o);
 	json_printed = true;
+}
+
+void print_json(cJSON *o)
+{
+	emit_json(o, true);
+}
+
+void print_json_line(cJSON *o)
+{
+	emit_json(o, false);
 }
 
 bool cli_json_printed(void)
@@ -92,17 +103,6 @@ int exit_code(int err)
 	return err == -EINVAL || err == -ECANCELED ? EXIT_INVALID : EXIT_SYSTEM;
 }
 
-void print_json(cJSON *o)
-{
-	char *s = cJSON_Print(o);
-
-	if (s)
-		printf("%s\n", s);
-	free(s);
-	cJSON_Delete(o);
-	json_printed = true;
-}
-
 /* Validates a config file; prints errors on stderr (or in JSON), and guard
  * refusals as warnings when forced. *text keeps the bytes validated. */
 int check_text(const char *file, const struct cfg_args *o, struct checked *c, char **text,
@@ -125,18 +125,11 @@ int check_text(const char *file, const struct cfg_args *o, struct checked *c, ch
 		free(*text);
 	if (err == -EINVAL) {
 		if (json_out) {
-			cJSON *r = cJSON_CreateObject(), *arr;
+			cJSON *r = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(r, "file", file);
 			cJSON_AddBoolToObject(r, "valid", false);
-			arr = cJSON_AddArrayToObject(r, "errors");
-			for (size_t i = 0; i < d.n; i++) {
-				cJSON *e = cJSON_CreateObject();
-
-				cJSON_AddStringToObject(e, "path", d.v[i].path);
-				cJSON_AddStringToObject(e, "message", d.v[i].msg);
-				cJSON_AddItemToArray(arr, e);
-			}
+			cJSON_AddItemToObject(r, "errors", diags_json(&d));
 			print_json(r);
 		} else {
 			diags_print(&d, file, stderr);

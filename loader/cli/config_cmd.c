@@ -286,15 +286,9 @@ static int run_diff(void *args, int argc, char **argv)
 	}
 	diff_guard(&df, &d);
 	if (cli_json()) {
-		cJSON *j = diff_json(&df), *g = cJSON_AddArrayToObject(j, "refusals");
+		cJSON *j = diff_json(&df);
 
-		for (size_t i = 0; i < d.n; i++) {
-			cJSON *e = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(e, "path", d.v[i].path);
-			cJSON_AddStringToObject(e, "message", d.v[i].msg);
-			cJSON_AddItemToArray(g, e);
-		}
+		cJSON_AddItemToObject(j, "refusals", diags_json(&d));
 		print_json(j);
 	} else {
 		diff_print(&df, stdout);

@@ -26,9 +26,10 @@ void status_print(const struct lb_live *s);
 void audit_print(const struct audit *a, const char *ifname, FILE *f);
 cJSON *audit_json(const struct audit *a, const char *ifname);
 
-/* diff */
+/* diff, and diagnostics: [{"path": ..., "message": ...}] */
 void diff_print(const struct diff *d, FILE *f);
 cJSON *diff_json(const struct diff *d);
+cJSON *diags_json(const struct diags *d);
 
 /* explain */
 void explain_print(FILE *f, const char *ifname, const struct explain_result *r);

@@ -175,3 +175,17 @@ cJSON *diff_json(const struct diff *d)
 	}
 	return r;
 }
+
+cJSON *diags_json(const struct diags *d)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < d->n; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "path", d->v[i].path);
+		cJSON_AddStringToObject(e, "message", d->v[i].msg);
+		cJSON_AddItemToArray(arr, e);
+	}
+	return arr;
+}
