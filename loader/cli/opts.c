@@ -310,18 +310,24 @@ int cli_dispatch(const struct cli_cmd *c, int argc, char **argv, const char *pre
 
 /* ------------------------------------------------------------------ help */
 
+/* Calls fn on every subcommand of c, with "PREFIX NAME" as their prefix. */
+static void each_sub(FILE *f, const struct cli_cmd *c, const char *prefix,
+		     void (*fn)(FILE *, const struct cli_cmd *, const char *))
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "%s %s", prefix, c->name);
+	for (const struct cli_cmd *s = c->subs; s->name; s++)
+		fn(f, s, p);
+}
+
 void cli_usage_line(FILE *f, const struct cli_cmd *c, const char *prefix)
 {
 	const struct cli_opt *o;
 	char buf[160];
 
 	if (c->subs) {
-		for (const struct cli_cmd *s = c->subs; s->name; s++) {
-			char p[64];
-
-			snprintf(p, sizeof(p), "%s %s", prefix, c->name);
-			cli_usage_line(f, s, p);
-		}
+		each_sub(f, c, prefix, cli_usage_line);
 		return;
 	}
 	fprintf(f, "%s %s%s%s", prefix, c->name, c->args ? " " : "", c->args ? c->args : "");
@@ -394,12 +400,7 @@ static void help_markdown(FILE *f, const struct cli_cmd *c, const char *prefix)
 	if (c->description)
 		fprintf(f, "%s\n", c->description);
 	if (c->subs) {
-		for (const struct cli_cmd *s = c->subs; s->name; s++) {
-			char p[64];
-
-			snprintf(p, sizeof(p), "%s %s", prefix, c->name);
-			help_markdown(f, s, p);
-		}
+		each_sub(f, c, prefix, help_markdown);
 		return;
 	}
 	fprintf(f, "| option | |\n|---|---|\n");

@@ -118,30 +118,38 @@ static __u32 busy_slots(const struct lb_live *l, __u32 empty_id, __u32 bank, __u
 	return n;
 }
 
+/* Points the tables slots slots[0..n) at the empty table, in one batch. */
+static int to_empty(const struct lb_maps *m, const __u32 *slots, __u32 n, const char *what)
+{
+	__u32 *vals = malloc((n + 1) * sizeof(*vals));
+	int err;
+
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 i = 0; i < n; i++)
+		vals[i] = (__u32)LB_FD(m, table_empty);
+	err = batch_update(LB_FD(m, tables), slots, vals, n, what);
+	free(vals);
+	return err;
+}
+
 int maps_fill_slots(const struct lb_maps *m)
 {
-	__u32 *keys = malloc(XDPLB_TABLE_SLOTS * sizeof(*keys));
-	__u32 *vals = malloc(XDPLB_TABLE_SLOTS * sizeof(*vals));
-	int fd = LB_FD(m, table_empty), err;
+	__u32 *slots = malloc(XDPLB_TABLE_SLOTS * sizeof(*slots));
+	int err = 0;
 
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!slots)
+		return -ENOMEM;
 	/* nothing ever writes the empty table, not even bpftool */
-	if (bpf_map_freeze(fd) && errno != EBUSY) {
+	if (bpf_map_freeze(LB_FD(m, table_empty)) && errno != EBUSY) {
 		err = -errno;
 		pr_warn("freezing the empty table: %s\n", strerror(errno));
-		goto out;
 	}
-	for (__u32 i = 0; i < XDPLB_TABLE_SLOTS; i++) {
-		keys[i] = i;
-		vals[i] = (__u32)fd;
-	}
-	err = batch_update(LB_FD(m, tables), keys, vals, XDPLB_TABLE_SLOTS, "the tables map (new)");
-out:
-	free(keys);
-	free(vals);
+	for (__u32 i = 0; i < XDPLB_TABLE_SLOTS; i++)
+		slots[i] = i;
+	if (!err)
+		err = to_empty(m, slots, XDPLB_TABLE_SLOTS, "the tables map (new)");
+	free(slots);
 	return err;
 }
 
@@ -151,21 +159,13 @@ static int release_bank(const struct lb_maps *m, const struct lb_live *l, __u32 
 			__u32 bank)
 {
 	__u32 *slots = malloc(XDPLB_MAX_VIPS * sizeof(*slots));
-	__u32 *vals = malloc(XDPLB_MAX_VIPS * sizeof(*vals));
-	int fd = LB_FD(m, table_empty), err = 0;
-	__u32 n;
+	int err;
 
-	if (!slots || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	n = busy_slots(l, empty_id, bank, slots);
-	for (__u32 i = 0; i < n; i++)
-		vals[i] = (__u32)fd;
-	err = batch_update(LB_FD(m, tables), slots, vals, n, "the tables map (freeing a bank)");
-out:
+	if (!slots)
+		return -ENOMEM;
+	err = to_empty(m, slots, busy_slots(l, empty_id, bank, slots),
+		       "the tables map (freeing a bank)");
 	free(slots);
-	free(vals);
 	return err;
 }
 

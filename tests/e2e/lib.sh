@@ -102,6 +102,13 @@ private_bpffs() {
 release_bpffs() {
 	umount "$TMP/bpffs" 2>/dev/null
 }
+# scratch NS: pins in a private bpffs, and on exit, even a failed one, the
+# LB and namespace NS, the bpffs and $TMP go
+scratch() {
+	SCRATCH_NS=$1
+	trap 'veth_ns_del "$SCRATCH_NS"; release_bpffs; rm -rf "$TMP"' EXIT
+	private_bpffs
+}
 # tap_end: the plan line; the exit status says whether everything passed
 tap_end() {
 	echo "1..$n"

@@ -13,14 +13,7 @@ NS=$TAG-a
 TMP=$(mktemp -d /tmp/xdplb-e2e.XXXXXX)
 . "$(dirname "$0")/lib.sh"
 
-cleanup() {
-	veth_ns_del "$NS"
-	release_bpffs
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-private_bpffs
+scratch "$NS"
 veth_ns "$NS"
 CFG=$SRC/examples/lb.json
 

@@ -15,14 +15,7 @@ BPFTOOL=$(command -v bpftool || echo /usr/sbin/bpftool)
 
 x() { nsenter --net=/run/netns/"$NS" "$XDPLB" "$@"; }
 
-cleanup() {
-	veth_ns_del "$NS"
-	release_bpffs
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-private_bpffs
+scratch "$NS"
 ip netns add "$NS"
 # no IPv6 autoconfiguration traffic: every packet the LB counts is the test's
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
