@@ -75,7 +75,14 @@ struct probe_opts {
 	/* checks in flight at most (each is a socket); 0: one per target.
 	 * Starts beyond it wait for a check to end. */
 	__u32 max_inflight;
+	/* seconds: a wake-up starts every check due within slack after it,
+	 * and a timeout is noticed up to slack late (the verdict is still by
+	 * the check's own timeout: an answer after it is a timeout).
+	 * 0: PROBE_SLACK; < 0: every timer on its own. */
+	double slack;
 };
+
+#define PROBE_SLACK 0.01
 
 struct probe_stats {
 	__u64 started, ok, failed, timeouts;
@@ -113,7 +120,8 @@ size_t probe_take(struct probe_engine *pe, const struct probe_result **res);
 /* The epoll fd, readable when a check has I/O: to nest the engine in
  * another loop (then call probe_step(pe, 0)). */
 int probe_fd(const struct probe_engine *pe);
-/* When the next start or timeout is due (the engine's clock). */
+/* When the next start or timeout is due (the engine's clock; a timeout is
+ * acted on up to slack later). */
 double probe_next_due(const struct probe_engine *pe);
 
 void probe_get_stats(const struct probe_engine *pe, struct probe_stats *st);
