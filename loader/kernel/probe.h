@@ -66,7 +66,9 @@ struct probe_result {
 };
 
 struct probe_opts {
-	/* monotonic seconds; NULL: CLOCK_MONOTONIC */
+	/* monotonic seconds, advancing at the real rate (the epoll waits are
+	 * computed from it): the caller's, so that results and
+	 * health_round() share one clock. NULL: CLOCK_MONOTONIC */
 	double (*clock)(void *arg);
 	void *clock_arg;
 	/* the schedule's origin: target i is first due at start + its offset;
