@@ -142,12 +142,12 @@ $(O)/tests/bpf: $(BPFTEST_SRCS) $(wildcard tests/bpf/*.h) $(O)/libxdplb_render.a
 TEST_BINS := $(O)/tests/unit $(O)/tests/bpf
 
 # Needs root (BPF, namespaces). Ends with Criterion's summary line.
-test: all $(TEST_BINS) $(O)/xdplb-bench $(O)/xdplb-pktgen
+test: all $(TEST_BINS) $(O)/xdplb-bench $(O)/xdplb-pktgen $(O)/xdplb-probe
 	$(Q)tests/run $(O)
 
 # ---------------------------------------------------------------- bench
 BENCH_SRCS := $(wildcard bench/*.c)
-BENCH_TOOL_SRCS := $(filter-out bench/pktgen.c,$(BENCH_SRCS))
+BENCH_TOOL_SRCS := $(filter-out bench/pktgen.c bench/probe.c,$(BENCH_SRCS))
 
 $(O)/xdplb-bench: $(BENCH_TOOL_SRCS) bench/bench.h tests/bpf/pkt.c $(O)/libxdplb.a \
 		$(O)/libxdplb_core.a $(SKELS) $(O)/bench.skel.h
@@ -158,6 +158,12 @@ $(O)/xdplb-bench: $(BENCH_TOOL_SRCS) bench/bench.h tests/bpf/pkt.c $(O)/libxdplb
 $(O)/xdplb-pktgen: bench/pktgen.c | $(O)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XCFLAGS) $< -o $@
+
+# The health-check engine's driver: tests/e2e/test_probe.sh, tools/probe-bench.
+$(O)/xdplb-probe: bench/probe.c $(O)/libxdplb.a $(O)/libxdplb_core.a $(KERNEL_HDRS) | $(O)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XCFLAGS) $< $(O)/libxdplb.a $(O)/libxdplb_core.a $(LIBBPF_LIBS) -lelf -lz -lm \
+		-o $@
 
 # Needs root. Prints one table; bench/results/latest.json keeps the figures.
 bench: all $(O)/xdplb-bench $(O)/xdplb-pktgen
