@@ -68,6 +68,7 @@ int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 						  { "state-dir", required_argument, NULL, 's' },
 						  { "verify", required_argument, NULL, 'V' },
 						  { "to", required_argument, NULL, 't' },
+						  { "via", required_argument, NULL, 'g' },
 						  { 0 } };
 	int c;
 
@@ -75,7 +76,7 @@ int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 	o->mode = -1;
 	o->flows = 100000;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:m:n:jfa:hs:V:t:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:m:n:jfa:hs:V:t:g:", longopts, NULL)) != -1) {
 		if (c == '?') /* getopt said why */
 			return -1;
 		if (c == 'h' || !strchr(accept, c))
@@ -113,6 +114,12 @@ int parse_opts(int argc, char **argv, const char *accept, struct opts *o)
 			break;
 		case 's':
 			o->state_dir = optarg;
+			break;
+		case 'g':
+			if (o->n_vias == 2)
+				return bad_opt(argv, longopts, c, "at most 2 of them (IPv4, IPv6)",
+					       NULL);
+			o->vias[o->n_vias++] = optarg;
 			break;
 		case 'V': {
 			char *end;

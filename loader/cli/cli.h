@@ -28,6 +28,8 @@ struct opts {
 	const char *state_dir;
 	double verify; /* seconds; 0: no verification */
 	unsigned int to; /* rollback --to N */
+	const char *vias[2]; /* hc-tunnel --via GATEWAY: one IPv4, one IPv6 */
+	int n_vias;
 };
 
 void cli_set_json(bool on);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * commands.h - the subcommands, each in a file of its own (config_cmd.c,
- * live_cmd.c, decap_cmd.c, stats_cmd.c, explain_cmd.c, serve.c); xdplb.c
- * lists them in its command table.
+ * live_cmd.c, decap_cmd.c, stats_cmd.c, explain_cmd.c, hc_tunnel_cmd.c,
+ * serve.c); xdplb.c lists them in its command table.
  * Each returns an exit code (0, 1, 3) or -2 for a usage error.
  */
 #ifndef XDPLB_COMMANDS_H
@@ -28,5 +28,6 @@ int do_audit(int argc, char **argv);
 int do_decap(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_explain(int argc, char **argv);
+int do_hc_tunnel(int argc, char **argv);
 
 #endif

@@ -47,6 +47,8 @@ static const struct cmd {
 	{ "serve", do_serve, SERVE_USAGE },
 	{ "decap", do_decap,
 	  "decap attach|detach|status IFACE [--address ADDR]... [--mode native|generic] [--json]" },
+	{ "hc-tunnel", do_hc_tunnel,
+	  "hc-tunnel attach IFACE [--via GATEWAY]... | detach|status IFACE [--json] | mark BACKEND_ID" },
 	{ "version", do_version, "version" },
 	{ "help", do_help, "help" },
 	{ 0 },
