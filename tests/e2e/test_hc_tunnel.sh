@@ -36,6 +36,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM # so that a timeout still cleans up
 
 private_bpffs
 sysctls() { # sysctls NS KEY=VALUE...
