@@ -70,7 +70,7 @@ CORE_OBJS := $(CORE_SRCS:%.c=$(O)/%.o)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(O)/%.o)
 RENDER_OBJS := $(RENDER_SRCS:%.c=$(O)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
-SKELS := $(O)/xdplb.skel.h $(O)/decap.skel.h
+SKELS := $(O)/xdplb.skel.h $(O)/decap.skel.h $(O)/hc.skel.h
 BPF_HDRS := $(wildcard bpf/*.h)
 CORE_HDRS := $(wildcard loader/core/*.h)
 KERNEL_HDRS := $(CORE_HDRS) $(wildcard loader/kernel/*.h)

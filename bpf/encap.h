@@ -66,17 +66,30 @@ static __always_inline void write_outer_v6(struct ipv6hdr *o, const struct pkt *
 	__builtin_memcpy(&o->daddr, &be->addr, sizeof(o->daddr));
 }
 
+/* Bytes of outer IP header to a backend. */
+static __always_inline __u32 encap_outer_len(const struct xdplb_backend *be)
+{
+	return be->family == XDPLB_AF_INET ? XDPLB_IPV4_HDR_LEN : XDPLB_IPV6_HDR_LEN;
+}
+
+/* The hash write_outer_v4/v6 take: the flow hash varies an IPv6 flow label
+ * or a source prefix; a fixed IPv4 source needs none, which spares the
+ * common case a jhash. */
+static __always_inline __u32 encap_hash(const struct pkt *p, const struct xdplb_backend *be,
+					const struct xdplb_global_cfg *g)
+{
+	return be->family == XDPLB_AF_INET && !g->src_v4_hostmask ?
+		       0 :
+		       xdplb_flow_hash(&p->flow, g->hash_seed);
+}
+
 /* Prepends Ethernet (+ the same VLAN tag) and the outer IP header to the
  * packet p describes. 0, or VERDICT_DROP(TOO_BIG or ENCAP). */
 static __always_inline int encap(struct xdp_md *ctx, const struct pkt *p,
 				 const struct xdplb_backend *be, const struct xdplb_global_cfg *g)
 {
-	__u32 olen = be->family == XDPLB_AF_INET ? XDPLB_IPV4_HDR_LEN : XDPLB_IPV6_HDR_LEN;
-	/* the flow hash varies an IPv6 flow label or a source prefix; a fixed
-	 * IPv4 source needs none, which spares the common case a jhash */
-	__u32 hash = be->family == XDPLB_AF_INET && !g->src_v4_hostmask ?
-			     0 :
-			     xdplb_flow_hash(&p->flow, g->hash_seed);
+	__u32 olen = encap_outer_len(be);
+	__u32 hash = encap_hash(p, be, g);
 	void *data, *end, *outer;
 	struct ethhdr *eth;
 

@@ -278,4 +278,33 @@ enum xdplb_decap_counter {
 	XDPLB_DECAP_MAX,
 };
 
+/* ----------------------------------------------------------------------- */
+/* LB side: health checks through the tunnel (bpf/hc.bpf.c, tc egress on the
+ * LB's interface; docs/hc-tunnel.md). A checker's socket sets SO_MARK to
+ * xdplb_hc_mark(backend id); the program encapsulates that socket's packets
+ * to the backend exactly as the XDP program encapsulates client packets.
+ * The mark: a fixed tag in bits 31..18, the backend id in bits 17..0 (ids
+ * are below XDPLB_MAX_BACKENDS = 2^18). One `ip rule fwmark TAG/TAG_MASK`
+ * routes every probe. */
+#define XDPLB_HC_MARK_ID_BITS 18
+#define XDPLB_HC_MARK_ID_MASK ((1u << XDPLB_HC_MARK_ID_BITS) - 1)
+#define XDPLB_HC_MARK_TAG_MASK (~XDPLB_HC_MARK_ID_MASK)
+#define XDPLB_HC_MARK_TAG 0x7e5c0000u
+
+/* The SO_MARK of a probe to backend_id (< XDPLB_MAX_BACKENDS). */
+__xdplb_inline __u32 xdplb_hc_mark(__u32 backend_id)
+{
+	return XDPLB_HC_MARK_TAG | (backend_id & XDPLB_HC_MARK_ID_MASK);
+}
+
+/* hc_stats: PERCPU_ARRAY[XDPLB_HC_MAX] of __u64 */
+enum xdplb_hc_counter {
+	XDPLB_HC_ENCAP = 0, /* a probe, encapsulated to its backend */
+	XDPLB_HC_PASS, /* no health-check tag: passed untouched */
+	XDPLB_HC_NO_BACKEND, /* tagged, the backend id is not in the active config: dropped */
+	XDPLB_HC_TOO_BIG, /* tagged, not GSO and larger than mtu once encapsulated: dropped */
+	XDPLB_HC_ERROR, /* tagged, not IPv4/IPv6 behind plain Ethernet, or no room: dropped */
+	XDPLB_HC_MAX,
+};
+
 #endif /* XDPLB_ABI_H */

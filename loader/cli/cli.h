@@ -67,6 +67,7 @@ extern const struct cli_cmd cmd_load, cmd_status, cmd_unload, cmd_history, cmd_r
 extern const struct cli_cmd cmd_stats; /* stats_cmd.c */
 extern const struct cli_cmd cmd_explain; /* explain_cmd.c */
 extern const struct cli_cmd cmd_decap; /* decap_cmd.c */
+extern const struct cli_cmd cmd_hc_tunnel; /* hc_tunnel_cmd.c */
 extern const struct cli_cmd cmd_serve; /* serve_cmd.c */
 
 /* Options several commands take, the same everywhere. */

@@ -22,6 +22,7 @@
 #include "bpffs.h"
 #include "diff.h"
 #include "fault.h"
+#include "hc_tunnel.h"
 #include "history.h"
 #include "sha256.h"
 #include "status.h"
@@ -475,5 +476,10 @@ out:
 
 int lb_unload(const char *ifname)
 {
-	return link_unload(ifname, 0);
+	/* the health-check tunnel runs on these maps: it goes first, and
+	 * the data path goes even if it could not */
+	int hc_err = hc_tunnel_detach(ifname);
+	int err = link_unload(ifname, 0);
+
+	return err ?: hc_err;
 }

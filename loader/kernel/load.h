@@ -77,7 +77,8 @@ int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int 
  * the bench use it; mac is the interface's. */
 int lb_apply(const struct lb_maps *m, bool exists, const struct checked *c, const __u8 mac[6],
 	     struct load_result *res);
-/* Detaches and removes every pin. Nothing loaded is not an error. */
+/* Detaches (the health-check tunnel too) and removes every pin. Nothing
+ * loaded is not an error. */
 int lb_unload(const char *ifname);
 
 #endif
