@@ -25,7 +25,12 @@ check "docs/cli.md's reference is what the option tables say" "$SRC/tools/cli-do
 # every command's --help explains every option of its usage line
 cmds=$("$XDPLB" help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { exit }')
 [ "$(echo "$cmds" | wc -w)" -ge 14 ] && ok "xdplb help lists the commands" || not_ok "commands: $cmds"
-for c in $(echo "$cmds" | grep -vx decap) "decap attach" "decap detach" "decap status"; do
+# a command with subcommands: each of them
+all=$(for c in $cmds; do
+	"$XDPLB" "$c" --help | awk -v c="$c" '/^subcommands:/ { s = 1; next } s && /^  [a-z]/ { print c "_" $1; n++ } END { if (!n) print c }'
+done)
+for c in $all; do
+	c=${c/_/ }
 	# shellcheck disable=SC2086
 	"$XDPLB" $c --help >"$TMP/out" 2>"$TMP/err"
 	rc=$?
@@ -39,6 +44,8 @@ for c in $(echo "$cmds" | grep -vx decap) "decap attach" "decap detach" "decap s
 		ok "$c takes --json" || not_ok "$c --json: $(cat "$TMP/err")"
 done
 
+[ "$(echo "$all" | grep -c _)" -ge 7 ] && ok "decap and hc-tunnel list their subcommands" ||
+	not_ok "subcommands: $all"
 check "decap --help: its subcommands" "$XDPLB" decap --help
 assert "... each with its usage" grep -q "^xdplb decap status IFACE" "$TMP/out"
 
