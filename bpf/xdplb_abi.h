@@ -18,7 +18,9 @@
 
 #include <linux/types.h>
 
-#define XDPLB_ABI_VERSION 4 /* 3: tables BPF_F_MMAPABLE; 4: ctl records the program */
+/* 3: tables BPF_F_MMAPABLE; 4: ctl records the program, backends carry
+ * configured state and health next to the effective state */
+#define XDPLB_ABI_VERSION 4
 
 #ifndef __xdplb_inline
 #define __xdplb_inline static inline __attribute__((always_inline))
@@ -97,9 +99,16 @@ struct xdplb_vip_val {
 /* backends: ARRAY[XDPLB_MAX_BACKENDS], value struct xdplb_backend.
  * A backend id belongs to one (VIP, backend address) pair for as long as the
  * pair is in the config. addr/family/vip_id/cookie never change while an id
- * is in use; only state[] and weight[] change, per bank. cookie changes each
- * time an id is handed to a new backend, and conntrack entries carry it, so
- * a flow never follows a reused id to the wrong server. */
+ * is in use; the rest changes per bank. cookie changes each time an id is
+ * handed to a new backend, and conntrack entries carry it, so a flow never
+ * follows a reused id to the wrong server.
+ *
+ * Three states per bank (docs/health.md): cfg_state is the configured one
+ * (the config file, or an operator's override: XDPLB_BE_F_OVERRIDE);
+ * health is what the health checks decided; state, the effective one and
+ * the only one the data path reads, is cfg_state unless cfg_state is
+ * ACTIVE and health is OUT, then the VIP's out state (down or drain). The
+ * fields the data path reads come first, in the first 27 bytes. */
 enum xdplb_backend_state {
 	XDPLB_BE_NONE = 0, /* not in this bank's config (removed, or not yet added) */
 	XDPLB_BE_ACTIVE = 1, /* new and established flows */
@@ -107,14 +116,27 @@ enum xdplb_backend_state {
 	XDPLB_BE_DOWN = 3, /* nothing; its flows re-select */
 };
 
+enum xdplb_health {
+	XDPLB_HEALTH_NONE = 0, /* not checked, or not decided yet */
+	XDPLB_HEALTH_UP = 1, /* passing */
+	XDPLB_HEALTH_OUT = 2, /* failing: taken out */
+	XDPLB_HEALTH_KEPT = 3, /* failing, kept in by the cascade guard (fail open) */
+};
+
+#define XDPLB_BE_F_OVERRIDE (1u << 0) /* cfg_state/weight set by `xdplb backend set` */
+
 struct xdplb_backend {
 	struct xdplb_addr addr;
-	__u8 family; /* enum xdplb_family */
-	__u8 state[XDPLB_BANKS]; /* enum xdplb_backend_state */
-	__u8 pad;
-	__u16 weight[XDPLB_BANKS]; /* informational: the data path uses tables */
 	__u32 vip_id;
 	__u32 cookie; /* 0 = never used */
+	__u8 family; /* enum xdplb_family */
+	__u8 state[XDPLB_BANKS]; /* effective: enum xdplb_backend_state */
+	__u8 cfg_state[XDPLB_BANKS]; /* configured: enum xdplb_backend_state */
+	__u8 health[XDPLB_BANKS]; /* enum xdplb_health */
+	__u8 flags[XDPLB_BANKS]; /* XDPLB_BE_F_* */
+	__u8 pad;
+	__u16 weight[XDPLB_BANKS]; /* configured; informational: the data path uses tables */
+	__u16 pad2;
 };
 
 /* ----------------------------------------------------------------------- */
@@ -166,7 +188,9 @@ struct xdplb_global_cfg {
 	__be32 src_v4_hostmask; /* network byte order; 0 = fixed source */
 	struct xdplb_addr src_v6;
 	__be32 src_v6_hostmask; /* applies to the last word, v6[3] */
-	__u32 generation; /* increments with every applied config */
+	__u32 generation; /* increments with every applied config (not with health) */
+	__u32 health_seq; /* increments with every commit of health changes alone */
+	__u32 pad;
 	__u64 load_time; /* seconds since the epoch */
 	__u8 digest[32]; /* SHA-256 of the config file */
 };

@@ -112,6 +112,7 @@ static void parse_backend(struct walk *w, const cJSON *j, struct cfg_backend *b)
 	st = jw_enum(w, j, "state", state_names, 0);
 	if (st >= 0)
 		b->state = state_values[st];
+	b->cfg_state = b->state; /* no health yet: effective is configured */
 }
 
 static const char *const vip_keys[] = { "name",	      "address",  "port",   "protocol",

@@ -50,7 +50,12 @@ struct cfg_backend {
 	char name[XDPLB_NAME_LEN];
 	struct xdplb_addr addr;
 	__u8 family;
-	__u8 state; /* enum xdplb_backend_state, never NONE */
+	/* effective: enum xdplb_backend_state, never NONE. What the Maglev
+	 * table is built from; cfg_state unless health took it out */
+	__u8 state;
+	__u8 cfg_state; /* configured: the file's, or an override's */
+	__u8 health; /* enum xdplb_health */
+	bool override; /* cfg_state/weight are an operator's override */
 	__u32 weight;
 };
 

@@ -31,7 +31,7 @@ static void name_of(struct xdplb_name *out, const struct xdplb_name *names, __u3
 }
 
 /* The VIPs of the active bank (not the address sentinels), sorted by id. */
-static int index_vips(struct lb_live *l, const struct xdplb_name *vnames, __u32 n_vnames)
+static int index_vips(struct lb_live *l)
 {
 	__u32 a = live_active(l);
 
@@ -50,14 +50,14 @@ static int index_vips(struct lb_live *l, const struct xdplb_name *vnames, __u32 
 		v->id = vc->vip_id;
 		v->key = l->entries[i].key;
 		v->table_size = vc->table_size;
-		name_of(&v->name, vnames, n_vnames, v->id);
+		name_of(&v->name, l->vnames, l->n_vnames, v->id);
 	}
 	qsort(l->vips, l->n_vips, sizeof(*l->vips), cmp_vip);
 	return 0;
 }
 
 /* Each backend of the active bank under its VIP, in id order. */
-static int index_backends(struct lb_live *l, const struct xdplb_name *bnames, __u32 n_bnames)
+static int index_backends(struct lb_live *l)
 {
 	__u32 a = live_active(l), *pos = malloc(XDPLB_MAX_VIPS * sizeof(*pos));
 	__u32 span = l->be ? XDPLB_MAX_BACKENDS : 0;
@@ -96,19 +96,21 @@ static int index_backends(struct lb_live *l, const struct xdplb_name *bnames, __
 		sb->addr = b->addr;
 		sb->family = b->family;
 		sb->state = b->state[a];
+		sb->cfg_state = b->cfg_state[a];
+		sb->health = b->health[a];
+		sb->override = b->flags[a] & XDPLB_BE_F_OVERRIDE;
 		sb->weight = b->weight[a];
-		name_of(&sb->name, bnames, n_bnames, id);
+		name_of(&sb->name, l->bnames, l->n_bnames, id);
 	}
 	free(pos);
 	return 0;
 }
 
-int live_index(struct lb_live *l, const struct xdplb_name *vnames, __u32 n_vnames,
-	       const struct xdplb_name *bnames, __u32 n_bnames)
+int live_index(struct lb_live *l)
 {
-	int err = index_vips(l, vnames, n_vnames);
+	int err = index_vips(l);
 
-	return err ? err : index_backends(l, bnames, n_bnames);
+	return err ? err : index_backends(l);
 }
 
 /* Position of a backend id in v->be (sorted by id), or -1. */
@@ -235,6 +237,9 @@ static int vip_config(const struct st_vip *sv, struct cfg_vip *v)
 		cb->addr = sv->be[b].addr;
 		cb->family = sv->be[b].family;
 		cb->state = sv->be[b].state;
+		cb->cfg_state = sv->be[b].cfg_state;
+		cb->health = sv->be[b].health;
+		cb->override = sv->be[b].override;
 		cb->weight = sv->be[b].weight;
 	}
 	return 0;
@@ -276,6 +281,10 @@ void live_free(struct lb_live *l)
 	free(l->entries);
 	free(l->be);
 	free(l->table_ids);
+	free(l->vnames);
+	free(l->bnames);
+	l->vnames = l->bnames = NULL;
+	l->n_vnames = l->n_bnames = 0;
 	l->vips = NULL;
 	l->entries = NULL;
 	l->be = NULL;

@@ -28,7 +28,11 @@ struct st_backend {
 	__u32 id;
 	struct xdplb_name name;
 	struct xdplb_addr addr;
-	__u8 family, state;
+	__u8 family;
+	__u8 state; /* effective: what the data path obeys */
+	__u8 cfg_state; /* configured: the config, or an override */
+	__u8 health; /* enum xdplb_health */
+	bool override; /* cfg_state and weight are an operator's override */
 	__u16 weight;
 	__u32 slots; /* in the live table (LIVE_SLOTS) */
 	struct xdplb_be_stats st; /* LIVE_COUNTERS */
@@ -73,6 +77,8 @@ struct lb_live {
 	__u32 n_entries;
 	struct xdplb_backend *be; /* XDPLB_MAX_BACKENDS entries; zero from ctl.be_span on */
 	__u32 *table_ids; /* LIVE_TABLE_IDS: XDPLB_TABLE_SLOTS map ids */
+	struct xdplb_name *vnames, *bnames; /* by id: the names maps below the spans */
+	__u32 n_vnames, n_bnames;
 	__u32 empty_table_id; /* the placeholder table unused slots point at */
 	__u32 ct_size;
 
@@ -93,10 +99,9 @@ static inline const struct xdplb_global_cfg *live_g(const struct lb_live *l)
 	return &l->ctl.bank[live_active(l)];
 }
 
-/* Builds l->vips from the raw entries, backends and names (names indexed
- * by id, n_vnames and n_bnames of them). 0 or -ENOMEM. */
-int live_index(struct lb_live *l, const struct xdplb_name *vnames, __u32 n_vnames,
-	       const struct xdplb_name *bnames, __u32 n_bnames);
+/* Builds l->vips from the raw entries, backends and names (l->vnames,
+ * l->bnames). 0 or -ENOMEM. */
+int live_index(struct lb_live *l);
 /* Adds each backend's slots of VIP v's live table (backend ids, table_size
  * of them). */
 void live_count_slots(struct st_vip *v, const __u32 *table);
@@ -108,7 +113,9 @@ __u32 live_id_span(const struct lb_live *l, bool vips);
 
 /* The active bank as the same config + tables that a file gives, so that
  * diff and audit compare like with like (guards stay unset: the maps do not
- * hold them). Without tables (or when l has none), tables.slots[] and
+ * hold them). Each backend's state is the configured one (cfg_state) and
+ * its health the live one; the tables are the live ones, made from the
+ * effective states. Without tables (or when l has none), tables.slots[] and
  * counts[] stay NULL: diff then treats a VIP whose inputs did not change
  * as unmoved. */
 int live_to_checked(const struct lb_live *l, struct checked *c, bool with_tables);

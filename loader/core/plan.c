@@ -30,6 +30,14 @@ struct xdplb_vip_key sentinel_key_of(const struct cfg_vip *v)
 	return k;
 }
 
+/* Backend ids below this may be in use in either bank. */
+static __u32 live_span(const struct lb_live *l)
+{
+	if (!l->be)
+		return 0;
+	return l->ctl.be_span < XDPLB_MAX_BACKENDS ? l->ctl.be_span : XDPLB_MAX_BACKENDS;
+}
+
 /* vips map entries, sorted by key; both the live ones and the plan's */
 static int vw_cmp(const void *a, const void *b)
 {
@@ -75,13 +83,15 @@ static void alloc_free(struct alloc *s)
 	free(s->idents);
 }
 
-static int alloc_init(struct alloc *s, const struct lb_live *l, __u32 a)
+/* The live entries sorted by key, and (unless the caller knows the ids)
+ * the ids in use with the identities they belong to. */
+static int alloc_init(struct alloc *s, const struct lb_live *l, __u32 a, bool ids)
 {
 	memset(s, 0, sizeof(*s));
 	s->vip_used = calloc(XDPLB_MAX_VIPS, 1);
 	s->be_used = calloc(XDPLB_MAX_BACKENDS, 1);
 	s->live = calloc(l->n_entries + 1, sizeof(*s->live));
-	s->idents = calloc(l->be ? XDPLB_MAX_BACKENDS : 1, sizeof(*s->idents));
+	s->idents = calloc(ids ? live_span(l) + 1 : 1, sizeof(*s->idents));
 	if (!s->vip_used || !s->be_used || !s->live || !s->idents)
 		return -ENOMEM;
 	for (__u32 i = 0; i < l->n_entries; i++) {
@@ -95,7 +105,8 @@ static int alloc_init(struct alloc *s, const struct lb_live *l, __u32 a)
 	}
 	s->n_live = l->n_entries;
 	qsort(s->live, s->n_live, sizeof(*s->live), vw_cmp);
-	for (__u32 id = 0; l->be && id < XDPLB_MAX_BACKENDS; id++) {
+	s->next_cookie = l->ctl.next_cookie ? l->ctl.next_cookie : 1;
+	for (__u32 id = 0; ids && id < live_span(l); id++) {
 		const struct xdplb_backend *b = &l->be[id];
 
 		if (b->state[a] == XDPLB_BE_NONE || !b->cookie)
@@ -106,7 +117,6 @@ static int alloc_init(struct alloc *s, const struct lb_live *l, __u32 a)
 		};
 	}
 	qsort(s->idents, s->n_idents, sizeof(*s->idents), ident_cmp);
-	s->next_cookie = l->ctl.next_cookie ? l->ctl.next_cookie : 1;
 	return 0;
 }
 
@@ -180,96 +190,141 @@ static int assign_backends(struct alloc *s, const struct checked *c, struct plan
 	return 0;
 }
 
-/* New state of every backend entry that is, was or becomes in use. */
-static int plan_backends(struct alloc *s, const struct lb_live *l, const struct checked *c, __u32 a,
-			 __u32 i, struct plan *p)
+/* The bank-i half of a backend entry as the config wants it (NONE: not
+ * in the config). */
+static void set_bank(struct xdplb_backend *e, __u32 i, const struct cfg_backend *cb)
 {
-	struct xdplb_backend *nv = calloc(XDPLB_MAX_BACKENDS, sizeof(*nv));
-	__u8 *touched = calloc(XDPLB_MAX_BACKENDS, 1);
+	e->state[i] = cb ? cb->state : XDPLB_BE_NONE;
+	e->cfg_state[i] = cb ? cb->cfg_state : XDPLB_BE_NONE;
+	e->health[i] = cb ? cb->health : XDPLB_HEALTH_NONE;
+	e->flags[i] = cb && cb->override ? XDPLB_BE_F_OVERRIDE : 0;
+	e->weight[i] = cb ? (__u16)cb->weight : 0;
+}
 
-	if (!nv || !touched) {
-		free(nv);
-		free(touched);
-		return -ENOMEM;
-	}
-	for (__u32 id = 0; l->be && id < XDPLB_MAX_BACKENDS; id++) {
-		if (l->be[id].state[a] == XDPLB_BE_NONE && l->be[id].state[i] == XDPLB_BE_NONE)
-			continue;
-		nv[id] = l->be[id];
-		nv[id].state[i] = XDPLB_BE_NONE; /* unless the config keeps it, below */
-		nv[id].weight[i] = 0;
-		touched[id] = 1;
-	}
+/* The other bank made equal to bank i. */
+static struct xdplb_backend mirrored(const struct xdplb_backend *e, __u32 i)
+{
+	struct xdplb_backend m = *e;
+
+	m.state[i ^ 1] = e->state[i];
+	m.cfg_state[i ^ 1] = e->cfg_state[i];
+	m.health[i ^ 1] = e->health[i];
+	m.flags[i ^ 1] = e->flags[i];
+	m.weight[i ^ 1] = e->weight[i];
+	return m;
+}
+
+/* The config's backend of each id below span (NULL: none), and fresh
+ * entries' identities. */
+static int want_backends(struct alloc *s, const struct checked *c, const struct plan *p, __u32 span,
+			 const struct cfg_backend **by_id, struct xdplb_backend *fresh)
+{
 	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
 		const struct cfg_vip *vip = &c->cfg.vips[v];
 
 		for (__u32 b = 0; b < vip->n_backends; b++) {
-			const struct cfg_backend *cb = &vip->backends[b];
 			__u32 id = p->be_ids[v][b];
 
-			if (p->be_fresh[v][b]) {
-				memset(&nv[id], 0, sizeof(nv[id]));
-				nv[id].addr = cb->addr;
-				nv[id].family = cb->family;
-				nv[id].vip_id = p->vip_ids[v];
-				nv[id].cookie = s->next_cookie++;
-				if (!s->next_cookie)
-					s->next_cookie = 1;
-			}
-			nv[id].state[i] = cb->state;
-			nv[id].weight[i] = (__u16)cb->weight;
-			touched[id] = 1;
+			if (id >= span)
+				return -EINVAL;
+			by_id[id] = &vip->backends[b];
+			if (!p->be_fresh[v][b])
+				continue;
+			memset(&fresh[id], 0, sizeof(fresh[id]));
+			fresh[id].addr = vip->backends[b].addr;
+			fresh[id].family = vip->backends[b].family;
+			fresh[id].vip_id = p->vip_ids[v];
+			fresh[id].cookie = s->next_cookie++;
+			if (!s->next_cookie)
+				s->next_cookie = 1;
 		}
 	}
-	for (__u32 id = 0; id < XDPLB_MAX_BACKENDS; id++)
-		p->n_bw += touched[id];
-	p->bw = calloc(p->n_bw + 1, sizeof(*p->bw));
-	if (p->bw) {
-		__u32 k = 0;
-
-		for (__u32 id = 0; id < XDPLB_MAX_BACKENDS; id++)
-			if (touched[id])
-				p->bw[k++] = (struct plan_be_write){ .id = id, .val = nv[id] };
-	}
-	free(nv);
-	free(touched);
-	return p->bw ? 0 : -ENOMEM;
+	return 0;
 }
 
-/* Every key of either bank, with the new bank's half filled in. */
+/* Every backend entry that is, was or becomes in use: the phase A writes
+ * (bank i as wanted) and the mirror writes (the other bank equal to it). */
+static int plan_backends(struct alloc *s, const struct lb_live *l, const struct checked *c, __u32 i,
+			 struct plan *p)
+{
+	__u32 span = live_span(l), n = 0, nm = 0;
+	const struct cfg_backend **by_id;
+	struct xdplb_backend *fresh;
+	int err;
+
+	for (__u32 v = 0; v < c->cfg.n_vips; v++)
+		for (__u32 b = 0; b < c->cfg.vips[v].n_backends; b++)
+			if (p->be_ids[v][b] + 1 > span)
+				span = p->be_ids[v][b] + 1;
+	by_id = calloc(span + 1, sizeof(*by_id));
+	fresh = calloc(span + 1, sizeof(*fresh));
+	p->bw = calloc(span + 1, sizeof(*p->bw));
+	p->mbw = calloc(span + 1, sizeof(*p->mbw));
+	err = by_id && fresh && p->bw && p->mbw ? 0 : -ENOMEM;
+	if (!err)
+		err = want_backends(s, c, p, span, by_id, fresh);
+	for (__u32 id = 0; !err && id < span; id++) {
+		static const struct xdplb_backend zero;
+		const struct xdplb_backend *cur = id < live_span(l) ? &l->be[id] : &zero;
+		struct xdplb_backend want = fresh[id].cookie ? fresh[id] : *cur, m;
+
+		if (!by_id[id] && !memcmp(cur, &zero, sizeof(zero)))
+			continue;
+		if (fresh[id].cookie) /* the other bank: nothing of the old owner */
+			set_bank(&want, i ^ 1, NULL);
+		set_bank(&want, i, by_id[id]);
+		if (memcmp(&want, cur, sizeof(want)))
+			p->bw[n++] = (struct plan_be_write){ .id = id, .val = want };
+		m = mirrored(&want, i);
+		if (memcmp(&m, &want, sizeof(m)))
+			p->mbw[nm++] = (struct plan_be_write){ .id = id, .val = m };
+	}
+	p->n_bw = n;
+	p->n_mbw = nm;
+	free(by_id);
+	free(fresh);
+	return err;
+}
+
+/* Every key of either bank, with the new bank's half filled in: the phase
+ * A writes are those that change, the mirror writes those whose halves
+ * then differ, the deletions those empty in both. */
 static int plan_vip_entries(struct alloc *s, const struct checked *c, __u32 i, struct plan *p)
 {
-	__u32 cap = s->n_live + 2 * c->cfg.n_vips, n = 0;
-	struct plan_vip_write *vw = calloc(cap + 1, sizeof(*vw));
+	__u32 cap = s->n_live + 2 * c->cfg.n_vips, n = 0, m = 0;
+	struct plan_vip_write *all = calloc(cap + 1, sizeof(*all));
 
-	if (!vw)
+	p->vw = calloc(cap + 1, sizeof(*p->vw));
+	p->mvw = calloc(cap + 1, sizeof(*p->mvw));
+	p->vdel = calloc(cap + 1, sizeof(*p->vdel));
+	if (!all || !p->vw || !p->mvw || !p->vdel) {
+		free(all);
 		return -ENOMEM;
+	}
 	for (__u32 k = 0; k < s->n_live; k++) {
-		vw[n] = s->live[k];
-		memset(&vw[n].val.bank[i], 0, sizeof(vw[n].val.bank[i]));
+		all[n] = s->live[k];
+		memset(&all[n].val.bank[i], 0, sizeof(all[n].val.bank[i]));
 		n++;
 	}
 	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
-		vw[n++].key = vip_key_of(&c->cfg.vips[v]);
-		vw[n++].key = sentinel_key_of(&c->cfg.vips[v]);
+		all[n++].key = vip_key_of(&c->cfg.vips[v]);
+		all[n++].key = sentinel_key_of(&c->cfg.vips[v]);
 	}
-	qsort(vw, n, sizeof(*vw), vw_cmp);
+	qsort(all, n, sizeof(*all), vw_cmp);
 	/* keep the first of equal keys: a live entry sorts with its new twin;
 	 * prefer the one whose other bank is filled (the live one) */
-	__u32 m = 0;
-
 	for (__u32 k = 0; k < n; k++) {
-		if (m && !memcmp(&vw[m - 1].key, &vw[k].key, sizeof(vw[k].key))) {
-			if (!vw[m - 1].val.bank[i ^ 1].flags)
-				vw[m - 1] = vw[k];
+		if (m && !memcmp(&all[m - 1].key, &all[k].key, sizeof(all[k].key))) {
+			if (!all[m - 1].val.bank[i ^ 1].flags)
+				all[m - 1] = all[k];
 			continue;
 		}
-		vw[m++] = vw[k];
+		all[m++] = all[k];
 	}
 	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
 		const struct cfg_vip *vip = &c->cfg.vips[v];
 		struct plan_vip_write probe = { .key = vip_key_of(vip) };
-		struct plan_vip_write *e = bsearch(&probe, vw, m, sizeof(*vw), vw_cmp);
+		struct plan_vip_write *e = bsearch(&probe, all, m, sizeof(*all), vw_cmp);
 		__u32 n_active;
 
 		vip_active_weight(vip, &n_active);
@@ -279,11 +334,22 @@ static int plan_vip_entries(struct alloc *s, const struct checked *c, __u32 i, s
 			.table_size = n_active ? vip->table_size : 0,
 		};
 		probe.key = sentinel_key_of(vip);
-		e = bsearch(&probe, vw, m, sizeof(*vw), vw_cmp);
+		e = bsearch(&probe, all, m, sizeof(*all), vw_cmp);
 		e->val.bank[i].flags = XDPLB_VIP_F_PRESENT;
 	}
-	p->vw = vw;
-	p->n_vw = m;
+	for (__u32 k = 0; k < m; k++) {
+		const struct plan_vip_write *cur = live_find(s, &all[k].key);
+		struct plan_vip_write mw = all[k];
+
+		if (!cur || memcmp(&cur->val, &all[k].val, sizeof(cur->val)))
+			p->vw[p->n_vw++] = all[k];
+		mw.val.bank[i ^ 1] = mw.val.bank[i];
+		if (!(mw.val.bank[i].flags & XDPLB_VIP_F_PRESENT))
+			p->vdel[p->n_vdel++] = mw.key;
+		else if (memcmp(&mw.val, &all[k].val, sizeof(mw.val)))
+			p->mvw[p->n_mvw++] = mw;
+	}
+	free(all);
 	return 0;
 }
 
@@ -300,6 +366,13 @@ static void plan_ctl(const struct lb_live *l, const struct checked *c, const str
 	for (__u32 k = 0; k < p->n_bw; k++) /* bw is sorted by id */
 		if (p->bw[k].id + 1 > p->ctl.be_span)
 			p->ctl.be_span = p->bw[k].id + 1;
+	if (env->health_only) { /* the config as it was; only the states changed */
+		p->ctl.bank[i] = l->ctl.bank[a];
+		p->ctl.bank[i].health_seq = l->ctl.bank[a].health_seq + 1;
+		memcpy(p->ctl.prog_digest, env->prog_digest, sizeof(p->ctl.prog_digest));
+		p->ctl.prog_id = env->prog_id;
+		return;
+	}
 	g = &p->ctl.bank[i];
 	memset(g, 0, sizeof(*g));
 	memcpy(g->if_mac, env->if_mac, 6);
@@ -318,6 +391,7 @@ static void plan_ctl(const struct lb_live *l, const struct checked *c, const str
 		g->src_v6_hostmask = prefix_hostmask(XDPLB_AF_INET6, cfg->src_v6_plen);
 	}
 	g->generation = l->ctl.bank[a].generation + 1;
+	g->health_seq = l->ctl.bank[a].health_seq;
 	memcpy(p->ctl.prog_digest, env->prog_digest, sizeof(p->ctl.prog_digest));
 	p->ctl.prog_id = env->prog_id;
 	g->load_time = env->now;
@@ -360,7 +434,7 @@ static bool same_table(const struct lb_live *l, const struct checked *c, const s
 	for (__u32 b = 0; b < vip->n_backends; b++)
 		if (backend_new_flow_weight(&vip->backends[b]))
 			x[nx++] = (struct eligible){ p->be_ids[v][b], vip->backends[b].weight };
-	for (__u32 id = 0; id < l->ctl.be_span && id < XDPLB_MAX_BACKENDS; id++) {
+	for (__u32 id = 0; id < live_span(l); id++) {
 		const struct xdplb_backend *be = &l->be[id];
 
 		if (be->vip_id != p->vip_ids[v] || be->state[a] != XDPLB_BE_ACTIVE ||
@@ -381,6 +455,40 @@ out:
 	return same;
 }
 
+/* Names of the config's VIPs and backends that the live maps do not hold
+ * (new ids, renames). */
+static int plan_names(const struct lb_live *l, const struct checked *c, struct plan *p)
+{
+	__u32 nb = 0;
+
+	for (__u32 v = 0; v < c->cfg.n_vips; v++)
+		nb += c->cfg.vips[v].n_backends;
+	p->vname_ids = calloc(c->cfg.n_vips + 1, sizeof(__u32));
+	p->vnames = calloc(c->cfg.n_vips + 1, sizeof(*p->vnames));
+	p->bname_ids = calloc(nb + 1, sizeof(__u32));
+	p->bnames = calloc(nb + 1, sizeof(*p->bnames));
+	if (!p->vname_ids || !p->vnames || !p->bname_ids || !p->bnames)
+		return -ENOMEM;
+	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
+		const struct cfg_vip *vip = &c->cfg.vips[v];
+		__u32 id = p->vip_ids[v];
+
+		if (id >= l->n_vnames || strncmp(l->vnames[id].s, vip->name, XDPLB_NAME_LEN)) {
+			p->vname_ids[p->n_vnames] = id;
+			memcpy(p->vnames[p->n_vnames++].s, vip->name, XDPLB_NAME_LEN);
+		}
+		for (__u32 b = 0; b < vip->n_backends; b++) {
+			id = p->be_ids[v][b];
+			if (id < l->n_bnames &&
+			    !strncmp(l->bnames[id].s, vip->backends[b].name, XDPLB_NAME_LEN))
+				continue;
+			p->bname_ids[p->n_bnames] = id;
+			memcpy(p->bnames[p->n_bnames++].s, vip->backends[b].name, XDPLB_NAME_LEN);
+		}
+	}
+	return 0;
+}
+
 void plan_filter(const struct xdplb_config *cfg, struct xdplb_vip_filter *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -389,6 +497,41 @@ void plan_filter(const struct xdplb_config *cfg, struct xdplb_vip_filter *f)
 
 		f->w[bit / 64] |= 1ULL << (bit % 64);
 	}
+}
+
+/* Ids and table reuse as the caller knows them (a health change). */
+static int take_hint(const struct plan_hint *h, const struct checked *c, struct plan *p)
+{
+	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
+		__u32 nb = c->cfg.vips[v].n_backends;
+
+		p->vip_ids[v] = h->vip_ids[v];
+		p->reuse[v] = h->table_same[v];
+		p->be_ids[v] = calloc(nb + 1, sizeof(__u32));
+		p->be_fresh[v] = calloc(nb + 1, sizeof(bool));
+		if (!p->be_ids[v] || !p->be_fresh[v])
+			return -ENOMEM;
+		memcpy(p->be_ids[v], h->be_ids[v], nb * sizeof(__u32));
+	}
+	return 0;
+}
+
+static int assign(struct alloc *s, const struct lb_live *l, const struct checked *c,
+		  const struct plan_env *env, __u32 a, struct plan *p)
+{
+	int err;
+
+	if (env->hint)
+		return take_hint(env->hint, c, p);
+	err = assign_vips(s, c, a, p);
+	if (!err)
+		err = assign_backends(s, c, p);
+	for (__u32 v = 0; !err && v < c->cfg.n_vips; v++) {
+		struct xdplb_vip_key k = vip_key_of(&c->cfg.vips[v]);
+
+		p->reuse[v] = same_table(l, c, p, v, a, live_find(s, &k));
+	}
+	return err;
 }
 
 int plan_build(const struct lb_live *l, const struct checked *c, const struct plan_env *env,
@@ -405,28 +548,21 @@ int plan_build(const struct lb_live *l, const struct checked *c, const struct pl
 	p->vip_fresh = calloc(n, sizeof(*p->vip_fresh));
 	p->be_ids = calloc(n, sizeof(*p->be_ids));
 	p->be_fresh = calloc(n, sizeof(*p->be_fresh));
-	err = alloc_init(&s, l, a);
-	if (!err && (!p->vip_ids || !p->vip_fresh || !p->be_ids || !p->be_fresh))
+	p->reuse = calloc(n, sizeof(*p->reuse));
+	err = alloc_init(&s, l, a, !env->hint);
+	if (!err && (!p->vip_ids || !p->vip_fresh || !p->be_ids || !p->be_fresh || !p->reuse))
 		err = -ENOMEM;
 	if (!err)
-		err = assign_vips(&s, c, a, p);
+		err = assign(&s, l, c, env, a, p);
 	if (!err)
-		err = assign_backends(&s, c, p);
-	if (!err)
-		err = plan_backends(&s, l, c, a, i, p);
+		err = plan_backends(&s, l, c, i, p);
 	if (!err)
 		err = plan_vip_entries(&s, c, i, p);
+	if (!err)
+		err = plan_names(l, c, p);
 	if (!err) {
 		plan_ctl(l, c, env, a, i, s.next_cookie, p);
 		plan_filter(&c->cfg, &p->filter);
-		p->reuse = calloc(n, sizeof(*p->reuse));
-		if (!p->reuse)
-			err = -ENOMEM;
-		for (__u32 v = 0; !err && v < c->cfg.n_vips; v++) {
-			struct xdplb_vip_key k = vip_key_of(&c->cfg.vips[v]);
-
-			p->reuse[v] = same_table(l, c, p, v, a, live_find(&s, &k));
-		}
 	}
 	alloc_free(&s);
 	if (err)
@@ -449,5 +585,106 @@ void plan_free(struct plan *p, __u32 n_vips)
 	free(p->be_fresh);
 	free(p->vw);
 	free(p->bw);
+	free(p->mvw);
+	free(p->mbw);
+	free(p->vdel);
+	free(p->vname_ids);
+	free(p->vnames);
+	free(p->bname_ids);
+	free(p->bnames);
 	memset(p, 0, sizeof(*p));
+}
+
+/* ------------------------------------------- the live state afterwards */
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return memcmp(&((const struct live_entry *)a)->key, &((const struct live_entry *)b)->key,
+		      sizeof(struct xdplb_vip_key));
+}
+
+/* The vips map after the commit: every key of the mirror writes and of the
+ * live map but the deleted ones, both halves the new bank's. */
+static int entries_after(struct lb_live *l, const struct plan *p)
+{
+	__u32 n = 0;
+	struct live_entry *e = calloc(l->n_entries + p->n_vw + 1, sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	for (__u32 k = 0; k < p->n_vw; k++)
+		e[n++] = (struct live_entry){ .key = p->vw[k].key, .val = p->vw[k].val };
+	for (__u32 k = 0; k < l->n_entries; k++) {
+		struct plan_vip_write probe = { .key = l->entries[k].key };
+
+		/* p->vw is sorted by key */
+		if (!bsearch(&probe, p->vw, p->n_vw, sizeof(*p->vw), vw_cmp))
+			e[n++] = l->entries[k];
+	}
+	qsort(e, n, sizeof(*e), cmp_entry);
+	for (__u32 k = 0; k < n; k++)
+		e[k].val.bank[p->bank ^ 1] = e[k].val.bank[p->bank];
+	/* drop those present in neither bank */
+	__u32 m = 0;
+
+	for (__u32 k = 0; k < n; k++)
+		if (e[k].val.bank[p->bank].flags & XDPLB_VIP_F_PRESENT)
+			e[m++] = e[k];
+	free(l->entries);
+	l->entries = e;
+	l->n_entries = m;
+	return 0;
+}
+
+static int names_after(struct xdplb_name **names, __u32 *n, const __u32 *ids,
+		       const struct xdplb_name *vals, __u32 count)
+{
+	for (__u32 k = 0; k < count; k++) {
+		if (ids[k] >= *n) {
+			struct xdplb_name *nn = realloc(*names, (ids[k] + 1) * sizeof(**names));
+
+			if (!nn)
+				return -ENOMEM;
+			memset(nn + *n, 0, (ids[k] + 1 - *n) * sizeof(**names));
+			*names = nn;
+			*n = ids[k] + 1;
+		}
+		(*names)[ids[k]] = vals[k];
+	}
+	return 0;
+}
+
+int plan_apply_to_live(struct lb_live *l, const struct plan *p, const struct checked *c,
+		       const __u32 *table_ids)
+{
+	int err;
+
+	if (!l->be) {
+		l->be = calloc(XDPLB_MAX_BACKENDS, sizeof(*l->be));
+		if (!l->be)
+			return -ENOMEM;
+	}
+	for (__u32 k = 0; k < p->n_bw; k++)
+		l->be[p->bw[k].id] = mirrored(&p->bw[k].val, p->bank);
+	for (__u32 k = 0; k < p->n_mbw; k++)
+		l->be[p->mbw[k].id] = p->mbw[k].val;
+	l->ctl = p->ctl;
+	l->ctl.active = p->bank;
+	l->ctl.bank[p->bank ^ 1] = l->ctl.bank[p->bank];
+	err = entries_after(l, p);
+	if (!err)
+		err = names_after(&l->vnames, &l->n_vnames, p->vname_ids, p->vnames, p->n_vnames);
+	if (!err)
+		err = names_after(&l->bnames, &l->n_bnames, p->bname_ids, p->bnames, p->n_bnames);
+	if (err || !l->table_ids)
+		return err;
+	for (__u32 s = 0; s < XDPLB_BARRIER_SLOT; s++)
+		l->table_ids[s] = l->empty_table_id;
+	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
+		__u32 id = table_ids[v] ? table_ids[v] : l->empty_table_id;
+
+		l->table_ids[xdplb_table_slot(0, p->vip_ids[v])] = id;
+		l->table_ids[xdplb_table_slot(1, p->vip_ids[v])] = id;
+	}
+	return 0;
 }

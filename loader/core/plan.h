@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * plan.h - what an update writes, computed from a snapshot of the live maps
- * and a checked config. Pure: maps.c does the writing.
+ * plan.h - what a change writes, computed from the live state (live.h) and
+ * a checked config. Pure: kernel/commit.c does the writing.
+ *
+ * Writes are deltas. The live state holds both banks; the plan fills the
+ * inactive bank I with what the new config needs there and lists only the
+ * entries whose bank-I half differs (phase A). After the flip, the mirror
+ * writes make the other bank equal to bank I (phase C), so that after a
+ * complete commit both banks hold the live config and the next change
+ * writes only what it changes: a health change of one backend writes one
+ * backend entry and one table (docs/atomicity.md).
  *
  * Ids are stable: a VIP keeps its id while its (address, port, protocol)
  * stays in the config, a backend while its (VIP, address) does. New ones
@@ -16,11 +24,21 @@
 #include "live.h"
 #include "validate.h"
 
+/* What a caller already knows, to spare the plan work: the service, for a
+ * health change, whose VIPs and backends are those of the last plan. */
+struct plan_hint {
+	const __u32 *vip_ids; /* per config VIP: its id */
+	__u32 *const *be_ids; /* per config VIP, per backend */
+	const bool *table_same; /* per config VIP: its table is the live one */
+};
+
 struct plan_env {
 	__u8 if_mac[6];
 	__u64 now; /* seconds since the epoch */
 	__u8 prog_digest[32]; /* the program the link runs after this change */
 	__u32 prog_id;
+	bool health_only; /* a health change: health_seq + 1, generation kept */
+	const struct plan_hint *hint; /* NULL: work ids and reuse out */
 };
 
 struct plan_vip_write {
@@ -41,10 +59,21 @@ struct plan {
 	__u32 **be_ids; /* per config VIP, per backend */
 	bool **be_fresh;
 	bool *reuse; /* per config VIP: its table is the live one, keep that map */
-	struct plan_vip_write *vw; /* every vips key of either bank */
+	/* phase A: entries whose bank-I half changes (whole values) */
+	struct plan_vip_write *vw;
 	__u32 n_vw;
-	struct plan_be_write *bw; /* every backend entry that changes */
+	struct plan_be_write *bw;
 	__u32 n_bw;
+	/* phase C: the other bank made equal to bank I */
+	struct plan_vip_write *mvw;
+	__u32 n_mvw;
+	struct plan_be_write *mbw;
+	__u32 n_mbw;
+	struct xdplb_vip_key *vdel; /* keys in neither bank any more: deleted */
+	__u32 n_vdel;
+	/* names that differ from the live ones (new ids, renames) */
+	__u32 *vname_ids, n_vnames, *bname_ids, n_bnames;
+	struct xdplb_name *vnames, *bnames;
 	struct xdplb_vip_filter filter; /* the new bank's VIP filter */
 };
 
@@ -55,6 +84,13 @@ void plan_filter(const struct xdplb_config *cfg, struct xdplb_vip_filter *f);
 int plan_build(const struct lb_live *l, const struct checked *c, const struct plan_env *env,
 	       struct plan *p);
 void plan_free(struct plan *p, __u32 n_vips);
+
+/* l as the maps are after p was committed completely (both banks equal):
+ * what a writer that keeps the live state plans its next change from.
+ * table_ids: the map id now in each of the config's VIPs' slots (0: no
+ * table); the vips/names views are not rebuilt. 0 or -ENOMEM. */
+int plan_apply_to_live(struct lb_live *l, const struct plan *p, const struct checked *c,
+		       const __u32 *table_ids);
 
 /* The key of a config VIP, and of its address sentinel. */
 struct xdplb_vip_key vip_key_of(const struct cfg_vip *v);

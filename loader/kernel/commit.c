@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * commit.c - applying a plan to the maps, atomically (commit.h,
- * docs/atomicity.md): fill the inactive bank, flip one word, wait for the
- * packets that read the old bank, free it.
+ * docs/atomicity.md): write what changes into the inactive bank, flip one
+ * word, wait for the packets that read the old bank, then make the old
+ * bank equal to the new one, so that the next change writes only itself.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -103,260 +105,259 @@ static int table_write(int fd, const struct xdplb_slot_pair *pairs, const __u32 
 	return 0;
 }
 
-/* The slots of a bank that held a table when l was read (not the empty
- * one). A new LB (no table ids) has none. */
-static __u32 busy_slots(const struct lb_live *l, __u32 empty_id, __u32 bank, __u32 *out)
-{
-	__u32 n = 0;
-
-	for (__u32 v = 0; l->table_ids && v < XDPLB_MAX_VIPS; v++) {
-		__u32 slot = xdplb_table_slot(bank, v);
-
-		if (l->table_ids[slot] && l->table_ids[slot] != empty_id)
-			out[n++] = slot;
-	}
-	return n;
-}
-
-/* Points the tables slots slots[0..n) at the empty table, in one batch. */
-static int to_empty(const struct lb_maps *m, const __u32 *slots, __u32 n, const char *what)
-{
-	__u32 *vals = malloc((n + 1) * sizeof(*vals));
-	int err;
-
-	if (!vals)
-		return -ENOMEM;
-	for (__u32 i = 0; i < n; i++)
-		vals[i] = (__u32)LB_FD(m, table_empty);
-	err = batch_update(LB_FD(m, tables), slots, vals, n, what);
-	free(vals);
-	return err;
-}
-
 int maps_fill_slots(const struct lb_maps *m)
 {
 	__u32 *slots = malloc(XDPLB_TABLE_SLOTS * sizeof(*slots));
+	__u32 *vals = malloc(XDPLB_TABLE_SLOTS * sizeof(*vals));
 	int err = 0;
 
-	if (!slots)
-		return -ENOMEM;
+	if (!slots || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
 	/* nothing ever writes the empty table, not even bpftool */
 	if (bpf_map_freeze(LB_FD(m, table_empty)) && errno != EBUSY) {
 		err = -errno;
 		pr_warn("freezing the empty table: %s\n", strerror(errno));
+		goto out;
 	}
-	for (__u32 i = 0; i < XDPLB_TABLE_SLOTS; i++)
+	for (__u32 i = 0; i < XDPLB_TABLE_SLOTS; i++) {
 		slots[i] = i;
-	if (!err)
-		err = to_empty(m, slots, XDPLB_TABLE_SLOTS, "the tables map (new)");
+		vals[i] = (__u32)LB_FD(m, table_empty);
+	}
+	err = batch_update(LB_FD(m, tables), slots, vals, XDPLB_TABLE_SLOTS,
+			   "the tables map (new)");
+out:
 	free(slots);
+	free(vals);
 	return err;
 }
 
-/* Points every slot of a bank that held a table at the empty one, freeing
- * its tables. Nothing reads that bank (callers make sure). */
-static int release_bank(const struct lb_maps *m, const struct lb_live *l, __u32 empty_id,
-			__u32 bank)
-{
-	__u32 *slots = malloc(XDPLB_MAX_VIPS * sizeof(*slots));
-	int err;
+/* The tables of a commit: per config VIP, the map its slots get (a new
+ * one, or the live one it shares), its fd and id; empty: none. */
+struct tables {
+	int *fd; /* -1: the empty table */
+	__u32 *id;
+	bool *own; /* fd is ours to close */
+	__u32 n;
+	__u32 empty_id;
+};
 
-	if (!slots)
-		return -ENOMEM;
-	err = to_empty(m, slots, busy_slots(l, empty_id, bank, slots),
-		       "the tables map (freeing a bank)");
-	free(slots);
-	return err;
+static void tables_close(struct tables *t)
+{
+	for (__u32 v = 0; t->fd && v < t->n; v++)
+		if (t->own[v])
+			close(t->fd[v]);
+	free(t->fd);
+	free(t->id);
+	free(t->own);
 }
 
-/* One inner table map per VIP that takes new flows, filled, then put into
- * the bank's slots with one batch. */
-static int write_tables(const struct lb_maps *m, const struct lb_live *l, __u32 empty_id,
-			const struct plan *p, const struct checked *c)
+/* The map id now in slot s (a new LB: the empty table everywhere). */
+static __u32 slot_id(const struct lb_live *l, const struct tables *t, __u32 s)
 {
-	const struct xdplb_config *cfg = &c->cfg;
-	__u32 *slots = calloc(cfg->n_vips + XDPLB_MAX_VIPS, sizeof(*slots));
-	int *fds = calloc(cfg->n_vips + XDPLB_MAX_VIPS, sizeof(*fds));
-	__u32 n = 0, nt = 0, *keys = NULL, *ids = NULL, *busy = NULL;
-	int err = 0;
+	return l->table_ids ? l->table_ids[s] : t->empty_id;
+}
 
+/* The live table of config VIP v, if the plan reuses it and it is what it
+ * should be; -1 otherwise. */
+static int live_table(const struct lb_live *l, const struct plan *p, const struct checked *c,
+		      __u32 v)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), id;
+	int fd;
+
+	if (!p->reuse || !p->reuse[v] || !l->table_ids)
+		return -1;
+	id = l->table_ids[xdplb_table_slot(p->bank ^ 1, p->vip_ids[v])];
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd >= 0 && (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+			info.max_entries != XDPLB_TABLE_ENTRIES(c->cfg.vips[v].table_size))) {
+		close(fd); /* not what it should be: build it anew */
+		fd = -1;
+	}
+	return fd;
+}
+
+/* A new table for config VIP v, filled and frozen. */
+static int new_table(const struct plan *p, const struct checked *c, __u32 v, __u32 *ids,
+		     const __u32 *keys)
+{
+	const struct cfg_vip *vip = &c->cfg.vips[v];
+	int fd, err;
+
+	for (__u32 s = 0; s < vip->table_size; s++)
+		ids[s] = p->be_ids[v][c->tables.slots[v][s]];
+	ids[vip->table_size] = MAGLEV_NONE; /* the unused half of an odd table */
+	fd = table_create(p->vip_ids[v], XDPLB_TABLE_ENTRIES(vip->table_size));
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("creating the table of VIP %s (%u slots): %s\n", vip->name, vip->table_size,
+			strerror(errno));
+		return err;
+	}
+	err = table_write(fd, (const struct xdplb_slot_pair *)ids, keys,
+			  XDPLB_TABLE_ENTRIES(vip->table_size));
+	/* read-only from userspace from now on: a published table never
+	 * changes (a later load may share it), not even by bpftool */
+	if (!err && bpf_map_freeze(fd)) {
+		err = -errno;
+		pr_warn("freezing the table of VIP %s: %s\n", vip->name, strerror(errno));
+	}
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Every config VIP's table: the live one when unchanged, else a new one. */
+static int make_tables(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
+		       const struct checked *c, struct tables *t)
+{
+	__u32 n = c->cfg.n_vips, *keys = NULL, *ids = NULL;
+	int err = maps_id(LB_FD(m, table_empty), &t->empty_id);
+
+	t->n = n;
+	t->fd = malloc((n + 1) * sizeof(*t->fd));
+	t->id = calloc(n + 1, sizeof(*t->id));
+	t->own = calloc(n + 1, sizeof(*t->own));
 	keys = malloc(XDPLB_MAX_TABLE_SIZE * sizeof(*keys));
 	ids = malloc((XDPLB_MAX_TABLE_SIZE + 1) * sizeof(*ids)); /* read as pairs */
-	if (!slots || !fds || !keys || !ids) {
+	if (!err && (!t->fd || !t->id || !t->own || !keys || !ids))
 		err = -ENOMEM;
-		goto out;
-	}
-	for (__u32 k = 0; k < XDPLB_MAX_TABLE_SIZE; k++)
+	for (__u32 k = 0; !err && k < XDPLB_MAX_TABLE_SIZE; k++)
 		keys[k] = k;
-	for (__u32 v = 0; v < cfg->n_vips; v++) {
-		const struct cfg_vip *vip = &cfg->vips[v];
-		int fd;
-
-		if (vip_active_weight(vip, NULL) == 0)
+	for (__u32 v = 0; !err && v < n; v++) {
+		t->fd[v] = -1;
+		if (vip_active_weight(&c->cfg.vips[v], NULL) == 0)
+			continue; /* no backend takes new flows: the empty table */
+		t->fd[v] = live_table(l, p, c, v);
+		if (t->fd[v] >= 0) {
+			t->own[v] = true;
+			t->id[v] = l->table_ids[xdplb_table_slot(p->bank ^ 1, p->vip_ids[v])];
 			continue;
-		if (p->reuse && p->reuse[v]) {
-			/* the same table: the new bank shares the live map (tables
-			 * are never written once published) */
-			__u32 live_slot = xdplb_table_slot(p->bank ^ 1, p->vip_ids[v]);
-			struct bpf_map_info info = {};
-			__u32 ilen = sizeof(info);
-
-			fd = l->table_ids ? bpf_map_get_fd_by_id(l->table_ids[live_slot]) : -1;
-			if (fd >= 0 && (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
-					info.max_entries != XDPLB_TABLE_ENTRIES(vip->table_size))) {
-				close(fd); /* not what it should be: build it anew */
-				fd = -1;
-			}
-			if (fd >= 0) {
-				fds[n] = fd;
-				slots[n++] = xdplb_table_slot(p->bank, p->vip_ids[v]);
-				nt = n;
-				continue;
-			}
 		}
-		for (__u32 s = 0; s < vip->table_size; s++)
-			ids[s] = p->be_ids[v][c->tables.slots[v][s]];
-		ids[vip->table_size] = MAGLEV_NONE; /* the unused half of an odd table */
-		fd = table_create(p->vip_ids[v], XDPLB_TABLE_ENTRIES(vip->table_size));
-		if (fd < 0) {
-			err = -errno;
-			pr_warn("creating the table of VIP %s (%u slots): %s\n", vip->name,
-				vip->table_size, strerror(errno));
-			goto out;
+		t->fd[v] = new_table(p, c, v, ids, keys);
+		if (t->fd[v] < 0) {
+			err = t->fd[v];
+			break;
 		}
-		fds[n] = fd;
-		slots[n++] = xdplb_table_slot(p->bank, p->vip_ids[v]);
-		nt = n; /* tables created so far: closed at the end */
-		err = table_write(fd, (const struct xdplb_slot_pair *)ids, keys,
-				  XDPLB_TABLE_ENTRIES(vip->table_size));
-		/* read-only from userspace from now on: a published table never
-		 * changes (a later load may share it), not even by bpftool */
-		if (!err && bpf_map_freeze(fd)) {
-			err = -errno;
-			pr_warn("freezing the table of VIP %s: %s\n", vip->name, strerror(errno));
-		}
-		if (err)
-			goto out;
+		t->own[v] = true;
+		err = maps_id(t->fd[v], &t->id[v]);
 	}
-	/* slots of this bank that held tables no longer wanted: the empty one */
-	busy = malloc(XDPLB_MAX_VIPS * sizeof(*busy));
-	if (!busy) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (__u32 i = 0, nb = busy_slots(l, empty_id, p->bank, busy); i < nb; i++) {
-		bool wanted = false;
-
-		for (__u32 k = 0; k < nt && !wanted; k++)
-			wanted = slots[k] == busy[i];
-		if (!wanted) {
-			slots[n] = busy[i];
-			fds[n++] = LB_FD(m, table_empty);
-		}
-	}
-	if (n) {
-		/* the fds as __u32 values, as the kernel wants them */
-		__u32 *vals = calloc(n, sizeof(*vals));
-
-		if (!vals) {
-			err = -ENOMEM;
-			goto out;
-		}
-		for (__u32 i = 0; i < n; i++)
-			vals[i] = (__u32)fds[i];
-		err = batch_update(LB_FD(m, tables), slots, vals, n, "the tables map");
-		free(vals);
-	}
-out:
-	for (__u32 i = 0; i < nt; i++)
-		close(fds[i]);
-	free(slots);
-	free(fds);
 	free(keys);
 	free(ids);
-	free(busy);
 	return err;
 }
 
-/* Zeroes the counters of ids handed out by this plan, and writes names. */
+/* Makes bank b's slots what t says: each config VIP's table, the empty
+ * one in every other slot that holds something. Only slots that differ
+ * from what l read (or, for the first write of a new LB, the empty
+ * table) are written, in one batch. */
+static int write_slots(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
+		       const struct tables *t, __u32 b)
+{
+	__u32 *slots = calloc(XDPLB_MAX_VIPS + 1, sizeof(*slots)), n = 0;
+	__u32 *vals = calloc(XDPLB_MAX_VIPS + 1, sizeof(*vals));
+	__u8 *mine = calloc(XDPLB_MAX_VIPS, 1);
+	int empty = LB_FD(m, table_empty), err;
+
+	if (!slots || !vals || !mine) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 v = 0; v < t->n; v++) {
+		__u32 s = xdplb_table_slot(b, p->vip_ids[v]);
+		__u32 want = t->fd[v] >= 0 ? t->id[v] : t->empty_id;
+
+		mine[p->vip_ids[v]] = 1;
+		if (slot_id(l, t, s) == want)
+			continue;
+		slots[n] = s;
+		vals[n++] = (__u32)(t->fd[v] >= 0 ? t->fd[v] : empty);
+	}
+	for (__u32 v = 0; l->table_ids && v < XDPLB_MAX_VIPS; v++) {
+		__u32 s = xdplb_table_slot(b, v);
+
+		if (mine[v] || !l->table_ids[s] || l->table_ids[s] == t->empty_id)
+			continue;
+		slots[n] = s;
+		vals[n++] = (__u32)empty;
+	}
+	err = batch_update(LB_FD(m, tables), slots, vals, n, "the tables map");
+out:
+	free(slots);
+	free(vals);
+	free(mine);
+	return err;
+}
+
+/* Zeroes the counters of ids handed out by this plan, and writes the
+ * names the live maps do not hold. */
 static int write_ids_data(const struct lb_maps *m, const struct plan *p, const struct checked *c)
 {
 	const struct xdplb_config *cfg = &c->cfg;
-	__u32 ncpu = (__u32)libbpf_num_possible_cpus(), nv = 0, nb = 0, nfv = 0, nfb = 0;
-	__u32 total_be = 0;
+	__u32 ncpu = (__u32)libbpf_num_possible_cpus(), nfv = 0, nfb = 0, total_be = 0;
 	int err = -ENOMEM;
 
 	for (__u32 v = 0; v < cfg->n_vips; v++)
 		total_be += cfg->vips[v].n_backends;
 
-	__u32 *vkeys = calloc(cfg->n_vips + 1, sizeof(__u32));
-	__u32 *bkeys = calloc(total_be + 1, sizeof(__u32));
 	__u32 *fvkeys = calloc(cfg->n_vips + 1, sizeof(__u32));
 	__u32 *fbkeys = calloc(total_be + 1, sizeof(__u32));
-	struct xdplb_name *vnames = calloc(cfg->n_vips + 1, sizeof(*vnames));
-	struct xdplb_name *bnames = calloc(total_be + 1, sizeof(*bnames));
 	void *zeros =
 		calloc((size_t)(total_be + cfg->n_vips + 1) * ncpu, sizeof(struct xdplb_vip_stats));
 
-	if (!vkeys || !bkeys || !fvkeys || !fbkeys || !vnames || !bnames || !zeros)
+	if (!fvkeys || !fbkeys || !zeros)
 		goto out;
 	for (__u32 v = 0; v < cfg->n_vips; v++) {
-		const struct cfg_vip *vip = &cfg->vips[v];
-
-		vkeys[nv] = p->vip_ids[v];
-		memcpy(vnames[nv++].s, vip->name, sizeof(vip->name));
 		if (p->vip_fresh[v])
 			fvkeys[nfv++] = p->vip_ids[v];
-		for (__u32 b = 0; b < vip->n_backends; b++) {
-			bkeys[nb] = p->be_ids[v][b];
-			memcpy(bnames[nb++].s, vip->backends[b].name, XDPLB_NAME_LEN);
+		for (__u32 b = 0; b < cfg->vips[v].n_backends; b++)
 			if (p->be_fresh[v][b])
 				fbkeys[nfb++] = p->be_ids[v][b];
-		}
 	}
 	err = batch_update(LB_FD(m, vip_stats), fvkeys, zeros, nfv, "VIP counters");
 	if (!err)
 		err = batch_update(LB_FD(m, be_stats), fbkeys, zeros, nfb, "backend counters");
 	if (!err)
-		err = batch_update(LB_FD(m, vip_names), vkeys, vnames, nv, "VIP names");
+		err = batch_update(LB_FD(m, vip_names), p->vname_ids, p->vnames, p->n_vnames,
+				   "VIP names");
 	if (!err)
-		err = batch_update(LB_FD(m, be_names), bkeys, bnames, nb, "backend names");
+		err = batch_update(LB_FD(m, be_names), p->bname_ids, p->bnames, p->n_bnames,
+				   "backend names");
 out:
-	free(vkeys);
-	free(bkeys);
 	free(fvkeys);
 	free(fbkeys);
-	free(vnames);
-	free(bnames);
 	free(zeros);
 	return err;
 }
 
-static int write_entries(const struct lb_maps *m, const struct plan *p)
+/* Backend and vips entries, whole values, in two batches. */
+static int write_entries(const struct lb_maps *m, const struct plan_be_write *bw, __u32 nb,
+			 const struct plan_vip_write *vw, __u32 nv)
 {
-	__u32 *bkeys = calloc(p->n_bw + 1, sizeof(*bkeys));
-	struct xdplb_backend *bvals = calloc(p->n_bw + 1, sizeof(*bvals));
-	struct xdplb_vip_key *vkeys = calloc(p->n_vw + 1, sizeof(*vkeys));
-	struct xdplb_vip_val *vvals = calloc(p->n_vw + 1, sizeof(*vvals));
+	__u32 *bkeys = calloc(nb + 1, sizeof(*bkeys));
+	struct xdplb_backend *bvals = calloc(nb + 1, sizeof(*bvals));
+	struct xdplb_vip_key *vkeys = calloc(nv + 1, sizeof(*vkeys));
+	struct xdplb_vip_val *vvals = calloc(nv + 1, sizeof(*vvals));
 	int err = -ENOMEM;
 
 	if (!bkeys || !bvals || !vkeys || !vvals)
 		goto out;
-	for (__u32 i = 0; i < p->n_bw; i++) {
-		bkeys[i] = p->bw[i].id;
-		bvals[i] = p->bw[i].val;
+	for (__u32 i = 0; i < nb; i++) {
+		bkeys[i] = bw[i].id;
+		bvals[i] = bw[i].val;
 	}
-	for (__u32 i = 0; i < p->n_vw; i++) {
-		vkeys[i] = p->vw[i].key;
-		vvals[i] = p->vw[i].val;
+	for (__u32 i = 0; i < nv; i++) {
+		vkeys[i] = vw[i].key;
+		vvals[i] = vw[i].val;
 	}
-	err = batch_update(LB_FD(m, backends), bkeys, bvals, p->n_bw, "the backends map");
+	err = batch_update(LB_FD(m, backends), bkeys, bvals, nb, "the backends map");
 	if (!err)
-		err = batch_update(LB_FD(m, vips), vkeys, vvals, p->n_vw, "the vips map");
-	if (!err && bpf_map_update_elem(LB_FD(m, vip_filter), &p->bank, &p->filter, BPF_ANY)) {
-		err = -errno;
-		pr_warn("writing the VIP filter: %s\n", strerror(errno));
-	}
+		err = batch_update(LB_FD(m, vips), vkeys, vvals, nv, "the vips map");
 out:
 	free(bkeys);
 	free(bvals);
@@ -365,13 +366,22 @@ out:
 	return err;
 }
 
-/* After the flip: entries that the new active bank does not have. */
+static int write_filter(const struct lb_maps *m, __u32 bank, const struct xdplb_vip_filter *f)
+{
+	if (bpf_map_update_elem(LB_FD(m, vip_filter), &bank, f, BPF_ANY)) {
+		int err = -errno;
+
+		pr_warn("writing the VIP filter: %s\n", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+/* After the flip: keys in neither bank any more. */
 static int delete_stale_vips(const struct lb_maps *m, const struct plan *p)
 {
-	for (__u32 i = 0; i < p->n_vw; i++) {
-		if (p->vw[i].val.bank[p->bank].flags & XDPLB_VIP_F_PRESENT)
-			continue;
-		if (bpf_map_delete_elem(LB_FD(m, vips), &p->vw[i].key) && errno != ENOENT) {
+	for (__u32 i = 0; i < p->n_vdel; i++) {
+		if (bpf_map_delete_elem(LB_FD(m, vips), &p->vdel[i]) && errno != ENOENT) {
 			int err = -errno;
 
 			pr_warn("deleting a removed VIP entry: %s\n", strerror(errno));
@@ -394,52 +404,98 @@ static int write_ctl(const struct lb_maps *m, const struct xdplb_ctl *ctl)
 	return 0;
 }
 
-int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
-		const struct checked *c)
+/* The barrier's wall time, apart from the commit's own work. */
+static int timed_barrier(const struct lb_maps *m, struct commit_stats *st)
 {
-	struct xdplb_ctl ctl = p->ctl;
-	__u32 empty_id;
+	struct timespec t0, t1;
 	int err;
 
-	err = maps_id(LB_FD(m, table_empty), &empty_id);
-	if (err) {
-		pr_warn("reading the empty table's id: %s\n", strerror(-err));
-		return err;
-	}
-	/* 1. a crashed earlier load may have flipped without waiting */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = maps_barrier(m);
-	fault_point("barrier-before");
-	/* 2. the inactive bank: nothing reads it, so any order works */
-	if (!err)
-		err = write_tables(m, l, empty_id, p, c);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (st)
+		st->barrier_s += (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return err;
+}
+
+/* The bank packets do not use holds the new config. */
+static int fill_inactive(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
+			 const struct checked *c, const struct tables *t)
+{
+	int err = write_slots(m, l, p, t, p->bank);
+
 	fault_point("tables-written");
 	if (!err)
 		err = write_ids_data(m, p, c);
 	fault_point("names-written");
 	if (!err)
-		err = write_entries(m, p);
+		err = write_entries(m, p->bw, p->n_bw, p->vw, p->n_vw);
+	if (!err)
+		err = write_filter(m, p->bank, &p->filter);
 	fault_point("entries-written");
 	if (!err)
-		err = write_ctl(m, &ctl);
+		err = write_ctl(m, &p->ctl);
 	fault_point("ctl-written");
+	return err;
+}
+
+/* After the flip and the barrier: the old bank made equal to the new. */
+static int mirror(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
+		  const struct tables *t, struct xdplb_ctl *ctl)
+{
+	int err = write_slots(m, l, p, t, p->bank ^ 1);
+
+	fault_point("old-bank-released");
+	if (!err)
+		err = write_entries(m, p->mbw, p->n_mbw, p->mvw, p->n_mvw);
+	if (!err)
+		err = delete_stale_vips(m, p);
+	if (!err)
+		err = write_filter(m, p->bank ^ 1, &p->filter);
+	fault_point("stale-vips-deleted");
+	/* last: equal banks say that this commit completed */
+	ctl->bank[p->bank ^ 1] = ctl->bank[p->bank];
+	if (!err)
+		err = write_ctl(m, ctl);
+	return err;
+}
+
+int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
+		const struct checked *c, __u32 *table_ids, struct commit_stats *st)
+{
+	struct xdplb_ctl ctl = p->ctl;
+	struct tables t = { 0 };
+	int err = 0;
+
+	/* 1. an earlier commit that did not complete may have flipped without
+	 * waiting; one that completed left both banks equal */
+	if (memcmp(&l->ctl.bank[0], &l->ctl.bank[1], sizeof(l->ctl.bank[0])))
+		err = timed_barrier(m, st);
+	fault_point("barrier-before");
+	/* 2. the inactive bank: nothing reads it, so any order works */
+	if (!err)
+		err = make_tables(m, l, p, c, &t);
+	if (!err)
+		err = fill_inactive(m, l, p, c, &t);
 	if (err)
-		return err; /* the live bank was never touched */
+		goto out; /* the live bank was never touched */
 	/* 3. the commit point: one aligned word */
 	ctl.active = p->bank;
 	err = write_ctl(m, &ctl);
 	if (err)
-		return err;
+		goto out;
 	fault_point("flipped");
-	/* 4. wait for packets that read the old index, then free the old bank */
-	err = maps_barrier(m);
+	/* 4. wait for packets that read the old index, then copy forward */
+	err = timed_barrier(m, st);
 	fault_point("barrier-after");
 	if (!err)
-		err = release_bank(m, l, empty_id, p->bank ^ 1);
-	fault_point("old-bank-released");
-	if (!err)
-		err = delete_stale_vips(m, p);
-	fault_point("stale-vips-deleted");
+		err = mirror(m, l, p, &t, &ctl);
 	if (err)
-		pr_warn("the new config is live, but cleaning up the old one failed; the next load retries\n");
-	return 0;
+		pr_warn("the new config is live, but making the other bank equal failed; the next change writes it whole\n");
+	err = 0;
+	for (__u32 v = 0; table_ids && v < t.n; v++)
+		table_ids[v] = t.fd[v] >= 0 ? t.id[v] : 0;
+out:
+	tables_close(&t);
+	return err;
 }

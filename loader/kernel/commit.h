@@ -8,14 +8,23 @@
 #include "maps.h"
 #include "plan.h"
 
+/* What a commit spent waiting for grace periods (wall time): the kernel's
+ * RCU, not this process's CPU. */
+struct commit_stats {
+	double barrier_s;
+};
+
 /*
- * Applies a plan: fills the inactive bank, flips the active index, waits
- * for every packet that may still use the old bank, then frees it. A
- * failure before the flip leaves the live config untouched.
+ * Applies a plan made from l (the live state it was read as): writes what
+ * changes into the inactive bank, flips the active index, waits for every
+ * packet that may still use the old bank, then makes the old bank equal to
+ * the new one. A failure before the flip leaves the live config untouched.
+ * table_ids (NULL, or per config VIP) gets the map id of each VIP's table
+ * (0: the empty one); st (NULL or) the grace periods' wall time.
  * Returns 0 or -errno; what failed is reported.
  */
 int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
-		const struct checked *c);
+		const struct checked *c, __u32 *table_ids, struct commit_stats *st);
 
 /* Waits for an RCU grace period: every XDP program that started before has
  * finished. */

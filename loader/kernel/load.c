@@ -77,7 +77,7 @@ int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, const struct checked
 			res->new_backends += p.be_fresh[v][b];
 	}
 	res->generation = p.ctl.bank[p.bank].generation;
-	err = maps_commit(m, &t->live, &p, c);
+	err = maps_commit(m, &t->live, &p, c, NULL, NULL);
 	plan_free(&p, c->cfg.n_vips);
 	return err;
 }

@@ -223,18 +223,16 @@ static void count_slots(struct tcache *tc, struct lb_live *st, const __u32 *ids)
 	}
 }
 
-/* Is the inactive bank free of a newer, half-applied config? A completed
- * load leaves the old bank's table slots on the empty table and its
- * generation below the live one (docs/atomicity.md); a load that stopped
- * before its flip leaves tables or a newer generation there. */
-static bool inactive_clean(const struct lb_live *st)
+/* Did the last commit complete? A complete one leaves the inactive bank
+ * equal to the live one (docs/atomicity.md): the same globals (generation
+ * included) and the same table in every slot. A load that stopped before
+ * or after its flip leaves them different. */
+static bool banks_equal(const struct lb_live *st)
 {
-	__u32 a = live_active(st);
-
-	if (st->ctl.bank[a ^ 1].generation > st->ctl.bank[a].generation)
+	if (memcmp(&st->ctl.bank[0], &st->ctl.bank[1], sizeof(st->ctl.bank[0])))
 		return false;
 	for (__u32 v = 0; v < XDPLB_MAX_VIPS; v++)
-		if (st->table_ids[xdplb_table_slot(a ^ 1, v)] != st->empty_table_id)
+		if (st->table_ids[xdplb_table_slot(0, v)] != st->table_ids[xdplb_table_slot(1, v)])
 			return false;
 	return true;
 }
@@ -244,7 +242,7 @@ static bool inactive_clean(const struct lb_live *st)
 static bool count_tables(struct serve *s, struct lb_live *st)
 {
 	count_slots(&s->tc, st, st->table_ids);
-	return inactive_clean(st) && metrics_tables_consistent(st) && st->attached;
+	return banks_equal(st) && metrics_tables_consistent(st) && st->attached;
 }
 
 /* Forgets the readings of interfaces without xdplb now: a later load there

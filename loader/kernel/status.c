@@ -160,7 +160,6 @@ static int read_names(int fd, __u32 n, struct xdplb_name **out)
 /* The config maps: ctl, vips, backends and names, indexed. */
 static int read_config(const struct lb_maps *m, unsigned int parts, struct lb_live *l)
 {
-	struct xdplb_name *vn = NULL, *bn = NULL;
 	__u32 zero = 0, nv, nb;
 	int err;
 
@@ -180,13 +179,13 @@ static int read_config(const struct lb_maps *m, unsigned int parts, struct lb_li
 	nv = vip_span(l);
 	nb = l->ctl.be_span > XDPLB_MAX_BACKENDS ? XDPLB_MAX_BACKENDS : l->ctl.be_span;
 	if (!err)
-		err = read_names(LB_FD(m, vip_names), nv, &vn);
+		err = read_names(LB_FD(m, vip_names), nv, &l->vnames);
+	l->n_vnames = l->vnames ? nv : 0;
 	if (!err)
-		err = read_names(LB_FD(m, be_names), nb, &bn);
+		err = read_names(LB_FD(m, be_names), nb, &l->bnames);
+	l->n_bnames = l->bnames ? nb : 0;
 	if (!err)
-		err = live_index(l, vn, nv, bn, nb);
-	free(vn);
-	free(bn);
+		err = live_index(l);
 	return err;
 }
 

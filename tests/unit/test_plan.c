@@ -12,24 +12,19 @@
 #include "helpers.h"
 #include "plan.h"
 
-static void apply(struct lb_live *l, const struct plan *p)
+/* What a complete commit leaves in the maps (both banks equal). */
+static void apply(struct lb_live *l, const struct plan *p, const struct checked *c)
 {
-	__u32 n = 0;
+	cr_assert(eq(int, plan_apply_to_live(l, p, c, NULL), 0));
+}
 
-	if (!l->be)
-		l->be = calloc(XDPLB_MAX_BACKENDS, sizeof(*l->be));
-	l->ctl = p->ctl;
-	l->ctl.active = p->bank;
-	for (__u32 i = 0; i < p->n_bw; i++)
-		l->be[p->bw[i].id] = p->bw[i].val;
-	free(l->entries);
-	l->entries = calloc(p->n_vw + 1, sizeof(*l->entries));
-	for (__u32 i = 0; i < p->n_vw; i++) /* entries absent from the new bank are deleted */
-		if (p->vw[i].val.bank[p->bank].flags & XDPLB_VIP_F_PRESENT) {
-			l->entries[n].key = p->vw[i].key;
-			l->entries[n++].val = p->vw[i].val;
-		}
-	l->n_entries = n;
+/* The phase A value of backend id, or NULL when it is not written. */
+static const struct xdplb_backend *written(const struct plan *p, __u32 id)
+{
+	for (__u32 k = 0; k < p->n_bw; k++)
+		if (p->bw[k].id == id)
+			return &p->bw[k].val;
+	return NULL;
 }
 
 /* a config with VIPs "a:1,2,3;b:4" meaning backend addresses 198.51.100.N */
@@ -72,7 +67,7 @@ static void step(struct lb_live *l, const char *spec, struct checked *c, struct 
 {
 	load(spec, c);
 	cr_assert(eq(int, plan_build(l, c, &env, p), 0));
-	apply(l, p);
+	apply(l, p, c);
 }
 
 Test(plan, first_load_fills_bank_1)
@@ -87,12 +82,18 @@ Test(plan, first_load_fills_bank_1)
 	cr_expect(eq(u32, p.vip_ids[0], 0));
 	cr_expect(p.vip_fresh[0]);
 	for (__u32 b = 0; b < 3; b++) {
+		const struct xdplb_backend *w = written(&p, b);
+
 		cr_expect(eq(u32, p.be_ids[0][b], b));
 		cr_expect(p.be_fresh[0][b]);
-		cr_expect(eq(u8, l.be[b].state[1], XDPLB_BE_ACTIVE));
-		cr_expect(eq(u8, l.be[b].state[0], XDPLB_BE_NONE));
+		cr_assert(w != NULL);
+		cr_expect(eq(u8, w->state[1], XDPLB_BE_ACTIVE), "phase A fills bank 1");
+		cr_expect(eq(u8, w->state[0], XDPLB_BE_NONE), "and leaves bank 0 alone");
+		cr_expect(eq(u8, w->cfg_state[1], XDPLB_BE_ACTIVE));
+		cr_expect(eq(u8, l.be[b].state[0], XDPLB_BE_ACTIVE), "the mirror copies it");
 		cr_expect(not(eq(u32, l.be[b].cookie, 0)));
 	}
+	cr_expect(eq(u32, p.n_mbw, 3), "one mirror write per backend");
 	cr_expect(eq(u32, p.ctl.bank[1].generation, 1));
 	cr_expect(eq(u32, l.n_entries, 2), "the VIP and its address sentinel");
 	plan_free(&p, c.cfg.n_vips);
@@ -141,9 +142,12 @@ Test(plan, removed_id_reused_with_new_cookie)
 	checked_free(&c);
 
 	step(&l, "a:1,3,5", &c, &p); /* .2 removed, .5 added */
-	cr_expect(eq(u8, l.be[1].state[p.bank], XDPLB_BE_NONE), "removed in the new bank");
-	cr_expect(eq(u8, l.be[1].state[p.bank ^ 1], XDPLB_BE_ACTIVE), "still in the old bank");
+	cr_assert(written(&p, 1) != NULL);
+	cr_expect(eq(u8, written(&p, 1)->state[p.bank], XDPLB_BE_NONE), "removed in the new bank");
+	cr_expect(eq(u8, written(&p, 1)->state[p.bank ^ 1], XDPLB_BE_ACTIVE),
+		  "still in the old bank while the commit runs");
 	cr_expect(eq(u32, p.be_ids[0][2], 3), "id 1 is still live in the old bank");
+	cr_expect(eq(u8, l.be[1].state[p.bank ^ 1], XDPLB_BE_NONE), "gone from both after it");
 	plan_free(&p, c.cfg.n_vips);
 	checked_free(&c);
 
@@ -171,6 +175,60 @@ Test(plan, removed_vip)
 	step(&l, "a:1", &c, &p);
 	cr_expect(eq(u32, l.n_entries, 2));
 	cr_expect(eq(u8, l.be[1].state[p.bank], XDPLB_BE_NONE));
+	cr_expect(eq(u32, p.n_vdel, 2), "b and its sentinel deleted after the flip");
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	live_free(&l);
+}
+
+/* The same config again writes nothing but ctl: the banks are equal. */
+Test(plan, same_config_writes_nothing)
+{
+	struct lb_live l = { 0 };
+	struct checked c;
+	struct plan p;
+
+	step(&l, "a:1,2,3;b:4", &c, &p);
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	step(&l, "a:1,2,3;b:4", &c, &p);
+	cr_expect(eq(u32, p.n_bw + p.n_vw + p.n_mbw + p.n_mvw + p.n_vdel, 0));
+	cr_expect(eq(u32, p.n_vnames + p.n_bnames, 0), "names already there");
+	cr_expect(p.reuse[0] && p.reuse[1], "both tables shared");
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	live_free(&l);
+}
+
+/* A health change: one backend's effective state, its ids known. One
+ * entry written in each phase, the generation kept, health_seq + 1. */
+Test(plan, health_change_writes_one_entry)
+{
+	struct lb_live l = { 0 };
+	struct checked c;
+	struct plan p, q;
+	bool same[2] = { false, true };
+
+	step(&l, "a:1,2,3;b:4", &c, &p);
+	struct plan_hint h = { .vip_ids = p.vip_ids, .be_ids = p.be_ids, .table_same = same };
+	struct plan_env e = env;
+
+	e.health_only = true;
+	e.hint = &h;
+	c.cfg.vips[0].backends[1].state = XDPLB_BE_DOWN;
+	c.cfg.vips[0].backends[1].health = XDPLB_HEALTH_OUT;
+	cr_assert(eq(int, plan_build(&l, &c, &e, &q), 0));
+	cr_expect(eq(u32, q.n_bw, 1));
+	cr_assert(written(&q, 1) != NULL);
+	cr_expect(eq(u8, written(&q, 1)->state[q.bank], XDPLB_BE_DOWN));
+	cr_expect(eq(u8, written(&q, 1)->cfg_state[q.bank], XDPLB_BE_ACTIVE), "configured: active");
+	cr_expect(eq(u8, written(&q, 1)->health[q.bank], XDPLB_HEALTH_OUT));
+	cr_expect(eq(u32, q.n_mbw, 1));
+	cr_expect(eq(u32, q.n_vw + q.n_mvw + q.n_vdel + q.n_vnames + q.n_bnames, 0));
+	cr_expect(eq(u32, q.ctl.bank[q.bank].generation, l.ctl.bank[p.bank].generation));
+	cr_expect(eq(u32, q.ctl.bank[q.bank].health_seq, l.ctl.bank[p.bank].health_seq + 1));
+	cr_expect(q.reuse[1] && !q.reuse[0], "only a's table rebuilt");
+	plan_free(&q, c.cfg.n_vips);
 	plan_free(&p, c.cfg.n_vips);
 	checked_free(&c);
 	live_free(&l);
