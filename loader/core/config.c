@@ -115,8 +115,8 @@ static void parse_backend(struct walk *w, const cJSON *j, struct cfg_backend *b)
 	b->cfg_state = b->state; /* no health yet: effective is configured */
 }
 
-static const char *const vip_keys[] = { "name",	      "address",  "port",   "protocol",
-					"table_size", "backends", "guards", NULL };
+static const char *const vip_keys[] = { "name",	  "address", "port",	     "protocol",
+					"table_size", "backends", "guards", "health_check", NULL };
 static const char *const proto_names[] = { "tcp", "udp", NULL };
 
 static void parse_vip(struct walk *w, const cJSON *j, struct cfg_vip *v)
@@ -126,8 +126,10 @@ static void parse_vip(struct walk *w, const cJSON *j, struct cfg_vip *v)
 	int p, i = 0;
 
 	v->guards = GUARDS_UNSET;
+	hc_unset(&v->hc);
 	if (!jw_object(w, j, vip_keys))
 		return;
+	parse_health_check(w, j, &v->hc);
 	get_name(w, j, v->name);
 	v->family = get_addr(w, j, "address", &v->addr);
 	if (jw_int(w, j, "port", 0, 65535, true, &n) > 0)
@@ -289,8 +291,8 @@ static void parse_seed(struct walk *w, const cJSON *root, struct xdplb_config *c
 }
 
 static const char *const top_keys[] = {
-	"interface", "mode",	       "next_hop_mac", "source_v4", "source_v6", "mtu",
-	"hash_seed", "conntrack_size", "guards",       "vips",	    NULL
+	"interface", "mode",	       "next_hop_mac", "source_v4",    "source_v6", "mtu",
+	"hash_seed", "conntrack_size", "guards",       "health_check", "vips",	    NULL
 };
 static const char *const mode_names[] = { "native", "generic", NULL };
 
@@ -317,6 +319,7 @@ static void parse_root(struct walk *w, const cJSON *root, const struct config_op
 	if (jw_int(w, root, "conntrack_size", CFG_MIN_CT_SIZE, CFG_MAX_CT_SIZE, false, &v) > 0)
 		c->ct_size = (__u32)v;
 	parse_guards(w, root, &c->guards);
+	parse_health_check(w, root, &c->hc);
 
 	vips = jw_member(root, "vips");
 	if (!vips) {
@@ -372,6 +375,7 @@ int config_parse(const char *text, size_t len, const struct config_opts *opts,
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->guards = GUARDS_UNSET;
+	hc_unset(&cfg->hc);
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	/* only whitespace may follow the document */
 	while (root && end && (size_t)(end - text) < len && isspace((unsigned char)*end))

@@ -46,6 +46,25 @@ struct guards {
 		.min_active_backends = -1                                              \
 	}
 
+/* A health check (docs/health.md), as a config gives it: unset fields
+ * (< 0, 0 or "") inherit the top level's, then the defaults
+ * (config_vip_hc()). */
+enum hc_type { HC_NONE = 0, HC_TCP = 1, HC_HTTP = 2 };
+enum hc_through { HC_TUNNEL = 0, HC_DIRECT = 1 };
+
+struct health_check_cfg {
+	int type; /* enum hc_type */
+	int through; /* enum hc_through: to the VIP through the tunnel, or to the backend */
+	int port; /* 0: the VIP's */
+	char path[128]; /* http */
+	char host[128]; /* http: the Host header; "": the address */
+	int expect; /* http: the status */
+	double interval, timeout; /* seconds */
+	int rise, fall;
+	double max_out; /* the cascade guard: at most this fraction of a VIP's backends out */
+	int out; /* 0: down, 1: drain (what a failing backend becomes) */
+};
+
 struct cfg_backend {
 	char name[XDPLB_NAME_LEN];
 	struct xdplb_addr addr;
@@ -67,6 +86,7 @@ struct cfg_vip {
 	__u16 port; /* host order; 0 = every port */
 	__u32 table_size;
 	struct guards guards; /* this VIP's own settings (unset fields: top level) */
+	struct health_check_cfg hc; /* this VIP's own (unset fields: top level) */
 	struct cfg_backend *backends;
 	__u32 n_backends;
 };
@@ -81,6 +101,7 @@ struct xdplb_config {
 	__u32 hash_seed;
 	__u32 ct_size;
 	struct guards guards;
+	struct health_check_cfg hc; /* every VIP's default */
 	struct cfg_vip *vips;
 	__u32 n_vips;
 	__u8 digest[32]; /* SHA-256 of the file's bytes */
@@ -110,5 +131,10 @@ void config_free(struct xdplb_config *cfg);
 
 /* The guards that apply to a VIP: its own, else the top level, else defaults. */
 struct guards config_vip_guards(const struct xdplb_config *cfg, const struct cfg_vip *vip);
+/* The health check of a VIP: its own keys, else the top level's, else the
+ * defaults (type none: no check). */
+struct health_check_cfg config_vip_hc(const struct xdplb_config *cfg, const struct cfg_vip *vip);
+/* Every field unset (inherits). */
+void hc_unset(struct health_check_cfg *h);
 
 #endif

@@ -90,6 +90,7 @@ void config_check_rules(struct walk *w, struct xdplb_config *c, const cJSON *roo
 
 		jw_push_idx(w, (int)i);
 		check_vip(w, v);
+		check_health_rules(w, c, v);
 		for (__u32 k = 0; k < i; k++) {
 			struct cfg_vip *o = &c->vips[k];
 

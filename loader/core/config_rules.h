@@ -16,4 +16,9 @@
  * default table sizes. root is the document (which keys were given). */
 void config_check_rules(struct walk *w, struct xdplb_config *c, const cJSON *root);
 
+/* config_health.c: the "health_check" member of obj (all unset when
+ * absent), and a VIP's check once inherited (w at the VIP). */
+void parse_health_check(struct walk *w, const cJSON *obj, struct health_check_cfg *h);
+void check_health_rules(struct walk *w, const struct xdplb_config *c, const struct cfg_vip *v);
+
 #endif

@@ -192,6 +192,7 @@ static void globals(const struct lb_live *l, struct xdplb_config *cfg)
 	cfg->hash_seed = g->hash_seed;
 	cfg->ct_size = l->ct_size;
 	cfg->guards = GUARDS_UNSET;
+	hc_unset(&cfg->hc);
 	memcpy(cfg->digest, g->digest, sizeof(cfg->digest));
 }
 
@@ -224,6 +225,7 @@ static int vip_config(const struct st_vip *sv, struct cfg_vip *v)
 	v->proto = sv->key.proto;
 	v->port = ntohs(sv->key.port);
 	v->guards = GUARDS_UNSET;
+	hc_unset(&v->hc);
 	v->n_backends = sv->n_be;
 	/* 0 in the map: no backend takes new flows, the table is empty */
 	v->table_size = sv->table_size ? sv->table_size : table_size_default(sv->n_be);
