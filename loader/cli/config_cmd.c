@@ -15,6 +15,7 @@
 #include "log.h"
 #include "render.h"
 #include "diff.h"
+#include "effective.h"
 #include "guards.h"
 #include "sha256.h"
 #include "simulate.h"
@@ -265,6 +266,9 @@ static int run_diff(void *args, int argc, char **argv)
 		err = status_read(ifname, LIVE_LINK | LIVE_TABLES, &l);
 		if (!err)
 			err = live_to_checked(&l, &a, true);
+		/* the configured state, not what health made of it */
+		if (!err)
+			err = effective_configured(&a);
 		live_free(&l);
 		if (err == -ENOENT)
 			pr_warn("%s: xdplb is not loaded: nothing to diff against\n", ifname);

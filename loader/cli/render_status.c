@@ -26,6 +26,7 @@ cJSON *status_json(const struct lb_live *s)
 	cJSON_AddNumberToObject(o, "prog_id", s->prog_id);
 	cJSON_AddStringToObject(o, "prog_name", s->prog_name);
 	cJSON_AddNumberToObject(o, "generation", live_g(s)->generation);
+	cJSON_AddNumberToObject(o, "health_seq", live_g(s)->health_seq);
 	cJSON_AddStringToObject(o, "config_digest", digest_str(live_g(s)->digest, buf));
 	cJSON_AddNumberToObject(o, "load_time", (double)live_g(s)->load_time);
 	cJSON_AddNumberToObject(o, "active_bank", live_active(s));
@@ -71,6 +72,9 @@ cJSON *status_json(const struct lb_live *s)
 			cJSON_AddStringToObject(jb, "address", addr_str(&sb->addr, sb->family, a));
 			cJSON_AddNumberToObject(jb, "weight", sb->weight);
 			cJSON_AddStringToObject(jb, "state", state_str(sb->state));
+			cJSON_AddStringToObject(jb, "configured_state", state_str(sb->cfg_state));
+			cJSON_AddStringToObject(jb, "health", health_str(sb->health));
+			cJSON_AddBoolToObject(jb, "override", sb->override);
 			cJSON_AddNumberToObject(jb, "table_slots", sb->slots);
 			g = cJSON_AddObjectToObject(jb, "counters");
 			cJSON_AddNumberToObject(g, "packets", (double)sb->st.packets);
@@ -79,6 +83,18 @@ cJSON *status_json(const struct lb_live *s)
 		}
 	}
 	return o;
+}
+
+/* "  (configured active, health out; override)": how the effective state
+ * came to be, when it is not simply the configured one. */
+static const char *state_why(const struct st_backend *sb, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (sb->health == XDPLB_HEALTH_NONE && sb->cfg_state == sb->state && !sb->override)
+		return buf;
+	snprintf(buf, len, "  (configured %s, health %s%s)", state_str(sb->cfg_state),
+		 health_str(sb->health), sb->override ? "; override" : "");
+	return buf;
 }
 
 void status_print(const struct lb_live *s)
@@ -109,11 +125,13 @@ void status_print(const struct lb_live *s)
 		for (__u32 b = 0; b < v->n_be; b++) {
 			const struct st_backend *sb = &v->be[b];
 
-			printf("    %-16s %-39s weight %-5u %-6s slots %5.1f%%  packets %llu\n",
+			char why[96];
+
+			printf("    %-16s %-39s weight %-5u %-6s slots %5.1f%%  packets %llu%s\n",
 			       sb->name.s, addr_str(&sb->addr, sb->family, a), sb->weight,
 			       state_str(sb->state),
 			       v->table_size ? 100.0 * sb->slots / v->table_size : 0.0,
-			       (unsigned long long)sb->st.packets);
+			       (unsigned long long)sb->st.packets, state_why(sb, why, sizeof(why)));
 		}
 	}
 	printf("  drops:");

@@ -113,9 +113,10 @@ __u32 live_id_span(const struct lb_live *l, bool vips);
 
 /* The active bank as the same config + tables that a file gives, so that
  * diff and audit compare like with like (guards stay unset: the maps do not
- * hold them). Each backend's state is the configured one (cfg_state) and
- * its health the live one; the tables are the live ones, made from the
- * effective states. Without tables (or when l has none), tables.slots[] and
+ * hold them). Each backend carries its effective state (state), configured
+ * state and health as live, and the tables are the live ones, made from
+ * the effective states (effective_configured() turns it into the
+ * configured config that diff compares). Without tables (or when l has none), tables.slots[] and
  * counts[] stay NULL: diff then treats a VIP whose inputs did not change
  * as unmoved. */
 int live_to_checked(const struct lb_live *l, struct checked *c, bool with_tables);

@@ -54,3 +54,10 @@ const char *state_str(__u8 state)
 	}
 	return "none";
 }
+
+const char *health_str(__u8 health)
+{
+	static const char *const n[] = { "none", "up", "out", "kept" };
+
+	return health < sizeof(n) / sizeof(n[0]) ? n[health] : "?";
+}

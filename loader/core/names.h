@@ -26,6 +26,8 @@ const char *xdp_action_str(int action);
 const char *proto_str(__u8 proto);
 /* "active", "drain", "down", "none" (enum xdplb_backend_state) */
 const char *state_str(__u8 state);
+/* "none", "up", "out", "kept" (enum xdplb_health) */
+const char *health_str(__u8 health);
 /* "203.0.113.10:80/tcp", "[2001:db8::1]:443/tcp"; port in host order */
 const char *vip_endpoint_str(const struct xdplb_addr *a, int family, __u16 port, __u8 proto,
 			     char *buf, size_t len);

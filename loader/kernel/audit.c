@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "bpffs.h"
 #include "diff.h"
+#include "effective.h"
 #include "maps.h"
 #include "netdev.h"
 #include "plan.h"
@@ -19,24 +20,42 @@
 #include "sha256.h"
 #include "status.h"
 
-static void add(struct audit *a, const char *what, const char *where, const char *fmt, ...)
+static void vadd(struct finding **f, size_t *n, const char *what, const char *where,
+		 const char *fmt, va_list ap)
 {
-	struct finding *nf = reallocarray(a->f, a->n + 1, sizeof(*nf));
-	va_list ap;
+	struct finding *nf = reallocarray(*f, *n + 1, sizeof(*nf));
 
 	if (!nf)
 		return;
-	a->f = nf;
-	memset(&nf[a->n], 0, sizeof(nf[a->n]));
-	snprintf(nf[a->n].what, sizeof(nf[a->n].what), "%s", what);
-	snprintf(nf[a->n].where, sizeof(nf[a->n].where), "%s", where);
-	va_start(ap, fmt);
-	vsnprintf(nf[a->n].msg, sizeof(nf[a->n].msg), fmt, ap);
-	va_end(ap);
-	a->n++;
+	*f = nf;
+	memset(&nf[*n], 0, sizeof(nf[*n]));
+	snprintf(nf[*n].what, sizeof(nf[*n].what), "%s", what);
+	snprintf(nf[*n].where, sizeof(nf[*n].where), "%s", where);
+	vsnprintf(nf[*n].msg, sizeof(nf[*n].msg), fmt, ap);
+	(*n)++;
 }
 
-static void program(const struct lb_live *st, const struct checked *want, struct audit *a)
+/* A drift. */
+static void add(struct audit *a, const char *what, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vadd(&a->f, &a->n, what, where, fmt, ap);
+	va_end(ap);
+}
+
+/* What differs by design: health, overrides. */
+static void note(struct audit *a, const char *what, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vadd(&a->notes, &a->n_notes, what, where, fmt, ap);
+	va_end(ap);
+}
+
+static void program(const struct lb_live *st, struct checked *want, struct audit *a)
 {
 	const char *want_mode = want->cfg.mode == XDPLB_MODE_GENERIC ? "generic" : "native";
 
@@ -115,10 +134,11 @@ static void contents(const struct checked *live, const struct checked *want, str
 			if (!lb)
 				add(a, "backend", where, "missing (%s)",
 				    addr_str(&wb->addr, wb->family, addr));
-			else if (lb->weight != wb->weight || lb->state != wb->state)
+			else if (lb->weight != wb->weight || lb->cfg_state != wb->cfg_state ||
+				 lb->state != wb->state)
 				add(a, "backend", where, "live weight %u %s, config weight %u %s",
-				    lb->weight, state_str(lb->state), wb->weight,
-				    state_str(wb->state));
+				    lb->weight, state_str(lb->cfg_state), wb->weight,
+				    state_str(wb->cfg_state));
 		}
 		for (__u32 k = 0; k < lv->n_backends; k++) {
 			bool known = false;
@@ -266,12 +286,43 @@ static void hygiene(const struct lb_maps *m, const struct lb_live *st, struct au
 	}
 }
 
-static int audit_live(const struct lb_maps *m, const struct lb_live *st, const struct checked *want,
+/* The live overrides and health onto want (the file), each said as a
+ * note: they are what makes the live states differ from the file's by
+ * design. */
+static int by_design(const struct lb_live *st, struct checked *want, struct audit *a)
+{
+	char where[160];
+
+	effective_overrides_from_live(want, st);
+	effective_from_live(want, st);
+	for (__u32 v = 0; v < want->cfg.n_vips; v++) {
+		const struct cfg_vip *vip = &want->cfg.vips[v];
+
+		for (__u32 b = 0; b < vip->n_backends; b++) {
+			const struct cfg_backend *cb = &vip->backends[b];
+
+			snprintf(where, sizeof(where), "vip %s backend %s", vip->name, cb->name);
+			if (cb->override)
+				note(a, "override", where, "%s, weight %u: set by `xdplb backend set`",
+				     state_str(cb->cfg_state), cb->weight);
+			if (cb->health == XDPLB_HEALTH_OUT)
+				note(a, "health", where, "taken out by its health checks");
+			else if (cb->health == XDPLB_HEALTH_KEPT)
+				note(a, "health", where,
+				     "failing its health checks, kept in by the cascade guard (fail open)");
+		}
+	}
+	return effective_apply(want, NULL);
+}
+
+static int audit_live(const struct lb_maps *m, const struct lb_live *st, struct checked *want,
 		      struct audit *a)
 {
 	struct checked live;
-	int err = live_to_checked(st, &live, true);
+	int err = by_design(st, want, a);
 
+	if (!err)
+		err = live_to_checked(st, &live, true);
 	if (err)
 		return err;
 	a->generation = live_g(st)->generation;
@@ -283,7 +334,7 @@ static int audit_live(const struct lb_maps *m, const struct lb_live *st, const s
 	return 0;
 }
 
-int audit_maps(const struct lb_maps *m, const struct checked *want, struct audit *a)
+int audit_maps(const struct lb_maps *m, struct checked *want, struct audit *a)
 {
 	struct lb_live st;
 	int err;
@@ -296,7 +347,7 @@ int audit_maps(const struct lb_maps *m, const struct checked *want, struct audit
 	return err;
 }
 
-int audit_run(const char *ifname, const struct checked *want, struct audit *a)
+int audit_run(const char *ifname, struct checked *want, struct audit *a)
 {
 	struct lb_live st;
 	struct lb_maps m;
@@ -339,5 +390,6 @@ int audit_run(const char *ifname, const struct checked *want, struct audit *a)
 void audit_free(struct audit *a)
 {
 	free(a->f);
+	free(a->notes);
 	memset(a, 0, sizeof(*a));
 }

@@ -20,18 +20,25 @@ struct finding {
 };
 
 struct audit {
-	struct finding *f;
+	struct finding *f; /* drift */
 	size_t n;
+	/* what differs from the file by design, never drift: backends taken
+	 * out (or kept in, failing) by health checks, operators' overrides */
+	struct finding *notes;
+	size_t n_notes;
 	__u32 prog_id, link_id, generation;
 	char live_digest[80];
 };
 
-/* 0 and a->n findings (0 = no drift); -errno when nothing can be read. */
-int audit_run(const char *ifname, const struct checked *want, struct audit *a);
+/* 0 and a->n findings (0 = no drift); -errno when nothing can be read.
+ * The live overrides and health are applied to want first (its states
+ * and the tables of the VIPs they change), so that they are compared as
+ * what they are, not as drift. */
+int audit_run(const char *ifname, struct checked *want, struct audit *a);
 /* The part of an audit that needs only the maps (everything but the
  * program, link, mode and interface MAC); a must be zeroed first. */
 struct lb_maps;
-int audit_maps(const struct lb_maps *m, const struct checked *want, struct audit *a);
+int audit_maps(const struct lb_maps *m, struct checked *want, struct audit *a);
 void audit_free(struct audit *a);
 
 #endif

@@ -21,6 +21,7 @@
 #include "addr.h"
 #include "bpffs.h"
 #include "diff.h"
+#include "effective.h"
 #include "fault.h"
 #include "hc_tunnel.h"
 #include "history.h"
@@ -54,7 +55,7 @@ static void prog_env(const struct lb_txn *t, const struct lb_maps *m, struct pla
 		env->prog_id = pi.id;
 }
 
-int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, const struct checked *c,
+int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, struct checked *c,
 		 const __u8 mac[6], struct load_result *res)
 {
 	struct plan_env env = { .now = (__u64)time(NULL) };
@@ -82,7 +83,7 @@ int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, const struct checked
 	return err;
 }
 
-int lb_apply(const struct lb_maps *m, bool exists, const struct checked *c, const __u8 mac[6],
+int lb_apply(const struct lb_maps *m, bool exists, struct checked *c, const __u8 mac[6],
 	     struct load_result *res)
 {
 	struct lb_txn t = { .exists = exists };
@@ -97,15 +98,20 @@ int lb_apply(const struct lb_maps *m, bool exists, const struct checked *c, cons
 /* ---------------------------------------------------- the transaction */
 
 /* max_flows_moved, against what is live. */
-static int check_moves(const struct lb_live *l, const struct checked *c, const struct load_opts *o)
+static int check_moves(const struct lb_live *l, struct checked *c, const struct load_opts *o)
 {
 	struct checked live;
 	struct diags d = { 0 };
 	struct diff df = { 0 };
 	int err = live_to_checked(l, &live, false);
 
-	if (err)
+	/* configured against configured: health is not a change of config */
+	if (!err)
+		err = effective_configured(&live);
+	if (err) {
+		checked_free(&live);
 		return err;
+	}
 	/* the live tables of the VIPs that change, rebuilt from the live
 	 * config: reading them back would cost far more */
 	for (__u32 v = 0; !err && v < c->cfg.n_vips; v++) {
@@ -136,7 +142,7 @@ static int check_moves(const struct lb_live *l, const struct checked *c, const s
 }
 
 /* The pending history entry of this load, written before its commit point. */
-static int history_start(struct lb_txn *t, const struct checked *c, const struct load_opts *o)
+static int history_start(struct lb_txn *t, struct checked *c, const struct load_opts *o)
 {
 	const struct xdplb_global_cfg *g = live_g(&t->live);
 	struct hist_entry *e = &t->e;
@@ -164,7 +170,7 @@ static int history_start(struct lb_txn *t, const struct checked *c, const struct
 	return history_begin(&t->h, o->text, o->len, e);
 }
 
-int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, const struct checked *c,
+int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct checked *c,
 		 const struct load_opts *o)
 {
 	int err = 0;
@@ -186,6 +192,12 @@ int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, const s
 	if (!err && o->text) {
 		err = history_start(t, c, o);
 		t->pending = !err;
+	}
+	/* what the health checks decided stays: the configured states of the
+	 * new config, with the live health on top (docs/health.md) */
+	if (!err && exists) {
+		effective_from_live(c, &t->live);
+		err = effective_apply(c, NULL);
 	}
 	return err;
 }
@@ -237,7 +249,7 @@ static void note_link(int link_fd, struct load_result *res)
  * program it runs stays unless it is not the one this binary embeds (the
  * digest recorded in ctl, and the id the link runs, tell without loading
  * anything). *link_dead when it must be attached anew after the commit. */
-static int update_program(struct lb_txn *t, const struct lb_maps *m, const struct checked *c,
+static int update_program(struct lb_txn *t, const struct lb_maps *m, struct checked *c,
 			  int ifindex, struct load_result *res, bool *link_dead)
 {
 	const struct xdplb_ctl *ctl = &t->live.ctl;
@@ -279,7 +291,7 @@ out:
 	return err;
 }
 
-static int attach(const struct lb_maps *m, const struct checked *c, int ifindex,
+static int attach(const struct lb_maps *m, struct checked *c, int ifindex,
 		  struct load_result *res)
 {
 	char path[600];
@@ -306,7 +318,7 @@ static void note_prog(struct lb_txn *t, const struct lb_maps *m)
 
 /* First load: libbpf creates the maps and pins them; fill them, then
  * attach and pin the link. */
-static int first_load(struct lb_txn *t, const struct lb_maps *m, const struct checked *c,
+static int first_load(struct lb_txn *t, const struct lb_maps *m, struct checked *c,
 		      int ifindex, const __u8 mac[6], struct load_result *res)
 {
 	int err = maps_pin_at(m, res->pin_dir);
@@ -326,7 +338,7 @@ static int first_load(struct lb_txn *t, const struct lb_maps *m, const struct ch
 	return err;
 }
 
-static int update(struct lb_txn *t, const struct lb_maps *m, const struct checked *c, int ifindex,
+static int update(struct lb_txn *t, const struct lb_maps *m, struct checked *c, int ifindex,
 		  const __u8 mac[6], struct load_result *res)
 {
 	bool link_dead = false;
@@ -367,7 +379,7 @@ static int interface(const struct xdplb_config *cfg, int *ifindex, __u8 mac[6],
 	return err;
 }
 
-int lb_load(const struct checked *c, const struct load_opts *o, struct load_result *res)
+int lb_load(struct checked *c, const struct load_opts *o, struct load_result *res)
 {
 	struct lb_txn txn = { 0 };
 	struct lb_maps m = { 0 };

@@ -35,7 +35,7 @@ struct load_opts {
 	const char *note; /* for the history: "rollback to 3", ... */
 };
 
-int lb_load(const struct checked *c, const struct load_opts *o, struct load_result *res);
+int lb_load(struct checked *c, const struct load_opts *o, struct load_result *res);
 
 /*
  * One config change on open maps, from one read of what is live, recorded
@@ -61,9 +61,9 @@ struct lb_txn {
 	__u32 prog_id; /* 0: the object's program if loaded (tests) */
 };
 
-int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, const struct checked *c,
+int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct checked *c,
 		 const struct load_opts *o);
-int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, const struct checked *c,
+int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, struct checked *c,
 		 const __u8 mac[6], struct load_result *res);
 int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res);
 
@@ -75,7 +75,7 @@ int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int 
 /* The config part of a load, on maps that are already open (pinned or
  * fresh): read what is live, plan, commit; no history. The BPF tests and
  * the bench use it; mac is the interface's. */
-int lb_apply(const struct lb_maps *m, bool exists, const struct checked *c, const __u8 mac[6],
+int lb_apply(const struct lb_maps *m, bool exists, struct checked *c, const __u8 mac[6],
 	     struct load_result *res);
 /* Detaches (the health-check tunnel too) and removes every pin. Nothing
  * loaded is not an error. */
