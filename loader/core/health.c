@@ -60,7 +60,11 @@ int health_params_check(const struct health_params *p, const char **why)
 
 static void target_reset(struct health_target *t, enum health_cold cold, double now)
 {
+	__u32 rise = t->rise, fall = t->fall;
+
 	*t = (struct health_target){
+		.rise = rise,
+		.fall = fall,
 		.state = HEALTH_UNKNOWN,
 		.cold = cold,
 		.in = cold == HEALTH_COLD_UP,
@@ -232,12 +236,12 @@ static enum health_state next_state(const struct health_params *p, struct health
 	if (ok) {
 		t->fail_run = 0;
 		t->ok_run++;
-		if (t->state != HEALTH_UP && t->ok_run >= p->rise)
+		if (t->state != HEALTH_UP && t->ok_run >= (t->rise ? t->rise : p->rise))
 			return HEALTH_UP;
 	} else {
 		t->ok_run = 0;
 		t->fail_run++;
-		if (t->state != HEALTH_DOWN && t->fail_run >= p->fall)
+		if (t->state != HEALTH_DOWN && t->fail_run >= (t->fall ? t->fall : p->fall))
 			return HEALTH_DOWN;
 	}
 	return t->state;
@@ -449,4 +453,13 @@ const char *health_event_str(enum health_event e)
 		return "release";
 	}
 	return "?";
+}
+
+int health_target_limits(struct health *h, __u32 target, __u32 rise, __u32 fall)
+{
+	if (target >= h->n_targets || rise < 1 || fall < 1)
+		return -EINVAL;
+	h->t[target].rise = rise;
+	h->t[target].fall = fall;
+	return 0;
 }

@@ -79,6 +79,7 @@ int health_params_check(const struct health_params *p, const char **why);
 
 /* One target's state; read it freely, change it only through this API. */
 struct health_target {
+	__u32 rise, fall; /* its own; 0: the params' */
 	enum health_state state; /* by the checks (rise/fall) */
 	enum health_cold cold; /* what unknown counts as */
 	__u32 ok_run, fail_run; /* consecutive results */
@@ -185,6 +186,10 @@ void health_free(struct health *h);
  * Returns its index, or -EINVAL (a member's target out of range, a
  * fraction above 1), -ENOMEM. */
 int health_add_vip(struct health *h, const struct health_member *m, __u32 n, double max_out);
+
+/* A target's own rise and fall (the checks of one VIP may differ from
+ * another's). 0, or -EINVAL. */
+int health_target_limits(struct health *h, __u32 target, __u32 rise, __u32 fall);
 
 /* Forgets what is known of one target: unknown again, with its own cold
  * start (a backend just added to the config: HEALTH_COLD_DOWN). */

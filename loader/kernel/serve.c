@@ -55,6 +55,10 @@ struct tcache {
 	__u32 *pairs; /* a table's worth of slot pairs */
 };
 struct serve {
+	struct MHD_Daemon *d;
+	int fd;
+	serve_hook hook; /* more families after the maps' (the service's) */
+	void *hook_arg;
 	const char *ifaces[SERVE_MAX_IFACES]; /* the ones named; none: every one loaded */
 	int n_ifaces;
 	double window; /* seconds */
@@ -312,6 +316,8 @@ static int collect(struct serve *s, struct mbuf *b)
 	tcache_sweep(&s->tc);
 	hist_sweep(s, mi, n);
 	metrics_write(b, mi, (size_t)n, now_mono() - t0);
+	if (s->hook)
+		s->hook(b, s->hook_arg);
 	for (int i = 0; i < n; i++) {
 		free(imb[i]);
 		if (mi[i].st)
@@ -439,48 +445,39 @@ static int serve_once(struct serve *s)
 	return err ? 3 : 0;
 }
 
-/* Serves until SIGINT or SIGTERM: those are blocked before the HTTP thread
- * starts (it inherits the mask), and this thread waits for them. */
-static int serve_http(struct serve *s, const char *listen_at, int fd)
+/* The HTTP thread (libmicrohttpd's own, on epoll: the service's checks
+ * may hold file descriptors above 1023, which select() refuses). */
+static int http_start(struct serve *s, const char *listen_at)
 {
-	struct MHD_Daemon *d;
-	sigset_t set;
-	int sig = 0;
-
 	/* a large host's scrape allocates tens of megabytes: keep them in the
 	 * heap between scrapes instead of faulting fresh pages in every time */
 	mallopt(M_MMAP_THRESHOLD, 512 << 20);
 	mallopt(M_TRIM_THRESHOLD, 1024 << 20);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     handle, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
-			     30u, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
-	if (!d) {
+	s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+				handle, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
+				MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 64u,
+				MHD_OPTION_END);
+	if (!s->d) {
 		pr_warn("serve: starting the HTTP server on %s failed\n", listen_at);
-		close(fd);
-		return 3;
+		return -EIO;
 	}
-	pr_warn("serve: metrics on http://%s/metrics\n", listen_at);
-	sigwait(&set, &sig);
-	pr_info("serve: signal %d, stopping\n", sig);
-	MHD_stop_daemon(d);
-	close(fd);
+	pr_info("serve: metrics on http://%s/metrics\n", listen_at);
 	return 0;
 }
 
-int serve_run(const struct serve_cfg *c)
+/* The exporter's state from its options; *fd the bound socket (not with
+ * once). Returns an exit code. */
+static int serve_prepare(const struct serve_cfg *c, struct serve **out)
 {
 	struct serve *s = calloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, ret;
 
+	*out = s;
 	if (!s)
 		return 3;
+	s->fd = -1;
 	s->window = c->window;
 	/* an interface named twice would repeat its series */
 	for (int i = 0; i < c->n_ifaces; i++) {
@@ -489,7 +486,6 @@ int serve_run(const struct serve_cfg *c)
 		if (strlen(c->ifaces[i]) >= IF_NAMESIZE) {
 			pr_warn("serve: --iface %s: an interface name has at most %d characters\n",
 				c->ifaces[i], IF_NAMESIZE - 1);
-			free(s);
 			return 2;
 		}
 		for (int k = 0; k < s->n_ifaces; k++)
@@ -500,18 +496,69 @@ int serve_run(const struct serve_cfg *c)
 	if (parse_listen(c->listen, &ss, &len)) {
 		pr_warn("serve: --listen %s: want ADDRESS:PORT, e.g. 127.0.0.1:9435 or [::1]:9435\n",
 			c->listen);
-		free(s);
 		return 2;
 	}
-	if (c->once) {
-		ret = serve_once(s);
-	} else {
-		fd = open_listener(c->listen, &ss, len);
-		ret = fd < 0 ? 3 : serve_http(s, c->listen, fd);
-	}
+	if (c->once)
+		return 0;
+	s->fd = open_listener(c->listen, &ss, len);
+	return s->fd < 0 ? 3 : 0;
+}
+
+void serve_stop(struct serve *s)
+{
+	if (!s)
+		return;
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	if (s->fd >= 0)
+		close(s->fd);
 	for (int i = 0; i < s->n_hist; i++)
 		imb_free(&s->hist[i]);
 	tcache_free(&s->tc);
 	free(s);
+}
+
+int serve_start(const struct serve_cfg *c, serve_hook hook, void *arg, struct serve **out)
+{
+	int ret = serve_prepare(c, out);
+
+	if (!ret) {
+		(*out)->hook = hook;
+		(*out)->hook_arg = arg;
+		ret = http_start(*out, c->listen) ? 3 : 0;
+	}
+	if (ret) {
+		serve_stop(*out);
+		*out = NULL;
+	}
 	return ret;
+}
+
+/* Serves until SIGINT or SIGTERM: those are blocked before the HTTP thread
+ * starts (it inherits the mask), and this thread waits for them. */
+int serve_run(const struct serve_cfg *c)
+{
+	struct serve *s;
+	sigset_t set;
+	int sig = 0, ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (c->once) {
+		ret = serve_prepare(c, &s);
+		if (!ret)
+			ret = serve_once(s);
+		serve_stop(s);
+		return ret;
+	}
+	ret = serve_start(c, NULL, NULL, &s);
+	if (ret)
+		return ret;
+	fprintf(stderr, "serve: metrics on http://%s/metrics\n", c->listen);
+	sigwait(&set, &sig);
+	pr_info("serve: signal %d, stopping\n", sig);
+	serve_stop(s);
+	return 0;
 }

@@ -22,4 +22,14 @@ struct serve_cfg {
  * bad listen address; 3 cannot bind or read. */
 int serve_run(const struct serve_cfg *c);
 
+/* The exporter inside another process (the service): serves from its own
+ * thread until serve_stop(). hook (or NULL) appends families of the
+ * caller's to every exposition, from that thread. Returns an exit code as
+ * serve_run() does. */
+struct serve;
+struct mbuf;
+typedef void (*serve_hook)(struct mbuf *b, void *arg);
+int serve_start(const struct serve_cfg *c, serve_hook hook, void *arg, struct serve **out);
+void serve_stop(struct serve *s);
+
 #endif
