@@ -276,7 +276,19 @@ static void global_families(struct mbuf *b, const struct metrics_if *ifs, size_t
 		}
 }
 
-enum vip_field { V_PKT, V_BYTES, V_NEW, V_HITS, V_MISSES, V_DROPS, V_TSIZE, V_IMB, V_MAX };
+enum vip_field {
+	V_PKT,
+	V_BYTES,
+	V_NEW,
+	V_HITS,
+	V_MISSES,
+	V_DROPS,
+	V_TSIZE,
+	V_IMB,
+	V_OUT,
+	V_FAIL_OPEN,
+	V_MAX
+};
 
 static const struct family vip_fam[V_MAX] = {
 	[V_PKT] = { "xdplb_vip_packets_total", "counter", "Packets to the VIP" },
@@ -293,7 +305,21 @@ static const struct family vip_fam[V_MAX] = {
 		      "Slots of the VIP's live Maglev table (0: no backend takes new flows)" },
 	[V_IMB] = { "xdplb_vip_imbalance", "gauge",
 		    "Max over active backends of (lower bound of its share of new flows in the window) / (its weight share); about 1 balanced, 0 without new flows" },
+	[V_OUT] = { "xdplb_vip_backends_health_out", "gauge",
+		    "Backends of the VIP that its health checks took out" },
+	[V_FAIL_OPEN] = { "xdplb_vip_health_fail_open", "gauge",
+			  "1 when more of the VIP's backends fail their checks than the cascade guard lets out: failing ones are kept in" },
 };
+
+/* Backends of a VIP with this health verdict. */
+static __u64 n_health(const struct st_vip *v, __u8 h)
+{
+	__u64 n = 0;
+
+	for (__u32 b = 0; b < v->n_be; b++)
+		n += v->be[b].health == h;
+	return n;
+}
 
 static void vip_family(struct mbuf *b, enum vip_field f, const struct metrics_if *ifs, size_t n)
 {
@@ -332,6 +358,12 @@ static void vip_family(struct mbuf *b, enum vip_field f, const struct metrics_if
 				if (ifs[i].imbalance)
 					sample_d(b, nm, &l, ifs[i].imbalance[v]);
 				break;
+			case V_OUT:
+				sample_u(b, nm, &l, n_health(&st->vips[v], XDPLB_HEALTH_OUT));
+				break;
+			case V_FAIL_OPEN:
+				sample_u(b, nm, &l, n_health(&st->vips[v], XDPLB_HEALTH_KEPT) > 0);
+				break;
 			default:
 				break;
 			}
@@ -339,7 +371,19 @@ static void vip_family(struct mbuf *b, enum vip_field f, const struct metrics_if
 	}
 }
 
-enum be_field { B_PKT, B_BYTES, B_NEW, B_WEIGHT, B_WSHARE, B_SLOTS, B_UP, B_STATE, B_MAX };
+enum be_field {
+	B_PKT,
+	B_BYTES,
+	B_NEW,
+	B_WEIGHT,
+	B_WSHARE,
+	B_SLOTS,
+	B_UP,
+	B_STATE,
+	B_CFG_STATE,
+	B_HEALTH,
+	B_MAX
+};
 
 static const struct family be_fam[B_MAX] = {
 	[B_PKT] = { "xdplb_backend_packets_total", "counter", "Packets sent to the backend" },
@@ -355,7 +399,11 @@ static const struct family be_fam[B_MAX] = {
 	[B_UP] = { "xdplb_backend_up", "gauge",
 		   "1 if the backend takes new flows (state active), 0 if draining or down" },
 	[B_STATE] = { "xdplb_backend_state", "gauge",
-		      "The backend's state in the live config as a label (active, drain, down); always 1" },
+		      "The backend's effective state as a label (active, drain, down): the configured one, unless its health checks took it out; always 1" },
+	[B_CFG_STATE] = { "xdplb_backend_configured_state", "gauge",
+			  "The backend's configured state as a label (the config's, or an operator's override); always 1" },
+	[B_HEALTH] = { "xdplb_backend_health", "gauge",
+		       "What the health checks decided, as a label: none (not checked), up, out (taken out), kept (failing, kept in by the cascade guard); always 1" },
 };
 
 /* Sum of the weights of a VIP's backends that take new flows. */
@@ -400,6 +448,16 @@ static void be_sample(struct mbuf *b, enum be_field f, const struct st_backend *
 	case B_STATE:
 		l->key = "state";
 		l->val = sb->state < 4 ? state_label[sb->state] : "unknown";
+		sample_u(b, nm, l, 1);
+		break;
+	case B_CFG_STATE:
+		l->key = "state";
+		l->val = sb->cfg_state < 4 ? state_label[sb->cfg_state] : "unknown";
+		sample_u(b, nm, l, 1);
+		break;
+	case B_HEALTH:
+		l->key = "health";
+		l->val = health_str(sb->health);
 		sample_u(b, nm, l, 1);
 		break;
 	default:

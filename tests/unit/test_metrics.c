@@ -41,6 +41,7 @@ static void small_status(struct lb_live *s, __u32 n_be)
 		sb->id = b + 10;
 		snprintf(sb->name.s, XDPLB_NAME_LEN, "%s", names[b % 8]);
 		sb->state = XDPLB_BE_ACTIVE;
+		sb->cfg_state = XDPLB_BE_ACTIVE;
 		sb->weight = 100;
 	}
 }
@@ -146,6 +147,12 @@ static const char golden[] =
 	"# HELP xdplb_vip_imbalance Max over active backends of (lower bound of its share of new flows in the window) / (its weight share); about 1 balanced, 0 without new flows\n"
 	"# TYPE xdplb_vip_imbalance gauge\n"
 	"xdplb_vip_imbalance{iface=\"eth0\",vip=\"web\"} 0.5\n"
+	"# HELP xdplb_vip_backends_health_out Backends of the VIP that its health checks took out\n"
+	"# TYPE xdplb_vip_backends_health_out gauge\n"
+	"xdplb_vip_backends_health_out{iface=\"eth0\",vip=\"web\"} 1\n"
+	"# HELP xdplb_vip_health_fail_open 1 when more of the VIP's backends fail their checks than the cascade guard lets out: failing ones are kept in\n"
+	"# TYPE xdplb_vip_health_fail_open gauge\n"
+	"xdplb_vip_health_fail_open{iface=\"eth0\",vip=\"web\"} 0\n"
 	"# HELP xdplb_backend_packets_total Packets sent to the backend\n"
 	"# TYPE xdplb_backend_packets_total counter\n"
 	"xdplb_backend_packets_total{iface=\"eth0\",vip=\"web\",backend=\"a\"} 30\n"
@@ -174,10 +181,18 @@ static const char golden[] =
 	"# TYPE xdplb_backend_up gauge\n"
 	"xdplb_backend_up{iface=\"eth0\",vip=\"web\",backend=\"a\"} 1\n"
 	"xdplb_backend_up{iface=\"eth0\",vip=\"web\",backend=\"b\"} 0\n"
-	"# HELP xdplb_backend_state The backend's state in the live config as a label (active, drain, down); always 1\n"
+	"# HELP xdplb_backend_state The backend's effective state as a label (active, drain, down): the configured one, unless its health checks took it out; always 1\n"
 	"# TYPE xdplb_backend_state gauge\n"
 	"xdplb_backend_state{iface=\"eth0\",vip=\"web\",backend=\"a\",state=\"active\"} 1\n"
 	"xdplb_backend_state{iface=\"eth0\",vip=\"web\",backend=\"b\",state=\"drain\"} 1\n"
+	"# HELP xdplb_backend_configured_state The backend's configured state as a label (the config's, or an operator's override); always 1\n"
+	"# TYPE xdplb_backend_configured_state gauge\n"
+	"xdplb_backend_configured_state{iface=\"eth0\",vip=\"web\",backend=\"a\",state=\"active\"} 1\n"
+	"xdplb_backend_configured_state{iface=\"eth0\",vip=\"web\",backend=\"b\",state=\"active\"} 1\n"
+	"# HELP xdplb_backend_health What the health checks decided, as a label: none (not checked), up, out (taken out), kept (failing, kept in by the cascade guard); always 1\n"
+	"# TYPE xdplb_backend_health gauge\n"
+	"xdplb_backend_health{iface=\"eth0\",vip=\"web\",backend=\"a\",health=\"up\"} 1\n"
+	"xdplb_backend_health{iface=\"eth0\",vip=\"web\",backend=\"b\",health=\"out\"} 1\n"
 	"# HELP xdplb_scrape_duration_seconds Time this scrape took to read the maps of every interface\n"
 	"# TYPE xdplb_scrape_duration_seconds gauge\n"
 	"xdplb_scrape_duration_seconds 0.25\n";
@@ -192,6 +207,9 @@ static void golden_fixture(struct lb_live *s)
 	s->vips[0].be[1].st = (struct xdplb_be_stats){ 15, 1500, 3 };
 	s->vips[0].be[1].state = XDPLB_BE_DRAIN;
 	s->vips[0].be[1].weight = 50;
+	/* b: configured active, its checks took it out (to drain) */
+	s->vips[0].be[1].health = XDPLB_HEALTH_OUT;
+	s->vips[0].be[0].health = XDPLB_HEALTH_UP;
 }
 
 Test(metrics, exact_exposition)
@@ -254,7 +272,7 @@ Test(metrics, one_help_and_type_per_family_samples_together)
 		cr_assert(eq(str, fam, cur), "sample of %s under family %s", fam, cur);
 	}
 	cr_expect(eq(int, helps, types));
-	cr_expect(eq(int, helps, 26), "every family, even one with no samples");
+	cr_expect(eq(int, helps, 30), "every family, even one with no samples");
 	mbuf_free(&b);
 	free_status(&s[0]);
 	free_status(&s[1]);
