@@ -51,6 +51,7 @@ $(call need_pkg,libcjson,libcjson-dev)
 $(call need_pkg,libelf,libelf-dev)
 $(call need_pkg,zlib,zlib1g-dev)
 $(call need_pkg,libmicrohttpd,libmicrohttpd-dev)
+$(call need_pkg,libsystemd,libsystemd-dev)
 $(if $(wildcard $(BPFTOOL)),,$(error bpftool not found: install the Debian package bpftool))
 $(if $(shell command -v $(CLANG)),,$(error clang not found: install the Debian package clang))
 endif
@@ -58,6 +59,7 @@ endif
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null)
 CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null)
 MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
+SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
 
 # loader/core: pure logic, no BPF, no syscall but reading a file; the unit
 # tests link only this (and the renderers). loader/kernel: everything that
@@ -115,7 +117,7 @@ $(O)/libxdplb_render.a: $(RENDER_OBJS)
 
 $(O)/xdplb: $(CLI_OBJS) $(O)/libxdplb_render.a $(O)/libxdplb.a $(O)/libxdplb_core.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XCFLAGS) $^ $(LIBBPF_LIBS) $(CJSON_LIBS) $(MHD_LIBS) -lelf -lz -lm -lpthread -o $@
+	$(Q)$(CC) $(XCFLAGS) $^ $(LIBBPF_LIBS) $(CJSON_LIBS) $(MHD_LIBS) $(SYSTEMD_LIBS) -lelf -lz -lm -lpthread -o $@
 
 # ---------------------------------------------------------------- tests
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)

@@ -115,8 +115,9 @@ static void parse_backend(struct walk *w, const cJSON *j, struct cfg_backend *b)
 	b->cfg_state = b->state; /* no health yet: effective is configured */
 }
 
-static const char *const vip_keys[] = { "name",	  "address", "port",	     "protocol",
-					"table_size", "backends", "guards", "health_check", NULL };
+static const char *const vip_keys[] = { "name",	    "address",	    "port",
+					"protocol", "table_size",   "backends",
+					"guards",   "health_check", NULL };
 static const char *const proto_names[] = { "tcp", "udp", NULL };
 
 static void parse_vip(struct walk *w, const cJSON *j, struct cfg_vip *v)
@@ -290,10 +291,10 @@ static void parse_seed(struct walk *w, const cJSON *root, struct xdplb_config *c
 	jw_pop(w, old);
 }
 
-static const char *const top_keys[] = {
-	"interface", "mode",	       "next_hop_mac", "source_v4",    "source_v6", "mtu",
-	"hash_seed", "conntrack_size", "guards",       "health_check", "vips",	    NULL
-};
+static const char *const top_keys[] = { "interface",	"mode",		  "next_hop_mac",
+					"source_v4",	"source_v6",	  "mtu",
+					"hash_seed",	"conntrack_size", "guards",
+					"health_check", "vips",		  NULL };
 static const char *const mode_names[] = { "native", "generic", NULL };
 
 static void parse_root(struct walk *w, const cJSON *root, const struct config_opts *o,

@@ -12,9 +12,9 @@
 #include "config_rules.h"
 #include "json_walk.h"
 
-static const char *const hc_keys[] = { "type",	   "through", "port", "path",	 "host",
-				       "expect",   "interval", "timeout", "rise", "fall",
-				       "max_out",  "out",	  NULL };
+static const char *const hc_keys[] = { "type",	  "through",  "port",	 "path", "host",
+				       "expect",  "interval", "timeout", "rise", "fall",
+				       "max_out", "out",      NULL };
 static const char *const hc_types[] = { "none", "tcp", "http", NULL };
 static const char *const hc_paths[] = { "tunnel", "direct", NULL };
 static const char *const hc_outs[] = { "down", "drain", NULL };
@@ -85,7 +85,7 @@ void parse_health_check(struct walk *w, const cJSON *obj, struct health_check_cf
 /* A's keys where set, else B's. */
 static void inherit(struct health_check_cfg *a, const struct health_check_cfg *b)
 {
-#define TAKE(f) \
+#define TAKE(f)       \
 	if (a->f < 0) \
 	a->f = b->f
 	TAKE(type);
@@ -138,10 +138,11 @@ void check_health_rules(struct walk *w, const struct xdplb_config *c, const stru
 		return;
 	old = jw_push_key(w, "health_check");
 	if (!h.port)
-		jw_err_at_key(w, "port", "required: the VIP takes every port, so the check needs one%s",
-			      "");
+		jw_err_at_key(w, "port",
+			      "required: the VIP takes every port, so the check needs one%s", "");
 	if (h.timeout > h.interval)
-		jw_err(w, "timeout %g s is longer than the interval %g s: a check would still run when the next one is due",
+		jw_err(w,
+		       "timeout %g s is longer than the interval %g s: a check would still run when the next one is due",
 		       h.timeout, h.interval);
 	if (h.type != HC_HTTP && (v->hc.path[0] || v->hc.host[0] || v->hc.expect >= 0))
 		jw_err(w, "path, host and expect are for \"type\": \"http\"");

@@ -28,8 +28,8 @@ static const struct st_vip *live_vip(const struct lb_live *l, const struct cfg_v
 	for (__u32 i = 0; i < l->n_vips; i++) {
 		const struct xdplb_vip_key *k = &l->vips[i].key;
 
-		if (k->family == v->family && k->proto == v->proto &&
-		    k->port == htons(v->port) && !addr_cmp(&k->addr, &v->addr))
+		if (k->family == v->family && k->proto == v->proto && k->port == htons(v->port) &&
+		    !addr_cmp(&k->addr, &v->addr))
 			return &l->vips[i];
 	}
 	return NULL;

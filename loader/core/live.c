@@ -273,6 +273,37 @@ int live_to_checked(const struct lb_live *l, struct checked *c, bool with_tables
 	return err;
 }
 
+int live_ids(const struct lb_live *l, const struct checked *c, __u32 *vip_ids, __u32 **be_ids)
+{
+	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
+		const struct cfg_vip *vip = &c->cfg.vips[v];
+		const struct st_vip *sv = NULL;
+
+		for (__u32 i = 0; i < l->n_vips && !sv; i++)
+			if (l->vips[i].key.family == vip->family &&
+			    l->vips[i].key.proto == vip->proto &&
+			    l->vips[i].key.port == htons(vip->port) &&
+			    !memcmp(&l->vips[i].key.addr, &vip->addr, sizeof(vip->addr)))
+				sv = &l->vips[i];
+		if (!sv)
+			return -ENOENT;
+		vip_ids[v] = sv->id;
+		for (__u32 b = 0; b < vip->n_backends; b++) {
+			const struct cfg_backend *cb = &vip->backends[b];
+			int p = -1;
+
+			for (__u32 k = 0; k < sv->n_be && p < 0; k++)
+				if (sv->be[k].family == cb->family &&
+				    !memcmp(&sv->be[k].addr, &cb->addr, sizeof(cb->addr)))
+					p = (int)k;
+			if (p < 0)
+				return -ENOENT;
+			be_ids[v][b] = sv->be[p].id;
+		}
+	}
+	return 0;
+}
+
 void live_free(struct lb_live *l)
 {
 	for (__u32 i = 0; i < l->n_vips; i++) {

@@ -121,6 +121,11 @@ __u32 live_id_span(const struct lb_live *l, bool vips);
  * as unmoved. */
 int live_to_checked(const struct lb_live *l, struct checked *c, bool with_tables);
 
+/* The ids of config c's VIPs and backends in l (the active bank): what a
+ * writer that keeps l passes the plan as its hint. 0, or -ENOENT when
+ * one of them is not live (c is not what l holds). */
+int live_ids(const struct lb_live *l, const struct checked *c, __u32 *vip_ids, __u32 **be_ids);
+
 void live_free(struct lb_live *l);
 
 #endif

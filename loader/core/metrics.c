@@ -694,3 +694,31 @@ void imb_free(struct imb_hist *h)
 {
 	drop_oldest(h, h->n);
 }
+
+void metrics_family(struct mbuf *b, const char *name, const char *type, const char *help)
+{
+	head(b, name, type, help);
+}
+
+void metrics_sample(struct mbuf *b, const char *name, const char *const *kv, double v)
+{
+	bool first = true;
+
+	mbuf_puts(b, name);
+	for (; kv && kv[0]; kv += 2) {
+		if (!kv[1])
+			continue;
+		mbuf_puts(b, first ? "{" : ",");
+		mbuf_puts(b, kv[0]);
+		mbuf_puts(b, "=\"");
+		metrics_escape(b, kv[1]);
+		mbuf_puts(b, "\"");
+		first = false;
+	}
+	if (!first)
+		mbuf_puts(b, "}");
+	if (v == (double)(__u64)v && v >= 0 && v < 1e18)
+		mbuf_printf(b, " %llu\n", (unsigned long long)v);
+	else
+		mbuf_printf(b, " %.9g\n", v);
+}

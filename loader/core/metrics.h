@@ -40,6 +40,11 @@ struct metrics_if {
  * own xdplb_scrape_duration_seconds. */
 void metrics_write(struct mbuf *b, const struct metrics_if *ifs, size_t n, double scrape_seconds);
 
+/* For families of another writer's (the service's): HELP and TYPE, then
+ * samples; kv is NULL-ended key, value pairs (a NULL value is left out). */
+void metrics_family(struct mbuf *b, const char *name, const char *type, const char *help);
+void metrics_sample(struct mbuf *b, const char *name, const char *const *kv, double v);
+
 /* Every table slot of every VIP names one of its active backends: the sum
  * of active backends' slots equals the table size (status counts slots). */
 bool metrics_tables_consistent(const struct lb_live *st);

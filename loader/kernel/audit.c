@@ -303,7 +303,8 @@ static int by_design(const struct lb_live *st, struct checked *want, struct audi
 
 			snprintf(where, sizeof(where), "vip %s backend %s", vip->name, cb->name);
 			if (cb->override)
-				note(a, "override", where, "%s, weight %u: set by `xdplb backend set`",
+				note(a, "override", where,
+				     "%s, weight %u: set by `xdplb backend set`",
 				     state_str(cb->cfg_state), cb->weight);
 			if (cb->health == XDPLB_HEALTH_OUT)
 				note(a, "health", where, "taken out by its health checks");

@@ -55,8 +55,8 @@ static void prog_env(const struct lb_txn *t, const struct lb_maps *m, struct pla
 		env->prog_id = pi.id;
 }
 
-int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, struct checked *c,
-		 const __u8 mac[6], struct load_result *res)
+int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, struct checked *c, const __u8 mac[6],
+		 struct load_result *res)
 {
 	struct plan_env env = { .now = (__u64)time(NULL) };
 	struct plan p;
@@ -249,8 +249,8 @@ static void note_link(int link_fd, struct load_result *res)
  * program it runs stays unless it is not the one this binary embeds (the
  * digest recorded in ctl, and the id the link runs, tell without loading
  * anything). *link_dead when it must be attached anew after the commit. */
-static int update_program(struct lb_txn *t, const struct lb_maps *m, struct checked *c,
-			  int ifindex, struct load_result *res, bool *link_dead)
+static int update_program(struct lb_txn *t, const struct lb_maps *m, struct checked *c, int ifindex,
+			  struct load_result *res, bool *link_dead)
 {
 	const struct xdplb_ctl *ctl = &t->live.ctl;
 	struct bpf_link_info li;
@@ -291,8 +291,7 @@ out:
 	return err;
 }
 
-static int attach(const struct lb_maps *m, struct checked *c, int ifindex,
-		  struct load_result *res)
+static int attach(const struct lb_maps *m, struct checked *c, int ifindex, struct load_result *res)
 {
 	char path[600];
 	int fd;
@@ -318,8 +317,8 @@ static void note_prog(struct lb_txn *t, const struct lb_maps *m)
 
 /* First load: libbpf creates the maps and pins them; fill them, then
  * attach and pin the link. */
-static int first_load(struct lb_txn *t, const struct lb_maps *m, struct checked *c,
-		      int ifindex, const __u8 mac[6], struct load_result *res)
+static int first_load(struct lb_txn *t, const struct lb_maps *m, struct checked *c, int ifindex,
+		      const __u8 mac[6], struct load_result *res)
 {
 	int err = maps_pin_at(m, res->pin_dir);
 

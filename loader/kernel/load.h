@@ -63,8 +63,8 @@ struct lb_txn {
 
 int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct checked *c,
 		 const struct load_opts *o);
-int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, struct checked *c,
-		 const __u8 mac[6], struct load_result *res);
+int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, struct checked *c, const __u8 mac[6],
+		 struct load_result *res);
 int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res);
 
 /* Re-applies history entry `to` (0: the one before the live one) through

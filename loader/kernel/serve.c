@@ -456,8 +456,8 @@ static int http_start(struct serve *s, const char *listen_at)
 	signal(SIGPIPE, SIG_IGN);
 	s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 				handle, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
-				MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 64u,
-				MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
+				64u, MHD_OPTION_END);
 	if (!s->d) {
 		pr_warn("serve: starting the HTTP server on %s failed\n", listen_at);
 		return -EIO;
