@@ -115,7 +115,7 @@ struct health_check_cfg config_vip_hc(const struct xdplb_config *cfg, const stru
 	hc_unset(&d);
 	d.type = HC_NONE;
 	d.through = HC_TUNNEL;
-	d.out = 0; /* down */
+	d.out = 1; /* drain: established flows are not cut on the word of a check */
 	d.expect = 200;
 	d.rise = 2;
 	d.fall = 3;
