@@ -132,7 +132,7 @@ int check_text(const char *file, const struct cfg_args *o, struct checked *c, ch
 			cJSON_AddItemToObject(r, "errors", diags_json(&d));
 			print_json(r);
 		} else {
-			diags_print(&d, file, stderr);
+			log_diags(&d, file);
 			pr_warn("%s: %zu error%s; nothing was changed\n", file, d.n,
 				d.n == 1 ? "" : "s");
 		}

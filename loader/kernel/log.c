@@ -1,12 +1,59 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 
+#include "diag.h"
 #include "log.h"
 
 enum log_level log_level = LOG_WARN;
 static void (*warn_hook)(const char *msg);
+
+/*
+ * Under systemd, stderr is a stream into journald when JOURNAL_STREAM names
+ * its device and inode (systemd.exec(5)); then each line starts with its
+ * syslog priority, "<4>" (warning), "<6>" (info), "<7>" (debug), which
+ * journald strips and keeps (sd-daemon(3)), so `journalctl -p warning`
+ * shows what went wrong. Anywhere else the lines are plain.
+ */
+static bool stderr_is_journal(void)
+{
+	static int is = -1;
+	const char *js;
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (is >= 0)
+		return is;
+	js = getenv("JOURNAL_STREAM");
+	is = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && !fstat(fileno(stderr), &st) &&
+	     st.st_dev == dev && st.st_ino == ino;
+	return is;
+}
+
+static void put_lines(enum log_level lvl, const char *prefix, const char *buf)
+{
+	static const char *const prio[] = { "<4>", "<6>", "<7>" };
+	static bool mid_line; /* the last message ended without a newline */
+	const char *p = buf, *nl;
+
+	if (!stderr_is_journal()) {
+		fprintf(stderr, "%s%s", prefix, buf);
+		return;
+	}
+	for (; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		fprintf(stderr, "%s%s%.*s", mid_line ? "" : prio[lvl], p == buf ? prefix : "",
+			nl ? (int)(nl - p + 1) : (int)strlen(p), p);
+		mid_line = !nl;
+		if (!nl)
+			break;
+	}
+}
 
 void log_set_hook(void (*hook)(const char *msg))
 {
@@ -18,7 +65,7 @@ static void emit(enum log_level lvl, const char *prefix, const char *fmt, va_lis
 	char buf[2048];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	fprintf(stderr, "%s%s", prefix, buf);
+	put_lines(lvl, prefix, buf);
 	if (lvl == LOG_WARN && warn_hook)
 		warn_hook(buf);
 }
@@ -32,6 +79,17 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	emit(lvl, "", fmt, ap);
 	va_end(ap);
+}
+
+void log_diags(const struct diags *d, const char *file)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (!strcmp(d->v[i].path, "(syntax)"))
+			pr_warn("%s:%s\n", file, d->v[i].msg);
+		else
+			pr_warn("%s: %s: %s%s\n", file, d->v[i].path,
+				d->v[i].guard ? "(guard) " : "", d->v[i].msg);
+	}
 }
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)

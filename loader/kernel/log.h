@@ -13,6 +13,11 @@ void log_setup_libbpf(void);
 /* Called with every warning as printed (the CLI keeps them for --json). */
 void log_set_hook(void (*hook)(const char *msg));
 
+struct diags;
+/* Each diagnostic as a warning: "FILE: PATH: MESSAGE" (FILE:LINE:COL:
+ * MESSAGE for JSON syntax), guard refusals marked "(guard)". */
+void log_diags(const struct diags *d, const char *file);
+
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

@@ -82,13 +82,6 @@ static double cpu_now(void)
 
 /* ------------------------------------------------------------ configs */
 
-static void log_diags(const struct diags *d, const char *what)
-{
-	for (size_t i = 0; i < d->n; i++)
-		pr_warn("%s: %s: %s%s\n", what, d->v[i].path, d->v[i].guard ? "(guard) " : "",
-			d->v[i].msg);
-}
-
 /* The file, validated; 0, -EINVAL (said), or -errno (said). */
 static int read_file(struct svc *s, struct checked *c, char **text, size_t *len)
 {
