@@ -17,6 +17,8 @@
 #include "diff.h"
 #include "effective.h"
 #include "guards.h"
+#include "history.h"
+#include "overrides.h"
 #include "sha256.h"
 #include "simulate.h"
 #include "status.h"
@@ -243,21 +245,50 @@ const struct cli_cmd cmd_simulate = {
 
 struct diff_args {
 	struct cfg_args cfg;
+	const char *state_dir;
 };
+
+/* What load would do to NEW: the overrides kept for the interface on top
+ * (kernel/load.c apply_overrides), said as warnings when stale. */
+static int with_overrides(const char *ifname, const char *state_dir, struct checked *c)
+{
+	struct overrides ov;
+	struct diags d = { 0 };
+	char dir[512];
+	int n;
+
+	state_dir_of(state_dir, ifname, dir, sizeof(dir));
+	n = history_overrides_read(dir, &ov);
+	if (n)
+		return n;
+	n = overrides_apply(c, &ov, &d);
+	for (size_t i = 0; i < d.n; i++)
+		pr_warn("%s/overrides.json: %s: %s\n", dir, d.v[i].path, d.v[i].msg);
+	if (n > 0 && !cli_json())
+		printf("with %d override%s kept in %s/overrides.json (xdplb backend list)\n", n,
+		       n == 1 ? "" : "s", dir);
+	diags_free(&d);
+	overrides_free(&ov);
+	return n < 0 ? n : 0;
+}
 
 static int run_diff(void *args, int argc, char **argv)
 {
-	const struct cfg_args *o = &((struct diff_args *)args)->cfg;
+	const struct diff_args *da = args;
+	const struct cfg_args *o = &da->cfg;
+	char ifname[IF_NAMESIZE] = "";
 	struct checked a, b;
 	struct diags d = { 0 };
 	struct diff df;
 	int err, ret;
 
+	if (argc == 2 && da->state_dir) {
+		pr_warn("xdplb diff: --state-dir is for diffing against what is live (one file)\n");
+		return EXIT_USAGE;
+	}
 	if (argc == 2) {
 		err = check(argv[0], o, &a);
 	} else {
-		char ifname[IF_NAMESIZE];
-
 		/* against what is live */
 		if (cli_pick_iface(o->iface, ifname))
 			return EXIT_INVALID;
@@ -278,6 +309,8 @@ static int run_diff(void *args, int argc, char **argv)
 	if (err)
 		return exit_code(err == -ENOENT ? -ECANCELED : err);
 	err = check(argv[argc - 1], o, &b);
+	if (!err && *ifname)
+		err = with_overrides(ifname, da->state_dir, &b);
 	if (err) {
 		checked_free(&a);
 		return exit_code(err);
@@ -313,6 +346,7 @@ static const struct cli_opt diff_opts[] = {
 	OPT("force", 'f', OPT_FLAG, NULL,
 	    "exit 0 even when load would refuse the change (as `load --force` would apply it)",
 	    offsetof(struct diff_args, cfg.force)),
+	OPT_STATE_DIR(struct diff_args, state_dir),
 	OPT_END,
 };
 
@@ -327,7 +361,8 @@ const struct cli_cmd cmd_diff = {
 		"to another backend (exact, slot by slot, when the table size and hash_seed are\n"
 		"unchanged; estimated from 65,536 synthetic flows otherwise), and each backend's\n"
 		"table share and weight share before and after. With one file, OLD is what is\n"
-		"live (read back from the maps). Established flows are not counted: conntrack\n"
+		"live (read back from the maps) and NEW gets the overrides kept for the interface\n"
+		"(`xdplb backend list`), as load would. Established flows are not counted: conntrack\n"
 		"keeps them on their backend. Exit 1 when load would refuse the change without\n"
 		"--force (max_flows_moved), 0 otherwise.\n",
 	.opts = diff_opts,

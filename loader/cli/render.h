@@ -21,6 +21,9 @@
 /* status */
 cJSON *status_json(const struct lb_live *s);
 void status_print(const struct lb_live *s);
+/* "  (configured active, health out; override)": how a backend's effective
+ * state came to be, or "" when it is simply the configured one. */
+const char *state_why(const struct st_backend *sb, char *buf, size_t len);
 
 /* audit */
 void audit_print(const struct audit *a, const char *ifname, FILE *f);

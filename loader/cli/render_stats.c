@@ -83,7 +83,7 @@ static void print_vip_head(FILE *f, const struct stats_vip *v, const struct stat
 static void print_backend(FILE *f, const struct stats_vip *v, const struct stats_be *b,
 			  const struct stats *s)
 {
-	char bar[STATS_BAR_WIDTH + 2], n[16], p[16];
+	char bar[STATS_BAR_WIDTH + 2], n[16], p[16], why[80];
 
 	fprintf(f, "  %-16s %-6s %6u %6.1f%% %6.1f%% %6.1f%% %6.1f%% %9s %9s  %s", b->st->name.s,
 		state_str(b->st->state), b->st->weight, 100 * b->weight_share, 100 * b->table_share,
@@ -92,7 +92,7 @@ static void print_backend(FILE *f, const struct stats_vip *v, const struct stats
 		stats_bar(bar, b->flow_share, b->weight_share, v->bar_scale, STATS_BAR_WIDTH));
 	if (b->skew)
 		fprintf(f, "  SKEW %.2fx weight share", b->flow_share / b->weight_share);
-	fprintf(f, "\n");
+	fprintf(f, "%s\n", state_why(b->st, why, sizeof(why)));
 }
 
 static void print_globals(FILE *f, const struct stats *s)
@@ -152,6 +152,9 @@ static cJSON *backend_json(const struct stats_be *b, const struct stats *s)
 	cJSON_AddNumberToObject(o, "id", b->st->id);
 	cJSON_AddStringToObject(o, "address", addr_str(&b->st->addr, b->st->family, a));
 	cJSON_AddStringToObject(o, "state", state_str(b->st->state));
+	cJSON_AddStringToObject(o, "configured_state", state_str(b->st->cfg_state));
+	cJSON_AddStringToObject(o, "health", health_str(b->st->health));
+	cJSON_AddBoolToObject(o, "override", b->st->override);
 	cJSON_AddNumberToObject(o, "weight", b->st->weight);
 	cJSON_AddNumberToObject(o, "table_slots", b->st->slots);
 	add_amount(o, "packets", b->packets, s);

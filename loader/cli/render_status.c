@@ -85,9 +85,7 @@ cJSON *status_json(const struct lb_live *s)
 	return o;
 }
 
-/* "  (configured active, health out; override)": how the effective state
- * came to be, when it is not simply the configured one. */
-static const char *state_why(const struct st_backend *sb, char *buf, size_t len)
+const char *state_why(const struct st_backend *sb, char *buf, size_t len)
 {
 	buf[0] = '\0';
 	if (sb->health == XDPLB_HEALTH_NONE && sb->cfg_state == sb->state && !sb->override)

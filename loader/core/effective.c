@@ -23,46 +23,6 @@ __u8 effective_out_state(const struct xdplb_config *cfg, const struct cfg_vip *v
 	return config_vip_hc(cfg, v).out == 1 ? XDPLB_BE_DRAIN : XDPLB_BE_DOWN;
 }
 
-static const struct st_vip *live_vip(const struct lb_live *l, const struct cfg_vip *v)
-{
-	for (__u32 i = 0; i < l->n_vips; i++) {
-		const struct xdplb_vip_key *k = &l->vips[i].key;
-
-		if (k->family == v->family && k->proto == v->proto && k->port == htons(v->port) &&
-		    !addr_cmp(&k->addr, &v->addr))
-			return &l->vips[i];
-	}
-	return NULL;
-}
-
-/* The live backend of config backend cb of VIP sv, or NULL. */
-static const struct st_backend *live_be(const struct st_vip *sv, const struct cfg_backend *cb)
-{
-	for (__u32 k = 0; sv && k < sv->n_be; k++)
-		if (sv->be[k].family == cb->family && !addr_cmp(&sv->be[k].addr, &cb->addr))
-			return &sv->be[k];
-	return NULL;
-}
-
-void effective_overrides_from_live(struct checked *c, const struct lb_live *l)
-{
-	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
-		struct cfg_vip *vip = &c->cfg.vips[v];
-		const struct st_vip *sv = live_vip(l, vip);
-
-		for (__u32 b = 0; b < vip->n_backends; b++) {
-			struct cfg_backend *cb = &vip->backends[b];
-			const struct st_backend *sb = live_be(sv, cb);
-
-			if (!sb || !sb->override)
-				continue;
-			cb->cfg_state = sb->cfg_state;
-			cb->weight = sb->weight;
-			cb->override = true;
-		}
-	}
-}
-
 int effective_configured(struct checked *c)
 {
 	for (__u32 v = 0; v < c->cfg.n_vips; v++)
@@ -75,12 +35,12 @@ void effective_from_live(struct checked *c, const struct lb_live *l)
 {
 	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
 		struct cfg_vip *vip = &c->cfg.vips[v];
-		const struct st_vip *sv = live_vip(l, vip);
+		const struct st_vip *sv = live_find_vip(l, vip);
 		bool checked = config_vip_hc(&c->cfg, vip).type != HC_NONE;
 
 		for (__u32 b = 0; b < vip->n_backends; b++) {
 			struct cfg_backend *cb = &vip->backends[b];
-			const struct st_backend *sb = checked ? live_be(sv, cb) : NULL;
+			const struct st_backend *sb = checked ? live_find_be(sv, cb) : NULL;
 
 			cb->health = sb ? sb->health : XDPLB_HEALTH_NONE;
 		}

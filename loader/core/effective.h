@@ -24,11 +24,6 @@ __u8 effective_out_state(const struct xdplb_config *cfg, const struct cfg_vip *v
  * decided; new backends, and those of VIPs without a check, have none. */
 void effective_from_live(struct checked *c, const struct lb_live *l);
 
-/* Each backend of c that the live maps hold with an operator's override
- * takes that override (configured state and weight), so that it is
- * compared as what it is (audit). */
-void effective_overrides_from_live(struct checked *c, const struct lb_live *l);
-
 /* c as configured: no health, the effective states the configured ones,
  * and the tables of the VIPs that changes rebuilt (diff and the
  * flows-moved guard compare configured states). 0 or -ENOMEM. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "live.h"
 #include "maglev.h"
 #include "tables.h"
@@ -302,6 +303,26 @@ int live_ids(const struct lb_live *l, const struct checked *c, __u32 *vip_ids, _
 		}
 	}
 	return 0;
+}
+
+const struct st_vip *live_find_vip(const struct lb_live *l, const struct cfg_vip *v)
+{
+	for (__u32 i = 0; i < l->n_vips; i++) {
+		const struct xdplb_vip_key *k = &l->vips[i].key;
+
+		if (k->family == v->family && k->proto == v->proto && k->port == htons(v->port) &&
+		    !addr_cmp(&k->addr, &v->addr))
+			return &l->vips[i];
+	}
+	return NULL;
+}
+
+const struct st_backend *live_find_be(const struct st_vip *sv, const struct cfg_backend *cb)
+{
+	for (__u32 k = 0; sv && k < sv->n_be; k++)
+		if (sv->be[k].family == cb->family && !addr_cmp(&sv->be[k].addr, &cb->addr))
+			return &sv->be[k];
+	return NULL;
 }
 
 void live_free(struct lb_live *l)

@@ -126,6 +126,10 @@ int live_to_checked(const struct lb_live *l, struct checked *c, bool with_tables
  * one of them is not live (c is not what l holds). */
 int live_ids(const struct lb_live *l, const struct checked *c, __u32 *vip_ids, __u32 **be_ids);
 
+/* The live VIP of config VIP v (by address, port and protocol), and the
+ * live backend of config backend cb in it (by address); NULL: none. */
+const struct st_vip *live_find_vip(const struct lb_live *l, const struct cfg_vip *v);
+const struct st_backend *live_find_be(const struct st_vip *sv, const struct cfg_backend *cb);
 void live_free(struct lb_live *l);
 
 #endif

@@ -15,6 +15,7 @@
 #include "effective.h"
 #include "maps.h"
 #include "netdev.h"
+#include "overrides.h"
 #include "plan.h"
 #include "xdplb_hash.h"
 #include "sha256.h"
@@ -286,14 +287,59 @@ static void hygiene(const struct lb_maps *m, const struct lb_live *st, struct au
 	}
 }
 
-/* The live overrides and health onto want (the file), each said as a
- * note: they are what makes the live states differ from the file's by
- * design. */
-static int by_design(const struct lb_live *st, struct checked *want, struct audit *a)
+/* The overrides the state dir records (ov, what operators meant) onto
+ * want: each is said as a note; one the maps do not hold, or one the maps
+ * hold that nobody recorded, is drift. */
+static int recorded_overrides(const struct lb_live *st, struct checked *want,
+			      const struct overrides *ov, struct audit *a)
+{
+	struct diags d = { 0 };
+	char where[160];
+	int n = ov ? overrides_apply(want, ov, &d) : 0;
+
+	for (size_t i = 0; i < d.n; i++)
+		note(a, "override", d.v[i].path, "%s", d.v[i].msg);
+	diags_free(&d);
+	if (n < 0)
+		return n;
+	for (__u32 v = 0; v < want->cfg.n_vips; v++) {
+		const struct cfg_vip *vip = &want->cfg.vips[v];
+		const struct st_vip *sv = live_find_vip(st, vip);
+
+		for (__u32 b = 0; b < vip->n_backends; b++) {
+			const struct cfg_backend *cb = &vip->backends[b];
+			const struct st_backend *sb = sv ? live_find_be(sv, cb) : NULL;
+
+			snprintf(where, sizeof(where), "vip %s backend %s", vip->name, cb->name);
+			if (cb->override)
+				note(a, "override", where,
+				     "%s, weight %u: set by `xdplb backend set`",
+				     state_str(cb->cfg_state), cb->weight);
+			if (!sb || cb->override == sb->override)
+				continue;
+			if (cb->override)
+				add(a, "backend", where,
+				    "the state dir records an override the maps do not hold");
+			else
+				add(a, "backend", where,
+				    "the maps hold an override (%s, weight %u) that the state dir does not record",
+				    state_str(sb->cfg_state), sb->weight);
+		}
+	}
+	return 0;
+}
+
+/* The recorded overrides and the live health onto want (the file), each
+ * said as a note: they are what makes the live states differ from the
+ * file's by design. */
+static int by_design(const struct lb_live *st, struct checked *want, const struct overrides *ov,
+		     struct audit *a)
 {
 	char where[160];
+	int err = recorded_overrides(st, want, ov, a);
 
-	effective_overrides_from_live(want, st);
+	if (err)
+		return err;
 	effective_from_live(want, st);
 	for (__u32 v = 0; v < want->cfg.n_vips; v++) {
 		const struct cfg_vip *vip = &want->cfg.vips[v];
@@ -302,10 +348,6 @@ static int by_design(const struct lb_live *st, struct checked *want, struct audi
 			const struct cfg_backend *cb = &vip->backends[b];
 
 			snprintf(where, sizeof(where), "vip %s backend %s", vip->name, cb->name);
-			if (cb->override)
-				note(a, "override", where,
-				     "%s, weight %u: set by `xdplb backend set`",
-				     state_str(cb->cfg_state), cb->weight);
 			if (cb->health == XDPLB_HEALTH_OUT)
 				note(a, "health", where, "taken out by its health checks");
 			else if (cb->health == XDPLB_HEALTH_KEPT)
@@ -317,10 +359,10 @@ static int by_design(const struct lb_live *st, struct checked *want, struct audi
 }
 
 static int audit_live(const struct lb_maps *m, const struct lb_live *st, struct checked *want,
-		      struct audit *a)
+		      const struct overrides *ov, struct audit *a)
 {
 	struct checked live;
-	int err = by_design(st, want, a);
+	int err = by_design(st, want, ov, a);
 
 	if (!err)
 		err = live_to_checked(st, &live, true);
@@ -335,7 +377,8 @@ static int audit_live(const struct lb_maps *m, const struct lb_live *st, struct 
 	return 0;
 }
 
-int audit_maps(const struct lb_maps *m, struct checked *want, struct audit *a)
+int audit_maps(const struct lb_maps *m, struct checked *want, const struct overrides *ov,
+	       struct audit *a)
 {
 	struct lb_live st;
 	int err;
@@ -343,12 +386,12 @@ int audit_maps(const struct lb_maps *m, struct checked *want, struct audit *a)
 	memset(&st, 0, sizeof(st));
 	err = status_read_maps(m, AUDIT_PARTS, &st);
 	if (!err)
-		err = audit_live(m, &st, want, a);
+		err = audit_live(m, &st, want, ov, a);
 	live_free(&st);
 	return err;
 }
 
-int audit_run(const char *ifname, struct checked *want, struct audit *a)
+int audit_run(const char *ifname, struct checked *want, const struct overrides *ov, struct audit *a)
 {
 	struct lb_live st;
 	struct lb_maps m;
@@ -381,7 +424,7 @@ int audit_run(const char *ifname, struct checked *want, struct audit *a)
 			    "frames leave with source %s but the interface is now %s: reload",
 			    mac_str(live_g(&st)->if_mac, m1), mac_str(mac, m2));
 		}
-		err = audit_live(&m, &st, want, a);
+		err = audit_live(&m, &st, want, ov, a);
 	}
 	live_free(&st);
 	maps_close(&m);

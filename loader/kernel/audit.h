@@ -31,14 +31,18 @@ struct audit {
 };
 
 /* 0 and a->n findings (0 = no drift); -errno when nothing can be read.
- * The live overrides and health are applied to want first (its states
- * and the tables of the VIPs they change), so that they are compared as
- * what they are, not as drift. */
-int audit_run(const char *ifname, struct checked *want, struct audit *a);
+ * The overrides ov (what the state dir records, or NULL: none) and the
+ * live health are applied to want first (its states and the tables of the
+ * VIPs they change), so that they are compared as what they are, not as
+ * drift; an override the maps hold but ov does not, or the reverse, is. */
+struct overrides;
+int audit_run(const char *ifname, struct checked *want, const struct overrides *ov,
+	      struct audit *a);
 /* The part of an audit that needs only the maps (everything but the
  * program, link, mode and interface MAC); a must be zeroed first. */
 struct lb_maps;
-int audit_maps(const struct lb_maps *m, struct checked *want, struct audit *a);
+int audit_maps(const struct lb_maps *m, struct checked *want, const struct overrides *ov,
+	       struct audit *a);
 void audit_free(struct audit *a);
 
 #endif

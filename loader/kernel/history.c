@@ -15,6 +15,7 @@
 #include "config.h"
 #include "fault.h"
 #include "history.h"
+#include "overrides.h"
 #include "log.h"
 #include "sha256.h"
 
@@ -232,15 +233,20 @@ int history_read_config(const struct history *h, unsigned int seq, char **text, 
 	return config_read_file(path, text, len);
 }
 
-int history_begin(struct history *h, const char *text, size_t len, struct hist_entry *meta)
+int history_begin(struct history *h, const char *text, size_t len, const char *overrides,
+		  struct hist_entry *meta)
 {
-	char name[32], *js;
+	char name[40], *js;
 	int err;
 
 	meta->seq = h->n ? h->e[h->n - 1].seq + 1 : 1;
 	meta->pending = true;
 	snprintf(name, sizeof(name), "%06u.json", meta->seq);
 	err = write_atomic(h->dir, name, text, len);
+	/* the overrides it goes live with: before the entry exists */
+	snprintf(name, sizeof(name), "%06u.overrides.json", meta->seq);
+	if (!err && overrides)
+		err = write_atomic(h->dir, name, overrides, strlen(overrides));
 	fault_point("history-config-written");
 	js = meta_json(meta);
 	if (!err && !js)
@@ -289,6 +295,8 @@ int history_drop(struct history *h, unsigned int seq)
 	snprintf(path, sizeof(path), "%s/%06u.meta", h->dir, seq);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%06u.json", h->dir, seq);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%06u.overrides.json", h->dir, seq);
 	unlink(path);
 	for (size_t i = 0; i < h->n; i++)
 		if (h->e[i].seq != seq)
@@ -341,4 +349,62 @@ int history_prune(struct history *h, size_t keep)
 		committed--;
 	}
 	return 0;
+}
+
+/* overrides from a file; none (ENOENT) is an empty set */
+static int read_overrides(const char *path, struct overrides *o)
+{
+	struct diags d = { 0 };
+	char *text;
+	size_t len;
+	int err = config_read_file(path, &text, &len);
+
+	memset(o, 0, sizeof(*o));
+	if (err == -ENOENT)
+		return 0;
+	if (err) {
+		pr_warn("reading %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	err = overrides_parse(text, len, o, &d);
+	for (size_t i = 0; err && i < d.n; i++)
+		pr_warn("%s: %s: %s\n", path, d.v[i].path, d.v[i].msg);
+	diags_free(&d);
+	free(text);
+	return err;
+}
+
+int history_overrides_read(const char *dir, struct overrides *o)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/overrides.json", dir);
+	return read_overrides(path, o);
+}
+
+int history_overrides_write(const char *dir, const struct overrides *o)
+{
+	char path[700], *js;
+	int err;
+
+	if (!o->n) {
+		snprintf(path, sizeof(path), "%s/overrides.json", dir);
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+		return fsync_dir(dir);
+	}
+	js = overrides_json(o);
+	if (!js)
+		return -ENOMEM;
+	err = write_atomic(dir, "overrides.json", js, strlen(js));
+	free(js);
+	return err;
+}
+
+int history_entry_overrides(const struct history *h, unsigned int seq, struct overrides *o)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/%06u.overrides.json", h->dir, seq);
+	return read_overrides(path, o);
 }

@@ -48,8 +48,10 @@ const struct hist_entry *history_find(const struct history *h, unsigned int seq)
 /* The config bytes of an entry (malloc'ed, NUL-terminated). */
 int history_read_config(const struct history *h, unsigned int seq, char **text, size_t *len);
 
-/* Writes a pending entry (config bytes first, then its meta); *seq gets its number. */
-int history_begin(struct history *h, const char *text, size_t len, struct hist_entry *meta);
+/* Writes a pending entry (config bytes and the overrides it goes live
+ * with (NULL: none) first, then its meta); meta->seq gets its number. */
+int history_begin(struct history *h, const char *text, size_t len, const char *overrides,
+		  struct hist_entry *meta);
 /* Turns the pending entry into a committed one. */
 int history_commit(struct history *h, unsigned int seq);
 /* Drops an entry (a pending one whose load failed). */
@@ -58,6 +60,13 @@ int history_drop(struct history *h, unsigned int seq);
 int history_resolve(struct history *h, __u32 live_generation, const __u8 live_digest[32]);
 /* Keeps the newest `keep` committed entries. */
 int history_prune(struct history *h, size_t keep);
+
+/* The overrides of the state dir dir (overrides.json; none: an empty
+ * set), and of a history entry. 0 or -errno (said). */
+struct overrides;
+int history_overrides_read(const char *dir, struct overrides *o);
+int history_overrides_write(const char *dir, const struct overrides *o);
+int history_entry_overrides(const struct history *h, unsigned int seq, struct overrides *o);
 
 /* The user who ran xdplb: $SUDO_USER, else the login name, else the uid. */
 const char *history_user(char *buf, size_t len);

@@ -24,7 +24,9 @@
 #include "effective.h"
 #include "fault.h"
 #include "hc_tunnel.h"
+#include "guards.h"
 #include "history.h"
+#include "overrides.h"
 #include "sha256.h"
 #include "status.h"
 #include "link.h"
@@ -33,6 +35,7 @@
 #include "log.h"
 #include "commit.h"
 #include "maps.h"
+#include "names.h"
 #include "netdev.h"
 
 /* ------------------------------------------------------------ the plan */
@@ -141,18 +144,58 @@ static int check_moves(const struct lb_live *l, struct checked *c, const struct 
 	return err;
 }
 
+static void state_dir(const struct load_opts *o, const struct checked *c, char *dir, size_t len)
+{
+	if (o->state_dir)
+		snprintf(dir, len, "%s", o->state_dir);
+	else
+		history_default_dir(c->cfg.interface, dir, len);
+}
+
+/* The overrides onto c (the state dir's, or those the caller gives), and
+ * the guards of the config run again on them: an override is a change of
+ * the configured state like any other. */
+static int apply_overrides(struct lb_txn *t, struct checked *c, const struct load_opts *o)
+{
+	struct diags d = { 0 }, g = { 0 };
+	char dir[512];
+	int n, err = 0;
+
+	state_dir(o, c, dir, sizeof(dir));
+	if (o->overrides)
+		err = overrides_set_all(&t->ov, o->overrides);
+	else
+		err = history_overrides_read(dir, &t->ov);
+	if (err)
+		return err;
+	n = overrides_apply(c, &t->ov, &d);
+	for (size_t i = 0; i < d.n; i++)
+		pr_warn("%s/overrides.json: %s: %s\n", dir, d.v[i].path, d.v[i].msg);
+	diags_free(&d);
+	if (n <= 0)
+		return n;
+	if (guards_check(&c->cfg, &c->tables, &g)) {
+		for (size_t i = 0; i < g.n; i++)
+			pr_warn("with the overrides: %s: %s%s\n", g.v[i].path,
+				o->force ? "(forced) " : "", g.v[i].msg);
+		if (!o->force) {
+			pr_warn("refused: nothing changed (--force applies it anyway)\n");
+			err = -ECANCELED;
+		}
+	}
+	diags_free(&g);
+	return err;
+}
+
 /* The pending history entry of this load, written before its commit point. */
 static int history_start(struct lb_txn *t, struct checked *c, const struct load_opts *o)
 {
 	const struct xdplb_global_cfg *g = live_g(&t->live);
 	struct hist_entry *e = &t->e;
-	char dir[512];
+	char dir[512], *ov = NULL;
 	int err;
 
-	if (o->state_dir)
-		snprintf(dir, sizeof(dir), "%s", o->state_dir);
-	else
-		history_default_dir(c->cfg.interface, dir, sizeof(dir));
+	state_dir(o, c, dir, sizeof(dir));
 	err = history_open(dir, &t->h);
 	if (err)
 		return err;
@@ -167,7 +210,11 @@ static int history_start(struct lb_txn *t, struct checked *c, const struct load_
 	e->generation = g->generation + 1; /* what plan.c gives */
 	snprintf(e->source, sizeof(e->source), "%s", o->source ? o->source : "");
 	snprintf(e->note, sizeof(e->note), "%s", o->note ? o->note : "");
-	return history_begin(&t->h, o->text, o->len, e);
+	if (t->ov.n && !(ov = overrides_json(&t->ov)))
+		return -ENOMEM;
+	err = history_begin(&t->h, o->text, o->len, ov, e);
+	free(ov);
+	return err;
 }
 
 int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct checked *c,
@@ -177,11 +224,14 @@ int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct 
 
 	memset(t, 0, sizeof(*t));
 	t->exists = exists;
+	t->own_ov = o->overrides != NULL;
 	snprintf(t->live.ifname, sizeof(t->live.ifname), "%s", c->cfg.interface);
 	/* the one read of what is live: the guard, the history and the plan
 	 * all work on it */
 	if (exists)
 		err = status_read_maps(m, LIVE_TABLE_IDS, &t->live);
+	if (!err)
+		err = apply_overrides(t, c, o);
 	if (!err && exists && t->live.ct_size != c->cfg.ct_size) {
 		pr_warn("conntrack_size %u differs from the live %u: it is fixed at the first load; `xdplb unload` first (which forgets every flow)\n",
 			c->cfg.ct_size, t->live.ct_size);
@@ -209,6 +259,10 @@ int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res)
 	if (t->pending && ok) {
 		fault_point("applied");
 		err = history_commit(&t->h, t->e.seq);
+		/* the overrides a caller gave (backend set, rollback) are now the
+		 * state dir's */
+		if (!err && t->own_ov)
+			err = history_overrides_write(t->h.dir, &t->ov);
 		res->history_seq = t->e.seq;
 		fault_point("history-committed");
 		if (!err)
@@ -221,6 +275,7 @@ int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res)
 	t->pending = false;
 	history_free(&t->h);
 	live_free(&t->live);
+	overrides_free(&t->ov);
 	return err;
 }
 
@@ -416,23 +471,77 @@ int lb_load(struct checked *c, const struct load_opts *o, struct load_result *re
 	return err;
 }
 
-int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int mode,
-		struct load_result *res, unsigned int *seq)
+/* Applies history entry seq's config again, with overrides ov, through
+ * the same path as a load. The config went live before: its own guards
+ * are warnings; force says whether the overrides' are. */
+/* Loads history entry seq again with overrides ov; must, if not NULL, the
+ * override that has to name a backend of that config. */
+static int reapply(struct history *h, unsigned int seq, const char *ifname, int mode,
+		   const struct overrides *ov, const struct override *must, const char *note,
+		   bool force, struct load_result *res)
 {
 	struct config_opts co = { .iface = ifname, .mode = mode, .force = true };
-	const struct hist_entry *last, *target = NULL;
+	const struct hist_entry *e = history_find(h, seq);
+	char source[256], *text = NULL;
 	struct diags d = { 0 };
-	struct history h;
 	struct checked c;
-	char dir[512], note[64], source[256], *text = NULL;
 	size_t len;
-	int err;
+	__u32 vi;
+	int err = history_read_config(h, seq, &text, &len);
+
+	if (err) {
+		pr_warn("reading history entry %u: %s\n", seq, strerror(-err));
+		return err;
+	}
+	err = validate_text(text, len, &co, &c, &d);
+	if (err) {
+		log_diags(&d, "history");
+		goto out;
+	}
+	if (must && !overrides_target(&c, must->vip, must->backend, &vi)) {
+		pr_warn("%s: the live config (history entry %u) has no VIP %s with a backend %s\n",
+			ifname, seq, must->vip, must->backend);
+		err = -EINVAL;
+		checked_free(&c);
+		goto out;
+	}
+	snprintf(source, sizeof(source), "%s", e ? e->source : "");
+	struct load_opts lo = { .text = text,
+				.len = len,
+				.source = source,
+				.state_dir = h->dir,
+				.force = force,
+				.note = note,
+				.overrides = ov };
+
+	err = lb_load(&c, &lo, res);
+	checked_free(&c);
+out:
+	diags_free(&d);
+	free(text);
+	return err;
+}
+
+static int open_history(const char *ifname, const char *state_dir, struct history *h)
+{
+	char dir[512];
 
 	if (state_dir)
 		snprintf(dir, sizeof(dir), "%s", state_dir);
 	else
 		history_default_dir(ifname, dir, sizeof(dir));
-	err = history_open(dir, &h);
+	return history_open(dir, h);
+}
+
+int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int mode,
+		struct load_result *res, unsigned int *seq)
+{
+	const struct hist_entry *last, *target = NULL;
+	struct overrides ov = { 0 };
+	struct history h;
+	char note[64];
+	int err = open_history(ifname, state_dir, &h);
+
 	if (err)
 		return err;
 	last = history_last(&h);
@@ -445,42 +554,66 @@ int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int 
 	}
 	if (!target) {
 		if (to)
-			pr_warn("%s: no history entry %u in %s\n", ifname, to, dir);
+			pr_warn("%s: no history entry %u in %s\n", ifname, to, h.dir);
 		else
-			pr_warn("%s: no earlier config in %s to roll back to\n", ifname, dir);
+			pr_warn("%s: no earlier config in %s to roll back to\n", ifname, h.dir);
 		err = -ECANCELED;
 		goto out;
 	}
 	*seq = target->seq;
-	err = history_read_config(&h, target->seq, &text, &len);
-	if (err) {
-		pr_warn("reading history entry %u: %s\n", target->seq, strerror(-err));
-		goto out;
-	}
-	/* it went live before: guards that refused nothing then are warnings */
-	err = validate_text(text, len, &co, &c, &d);
-	if (err) {
-		diags_print(&d, "history", stderr);
-		goto out;
-	}
 	snprintf(note, sizeof(note), "rollback to %u", target->seq);
-	snprintf(source, sizeof(source), "%s", target->source);
-	struct load_opts lo = { .text = text,
-				.len = len,
-				.source = source,
-				.state_dir = dir,
-				.force = true,
-				.note = note };
-
-	history_free(&h); /* target points into it */
-	err = lb_load(&c, &lo, res);
-	checked_free(&c);
-	diags_free(&d);
-	free(text);
-	return err;
+	/* the configured state of then: its config and its overrides */
+	err = history_entry_overrides(&h, target->seq, &ov);
+	if (!err)
+		err = reapply(&h, target->seq, ifname, mode, &ov, NULL, note, true, res);
 out:
-	diags_free(&d);
-	free(text);
+	overrides_free(&ov);
+	history_free(&h);
+	return err;
+}
+
+int lb_override(const char *ifname, const char *state_dir, const char *vip, const char *backend,
+		int state, int weight, bool force, struct load_result *res)
+{
+	struct override must = { .state = state, .weight = weight };
+	const struct hist_entry *last;
+	struct overrides ov = { 0 };
+	struct history h;
+	char note[160];
+	int err = open_history(ifname, state_dir, &h);
+
+	if (err)
+		return err;
+	snprintf(must.vip, sizeof(must.vip), "%s", vip);
+	snprintf(must.backend, sizeof(must.backend), "%s", backend);
+	last = history_last(&h);
+	if (!last) {
+		pr_warn("%s: no config in %s to override (xdplb load first)\n", ifname, h.dir);
+		err = -ECANCELED;
+		goto out;
+	}
+	err = history_overrides_read(h.dir, &ov);
+	if (err)
+		goto out;
+	if (state < 0 && weight < 0 && !overrides_find(&ov, vip, backend)) {
+		err = 1;
+		goto out;
+	}
+	err = overrides_set(&ov, vip, backend, state, weight);
+	if (err)
+		goto out;
+	if (state < 0 && weight < 0)
+		snprintf(note, sizeof(note), "override %s/%s cleared", vip, backend);
+	else if (weight < 0)
+		snprintf(note, sizeof(note), "override %s/%s %s", vip, backend,
+			 state_str((__u8)state));
+	else
+		snprintf(note, sizeof(note), "override %s/%s %s weight %d", vip, backend,
+			 state >= 0 ? state_str((__u8)state) : "", weight);
+	err = reapply(&h, last->seq, ifname, -1, &ov, state >= 0 || weight >= 0 ? &must : NULL,
+		      note, force, res);
+out:
+	overrides_free(&ov);
 	history_free(&h);
 	return err;
 }

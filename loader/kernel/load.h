@@ -33,6 +33,9 @@ struct load_opts {
 	const char *state_dir; /* NULL: history_default_dir() */
 	bool force; /* apply despite max_flows_moved */
 	const char *note; /* for the history: "rollback to 3", ... */
+	/* the operators' overrides to apply (and keep in the state dir once
+	 * live); NULL: those of the state dir */
+	const struct overrides *overrides;
 };
 
 int lb_load(struct checked *c, const struct load_opts *o, struct load_result *res);
@@ -50,6 +53,7 @@ int lb_load(struct checked *c, const struct load_opts *o, struct load_result *re
  */
 #include "history.h"
 #include "live.h"
+#include "overrides.h"
 
 struct lb_txn {
 	bool exists; /* an update (else a first load) */
@@ -57,6 +61,8 @@ struct lb_txn {
 	struct history h;
 	struct hist_entry e;
 	bool pending;
+	struct overrides ov; /* applied */
+	bool own_ov; /* given by the caller: the state dir's once live */
 	__u8 prog_digest[32]; /* the program the link runs after the change */
 	__u32 prog_id; /* 0: the object's program if loaded (tests) */
 };
@@ -71,6 +77,14 @@ int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res);
  * the same validated, atomic path. *seq gets the entry applied. */
 int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int mode,
 		struct load_result *res, unsigned int *seq);
+
+/* An operator's override of one backend of the live config: its
+ * configured state (state, or -1) and/or weight (or -1); both -1 clear it.
+ * Applied like a load (guards, --force, history, atomic), kept in the
+ * state dir and across reloads until cleared. 1 (and nothing done) when
+ * clearing one there is not. */
+int lb_override(const char *ifname, const char *state_dir, const char *vip, const char *backend,
+		int state, int weight, bool force, struct load_result *res);
 
 /* The config part of a load, on maps that are already open (pinned or
  * fresh): read what is live, plan, commit; no history. The BPF tests and

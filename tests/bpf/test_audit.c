@@ -48,7 +48,7 @@ static size_t audit(const char *json, char *out, size_t len)
 	size_t n;
 
 	cr_assert(eq(int, validate_text(json, strlen(json), &o, &want, &d), 0));
-	cr_assert(eq(int, audit_maps(&f.m, &want, &a), 0));
+	cr_assert(eq(int, audit_maps(&f.m, &want, NULL, &a), 0));
 	out[0] = '\0';
 	for (size_t i = 0; i < a.n; i++)
 		snprintf(out + strlen(out), len - strlen(out), "%s|%s|%s\n", a.f[i].what,

@@ -100,6 +100,16 @@ check_json "... prints JSON: the entry it went back to" 'd["rolled_back_to"] == 
 check "unload --json" in_ns "$NS" "$XDPLB" unload --iface veth0 --json
 check_json "... prints JSON" 'd["unloaded"] is True'
 
+# under systemd, stderr lines carry their syslog priority for journald
+bad=$SRC/tests/configs/bad/01-json-syntax-trailing-comma.json
+: >"$TMP/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$TMP/journal") "$XDPLB" validate "$bad" 2>>"$TMP/journal"
+assert "JOURNAL_STREAM on stderr: every line starts <4> (warning)" \
+	test "$(grep -c . "$TMP/journal")" -ge 2 -a "$(grep -vc '^<4>' "$TMP/journal")" = 0
+JOURNAL_STREAM=1:1 "$XDPLB" validate "$bad" 2>"$TMP/journal"
+assert "JOURNAL_STREAM naming another file: plain lines" \
+	test "$(grep -c '^<' "$TMP/journal")" = 0 -a -s "$TMP/journal"
+
 # one read of what is live, no program load, for an update of 100 VIPs
 if command -v strace >/dev/null; then
 	python3 - "$TMP" <<'PY'

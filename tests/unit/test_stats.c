@@ -41,7 +41,7 @@ static void fill(struct lb_live *s, struct st_vip *v, struct st_backend *b, __u6
 		b[i].family = XDPLB_AF_INET;
 		b[i].addr.b[0] = 198, b[i].addr.b[1] = 51, b[i].addr.b[2] = 100,
 		b[i].addr.b[3] = 11 + i;
-		b[i].state = states[i];
+		b[i].state = b[i].cfg_state = states[i];
 		b[i].weight = weights[i];
 		b[i].slots = slots[i];
 	}
@@ -242,11 +242,24 @@ Test(stats, json_keys)
 					   "conntrack_hit_ratio",
 					   "backends",
 					   NULL };
-	static const char *const be[] = { "name",	  "id",		 "address",
-					  "state",	  "weight",	 "table_slots",
-					  "packets",	  "bytes",	 "new_flows",
-					  "weight_share", "table_share", "flow_share",
-					  "packet_share", "skew",	 NULL };
+	static const char *const be[] = { "name",
+					  "id",
+					  "address",
+					  "state",
+					  "configured_state",
+					  "health",
+					  "override",
+					  "weight",
+					  "table_slots",
+					  "packets",
+					  "bytes",
+					  "new_flows",
+					  "weight_share",
+					  "table_share",
+					  "flow_share",
+					  "packet_share",
+					  "skew",
+					  NULL };
 	static const char *const acts[] = { "aborted", "drop", "pass", "tx", "redirect", NULL };
 	struct stats s;
 
