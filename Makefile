@@ -189,6 +189,8 @@ install: all
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb-audit@.service
 	install -D -m 0644 contrib/systemd/xdplb-audit@.timer \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb-audit@.timer
+	install -D -m 0644 contrib/systemd/xdplb@.service \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb@.service
 	install -D -m 0644 contrib/systemd/xdplb-serve.service \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb-serve.service
 	install -d $(DESTDIR)$(PREFIX)/share/doc/xdplb/prometheus $(DESTDIR)$(PREFIX)/share/doc/xdplb/grafana
