@@ -311,13 +311,16 @@ static const struct family vip_fam[V_MAX] = {
 			  "1 when more of the VIP's backends fail their checks than the cascade guard lets out: failing ones are kept in" },
 };
 
-/* Backends of a VIP with this health verdict. */
+/* Backends of a VIP with this health verdict. "out" counts only those the
+ * config has active: a drained or down backend whose checks fail is said
+ * out too (per backend), but health took nothing out there. */
 static __u64 n_health(const struct st_vip *v, __u8 h)
 {
 	__u64 n = 0;
 
 	for (__u32 b = 0; b < v->n_be; b++)
-		n += v->be[b].health == h;
+		n += v->be[b].health == h &&
+		     (h != XDPLB_HEALTH_OUT || v->be[b].cfg_state == XDPLB_BE_ACTIVE);
 	return n;
 }
 

@@ -193,6 +193,9 @@ static void tunnel(struct svc *s)
 {
 	int err;
 
+	/* the metric: 1 unless checks that need the tunnel cannot run (hc is
+	 * emptied below, so hc.tunnel cannot say it afterwards) */
+	s->tunnel_ok = true;
 	if (!s->hc.tunnel)
 		return;
 	err = hc_tunnel_attach(s->ifname, NULL);
@@ -368,6 +371,7 @@ static void reload(struct svc *s)
 	}
 	if (!memcmp(c.cfg.digest, live_g(&s->live)->digest, 32)) {
 		pr_info("%s: %s unchanged\n", s->ifname, s->o->config);
+		s->last_reload_ok = true; /* the file is what is live (again) */
 		checked_free(&c);
 		free(text);
 		sd_notify(0, "READY=1");
@@ -411,6 +415,7 @@ static int start(struct svc *s)
 		pr_info("%s: %s is live already (generation %u): adopting it\n", s->ifname,
 			s->o->config, live_g(&s->live)->generation);
 		free(text);
+		s->last_reload_ok = true;
 		return svc_sync(s, &c);
 	}
 	maps_close(&s->m);
@@ -508,7 +513,7 @@ static void metrics(struct mbuf *b, void *arg)
 	metrics_sample(b, "xdplb_health_check_local_errors_total", lif, (double)ps.local_errors);
 	metrics_family(b, "xdplb_health_tunnel_attached", "gauge",
 		       "1 when the checks through the tunnel can run (its program is attached)");
-	metrics_sample(b, "xdplb_health_tunnel_attached", lif, !s->hc.tunnel || s->tunnel_ok);
+	metrics_sample(b, "xdplb_health_tunnel_attached", lif, s->tunnel_ok);
 	metrics_family(b, "xdplb_health_checks_total", "counter",
 		       "Checks of the backend, by result (ok, fail)");
 	backend_metrics(b, s, "xdplb_health_checks_total", 0);

@@ -2,13 +2,18 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
 # The exporter against a real Prometheus: traffic through the live XDP
-# program, `xdplb serve` scraped every second by Debian's prometheus, and
-# what Prometheus stored compared with the map sums of `xdplb status
-# --json`. Also: the raw exposition passes `promtool check metrics`, the
-# alert rules pass `promtool test rules`, HTTP paths and methods, exit
-# codes, the dashboard's queries, the imbalance alert going pending on a skew
-# written into the counters, and xdplb_config_last_load_successful after a
-# load killed half-way.
+# program, the service (`xdplb run --listen`, with direct tcp health checks
+# against listeners in the namespace) scraped every second by Debian's
+# prometheus as job xdplb, and what Prometheus stored compared with the map
+# sums of `xdplb status --json`; `xdplb serve` next to it exports the same
+# samples of the maps. Also: both raw expositions pass `promtool check
+# metrics`, the alert rules pass `promtool test rules`, HTTP paths and
+# methods, exit codes, the dashboard's queries (health and service panels
+# included), health verdicts in Prometheus (a backend out, a drained one not
+# alerted), the service's reload metrics on a refused file, a VIP failing
+# open making XdplbVipHealthFailOpen go pending, the imbalance alert going
+# pending on a skew written into the counters, and
+# xdplb_config_last_load_successful after a load killed half-way.
 # TAP output. Everything runs in a network namespace this script creates
 # (so its ports collide with nobody) and a private bpffs; all of it, and
 # every process it started, is removed on exit, even on failure.
@@ -19,9 +24,14 @@ TMP=$(mktemp -d /tmp/xdplb-prom.XXXXXX)
 . "$(dirname "$0")/lib.sh"
 SD=$TMP/state
 SERVE_PID=
+SVC_PID=
 PROM_PID=
+WEB_PID=
+DNS_PID=
 EXPORTER=127.0.0.1:9435
+SERVICE=127.0.0.1:9436
 PROM=127.0.0.1:9090
+CFG=$TMP/svc/lb.json # examples/lb.json with a health check: the service's file
 x() { in_ns "$NS" "$XDPLB" "$@"; }
 
 stop_pid() { # PID: TERM, then KILL after 5 s
@@ -37,8 +47,11 @@ stop_pid() { # PID: TERM, then KILL after 5 s
 }
 
 cleanup() {
+	stop_pid "$SVC_PID"
 	stop_pid "$SERVE_PID"
 	stop_pid "$PROM_PID"
+	stop_pid "$WEB_PID"
+	stop_pid "$DNS_PID"
 	veth_ns_del "$NS"
 	release_bpffs
 	rm -rf "$TMP"
@@ -59,7 +72,17 @@ ip -n "$NS" link set lo up
 veth_ns "$NS"
 in_ns "$NS" ethtool -K veth1 tx off >/dev/null 2>&1 || true
 
-expect_rc "load examples/lb.json on veth0" 0 x load --iface veth0 --state-dir "$SD" "$SRC/examples/lb.json"
+# examples/lb.json with direct tcp checks every 0.5 s (fall 2, rise 2;
+# out: drain)
+mkdir -p "$TMP/svc"
+python3 - "$SRC/examples/lb.json" >"$CFG" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["health_check"] = {"type": "tcp", "through": "direct", "interval": 0.5, "timeout": 0.25, "rise": 2, "fall": 2,
+                     "out": "drain"}
+print(json.dumps(d, indent=2))
+EOF
+expect_rc "load examples/lb.json with a health check on veth0" 0 x load --iface veth0 --state-dir "$SD" "$CFG"
 # XDP_TX on a veth needs an XDP program on the peer: the decap one
 expect_rc "decap on the peer" 0 x decap attach veth1
 
@@ -87,8 +110,48 @@ print("sent")
 EOF
 grep -q sent "$TMP/send" && ok "1,307 frames sent through the XDP program" || { not_ok "sender: $(tail -3 "$TMP/send")"; }
 
-# the exporter and Prometheus, both in the namespace
+# The backends the checks reach, on lo (never through the XDP program):
+# web-1, web-2, web6-1 and web6-2 listen; dns-1 and dns-2 in a process of
+# their own (stopped below); web-3 (drained) and web6-3 have no address.
+for a in 198.51.100.11 198.51.100.12 198.51.100.21 198.51.100.22; do
+	ip -n "$NS" addr add $a/32 dev lo
+done
+for a in 2001:db8:20::11 2001:db8:20::12; do
+	ip -n "$NS" addr add $a/128 dev lo nodad
+done
+# listen ADDR:PORT...: accepts and closes connections until killed (at
+# most 10 minutes); exec, so that $! is timeout itself (a TERM reaches python)
+listen() {
+	exec nsenter --net=/run/netns/"$NS" timeout 600 python3 -c '
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+for a in sys.argv[1:]:
+    h, p = a.rsplit(":", 1)
+    s = socket.socket(socket.AF_INET6 if ":" in h else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((h, int(p)))
+    s.listen(128)
+    s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ)
+print("listening", flush=True)
+while True:
+    for k, _ in sel.select():
+        try:
+            k.fileobj.accept()[0].close()
+        except OSError:
+            pass' "$@"
+}
+listen 198.51.100.11:80 198.51.100.12:80 2001:db8:20::11:443 2001:db8:20::12:443 >"$TMP/web.out" 2>&1 &
+WEB_PID=$!
+listen 198.51.100.21:53 198.51.100.22:53 >"$TMP/dns.out" 2>&1 &
+DNS_PID=$!
+for _ in $(seq 50); do grep -q listening "$TMP/web.out" && grep -q listening "$TMP/dns.out" && break; sleep 0.1; done
+
+# the service, the exporter and Prometheus, all in the namespace; Prometheus
+# scrapes the service, as on an LB that runs it (serve is for hosts without)
 # nsenter, not the in_ns function: $! must be the process itself
+nsenter --net=/run/netns/"$NS" "$XDPLB" run --iface veth0 --state-dir "$SD" --listen "$SERVICE" "$CFG" 2>"$TMP/svc.err" &
+SVC_PID=$!
 nsenter --net=/run/netns/"$NS" "$XDPLB" serve --listen "$EXPORTER" 2>"$TMP/serve.err" &
 SERVE_PID=$!
 cat >"$TMP/prometheus.yml" <<EOF
@@ -100,7 +163,7 @@ rule_files:
 scrape_configs:
   - job_name: xdplb
     static_configs:
-      - targets: ["$EXPORTER"]
+      - targets: ["$SERVICE"]
 EOF
 nsenter --net=/run/netns/"$NS" prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
 	--web.listen-address="$PROM" --log.level=warn >"$TMP/prom.log" 2>&1 &
@@ -126,9 +189,49 @@ for _ in $(seq 120); do
 	kill -0 "$PROM_PID" 2>/dev/null || break
 	sleep 0.5
 done
-[ "${scrapes:-0}" -ge 2 ] 2>/dev/null && ok "Prometheus stored $scrapes scrapes of xdplb serve" ||
-	{ not_ok "Prometheus has no two scrapes (got '${scrapes:-}')"; sed 's/^/# /' "$TMP/prom.log" "$TMP/serve.err" | tail -20; }
+[ "${scrapes:-0}" -ge 2 ] 2>/dev/null && ok "Prometheus stored $scrapes scrapes of the service's /metrics" ||
+	{ not_ok "Prometheus has no two scrapes (got '${scrapes:-}')"; sed 's/^/# /' "$TMP/prom.log" "$TMP/svc.err" | tail -20; }
 [ "$(q 'up{job="xdplb"}' | awk '{print $NF}')" = 1 ] && ok "up{job=\"xdplb\"} is 1" || not_ok "up: $(q up)"
+
+# health: web6-3 (nothing there) taken out within a few checks, web-3
+# (drained, nothing there) said out with the operator's drain standing,
+# every other backend up; as Prometheus has it
+verdicts() { q 'xdplb_backend_health == 1' | sed -E 's/.*backend=([^ ]*) health=([^ ]*) .*/\1=\2/' | sort | tr '\n' ' '; }
+want="dns-1=up dns-2=up web-1=up web-2=up web-3=out web6-1=up web6-2=up web6-3=out "
+for _ in $(seq 60); do
+	[ "$(verdicts)" = "$want" ] && break
+	sleep 0.5
+done
+[ "$(verdicts)" = "$want" ] && ok "health verdicts in Prometheus: web6-3 out, web-3 out (drained), the rest up" ||
+	{ not_ok "verdicts: $(verdicts)"; sed 's/^/# /' "$TMP/svc.err" | tail; }
+got=$(q 'xdplb_vip_backends_health_out' | awk '{print $2 "=" $NF}' | sort | tr '\n' ' ')
+[ "$got" = "vip=dns=0 vip=web6=1 vip=web=0 " ] && ok "xdplb_vip_backends_health_out: web6 1, web 0 (its drained backend is the operator's)" ||
+	not_ok "backends_health_out: $got"
+[ "$(q 'xdplb_backend_state{backend="web6-3"}' | awk '{print $3}')" = state=drain ] &&
+	[ "$(q 'xdplb_backend_configured_state{backend="web6-3"}' | awk '{print $3}')" = state=active ] &&
+	ok "web6-3: configured active, effective drain (out: drain)" ||
+	not_ok "web6-3: $(q 'xdplb_backend_state{backend="web6-3"}') / $(q 'xdplb_backend_configured_state{backend="web6-3"}')"
+# the rule's own expression, as Prometheus loaded it: web6-3, not web-3
+rule_q() { # ALERTNAME: the query of that rule
+	in_ns "$NS" python3 -c "
+import json, urllib.request
+d = json.load(urllib.request.urlopen('http://$PROM/api/v1/rules', timeout=5))
+print([r['query'] for g in d['data']['groups'] for r in g['rules'] if r['name'] == '$1'][0])"
+}
+got=$(q "$(rule_q XdplbBackendHealthOut)" | awk '{print $1}' | tr '\n' ' ')
+[ "$got" = "backend=web6-3 " ] && ok "XdplbBackendHealthOut's expression selects web6-3 only, not the drained web-3" ||
+	not_ok "XdplbBackendHealthOut selects: '$got'"
+got=$(q 'sum by (backend) (xdplb_health_checks_total{result="ok"}) > 0' | awk '{print $1}' | sort | tr '\n' ' ')
+[ "$got" = "backend=dns-1 backend=dns-2 backend=web-1 backend=web-2 backend=web6-1 backend=web6-2 " ] &&
+	[ -n "$(q 'xdplb_health_checks_total{backend="web6-3",result="fail"} > 1')" ] &&
+	ok "checks counted per backend and result in Prometheus" || not_ok "checks ok: $got"
+[ "$(q 'xdplb_service_last_reload_successful' | awk '{print $NF}')" = 1 ] &&
+	ok "xdplb_service_last_reload_successful 1 after the service adopted the live file" ||
+	not_ok "last_reload_successful: $(q xdplb_service_last_reload_successful)"
+[ "$(q 'xdplb_health_tunnel_attached' | awk '{print $NF}')" = 1 ] &&
+	[ "$(q 'xdplb_health_applies_total > 0' | wc -l)" = 1 ] &&
+	ok "no check through a tunnel: tunnel_attached 1; the verdicts were applied" ||
+	not_ok "tunnel_attached $(q xdplb_health_tunnel_attached), applies $(q xdplb_health_applies_total)"
 
 # what Prometheus stored equals the map sums
 x status --iface veth0 --json >"$TMP/status.json"
@@ -176,7 +279,7 @@ imb=$(q 'xdplb_vip_imbalance{vip="web"}' | awk '{print $NF}')
 	not_ok "imbalance of web now: '$imb'"
 [ "$(q 'xdplb_config_last_load_successful' | awk '{print $NF}')" = 1 ] &&
 	ok "xdplb_config_last_load_successful 1" || not_ok "last_load_successful: $(q xdplb_config_last_load_successful)"
-digest=$(sha256sum "$SRC/examples/lb.json" | cut -d' ' -f1)
+digest=$(sha256sum "$CFG" | cut -d' ' -f1)
 q 'xdplb_config_info' | grep -q "digest=sha256:$digest" && ok "xdplb_config_info carries the config's digest" ||
 	not_ok "config_info: $(q xdplb_config_info)"
 rules=$(in_ns "$NS" python3 -c "
@@ -184,7 +287,8 @@ import json, urllib.request
 d = json.load(urllib.request.urlopen('http://$PROM/api/v1/rules', timeout=5))
 r = [x for g in d['data']['groups'] for x in g['rules']]
 print(len(r), all(x['health'] == 'ok' for x in r))")
-[ "$rules" = "7 True" ] && ok "Prometheus loaded the 7 alert rules, all healthy" || not_ok "rules: $rules"
+nrules=$(grep -c '^ *- alert:' "$SRC/docs/prometheus/alerts.yml")
+[ "$rules" = "$nrules True" ] && ok "Prometheus loaded the $nrules alert rules, all healthy" || not_ok "rules: $rules"
 bad=$(in_ns "$NS" python3 - "$PROM" "$SRC/docs/grafana/xdplb.json" <<'EOF'
 import json, sys, urllib.parse, urllib.request
 d = json.load(open(sys.argv[2]))
@@ -230,6 +334,73 @@ code() { in_ns "$NS" curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(code -X POST "http://$EXPORTER/metrics")" = 405 ] && ok "POST /metrics is 405" || not_ok "POST"
 expect_rc "promtool test rules docs/prometheus/alerts_test.yml" 0 promtool test rules "$SRC/docs/prometheus/alerts_test.yml"
 
+# the service's exposition: clean, its own families, and the same samples
+# of the maps as serve's (the imbalance window and the scrape's duration
+# are each exporter's own)
+in_ns "$NS" curl -s -o "$TMP/svc.txt" "http://$SERVICE/metrics"
+in_ns "$NS" curl -s -o "$TMP/serve2.txt" "http://$EXPORTER/metrics"
+if promtool check metrics <"$TMP/svc.txt" >"$TMP/lint" 2>&1 && [ ! -s "$TMP/lint" ]; then
+	ok "promtool check metrics on the service's exposition: clean ($(grep -vc '^#' "$TMP/svc.txt") samples)"
+else
+	not_ok "promtool check metrics on the service's exposition"
+	sed 's/^/# /' "$TMP/lint" | head
+fi
+fams=$(grep -c '^# TYPE xdplb_\(service\|health\)_' "$TMP/svc.txt")
+[ "$fams" = 14 ] && [ "$(grep -c '^# HELP xdplb_\(service\|health\)_' "$TMP/svc.txt")" = 14 ] &&
+	ok "the service's 14 families, each with HELP and TYPE" || not_ok "service families with TYPE: $fams"
+samples() { grep -v '^#' "$1" | grep -vE '^xdplb_(vip_imbalance|scrape_duration_seconds)[{ ]' | sort; }
+missing=$(comm -23 <(samples "$TMP/serve2.txt") <(samples "$TMP/svc.txt"))
+[ -z "$missing" ] && [ "$(samples "$TMP/serve2.txt" | wc -l)" -gt 100 ] &&
+	ok "every sample of xdplb serve ($(samples "$TMP/serve2.txt" | wc -l)) is in the service's exposition, with the same value" ||
+	{ not_ok "serve's samples missing from the service's"; sed 's/^/# /' <<<"$missing" | head; }
+! grep -qE '192\.0\.2\.|198\.51\.100\.|2001:db8:' "$TMP/svc.txt" &&
+	ok "no client or backend address in the service's labels" || not_ok "an address is in the service's exposition"
+
+# a refused file: counted, last_reload_successful 0, the running config
+# stays; the file put back (what is live again): 1
+svc_metric() { in_ns "$NS" curl -s "http://$SERVICE/metrics" | awk -v m="$1" '$1 == m {print $NF}'; }
+gen=$(svc_metric 'xdplb_config_generation{iface="veth0"}')
+cp "$CFG" "$TMP/good.json"
+python3 - "$CFG" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["vips"][0]["backends"][0]["wieght"] = 1
+open(sys.argv[1], "w").write(json.dumps(d, indent=2))
+EOF
+for _ in $(seq 50); do
+	[ "$(svc_metric 'xdplb_service_reloads_total{iface="veth0",result="refused"}')" = 1 ] && break
+	sleep 0.1
+done
+[ "$(svc_metric 'xdplb_service_reloads_total{iface="veth0",result="refused"}')" = 1 ] &&
+	[ "$(svc_metric 'xdplb_service_last_reload_successful{iface="veth0"}')" = 0 ] &&
+	[ "$(svc_metric 'xdplb_config_generation{iface="veth0"}')" = "$gen" ] &&
+	ok "a refused file: reloads_total{result=\"refused\"} 1, last_reload_successful 0, generation $gen stays" ||
+	{ not_ok "after a refused file: $(in_ns "$NS" curl -s "http://$SERVICE/metrics" | grep -E '^xdplb_(service|config_generation)')"; sed 's/^/# /' "$TMP/svc.err" | tail -5; }
+cp "$TMP/good.json" "$CFG"
+for _ in $(seq 50); do
+	[ "$(svc_metric 'xdplb_service_last_reload_successful{iface="veth0"}')" = 1 ] && break
+	sleep 0.1
+done
+[ "$(svc_metric 'xdplb_service_last_reload_successful{iface="veth0"}')" = 1 ] &&
+	[ "$(svc_metric 'xdplb_service_reloads_total{iface="veth0",result="ok"}')" = 0 ] &&
+	ok "the file put back: last_reload_successful 1, nothing loaded" ||
+	not_ok "after the file was put back: $(in_ns "$NS" curl -s "http://$SERVICE/metrics" | grep -E '^xdplb_service')"
+
+# dns-1 and dns-2 stop answering: the guard takes one out and keeps the
+# other in (max_out 0.5 of 2), and XdplbVipHealthFailOpen goes pending
+stop_pid "$DNS_PID"
+DNS_PID=
+pending=
+for _ in $(seq 60); do
+	pending=$(q 'ALERTS{alertname="XdplbVipHealthFailOpen"}')
+	[ -n "$pending" ] && break
+	sleep 0.5
+done
+grep -q "alertstate=pending.*vip=dns" <<<"$pending" && [ "$(wc -l <<<"$pending")" = 1 ] &&
+	ok "dns fails open: XdplbVipHealthFailOpen is pending for it" || not_ok "fail open: '$pending'"
+got=$(q 'xdplb_backend_health{vip="dns"} == 1' | sed -E 's/.*health=([^ ]*) .*/\1/' | sort | tr '\n' ' ')
+[ "$got" = "kept out " ] && ok "dns: one backend out, one kept" || not_ok "dns verdicts: $got"
+
 # the alert path end to end: a skew written into web-1's counters (as if
 # 100,000 new flows per CPU had gone there) makes the imbalance jump and
 # Prometheus' XdplbBackendAboveWeightShare go pending
@@ -245,6 +416,18 @@ for _ in $(seq 40); do
 done
 grep -q "alertstate=pending" <<<"$pending" && ok "XdplbBackendAboveWeightShare is pending for web ($(q 'xdplb_vip_imbalance{vip="web"}' | awk '{print $NF}'))" ||
 	not_ok "no pending alert: imbalance $(q 'xdplb_vip_imbalance{vip="web"}')"
+
+# the service stops; the data path keeps its last verdicts
+kill -TERM "$SVC_PID"
+wait "$SVC_PID"
+rc=$?
+SVC_PID=
+[ "$rc" = 0 ] && ok "the service exits 0 on SIGTERM" || not_ok "the service exit $rc on SIGTERM"
+x serve --once --iface veth0 >"$TMP/out"
+grep -q '^xdplb_vip_health_fail_open{iface="veth0",vip="dns"} 1$' "$TMP/out" &&
+	grep -q '^xdplb_backend_health{iface="veth0",vip="web6",backend="web6-3",health="out"} 1$' "$TMP/out" &&
+	ok "without the service, the maps keep its last verdicts (serve --once)" ||
+	not_ok "after the service stopped: $(grep -E 'fail_open|web6-3.*health' "$TMP/out")"
 
 # exit codes, a named interface without xdplb
 expect_rc "serve --listen nonsense: exit 2" 2 x serve --listen localhost --once

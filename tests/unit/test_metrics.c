@@ -229,6 +229,31 @@ Test(metrics, exact_exposition)
 	free_status(&s);
 }
 
+/* A backend the operator drained whose checks fail is out per backend, but
+ * not among the VIP's backends that health took out. */
+Test(metrics, health_out_counts_configured_active_only)
+{
+	struct lb_live s;
+	struct metrics_if mi = { .ifname = "eth0", .load_ok = true, .st = &s };
+	struct mbuf b = { 0 };
+
+	golden_fixture(&s);
+	s.vips[0].be[1].cfg_state = XDPLB_BE_DRAIN;
+	metrics_write(&b, &mi, 1, -1);
+	cr_assert(
+		not(eq(ptr,
+		       strstr(b.p, "xdplb_vip_backends_health_out{iface=\"eth0\",vip=\"web\"} 0\n"),
+		       NULL)),
+		"%s", b.p);
+	cr_assert(not(eq(
+		ptr,
+		strstr(b.p,
+		       "xdplb_backend_health{iface=\"eth0\",vip=\"web\",backend=\"b\",health=\"out\"} 1\n"),
+		NULL)));
+	mbuf_free(&b);
+	free_status(&s);
+}
+
 /* The family a sample line belongs to: its name up to '{' or ' '. */
 static void family_of(const char *line, char *out, size_t len)
 {
