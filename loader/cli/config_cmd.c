@@ -17,8 +17,7 @@
 #include "diff.h"
 #include "effective.h"
 #include "guards.h"
-#include "history.h"
-#include "overrides.h"
+#include "load.h"
 #include "sha256.h"
 #include "simulate.h"
 #include "status.h"
@@ -248,27 +247,17 @@ struct diff_args {
 	const char *state_dir;
 };
 
-/* What load would do to NEW: the overrides kept for the interface on top
- * (kernel/load.c apply_overrides), said as warnings when stale. */
+/* What load would do to NEW: the overrides kept for the interface on top. */
 static int with_overrides(const char *ifname, const char *state_dir, struct checked *c)
 {
-	struct overrides ov;
-	struct diags d = { 0 };
 	char dir[512];
 	int n;
 
 	state_dir_of(state_dir, ifname, dir, sizeof(dir));
-	n = history_overrides_read(dir, &ov);
-	if (n)
-		return n;
-	n = overrides_apply(c, &ov, &d);
-	for (size_t i = 0; i < d.n; i++)
-		pr_warn("%s/overrides.json: %s: %s\n", dir, d.v[i].path, d.v[i].msg);
+	n = lb_kept_overrides(dir, c);
 	if (n > 0 && !cli_json())
 		printf("with %d override%s kept in %s/overrides.json (xdplb backend list)\n", n,
 		       n == 1 ? "" : "s", dir);
-	diags_free(&d);
-	overrides_free(&ov);
 	return n < 0 ? n : 0;
 }
 

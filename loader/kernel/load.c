@@ -155,9 +155,33 @@ static void state_dir(const struct load_opts *o, const struct checked *c, char *
 /* The overrides onto c (the state dir's, or those the caller gives), and
  * the guards of the config run again on them: an override is a change of
  * the configured state like any other. */
+/* ov onto c, stale ones warned about; how many applied, or -errno. */
+static int apply_ov(struct checked *c, const struct overrides *ov, const char *dir)
+{
+	struct diags d = { 0 };
+	int n = overrides_apply(c, ov, &d);
+
+	for (size_t i = 0; i < d.n; i++)
+		pr_warn("%s/overrides.json: %s: %s\n", dir, d.v[i].path, d.v[i].msg);
+	diags_free(&d);
+	return n;
+}
+
+int lb_kept_overrides(const char *dir, struct checked *c)
+{
+	struct overrides ov;
+	int n = history_overrides_read(dir, &ov);
+
+	if (n)
+		return n;
+	n = apply_ov(c, &ov, dir);
+	overrides_free(&ov);
+	return n;
+}
+
 static int apply_overrides(struct lb_txn *t, struct checked *c, const struct load_opts *o)
 {
-	struct diags d = { 0 }, g = { 0 };
+	struct diags g = { 0 };
 	char dir[512];
 	int n, err = 0;
 
@@ -168,10 +192,7 @@ static int apply_overrides(struct lb_txn *t, struct checked *c, const struct loa
 		err = history_overrides_read(dir, &t->ov);
 	if (err)
 		return err;
-	n = overrides_apply(c, &t->ov, &d);
-	for (size_t i = 0; i < d.n; i++)
-		pr_warn("%s/overrides.json: %s: %s\n", dir, d.v[i].path, d.v[i].msg);
-	diags_free(&d);
+	n = apply_ov(c, &t->ov, dir);
 	if (n <= 0)
 		return n;
 	if (guards_check(&c->cfg, &c->tables, &g)) {

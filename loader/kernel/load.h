@@ -73,6 +73,10 @@ int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, struct checked *c, c
 		 struct load_result *res);
 int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res);
 
+/* The overrides kept in state dir dir (overrides.json) onto c, as a load
+ * applies them, stale ones warned about: how many applied, or -errno. */
+int lb_kept_overrides(const char *dir, struct checked *c);
+
 /* Re-applies history entry `to` (0: the one before the live one) through
  * the same validated, atomic path. *seq gets the entry applied. */
 int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int mode,

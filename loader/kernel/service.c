@@ -82,6 +82,15 @@ static double cpu_now(void)
 
 /* ------------------------------------------------------------ configs */
 
+/* The history and overrides directory: --state-dir or the default. */
+static void state_dir_path(const struct svc *s, char *dir, size_t len)
+{
+	if (s->o->state_dir)
+		snprintf(dir, len, "%s", s->o->state_dir);
+	else
+		history_default_dir(s->ifname, dir, len);
+}
+
 /* The file, validated; 0, -EINVAL (said), or -errno (said). */
 static int read_file(struct svc *s, struct checked *c, char **text, size_t *len)
 {
@@ -116,10 +125,7 @@ static int history_config(struct svc *s, struct checked *c)
 	size_t len;
 	int err;
 
-	if (s->o->state_dir)
-		snprintf(dir, sizeof(dir), "%s", s->o->state_dir);
-	else
-		history_default_dir(s->ifname, dir, sizeof(dir));
+	state_dir_path(s, dir, sizeof(dir));
 	err = history_open(dir, &h);
 	if (err)
 		return err;
@@ -212,7 +218,19 @@ static void tunnel(struct svc *s)
 static int svc_sync(struct svc *s, struct checked *cfg)
 {
 	struct svc_health old = s->hc;
+	char dir[512];
 	int err = 0;
+
+	/* what is live is the config with the operators' overrides: the
+	 * health commits must not undo them */
+	state_dir_path(s, dir, sizeof(dir));
+	err = lb_kept_overrides(dir, cfg);
+	if (err < 0) {
+		checked_free(cfg);
+		pr_warn("%s: reading the overrides: %s\n", s->ifname, strerror(-err));
+		return err;
+	}
+	err = 0;
 
 	pthread_mutex_lock(&s->mu);
 	if (!s->m.skel)
@@ -689,6 +707,9 @@ int service_run(const struct service_opts *o)
 		return 3;
 	s->o = o;
 	s->ino = -1;
+	/* a service says what it does (journalctl -u xdplb@IF); -v adds debug */
+	if (log_level < LOG_INFO)
+		log_level = LOG_INFO;
 	pthread_mutex_init(&s->mu, NULL);
 	/* the interface: --iface, else the file's (read again below) */
 	if (o->iface) {
