@@ -6,8 +6,9 @@
 #      both reloads refused, the reason in its log, the running config
 #      untouched (digest and generation in `status --json`),
 #      xdplb_service_reloads_total{result="refused"} 2;
-#   2. a valid change written to the file (no signal): picked up by itself,
-#      live within a second (the time is printed);
+#   2. a valid change, the file edited in place (no signal; the bad one was
+#      renamed into place): picked up by itself, live within a second (the
+#      time is printed);
 #   3. SIGKILL while a client opens ~40 connections a second: the data path
 #      keeps forwarding (no connection fails while the service is dead);
 #      restarted, it adopts what is live: same generation, no new history
@@ -98,9 +99,9 @@ check_json "100 requests meanwhile: all ok" "json.load(open('$TMP/r.json'))['fai
 # ---------------------------------------------------------------- 2. the file changes
 cfg_edit "$TMP/w.json" "c['vips'][0]['backends'][0]['weight'] = 200"
 t=$(now)
-put "$TMP/w.json"
+cp "$TMP/w.json" "$SVC_FILE" # edited in place this time (the bad one was renamed into place)
 if times=$(wait_log "$t" 'changed: reloading' 'updated to generation'); then
-	ok "the file changed (no signal): the service reloaded it by itself"
+	ok "the file edited in place (no signal): the service reloaded it by itself"
 	echo "# file written -> new generation live: $(ms "${times#* }" "$t") ms (the service waits 0.2 s for the writes to settle)"
 else
 	not_ok "the service did not pick up the changed file within 10 s"
