@@ -154,12 +154,12 @@ def failover(out, backend, t_fail, t_back, grace):
         return sum(1 for x in xs if x[2])
 
     errs = {}
-    for x in early + after:
+    for x in before + early + after:
         if x[2]:
             errs[x[2]] = errs.get(x[2], 0) + 1
     print("  before the failure: %d connections, %d failed" % (len(before), nfail(before)))
-    print("  first %.1f s after it: %d connections, %d failed %s" % (
-        grace, len(early), nfail(early), errs or ""))
+    print("  first %.1f s after it: %d connections, %d failed; errors %s" % (
+        grace, len(early), nfail(early), errs or "none"))
     print("  from %.1f s after it on: %d connections, %d failed; %d of the %d before %s was "
           "brought back went to it" % (grace, len(after), nfail(after), on_be, len(out_win),
                                        backend))

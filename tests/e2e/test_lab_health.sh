@@ -178,8 +178,8 @@ scenario() {
 	bg "churn_$name" client 40 churn --rate 40 --parallel 16 --timeout 1 --duration 30 \
 		--sources "$(lab sources 4)" --stop-file "$TMP/stop_$name" --out "$TMP/churn_$name.json"
 	sleep 1
+	t_fail=$(now) # before: a connection refused or lost after it is after the failure
 	if "fail_$name" "$k"; then ok "$be: $what"; else not_ok "$be: $what"; fi
-	t_fail=$(now)
 	[ "$name" != decap ] || assert "$be still answers HTTP on its own address 198.51.100.$((10 + k)):80" direct "$k"
 	if times=$(wait_log "$t_fail" "web/$be .*: down" 'health changes of .* applied'); then
 		read -r t_det t_rm <<<"$times"
@@ -195,8 +195,8 @@ scenario() {
 	st=$(status_be web "$be")
 	assert "status --json: $be state down, health out, 0 table slots (is '$st')" [ "$st" = "down out 0" ]
 	sleep_until "$t_fail + 4.5" # 2.5 s of traffic after the 2 s mark
-	if "back_$name" "$k"; then ok "$be brought back"; else not_ok "$be brought back"; fi
 	t_back=$(now)
+	if "back_$name" "$k"; then ok "$be brought back"; else not_ok "$be brought back"; fi
 	if times=$(wait_log "$t_back" "web/$be .*: up" 'health changes of .* applied'); then
 		read -r t_up t_in <<<"$times"
 		ok "the service logged $be up and put it back"
@@ -236,8 +236,8 @@ else
 		tail -5 "$TMP/prom.log" | sed 's/^/# /'
 	fi
 fi
-for i in 2 3 4 5; do lab exec router ip link set "b$i" down; done
 t_fail=$(now)
+for i in 2 3 4 5; do lab exec router ip link set "b$i" down; done
 ok "4 of 5 backends failed: links b2..b5 down"
 # the four go down in successive rounds (their checks are spread over the
 # interval): the guard fails open at the third
@@ -281,8 +281,8 @@ if [ -n "$PROM_PID" ]; then
 		q 'ALERTS' | sed 's/^/# /'
 	fi
 fi
-for i in 2 3 4 5; do lab exec router ip link set "b$i" up; done
 t_back=$(now)
+for i in 2 3 4 5; do lab exec router ip link set "b$i" up; done
 healthy=
 for _ in $(seq 50); do
 	x status --json --iface eth0 >"$TMP/out" 2>/dev/null
