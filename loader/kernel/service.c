@@ -268,18 +268,36 @@ static int svc_sync(struct svc *s, struct checked *cfg)
 }
 
 /* The maps changed under the service (an `xdplb load` or `rollback` by
- * hand): it runs what is live now. */
+ * hand): it runs what is live now. Called without mu (svc_sync takes it).
+ * The history's newest entry and the maps are read one after the other,
+ * not under the interface's lock (attaching the tunnel takes it): another
+ * load in between shows as a digest that is not the entry's, and the
+ * reading starts again. */
 static int adopt_external(struct svc *s)
 {
-	struct checked c;
-	int err = history_config(s, &c);
+	int err = 0;
 
-	pr_warn("%s: the live config changed outside the service (generation %u): running it\n",
+	for (int i = 0; i < 5; i++) {
+		struct checked c;
+
+		if (i)
+			usleep(50 * 1000);
+		err = history_config(s, &c);
+		if (err)
+			return err;
+		maps_close(&s->m); /* the maps themselves may be new (unload, load) */
+		err = svc_sync(s, &c);
+		if (err)
+			return err;
+		if (!memcmp(s->cfg.cfg.digest, live_g(&s->live)->digest, 32)) {
+			pr_warn("%s: the live config changed outside the service (now generation %u): running it\n",
+				s->ifname, live_g(&s->live)->generation);
+			return 0;
+		}
+	}
+	pr_warn("%s: the live config (generation %u) is not the history's newest entry: running that entry\n",
 		s->ifname, live_g(&s->live)->generation);
-	if (err)
-		return err;
-	maps_close(&s->m); /* the maps themselves may be new (unload, load) */
-	return svc_sync(s, &c);
+	return -ESTALE;
 }
 
 /* ------------------------------------------------------------ health */
@@ -323,7 +341,7 @@ static int commit(struct svc *s)
 	err = external_change(s);
 	if (err > 0) {
 		lb_unlock(lock);
-		err = adopt_external(s);
+		err = -ESTALE; /* the caller adopts what is live, without mu */
 		goto out;
 	}
 	if (!err)
@@ -353,12 +371,14 @@ static void round_(struct svc *s, double now)
 	if (n > 0) {
 		err = commit(s);
 		s->applies += !err;
-		s->apply_failures += !!err;
+		/* ESTALE: the maps changed by hand; adopted, applied next round */
+		s->apply_failures += err && err != -ESTALE;
 		s->apply_cpu = cpu_now() - cpu0;
 		s->apply_wall = now_mono() - t0;
 		if (err) {
-			pr_warn("%s: applying health changes: %s; reading the maps again\n",
-				s->ifname, strerror(-err));
+			if (err != -ESTALE)
+				pr_warn("%s: applying health changes: %s; reading the maps again\n",
+					s->ifname, strerror(-err));
 			pthread_mutex_unlock(&s->mu);
 			adopt_external(s);
 			return;
@@ -367,6 +387,12 @@ static void round_(struct svc *s, double now)
 			s->ifname, n, n == 1 ? "" : "s", 1e3 * s->apply_cpu, 1e3 * s->apply_rcu);
 	} else if (n < 0) {
 		pr_warn("%s: a health round failed: %s\n", s->ifname, strerror(-n));
+	} else if (s->m.skel && external_change(s) > 0) {
+		/* a load or rollback by hand: run it now, not at the next
+		 * health change (one map lookup a round) */
+		pthread_mutex_unlock(&s->mu);
+		adopt_external(s);
+		return;
 	}
 	pthread_mutex_unlock(&s->mu);
 }

@@ -339,6 +339,7 @@ int svc_health_round(struct svc_health *hc, struct checked *c, double now, bool 
 	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
 		struct cfg_vip *vip = &c->cfg.vips[v];
 		const struct health_vip_report *vr;
+		bool was_kept = false;
 		__u32 mi = 0;
 
 		if (hc->vidx[v] < 0)
@@ -351,13 +352,18 @@ int svc_health_round(struct svc_health *hc, struct checked *c, double now, bool 
 
 			if (k == NO_CHECK)
 				continue;
+			was_kept |= was == XDPLB_HEALTH_KEPT;
 			vip->backends[b].health =
 				verdict(hc, k, vip->backends[b].cfg_state, vr->state[mi++]);
 			touched[v] |= vip->backends[b].health != was;
 		}
-		if (vr->changed && vr->fail_open)
+		/* touched: a backend became kept (the set out did not change) */
+		if ((vr->changed || touched[v]) && vr->fail_open)
 			pr_warn("health: VIP %s: %u of %u backends fail their checks, more than the %u the cascade guard lets out: failing ones kept in (fail open)\n",
 				vip->name, vr->n_unhealthy, vr->n_active, vr->max_out);
+		else if (was_kept && !vr->fail_open)
+			pr_info("health: VIP %s: %u of %u backends fail their checks: no longer failing open\n",
+				vip->name, vr->n_unhealthy, vr->n_active);
 	}
 	err = effective_apply(c, changed);
 	if (err)

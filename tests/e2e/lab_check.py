@@ -17,10 +17,20 @@ Prints its figures; exits 1 when the claim does not hold.
   churn OUT [--min N]                 no connection failed, at least N made
   window OUT BACKEND T0 T1            BACKEND's share of the connections made in
                                       [T0, T1] (epoch s) and after T1
+  failover OUT BACKEND T_FAIL T_BACK [--grace G]
+                                      BACKEND failed at T_FAIL and was brought back at
+                                      T_BACK (epoch s): no connection started from
+                                      T_FAIL + G on failed (G = 2), and BACKEND got none
+                                      of those started in [T_FAIL + G, T_BACK]
+  logtime LOG AFTER REGEX [REGEX2]    the time (epoch s) of the service log's first line
+                                      matching REGEX stamped at or after AFTER (and of the
+                                      first line matching REGEX2 after it); exit 1 if none
 """
 import json
 import math
+import re
 import sys
+import time
 
 
 def split(res, cfg, vip, z_max):
@@ -131,6 +141,59 @@ def window(out, backend, t_a, t_b):
     return True
 
 
+def failover(out, backend, t_fail, t_back, grace):
+    d = json.load(open(out))
+    t0 = d["t0_wall"]
+    t_ok = t_fail + grace
+    before = [x for x in d["log"] if t0 + x[0] < t_fail]
+    early = [x for x in d["log"] if t_fail <= t0 + x[0] < t_ok]
+    after = [x for x in d["log"] if t0 + x[0] >= t_ok]
+    out_win = [x for x in after if t0 + x[0] <= t_back]
+    on_be = sum(1 for x in out_win if x[1] == backend)
+    def nfail(xs):
+        return sum(1 for x in xs if x[2])
+
+    errs = {}
+    for x in before + early + after:
+        if x[2]:
+            errs[x[2]] = errs.get(x[2], 0) + 1
+    print("  before the failure: %d connections, %d failed" % (len(before), nfail(before)))
+    print("  first %.1f s after it: %d connections, %d failed; errors %s" % (
+        grace, len(early), nfail(early), errs or "none"))
+    print("  from %.1f s after it on: %d connections, %d failed; %d of the %d before %s was "
+          "brought back went to it" % (grace, len(after), nfail(after), on_be, len(out_win),
+                                       backend))
+    fails = [t0 + x[0] - t_fail for x in early + after if x[2]]
+    if fails:
+        print("  failed connections started %.2f to %.2f s after the failure" % (
+            min(fails), max(fails)))
+    return nfail(before) == 0 and nfail(after) == 0 and on_be == 0 and len(after) >= 20
+
+
+def logtime(log, after, rx, rx2):
+    """Service log lines are "YYYY-MM-DDTHH:MM:SS.mmm text" (tools/lab's stamps)."""
+    t1 = None
+    for line in open(log, errors="replace"):
+        stamp, _, text = line.partition(" ")
+        try:
+            t = time.mktime(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")) + float(stamp[19:])
+        except ValueError:
+            continue
+        if t < after:
+            continue
+        if t1 is None and re.search(rx, text):
+            t1 = t
+            if not rx2:
+                break
+        elif t1 is not None and re.search(rx2, text):
+            print("%.3f %.3f" % (t1, t))
+            return True
+    if t1 is not None and not rx2:
+        print("%.3f" % t1)
+        return True
+    return False
+
+
 def main():
     a = sys.argv[1:]
     opt = {}
@@ -155,6 +218,11 @@ def main():
         good = churn(pos[1], int(opt.get("min", 1)))
     elif cmd == "window":
         good = window(pos[1], pos[2], float(pos[3]), float(pos[4]))
+    elif cmd == "failover":
+        good = failover(pos[1], pos[2], float(pos[3]), float(pos[4]),
+                        float(opt.get("grace", 2)))
+    elif cmd == "logtime":
+        good = logtime(pos[1], float(pos[2]), pos[3], pos[4] if len(pos) > 4 else "")
     else:
         sys.exit(__doc__)
     return 0 if good else 1

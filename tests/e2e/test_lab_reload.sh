@@ -10,7 +10,9 @@
 # A backend is removed only after it drained for a second: a connection still
 # open on a removed backend is reset by design (test_lab_longlived.sh), so
 # the safe procedure (docs/runbook.md) is drain, wait, remove. Every step
-# passes the default guards (max_flows_moved 0.5, max_backend_share 2/N). TAP.
+# passes the default guards (max_flows_moved 0.5, max_backend_share 2/N).
+# The lab's service runs beside the loads by hand (with its health checks):
+# it adopts each change, and answers /metrics at the end. TAP.
 . "$(dirname "$0")/lab_lib.sh"
 
 lab_start --backends 5
@@ -67,8 +69,16 @@ wait_bg churn 15
 wait_bg hold 15
 echo "# 20 changes in $($PY -c "print('%.1f' % ($t1 - $t0))") s"
 x history --json >"$TMP/hist.json"
-judge "history: 21 entries, the newest live" $PY -c "
-import json; h = json.load(open('$TMP/hist.json')); print(len(h), 'entries'); assert len(h) == 21 and h[0]['live']"
+judge "history: 22 entries (the service's first load, then these 21), the newest live" $PY -c "
+import json; h = json.load(open('$TMP/hist.json')); print(len(h), 'entries'); assert len(h) == 22 and h[0]['live']"
+x status --json --iface eth0 >"$TMP/out"
+gen=$(jq_out "d['generation']")
+lab service log >"$TMP/svc.log"
+last=$(grep 'changed outside the service' "$TMP/svc.log" | tail -1)
+echo "# the service adopted $(grep -c 'changed outside the service' "$TMP/svc.log") loads by hand; the last: ${last#* }"
+assert "the service runs the live config (its last adoption: generation $gen)" \
+	grep -q "now generation $gen)" <<<"$last"
+check "the service still answers /metrics (never hung)" lab service metrics
 # the last change is live, exactly
 expect_rc "audit: what is live is change 20's config, slot by slot" 0 x audit "$TMP/s20.json"
 judge "no connection failed while the config changed 20 times" $PY "$CHECK" churn "$TMP/churn.json" --min 600
