@@ -216,18 +216,23 @@ static int new_table(const struct plan *p, const struct checked *c, __u32 v, __u
 static int make_tables(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
 		       const struct checked *c, struct tables *t)
 {
-	__u32 n = c->cfg.n_vips, *keys = NULL, *ids = NULL;
+	__u32 n = c->cfg.n_vips, *keys = NULL, *ids = NULL, max = 1;
 	int err = maps_id(LB_FD(m, table_empty), &t->empty_id);
 
+	/* scratch for the largest table this config has, not the largest
+	 * there can be (4 MB each, touched on every commit) */
+	for (__u32 v = 0; v < n; v++)
+		if (c->cfg.vips[v].table_size > max)
+			max = c->cfg.vips[v].table_size;
 	t->n = n;
 	t->fd = malloc((n + 1) * sizeof(*t->fd));
 	t->id = calloc(n + 1, sizeof(*t->id));
 	t->own = calloc(n + 1, sizeof(*t->own));
-	keys = malloc(XDPLB_MAX_TABLE_SIZE * sizeof(*keys));
-	ids = malloc((XDPLB_MAX_TABLE_SIZE + 1) * sizeof(*ids)); /* read as pairs */
+	keys = malloc(XDPLB_TABLE_ENTRIES(max) * sizeof(*keys));
+	ids = malloc((max + 1) * sizeof(*ids)); /* read as pairs */
 	if (!err && (!t->fd || !t->id || !t->own || !keys || !ids))
 		err = -ENOMEM;
-	for (__u32 k = 0; !err && k < XDPLB_MAX_TABLE_SIZE; k++)
+	for (__u32 k = 0; !err && k < XDPLB_TABLE_ENTRIES(max); k++)
 		keys[k] = k;
 	for (__u32 v = 0; !err && v < n; v++) {
 		t->fd[v] = -1;
@@ -301,16 +306,15 @@ static int write_ids_data(const struct lb_maps *m, const struct plan *p, const s
 	const struct xdplb_config *cfg = &c->cfg;
 	__u32 ncpu = (__u32)libbpf_num_possible_cpus(), nfv = 0, nfb = 0, total_be = 0;
 	int err = -ENOMEM;
+	void *zeros = NULL;
 
 	for (__u32 v = 0; v < cfg->n_vips; v++)
 		total_be += cfg->vips[v].n_backends;
 
 	__u32 *fvkeys = calloc(cfg->n_vips + 1, sizeof(__u32));
 	__u32 *fbkeys = calloc(total_be + 1, sizeof(__u32));
-	void *zeros =
-		calloc((size_t)(total_be + cfg->n_vips + 1) * ncpu, sizeof(struct xdplb_vip_stats));
 
-	if (!fvkeys || !fbkeys || !zeros)
+	if (!fvkeys || !fbkeys)
 		goto out;
 	for (__u32 v = 0; v < cfg->n_vips; v++) {
 		if (p->vip_fresh[v])
@@ -319,6 +323,12 @@ static int write_ids_data(const struct lb_maps *m, const struct plan *p, const s
 			if (p->be_fresh[v][b])
 				fbkeys[nfb++] = p->be_ids[v][b];
 	}
+	/* zeros for the fresh ids only (none in a health change), not for
+	 * every backend of the config */
+	zeros = calloc((size_t)((nfv > nfb ? nfv : nfb) + 1) * ncpu,
+		       sizeof(struct xdplb_vip_stats));
+	if (!zeros)
+		goto out;
 	err = batch_update(LB_FD(m, vip_stats), fvkeys, zeros, nfv, "VIP counters");
 	if (!err)
 		err = batch_update(LB_FD(m, be_stats), fbkeys, zeros, nfb, "backend counters");
