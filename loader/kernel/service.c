@@ -283,7 +283,9 @@ static int external_change(struct svc *s)
 
 static int commit(struct svc *s)
 {
-	struct plan_hint hint = { .vip_ids = s->vip_ids, .be_ids = s->be_ids };
+	struct plan_hint hint = { .vip_ids = s->vip_ids,
+				  .be_ids = s->be_ids,
+				  .touched = s->touched };
 	__u32 *table_ids = calloc(s->cfg.cfg.n_vips + 1, sizeof(*table_ids));
 	bool *same = calloc(s->cfg.cfg.n_vips + 1, sizeof(*same));
 	struct plan_env env = { .now = (__u64)time(NULL), .health_only = true, .hint = &hint };
