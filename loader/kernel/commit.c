@@ -136,8 +136,8 @@ out:
 /* The tables of a commit: per config VIP, the map its slots get (a new
  * one, or the live one it shares), its fd and id; empty: none. */
 struct tables {
-	int *fd; /* -1: the empty table */
-	__u32 *id;
+	int *fd; /* -1: not open (the empty table, or a kept one) */
+	__u32 *id; /* 0: the empty table */
 	bool *own; /* fd is ours to close */
 	__u32 n;
 	__u32 empty_id;
@@ -178,6 +178,22 @@ static int live_table(const struct lb_live *l, const struct plan *p, const struc
 		fd = -1;
 	}
 	return fd;
+}
+
+/* The live table of config VIP v when the plan reuses it and both banks'
+ * slots hold it already (after a complete commit): no slot gets written,
+ * so no fd is needed. Its id, or 0. A health change of one VIP opens no
+ * other VIP's table (two syscalls and a close each). */
+static __u32 kept_table(const struct lb_live *l, const struct plan *p, const struct tables *t,
+			__u32 v)
+{
+	__u32 x, y;
+
+	if (!p->reuse || !p->reuse[v] || !l->table_ids)
+		return 0;
+	x = l->table_ids[xdplb_table_slot(p->bank ^ 1, p->vip_ids[v])];
+	y = l->table_ids[xdplb_table_slot(p->bank, p->vip_ids[v])];
+	return x == y && x != t->empty_id ? x : 0;
 }
 
 /* A new table for config VIP v, filled and frozen. */
@@ -238,6 +254,9 @@ static int make_tables(const struct lb_maps *m, const struct lb_live *l, const s
 		t->fd[v] = -1;
 		if (vip_active_weight(&c->cfg.vips[v], NULL) == 0)
 			continue; /* no backend takes new flows: the empty table */
+		t->id[v] = kept_table(l, p, t, v);
+		if (t->id[v])
+			continue;
 		t->fd[v] = live_table(l, p, c, v);
 		if (t->fd[v] >= 0) {
 			t->own[v] = true;
@@ -275,11 +294,15 @@ static int write_slots(const struct lb_maps *m, const struct lb_live *l, const s
 	}
 	for (__u32 v = 0; v < t->n; v++) {
 		__u32 s = xdplb_table_slot(b, p->vip_ids[v]);
-		__u32 want = t->fd[v] >= 0 ? t->id[v] : t->empty_id;
+		__u32 want = t->id[v] ? t->id[v] : t->empty_id;
 
 		mine[p->vip_ids[v]] = 1;
 		if (slot_id(l, t, s) == want)
 			continue;
+		if (t->fd[v] < 0 && t->id[v]) { /* kept: both slots held it */
+			err = -ESTALE;
+			goto out;
+		}
 		slots[n] = s;
 		vals[n++] = (__u32)(t->fd[v] >= 0 ? t->fd[v] : empty);
 	}
@@ -504,7 +527,7 @@ int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct p
 		pr_warn("the new config is live, but making the other bank equal failed; the next change writes it whole\n");
 	err = 0;
 	for (__u32 v = 0; table_ids && v < t.n; v++)
-		table_ids[v] = t.fd[v] >= 0 ? t.id[v] : 0;
+		table_ids[v] = t.id[v];
 out:
 	tables_close(&t);
 	return err;
