@@ -372,9 +372,14 @@ static int plan_vip_entries(struct alloc *s, const struct checked *c, __u32 i, s
 		const struct cfg_vip *vip = &c->cfg.vips[v];
 		struct plan_vip_write probe = { .key = vip_key_of(vip) };
 		struct plan_vip_write *e = bsearch(&probe, all, m, sizeof(*all), vw_cmp);
-		__u32 n_active;
+		__u32 n_active = 0;
 
-		vip_active_weight(vip, &n_active);
+		/* a reused table is the live one, so is its size (0: empty):
+		 * no pass over the backends of every VIP a change keeps */
+		if (p->reuse[v])
+			n_active = e->val.bank[i ^ 1].table_size != 0;
+		else
+			vip_active_weight(vip, &n_active);
 		e->val.bank[i] = (struct xdplb_vip_cfg){
 			.flags = XDPLB_VIP_F_PRESENT,
 			.vip_id = p->vip_ids[v],

@@ -252,11 +252,14 @@ static int make_tables(const struct lb_maps *m, const struct lb_live *l, const s
 		keys[k] = k;
 	for (__u32 v = 0; !err && v < n; v++) {
 		t->fd[v] = -1;
-		if (vip_active_weight(&c->cfg.vips[v], NULL) == 0)
-			continue; /* no backend takes new flows: the empty table */
+		/* first: a kept table is a live non-empty one, and a health
+		 * change keeps all but a few, so this spares a pass over the
+		 * backends of every other VIP */
 		t->id[v] = kept_table(l, p, t, v);
 		if (t->id[v])
 			continue;
+		if (vip_active_weight(&c->cfg.vips[v], NULL) == 0)
+			continue; /* no backend takes new flows: the empty table */
 		t->fd[v] = live_table(l, p, c, v);
 		if (t->fd[v] >= 0) {
 			t->own[v] = true;
