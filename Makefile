@@ -168,7 +168,7 @@ $(O)/xdplb-probe: bench/probe.c $(O)/libxdplb.a $(O)/libxdplb_core.a $(KERNEL_HD
 		-o $@
 
 # Needs root. Prints one table; bench/results/latest.json keeps the figures.
-bench: all $(O)/xdplb-bench $(O)/xdplb-pktgen
+bench: all $(O)/xdplb-bench $(O)/xdplb-pktgen $(O)/xdplb-probe
 	$(Q)tools/bench $(O)
 
 # ---------------------------------------------------------------- the rest

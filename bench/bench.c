@@ -46,17 +46,18 @@ int main(int argc, char **argv)
 					    { "only", required_argument, NULL, 'o' },
 					    { "xdplb", required_argument, NULL, 'x' },
 					    { "pktgen", required_argument, NULL, 'p' },
+					    { "probe", required_argument, NULL, 'P' },
 					    { "no-check", no_argument, NULL, 'C' },
 					    { 0 } };
 	struct bench_opts o = { .repeat = 1000000, .runs = 5, .xdplb = "build/xdplb",
-				.pktgen = "build/xdplb-pktgen" };
+				.pktgen = "build/xdplb-pktgen", .probe = "build/xdplb-probe" };
 	const char *json = NULL, *only = NULL;
 	cJSON *out = cJSON_CreateObject();
 	int c, wrong = 0;
 	char when[32];
 	time_t now = time(NULL);
 
-	while ((c = getopt_long(argc, argv, "j:qr:n:o:x:p:C", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:qr:n:o:x:p:P:C", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = optarg;
@@ -81,11 +82,14 @@ int main(int argc, char **argv)
 		case 'p':
 			o.pktgen = optarg;
 			break;
+		case 'P':
+			o.probe = optarg;
+			break;
 		case 'C':
 			o.no_check = true; /* for comparing variants of the program */
 			break;
 		default:
-			fprintf(stderr, "usage: xdplb-bench [--quick] [--repeat N] [--runs N] [--only packets,maglev,load,veth,scrape] [--json FILE]\n");
+			fprintf(stderr, "usage: xdplb-bench [--quick] [--repeat N] [--runs N] [--only packets,maglev,load,veth,scrape,service] [--json FILE]\n");
 			return 2;
 		}
 	}
@@ -106,6 +110,7 @@ int main(int argc, char **argv)
 	SECTION("load", bench_load)
 	SECTION("veth", bench_veth)
 	SECTION("scrape", bench_scrape)
+	SECTION("service", bench_service)
 	if (json) {
 		FILE *f = fopen(json, "w");
 		char *s = cJSON_Print(out);

@@ -13,6 +13,7 @@ struct bench_opts {
 	bool no_check; /* profiling variants: report even when the counters disagree */
 	const char *xdplb; /* path of the xdplb binary */
 	const char *pktgen; /* path of the packet generator */
+	const char *probe; /* path of xdplb-probe (the service's listener and floor) */
 };
 
 /* Each section prints its table to stdout and adds its figures to out.
@@ -23,6 +24,7 @@ int bench_maglev(const struct bench_opts *o, cJSON *out);
 int bench_load(const struct bench_opts *o, cJSON *out);
 int bench_veth(const struct bench_opts *o, cJSON *out);
 int bench_scrape(const struct bench_opts *o, cJSON *out);
+int bench_service(const struct bench_opts *o, cJSON *out);
 
 double bench_now(void);
 double median(double *v, int n);

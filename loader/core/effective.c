@@ -47,30 +47,35 @@ void effective_from_live(struct checked *c, const struct lb_live *l)
 	}
 }
 
+int effective_apply_vip(struct checked *c, __u32 v, bool *changed)
+{
+	struct cfg_vip *vip = &c->cfg.vips[v];
+	__u8 out = effective_out_state(&c->cfg, vip);
+	bool diff = false;
+
+	for (__u32 b = 0; b < vip->n_backends; b++) {
+		struct cfg_backend *cb = &vip->backends[b];
+		__u8 s = effective_state(cb->cfg_state, cb->health, out);
+
+		diff |= s != cb->state;
+		cb->state = s;
+	}
+	if (changed)
+		*changed = diff;
+	if (!diff)
+		return 0;
+	free(c->tables.slots[v]);
+	free(c->tables.counts[v]);
+	c->tables.slots[v] = NULL;
+	c->tables.counts[v] = NULL;
+	return tables_build_vip(&c->cfg, v, &c->tables);
+}
+
 int effective_apply(struct checked *c, bool *changed)
 {
 	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
-		struct cfg_vip *vip = &c->cfg.vips[v];
-		__u8 out = effective_out_state(&c->cfg, vip);
-		bool diff = false;
-		int err;
+		int err = effective_apply_vip(c, v, changed ? &changed[v] : NULL);
 
-		for (__u32 b = 0; b < vip->n_backends; b++) {
-			struct cfg_backend *cb = &vip->backends[b];
-			__u8 s = effective_state(cb->cfg_state, cb->health, out);
-
-			diff |= s != cb->state;
-			cb->state = s;
-		}
-		if (changed)
-			changed[v] = diff;
-		if (!diff)
-			continue;
-		free(c->tables.slots[v]);
-		free(c->tables.counts[v]);
-		c->tables.slots[v] = NULL;
-		c->tables.counts[v] = NULL;
-		err = tables_build_vip(&c->cfg, v, &c->tables);
 		if (err)
 			return err;
 	}

@@ -34,5 +34,8 @@ int effective_configured(struct checked *c);
  * changed, and only those; changed[v] (NULL, or per VIP) says which.
  * 0 or -ENOMEM. */
 int effective_apply(struct checked *c, bool *changed);
+/* The same for config VIP v alone; *changed (or NULL) says whether its
+ * effective states changed. 0 or -ENOMEM. */
+int effective_apply_vip(struct checked *c, __u32 v, bool *changed);
 
 #endif

@@ -286,6 +286,53 @@ static int plan_backends(struct alloc *s, const struct lb_live *l, const struct 
 	return err;
 }
 
+static int bw_cmp(const void *a, const void *b)
+{
+	__u32 x = ((const struct plan_be_write *)a)->id, y = ((const struct plan_be_write *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* plan_backends for a health change (hint->touched): the ids are the live
+ * ones and none is fresh, so only the touched VIPs' entries can differ
+ * from the live ones; the same writes, without a pass over every id. */
+static int plan_backends_touched(const struct lb_live *l, const struct checked *c, __u32 i,
+				 const bool *touched, struct plan *p)
+{
+	__u32 span = live_span(l), cap = 0, n = 0, nm = 0;
+
+	for (__u32 v = 0; v < c->cfg.n_vips; v++)
+		if (touched[v])
+			cap += c->cfg.vips[v].n_backends;
+	p->bw = calloc(cap + 1, sizeof(*p->bw));
+	p->mbw = calloc(cap + 1, sizeof(*p->mbw));
+	if (!p->bw || !p->mbw)
+		return -ENOMEM;
+	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
+		const struct cfg_vip *vip = &c->cfg.vips[v];
+
+		for (__u32 b = 0; touched[v] && b < vip->n_backends; b++) {
+			__u32 id = p->be_ids[v][b];
+			struct xdplb_backend want, m;
+
+			if (id >= span)
+				return -EINVAL; /* not live: not a health change */
+			want = l->be[id];
+			set_bank(&want, i, &vip->backends[b]);
+			if (memcmp(&want, &l->be[id], sizeof(want)))
+				p->bw[n++] = (struct plan_be_write){ .id = id, .val = want };
+			m = mirrored(&want, i);
+			if (memcmp(&m, &want, sizeof(m)))
+				p->mbw[nm++] = (struct plan_be_write){ .id = id, .val = m };
+		}
+	}
+	qsort(p->bw, n, sizeof(*p->bw), bw_cmp);
+	qsort(p->mbw, nm, sizeof(*p->mbw), bw_cmp);
+	p->n_bw = n;
+	p->n_mbw = nm;
+	return 0;
+}
+
 /* Every key of either bank, with the new bank's half filled in: the phase
  * A writes are those that change, the mirror writes those whose halves
  * then differ, the deletions those empty in both. */
@@ -325,9 +372,14 @@ static int plan_vip_entries(struct alloc *s, const struct checked *c, __u32 i, s
 		const struct cfg_vip *vip = &c->cfg.vips[v];
 		struct plan_vip_write probe = { .key = vip_key_of(vip) };
 		struct plan_vip_write *e = bsearch(&probe, all, m, sizeof(*all), vw_cmp);
-		__u32 n_active;
+		__u32 n_active = 0;
 
-		vip_active_weight(vip, &n_active);
+		/* a reused table is the live one, so is its size (0: empty):
+		 * no pass over the backends of every VIP a change keeps */
+		if (p->reuse[v])
+			n_active = e->val.bank[i ^ 1].table_size != 0;
+		else
+			vip_active_weight(vip, &n_active);
 		e->val.bank[i] = (struct xdplb_vip_cfg){
 			.flags = XDPLB_VIP_F_PRESENT,
 			.vip_id = p->vip_ids[v],
@@ -554,11 +606,14 @@ int plan_build(const struct lb_live *l, const struct checked *c, const struct pl
 		err = -ENOMEM;
 	if (!err)
 		err = assign(&s, l, c, env, a, p);
-	if (!err)
+	if (!err && env->hint && env->hint->touched && l->be)
+		err = plan_backends_touched(l, c, i, env->hint->touched, p);
+	else if (!err)
 		err = plan_backends(&s, l, c, i, p);
 	if (!err)
 		err = plan_vip_entries(&s, c, i, p);
-	if (!err)
+	/* a health change: the config is the live one, its names too */
+	if (!err && !env->health_only)
 		err = plan_names(l, c, p);
 	if (!err) {
 		plan_ctl(l, c, env, a, i, s.next_cookie, p);

@@ -30,6 +30,11 @@ struct plan_hint {
 	const __u32 *vip_ids; /* per config VIP: its id */
 	__u32 *const *be_ids; /* per config VIP, per backend */
 	const bool *table_same; /* per config VIP: its table is the live one */
+	/* NULL, or per config VIP: some of its backends' states or health
+	 * changed. Planned from the live state of a complete commit, only
+	 * those VIPs' backend entries are compared: a health change costs the
+	 * VIPs it touched, not every backend of the config. */
+	const bool *touched;
 };
 
 struct plan_env {

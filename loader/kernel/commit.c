@@ -136,8 +136,8 @@ out:
 /* The tables of a commit: per config VIP, the map its slots get (a new
  * one, or the live one it shares), its fd and id; empty: none. */
 struct tables {
-	int *fd; /* -1: the empty table */
-	__u32 *id;
+	int *fd; /* -1: not open (the empty table, or a kept one) */
+	__u32 *id; /* 0: the empty table */
 	bool *own; /* fd is ours to close */
 	__u32 n;
 	__u32 empty_id;
@@ -180,6 +180,22 @@ static int live_table(const struct lb_live *l, const struct plan *p, const struc
 	return fd;
 }
 
+/* The live table of config VIP v when the plan reuses it and both banks'
+ * slots hold it already (after a complete commit): no slot gets written,
+ * so no fd is needed. Its id, or 0. A health change of one VIP opens no
+ * other VIP's table (two syscalls and a close each). */
+static __u32 kept_table(const struct lb_live *l, const struct plan *p, const struct tables *t,
+			__u32 v)
+{
+	__u32 x, y;
+
+	if (!p->reuse || !p->reuse[v] || !l->table_ids)
+		return 0;
+	x = l->table_ids[xdplb_table_slot(p->bank ^ 1, p->vip_ids[v])];
+	y = l->table_ids[xdplb_table_slot(p->bank, p->vip_ids[v])];
+	return x == y && x != t->empty_id ? x : 0;
+}
+
 /* A new table for config VIP v, filled and frozen. */
 static int new_table(const struct plan *p, const struct checked *c, __u32 v, __u32 *ids,
 		     const __u32 *keys)
@@ -216,21 +232,32 @@ static int new_table(const struct plan *p, const struct checked *c, __u32 v, __u
 static int make_tables(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
 		       const struct checked *c, struct tables *t)
 {
-	__u32 n = c->cfg.n_vips, *keys = NULL, *ids = NULL;
+	__u32 n = c->cfg.n_vips, *keys = NULL, *ids = NULL, max = 1;
 	int err = maps_id(LB_FD(m, table_empty), &t->empty_id);
 
+	/* scratch for the largest table this config has, not the largest
+	 * there can be (4 MB each, touched on every commit) */
+	for (__u32 v = 0; v < n; v++)
+		if (c->cfg.vips[v].table_size > max)
+			max = c->cfg.vips[v].table_size;
 	t->n = n;
 	t->fd = malloc((n + 1) * sizeof(*t->fd));
 	t->id = calloc(n + 1, sizeof(*t->id));
 	t->own = calloc(n + 1, sizeof(*t->own));
-	keys = malloc(XDPLB_MAX_TABLE_SIZE * sizeof(*keys));
-	ids = malloc((XDPLB_MAX_TABLE_SIZE + 1) * sizeof(*ids)); /* read as pairs */
+	keys = malloc(XDPLB_TABLE_ENTRIES(max) * sizeof(*keys));
+	ids = malloc((max + 1) * sizeof(*ids)); /* read as pairs */
 	if (!err && (!t->fd || !t->id || !t->own || !keys || !ids))
 		err = -ENOMEM;
-	for (__u32 k = 0; !err && k < XDPLB_MAX_TABLE_SIZE; k++)
+	for (__u32 k = 0; !err && k < XDPLB_TABLE_ENTRIES(max); k++)
 		keys[k] = k;
 	for (__u32 v = 0; !err && v < n; v++) {
 		t->fd[v] = -1;
+		/* first: a kept table is a live non-empty one, and a health
+		 * change keeps all but a few, so this spares a pass over the
+		 * backends of every other VIP */
+		t->id[v] = kept_table(l, p, t, v);
+		if (t->id[v])
+			continue;
 		if (vip_active_weight(&c->cfg.vips[v], NULL) == 0)
 			continue; /* no backend takes new flows: the empty table */
 		t->fd[v] = live_table(l, p, c, v);
@@ -270,11 +297,15 @@ static int write_slots(const struct lb_maps *m, const struct lb_live *l, const s
 	}
 	for (__u32 v = 0; v < t->n; v++) {
 		__u32 s = xdplb_table_slot(b, p->vip_ids[v]);
-		__u32 want = t->fd[v] >= 0 ? t->id[v] : t->empty_id;
+		__u32 want = t->id[v] ? t->id[v] : t->empty_id;
 
 		mine[p->vip_ids[v]] = 1;
 		if (slot_id(l, t, s) == want)
 			continue;
+		if (t->fd[v] < 0 && t->id[v]) { /* kept: both slots held it */
+			err = -ESTALE;
+			goto out;
+		}
 		slots[n] = s;
 		vals[n++] = (__u32)(t->fd[v] >= 0 ? t->fd[v] : empty);
 	}
@@ -301,16 +332,15 @@ static int write_ids_data(const struct lb_maps *m, const struct plan *p, const s
 	const struct xdplb_config *cfg = &c->cfg;
 	__u32 ncpu = (__u32)libbpf_num_possible_cpus(), nfv = 0, nfb = 0, total_be = 0;
 	int err = -ENOMEM;
+	void *zeros = NULL;
 
 	for (__u32 v = 0; v < cfg->n_vips; v++)
 		total_be += cfg->vips[v].n_backends;
 
 	__u32 *fvkeys = calloc(cfg->n_vips + 1, sizeof(__u32));
 	__u32 *fbkeys = calloc(total_be + 1, sizeof(__u32));
-	void *zeros =
-		calloc((size_t)(total_be + cfg->n_vips + 1) * ncpu, sizeof(struct xdplb_vip_stats));
 
-	if (!fvkeys || !fbkeys || !zeros)
+	if (!fvkeys || !fbkeys)
 		goto out;
 	for (__u32 v = 0; v < cfg->n_vips; v++) {
 		if (p->vip_fresh[v])
@@ -319,6 +349,12 @@ static int write_ids_data(const struct lb_maps *m, const struct plan *p, const s
 			if (p->be_fresh[v][b])
 				fbkeys[nfb++] = p->be_ids[v][b];
 	}
+	/* zeros for the fresh ids only (none in a health change), not for
+	 * every backend of the config */
+	zeros = calloc((size_t)((nfv > nfb ? nfv : nfb) + 1) * ncpu,
+		       sizeof(struct xdplb_vip_stats));
+	if (!zeros)
+		goto out;
 	err = batch_update(LB_FD(m, vip_stats), fvkeys, zeros, nfv, "VIP counters");
 	if (!err)
 		err = batch_update(LB_FD(m, be_stats), fbkeys, zeros, nfb, "backend counters");
@@ -494,7 +530,7 @@ int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct p
 		pr_warn("the new config is live, but making the other bank equal failed; the next change writes it whole\n");
 	err = 0;
 	for (__u32 v = 0; table_ids && v < t.n; v++)
-		table_ids[v] = t.fd[v] >= 0 ? t.id[v] : 0;
+		table_ids[v] = t.id[v];
 out:
 	tables_close(&t);
 	return err;

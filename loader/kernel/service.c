@@ -315,7 +315,9 @@ static int external_change(struct svc *s)
 
 static int commit(struct svc *s)
 {
-	struct plan_hint hint = { .vip_ids = s->vip_ids, .be_ids = s->be_ids };
+	struct plan_hint hint = { .vip_ids = s->vip_ids,
+				  .be_ids = s->be_ids,
+				  .touched = s->touched };
 	__u32 *table_ids = calloc(s->cfg.cfg.n_vips + 1, sizeof(*table_ids));
 	bool *same = calloc(s->cfg.cfg.n_vips + 1, sizeof(*same));
 	struct plan_env env = { .now = (__u64)time(NULL), .health_only = true, .hint = &hint };
@@ -383,8 +385,9 @@ static void round_(struct svc *s, double now)
 			adopt_external(s);
 			return;
 		}
-		pr_info("%s: health changes of %d VIP%s applied: %.2f ms of CPU, %.2f ms waiting for grace periods\n",
-			s->ifname, n, n == 1 ? "" : "s", 1e3 * s->apply_cpu, 1e3 * s->apply_rcu);
+		pr_info("%s: health changes of %d VIP%s applied: %.2f ms of CPU, %.2f ms waiting for grace periods, live %.2f ms after the decision\n",
+			s->ifname, n, n == 1 ? "" : "s", 1e3 * s->apply_cpu, 1e3 * s->apply_rcu,
+			1e3 * s->apply_wall);
 	} else if (n < 0) {
 		pr_warn("%s: a health round failed: %s\n", s->ifname, strerror(-n));
 	} else if (s->m.skel && external_change(s) > 0) {
@@ -550,6 +553,10 @@ static void metrics(struct mbuf *b, void *arg)
 		b, "xdplb_health_apply_rcu_wait_seconds", "gauge",
 		"Time the last health commit waited for RCU grace periods (the kernel's, not CPU)");
 	metrics_sample(b, "xdplb_health_apply_rcu_wait_seconds", lif, s->apply_rcu);
+	metrics_family(
+		b, "xdplb_health_apply_seconds", "gauge",
+		"Wall time of the last round that changed something, from its verdicts to the end of its commit (the flip that makes it live comes before)");
+	metrics_sample(b, "xdplb_health_apply_seconds", lif, s->apply_wall);
 	metrics_family(b, "xdplb_health_checks_inflight", "gauge", "Checks running now");
 	metrics_sample(b, "xdplb_health_checks_inflight", lif, ps.inflight);
 	metrics_family(b, "xdplb_health_check_local_errors_total", "counter",

@@ -365,12 +365,18 @@ int svc_health_round(struct svc_health *hc, struct checked *c, double now, bool 
 			pr_info("health: VIP %s: %u of %u backends fail their checks: no longer failing open\n",
 				vip->name, vr->n_unhealthy, vr->n_active);
 	}
-	err = effective_apply(c, changed);
-	if (err)
-		return err;
+	/* only a VIP whose verdicts moved can change effective states (the
+	 * configured ones change by a reload, which rebuilds all this): a
+	 * round that decides nothing costs the checked VIPs, not the config */
 	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
-		touched[v] = (hc->vidx[v] >= 0 && touched[v]) || changed[v];
-		nchg += touched[v];
+		changed[v] = false;
+		touched[v] = hc->vidx[v] >= 0 && touched[v];
+		if (!touched[v])
+			continue;
+		err = effective_apply_vip(c, v, &changed[v]);
+		if (err)
+			return err;
+		nchg++;
 	}
 	return nchg;
 }

@@ -8,6 +8,7 @@
 #include <criterion/new/assert.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "helpers.h"
 #include "plan.h"
@@ -229,6 +230,41 @@ Test(plan, health_change_writes_one_entry)
 	cr_expect(eq(u32, q.ctl.bank[q.bank].health_seq, l.ctl.bank[p.bank].health_seq + 1));
 	cr_expect(q.reuse[1] && !q.reuse[0], "only a's table rebuilt");
 	plan_free(&q, c.cfg.n_vips);
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	live_free(&l);
+}
+
+/* A health change with the touched VIPs named compares only their backend
+ * entries, and plans exactly what the pass over every id plans. */
+Test(plan, health_change_touched_only)
+{
+	struct lb_live l = { 0 };
+	struct checked c;
+	struct plan p, full, part;
+	bool same[3] = { false, true, true }, touched[3] = { true, false, false };
+
+	step(&l, "a:1,2,3;b:4,5;c:6", &c, &p);
+	struct plan_hint h = { .vip_ids = p.vip_ids, .be_ids = p.be_ids, .table_same = same };
+	struct plan_env e = env;
+
+	e.health_only = true;
+	e.hint = &h;
+	c.cfg.vips[0].backends[2].state = XDPLB_BE_DRAIN;
+	c.cfg.vips[0].backends[2].health = XDPLB_HEALTH_OUT;
+	c.cfg.vips[0].backends[0].health = XDPLB_HEALTH_UP; /* a verdict, no state change */
+	cr_assert(eq(int, plan_build(&l, &c, &e, &full), 0));
+	h.touched = touched;
+	cr_assert(eq(int, plan_build(&l, &c, &e, &part), 0));
+	cr_expect(eq(u32, part.n_bw, 2), "the drained backend and the one with a verdict");
+	cr_assert(eq(u32, part.n_bw, full.n_bw));
+	cr_assert(eq(u32, part.n_mbw, full.n_mbw));
+	cr_expect(eq(int, memcmp(part.bw, full.bw, full.n_bw * sizeof(*full.bw)), 0));
+	cr_expect(eq(int, memcmp(part.mbw, full.mbw, full.n_mbw * sizeof(*full.mbw)), 0));
+	cr_expect(eq(int, memcmp(&part.ctl, &full.ctl, sizeof(full.ctl)), 0));
+	cr_expect(eq(u32, part.n_vw + part.n_mvw + part.n_vdel + part.n_vnames + part.n_bnames, 0));
+	plan_free(&part, c.cfg.n_vips);
+	plan_free(&full, c.cfg.n_vips);
 	plan_free(&p, c.cfg.n_vips);
 	checked_free(&c);
 	live_free(&l);
