@@ -24,6 +24,8 @@ import json, sys
 d = json.load(sys.stdin)
 print([b for v in d['vips'] for b in v['backends'] if b['name'] == '$1'][0]['$2'])"
 }
+notified() { test "$(grep -c "$1" "$TMP/notify.log")" -ge "$2"; } # notified MSG N: N times
+be_is() { test "$(be "$1" "$2")" = "$3"; } # be_is BACKEND KEY VALUE
 gen() { x status --json veth0 | python3 -c "import json, sys; print(json.load(sys.stdin)['generation'])"; }
 # wait_for SEC CMD...: polls CMD every 0.1 s for at most SEC seconds
 wait_for() {
@@ -105,7 +107,7 @@ assert "the config is live: generation 1" test "$(gen)" = 1
 if wait_for 3 grep -q "WATCHDOG=1" "$TMP/notify.log"; then ok "WATCHDOG=1 within 3 s (WatchdogSec 1 s)"; else
 	not_ok "no WATCHDOG=1"
 fi
-assert "the checks pass: b2 health up" wait_for 5 test "$(be b2 health)" = up
+assert "the checks pass: b2 health up" wait_for 5 be_is b2 health up
 
 # an operator drains b1 by hand while the service runs
 check "backend set b1 drain, by hand" x backend set web b1 drain --state-dir "$SD"
@@ -114,7 +116,7 @@ assert "b1 drain in the maps" test "$(be b1 state)" = drain
 # b2 dies: the service takes it out (drain by default) in one commit
 stop_pid "${LPID[2]}"
 LPID[2]=
-if wait_for 5 test "$(be b2 health)" = out; then ok "b2 out for health within 5 s"; else
+if wait_for 5 be_is b2 health out; then ok "b2 out for health within 5 s"; else
 	not_ok "b2 not out: $(be b2 health)"
 	sed 's/^/# /' "$TMP/svc.err" | tail
 fi
@@ -132,8 +134,7 @@ cp "$CFG" "$TMP/good.json"
 sed -i 's/"port": 80/"port": 80000/' "$CFG"
 kill -HUP "$SVC_PID"
 assert "RELOADING=1 then READY=1 again" \
-	wait_for 5 test "$(grep -c 'READY=1' "$TMP/notify.log")" -ge 2 -a \
-	"$(grep -c 'RELOADING=1' "$TMP/notify.log")" -ge 1
+	wait_for 5 eval 'notified READY=1 2 && notified RELOADING=1 1'
 assert "the refusal names the JSON path" \
 	wait_for 5 grep -q 'vips\[0\].port: .*refused\|vips\[0\].port' "$TMP/svc.err"
 assert "the running config stays: generation $g" test "$(gen)" = "$g"
@@ -146,14 +147,14 @@ assert "SIGTERM: STOPPING=1" grep -q "STOPPING=1" "$TMP/notify.log"
 assert "the data path keeps running after the stop" test "$(be b2 health)" = out
 g=$(gen)
 start_service
-assert "restarted: READY" wait_for 10 test "$(grep -c 'READY=1' "$TMP/notify.log")" -ge 3
+assert "restarted: READY" wait_for 10 notified READY=1 3
 assert "adopted: the generation did not move" test "$(gen)" = "$g"
 assert "b2 still out after the restart" test "$(be b2 health)" = out
 assert "b1 still drained by its override" test "$(be b1 override)" = True
 
 # b2 comes back: in after rise (2) passes
 listen 2
-if wait_for 5 test "$(be b2 health)" = up; then ok "b2 back in within 5 s"; else
+if wait_for 5 be_is b2 health up; then ok "b2 back in within 5 s"; else
 	not_ok "b2 not back: $(be b2 health)"
 fi
 assert "b2 active again" test "$(be b2 state)" = active
