@@ -166,9 +166,10 @@ static const struct cli_cmd backend_cmds[] = {
 	  .summary = "override one backend's configured state (and weight) until cleared",
 	  .description =
 		  "Changes one backend of the live config (VIP and backend by name) without a new\n"
-		  "file: applied like a load (guards, --force, one atomic commit, a history entry\n"
-		  "noted \"override ...\"), kept in the state dir and across reloads of the config\n"
-		  "until `clear`. status, stats and audit show it as an override, not as drift;\n"
+		  "file: applied like a load (max_backend_share and min_active_backends judge the\n"
+		  "result, --force, one atomic commit, a history entry noted \"override ...\"; not\n"
+		  "max_flows_moved: moving that backend's flows is the point), kept in the state dir\n"
+		  "and across reloads of the config until `clear`. status, stats and audit show it as an override, not as drift;\n"
 		  "rollback restores the overrides an entry was applied with.\n",
 	  .opts = set_opts,
 	  .args_size = sizeof(struct backend_args),

@@ -74,12 +74,19 @@ static void print_backend(const struct diff *d, const struct vip_diff *vd, int i
 		if (strcmp(bx->name, by->name))
 			snprintf(what + strlen(what), sizeof(what) - strlen(what),
 				 "renamed from %s ", bx->name);
+		if (bx->override && !by->override)
+			snprintf(what + strlen(what), sizeof(what) - strlen(what),
+				 "(override cleared) ");
 	}
+	bool changed = what[0];
+
+	if (by && by->override)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), "(override) ");
 	fprintf(f,
 		"    %s %-14s %-39s table %5.1f%% -> %5.1f%%  weight share %5.1f%% -> %5.1f%%  %s\n",
 		!bx	? "+" :
 		!by	? "-" :
-		what[0] ? "~" :
+		changed ? "~" :
 			  " ",
 		any->name, addr_str(&any->addr, any->family, a),
 		100 * (x ? table_share(d->a, vd->a, ia) : 0),
@@ -133,10 +140,12 @@ static void json_backend(const struct diff *d, const struct vip_diff *vd, int ia
 	if (bx) {
 		cJSON_AddNumberToObject(o, "weight_before", bx->weight);
 		cJSON_AddStringToObject(o, "state_before", state_str(bx->state));
+		cJSON_AddBoolToObject(o, "override_before", bx->override);
 	}
 	if (by) {
 		cJSON_AddNumberToObject(o, "weight_after", by->weight);
 		cJSON_AddStringToObject(o, "state_after", state_str(by->state));
+		cJSON_AddBoolToObject(o, "override_after", by->override);
 	}
 	cJSON_AddNumberToObject(o, "table_share_before", x ? table_share(d->a, vd->a, ia) : 0);
 	cJSON_AddNumberToObject(o, "table_share_after", y ? table_share(d->b, vd->b, ib) : 0);

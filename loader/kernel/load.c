@@ -258,7 +258,7 @@ int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct 
 			c->cfg.ct_size, t->live.ct_size);
 		err = -ECANCELED;
 	}
-	if (!err && exists)
+	if (!err && exists && !o->no_moves_guard)
 		err = check_moves(&t->live, c, o);
 	if (!err && o->text) {
 		err = history_start(t, c, o);
@@ -496,10 +496,11 @@ int lb_load(struct checked *c, const struct load_opts *o, struct load_result *re
  * the same path as a load. The config went live before: its own guards
  * are warnings; force says whether the overrides' are. */
 /* Loads history entry seq again with overrides ov; must, if not NULL, the
- * override that has to name a backend of that config. */
+ * override that has to name a backend of that config; is_override: an
+ * operator's override (not judged by max_flows_moved). */
 static int reapply(struct history *h, unsigned int seq, const char *ifname, int mode,
-		   const struct overrides *ov, const struct override *must, const char *note,
-		   bool force, struct load_result *res)
+		   const struct overrides *ov, const struct override *must, bool is_override,
+		   const char *note, bool force, struct load_result *res)
 {
 	struct config_opts co = { .iface = ifname, .mode = mode, .force = true };
 	const struct hist_entry *e = history_find(h, seq);
@@ -533,7 +534,8 @@ static int reapply(struct history *h, unsigned int seq, const char *ifname, int 
 				.state_dir = h->dir,
 				.force = force,
 				.note = note,
-				.overrides = ov };
+				.overrides = ov,
+				.no_moves_guard = is_override };
 
 	err = lb_load(&c, &lo, res);
 	checked_free(&c);
@@ -586,7 +588,7 @@ int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int 
 	/* the configured state of then: its config and its overrides */
 	err = history_entry_overrides(&h, target->seq, &ov);
 	if (!err)
-		err = reapply(&h, target->seq, ifname, mode, &ov, NULL, note, true, res);
+		err = reapply(&h, target->seq, ifname, mode, &ov, NULL, false, note, true, res);
 out:
 	overrides_free(&ov);
 	history_free(&h);
@@ -632,7 +634,7 @@ int lb_override(const char *ifname, const char *state_dir, const char *vip, cons
 		snprintf(note, sizeof(note), "override %s/%s %s weight %d", vip, backend,
 			 state >= 0 ? state_str((__u8)state) : "", weight);
 	err = reapply(&h, last->seq, ifname, -1, &ov, state >= 0 || weight >= 0 ? &must : NULL,
-		      note, force, res);
+		      true, note, force, res);
 out:
 	overrides_free(&ov);
 	history_free(&h);

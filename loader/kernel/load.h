@@ -32,6 +32,9 @@ struct load_opts {
 	const char *source; /* where they came from (a path), for the history */
 	const char *state_dir; /* NULL: history_default_dir() */
 	bool force; /* apply despite max_flows_moved */
+	/* not judged by max_flows_moved: an override names the one backend
+	 * whose flows it means to move (the other guards still judge it) */
+	bool no_moves_guard;
 	const char *note; /* for the history: "rollback to 3", ... */
 	/* the operators' overrides to apply (and keep in the state dir once
 	 * live); NULL: those of the state dir */

@@ -193,7 +193,7 @@ scenario() {
 		t_rm=$t_fail
 	fi
 	st=$(status_be web "$be")
-	assert "status --json: $be state down, health out, 0 table slots (is '$st')" [ "$st" = "down out 0" ]
+	assert "status --json: $be state drain (the default out), health out, 0 table slots (is '$st')" [ "$st" = "drain out 0" ]
 	sleep_until "$t_fail + 4.5" # 2.5 s of traffic after the 2 s mark
 	t_back=$(now)
 	if "back_$name" "$k"; then ok "$be brought back"; else not_ok "$be brought back"; fi

@@ -190,8 +190,8 @@ if ! x backend --help >/dev/null 2>&1; then
 else
 	check "xdplb backend set web be1 drain" x backend set web be1 drain --iface eth0
 	status_json
-	check_json "status --json: be1 drain, configured active, override" \
-		"[(b['state'], b['configured_state'], b['override']) for b in d['vips'][0]['backends'] if b['name'] == 'be1'] == [('drain', 'active', True)]"
+	check_json "status --json: be1 drain, configured drain (the override), override" \
+		"[(b['state'], b['configured_state'], b['override']) for b in d['vips'][0]['backends'] if b['name'] == 'be1'] == [('drain', 'drain', True)]"
 	check "status (text) shows the override" x status --iface eth0
 	grep be1 "$TMP/out" | sed 's/^/# /'
 	assert "status (text): be1's line says override" grep -q 'be1 .*override' "$TMP/out"

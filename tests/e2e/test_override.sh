@@ -26,6 +26,11 @@ gen() { x status --json veth0 | python3 -c "import json, sys; print(json.load(sy
 
 scratch "$NS"
 veth_ns "$NS"
+python3 -c "
+import json; d = json.load(open('$A'))
+d['vips'][0]['backends'][0]['weight'] = 120
+d['vips'][0]['backends'][1]['weight'] = 60
+json.dump(d, open('$TMP/w60.json', 'w'))"
 
 echo "TAP version 13"
 
@@ -34,17 +39,22 @@ expect_rc "no override at first" 0 x backend list veth0 --state-dir "$SD"
 assert "list says so" grep -q "no override" "$TMP/out"
 s0=$(be web6 web6-1 table_slots)
 
-# drain web6-1 (50% of web6): a large move, so the flows-moved guard refuses
+# drain web-1: web-3 is drained already, so web-2 would take all of web's
+# new flows: refused by max_backend_share, and nothing changes
 g=$(gen)
-expect_rc "drain web6-1: refused by max_flows_moved" 1 \
-	x backend set web6 web6-1 drain --state-dir "$SD"
+w1=$(be web web-1 table_slots)
+expect_rc "drain web-1: refused by max_backend_share" 1 \
+	x backend set web web-1 drain --state-dir "$SD"
 assert "the refusal names the guard and --force" \
-	grep -q "max_flows_moved.*--force\|--force" "$TMP/err"
+	eval 'grep -q "max_backend_share" "$TMP/err" && grep -q -- "--force" "$TMP/err"'
 assert "nothing changed: generation $g" test "$(gen)" = "$g"
-assert "nothing changed: web6-1 still holds $s0 slots" test "$(be web6 web6-1 table_slots)" = "$s0"
+assert "nothing changed: web-1 still holds $w1 slots" test "$(be web web-1 table_slots)" = "$w1"
 assert "nothing kept" test ! -e "$SD/overrides.json"
 
-check "drain web6-1 --force" x backend set web6 web6-1 drain --force --state-dir "$SD"
+# drain web6-1 (half of web6's flows): the move is the point of an
+# override, so max_flows_moved does not judge it
+check "drain web6-1" x backend set web6 web6-1 drain --state-dir "$SD"
+assert "no flows-moved refusal or warning" eval '! grep -q max_flows_moved "$TMP/err"'
 assert "the output says the new generation" grep -q "generation $((g + 1))" "$TMP/out"
 assert "web6-1 is drain in the maps" test "$(be web6 web6-1 state)" = drain
 assert "configured_state drain" test "$(be web6 web6-1 configured_state)" = drain
@@ -86,6 +96,12 @@ expect_rc "diff of the file against live: no difference (overrides applied)" 0 \
 	x diff --iface veth0 --state-dir "$SD" "$A"
 assert "diff says no difference" grep -q "no difference" "$TMP/out"
 assert "and that overrides were applied" grep -q "with 2 overrides" "$TMP/out"
+check "diff --json against a file with web-1 at 120 and web-2 at 60" \
+	x diff --json --iface veth0 --state-dir "$SD" "$TMP/w60.json"
+check_json "web-1 goes to 120; web-2 stays an override at 50 (the file's 60 is overridden)" \
+	"sorted((b['name'], b['weight_after'], b['override_after']) for v in d['vips'] for b in v['backends'] if b['name'] in ('web-1', 'web-2')) == [('web-1', 120, False), ('web-2', 50, True)]"
+check "diff (text) of the same" x diff --iface veth0 --state-dir "$SD" "$TMP/w60.json"
+assert "marks web-2 as an override" grep -q "web-2 .*(override)" "$TMP/out"
 
 expect_rc "audit: no drift" 0 x audit --iface veth0 --state-dir "$SD" --json "$A"
 check_json "audit lists both as by design" \
@@ -101,7 +117,7 @@ check_json "stats marks the override" \
 	"[b['override'] and b['configured_state'] == 'drain' for v in d['vips'] if v['name'] == 'web6' for b in v['backends'] if b['name'] == 'web6-1'] == [True]"
 
 # clear one; clearing one that is not there is a no-op
-check "clear web6-1 --force" x backend set web6 web6-1 clear --force --state-dir "$SD"
+check "clear web6-1" x backend set web6 web6-1 clear --state-dir "$SD"
 assert "web6-1 active again" test "$(be web6 web6-1 state)" = active
 assert "with its slots back" test "$(be web6 web6-1 table_slots)" = "$s0"
 assert "no longer an override" test "$(be web6 web6-1 override)" = False
