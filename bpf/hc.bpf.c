@@ -8,7 +8,8 @@
  * in the outer header the XDP program would give a client packet to that
  * backend (encap.h: same TTL, DF, TOS, source, flow label, next-hop MAC),
  * so the probe is accepted only by a backend whose decap program runs and
- * whose lo carries the VIP. Packets without the tag leave untouched. A
+ * whose lo carries the VIP. Packets without the tag leave untouched
+ * (except this host's RSTs to a VIP address: stray_rst()). A
  * tagged packet that cannot be encapsulated is dropped, never passed: the
  * router would hand a VIP-addressed probe back to the LB, whose Maglev
  * table would pick some healthy backend, and the check would pass for a
@@ -35,6 +36,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xdplb_backend);
 } backends SEC(".maps");
+
+/* (VIP address, port, proto) -> per-bank VIP config; (address, 0, 0) is
+ * the address sentinel */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4 * XDPLB_MAX_VIPS);
+	__type(key, struct xdplb_vip_key);
+	__type(value, struct xdplb_vip_val);
+} vips SEC(".maps");
 
 /* [0] -> active bank and the global settings of both banks */
 struct {
@@ -172,6 +183,49 @@ static __always_inline int probe_encap(struct __sk_buff *skb, const struct pkt *
 	return 0;
 }
 
+/*
+ * A probe's socket is closed with a RST (probe.c); a packet of the backend
+ * that arrives after that (its FIN, a late SYN-ACK of a check that timed
+ * out) finds no socket, and this host's stack answers with a RST that
+ * carries no mark: it would go to the router, come back to the XDP
+ * program as a packet for the VIP, and reach whichever backend Maglev
+ * picks, counted as a new flow. Such a RST from this host to a VIP
+ * address is dropped: 1, or 0 for anything else (passed untouched).
+ */
+static __always_inline int stray_rst(struct __sk_buff *skb, const struct xdplb_ctl *c)
+{
+	struct xdplb_vip_key k = {};
+	struct xdplb_vip_val *v;
+	__u32 l4off = sizeof(struct ethhdr);
+	__u8 flags;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ih;
+
+		if (bpf_skb_load_bytes(skb, l4off, &ih, sizeof(ih)) || ih.protocol != IPPROTO_TCP ||
+		    (ih.frag_off & bpf_htons(IP4_OFFSET)))
+			return 0;
+		k.family = XDPLB_AF_INET;
+		k.addr.v4 = ih.daddr;
+		l4off += ih.ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ih;
+
+		if (bpf_skb_load_bytes(skb, l4off, &ih, sizeof(ih)) || ih.nexthdr != IPPROTO_TCP)
+			return 0;
+		k.family = XDPLB_AF_INET6;
+		__builtin_memcpy(&k.addr, &ih.daddr, sizeof(k.addr));
+		l4off += sizeof(ih);
+	} else {
+		return 0;
+	}
+	/* byte 13 of the TCP header: the flags */
+	if (bpf_skb_load_bytes(skb, l4off + 13, &flags, 1) || !(flags & 0x04))
+		return 0;
+	v = bpf_map_lookup_elem(&vips, &k);
+	return v && (v->bank[xdplb_active_bank(c)].flags & XDPLB_VIP_F_PRESENT);
+}
+
 /* XDPLB_HC_ENCAP, or a verdict: VERDICT_PASS for a packet without the
  * tag, VERDICT_DROP(enum xdplb_hc_counter) for a tagged one that cannot
  * go to its backend. */
@@ -184,9 +238,9 @@ static __always_inline int hc(struct __sk_buff *skb)
 	struct pkt p = {};
 	int ret;
 
-	if ((mark & XDPLB_HC_MARK_TAG_MASK) != XDPLB_HC_MARK_TAG)
-		return VERDICT_PASS;
 	c = bpf_map_lookup_elem(&ctl, &zero);
+	if ((mark & XDPLB_HC_MARK_TAG_MASK) != XDPLB_HC_MARK_TAG)
+		return c && stray_rst(skb, c) ? VERDICT_DROP(XDPLB_HC_STRAY_RST) : VERDICT_PASS;
 	be = bpf_map_lookup_elem(&backends, &id);
 	if (!c || !be)
 		return VERDICT_DROP(XDPLB_HC_NO_BACKEND);

@@ -328,6 +328,9 @@ enum xdplb_hc_counter {
 	XDPLB_HC_NO_BACKEND, /* tagged, the backend id is not in the active config: dropped */
 	XDPLB_HC_TOO_BIG, /* tagged, not GSO and larger than mtu once encapsulated: dropped */
 	XDPLB_HC_ERROR, /* tagged, not IPv4/IPv6 behind plain Ethernet, or no room: dropped */
+	/* untagged: a TCP RST of this host's stack to a VIP address, sent for
+	 * a probe's late packet after its socket is gone: dropped */
+	XDPLB_HC_STRAY_RST,
 	XDPLB_HC_MAX,
 };
 

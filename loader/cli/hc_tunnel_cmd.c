@@ -20,7 +20,7 @@
 static const char *const hc_counter_names[XDPLB_HC_MAX] = {
 	[XDPLB_HC_ENCAP] = "encapsulated",    [XDPLB_HC_PASS] = "passed",
 	[XDPLB_HC_NO_BACKEND] = "no_backend", [XDPLB_HC_TOO_BIG] = "too_big",
-	[XDPLB_HC_ERROR] = "error",
+	[XDPLB_HC_ERROR] = "error",	      [XDPLB_HC_STRAY_RST] = "stray_rst",
 };
 
 static int hc_status(const char *ifname)

@@ -40,6 +40,15 @@ _Static_assert(XDPLB_HC_MARK_ID_MASK + 1 == XDPLB_MAX_BACKENDS, "the mark holds 
 _Static_assert((XDPLB_HC_MARK_TAG & XDPLB_HC_MARK_ID_MASK) == 0,
 	       "the tag leaves the id bits clear");
 
+/* Is the pinned counters map one of XDPLB_HC_MAX counters? */
+static bool stats_fit(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return !bpf_obj_get_info_by_fd(fd, &info, &len) && info.max_entries == XDPLB_HC_MAX;
+}
+
 int hc_tunnel_mark(__u32 backend_id, __u32 *mark)
 {
 	if (backend_id >= XDPLB_MAX_BACKENDS)
@@ -48,7 +57,7 @@ int hc_tunnel_mark(__u32 backend_id, __u32 *mark)
 	return 0;
 }
 
-int hc_tunnel_open(int backends_fd, int ctl_fd, int stats_fd, struct hc_bpf **out)
+int hc_tunnel_open(const struct lb_maps *m, int stats_fd, struct hc_bpf **out)
 {
 	struct hc_bpf *skel = hc_bpf__open();
 	int err;
@@ -59,9 +68,11 @@ int hc_tunnel_open(int backends_fd, int ctl_fd, int stats_fd, struct hc_bpf **ou
 		pr_warn("opening the health-check tunnel program: %s\n", strerror(errno));
 		return err;
 	}
-	err = bpf_map__reuse_fd(skel->maps.backends, backends_fd);
+	err = bpf_map__reuse_fd(skel->maps.backends, LB_FD(m, backends));
 	if (!err)
-		err = bpf_map__reuse_fd(skel->maps.ctl, ctl_fd);
+		err = bpf_map__reuse_fd(skel->maps.ctl, LB_FD(m, ctl));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.vips, LB_FD(m, vips));
 	if (!err && stats_fd >= 0)
 		err = bpf_map__reuse_fd(skel->maps.hc_stats, stats_fd);
 	if (err) {
@@ -367,8 +378,15 @@ int hc_tunnel_attach(const char *ifname, const struct hc_tunnel_opts *o)
 		pr_warn("reading the LB's ctl map: %s\n", strerror(-err));
 		goto out;
 	}
-	sfd = pin_get(dir, HC_STATS_PIN); /* the counters of an earlier attach */
-	err = hc_tunnel_open(LB_FD(&m, backends), LB_FD(&m, ctl), sfd, &skel);
+	/* the counters of an earlier attach, unless they are of a version
+	 * with other counters */
+	sfd = pin_get(dir, HC_STATS_PIN);
+	if (sfd >= 0 && !stats_fit(sfd)) {
+		close(sfd);
+		sfd = -1;
+		pin_remove(dir, HC_STATS_PIN);
+	}
+	err = hc_tunnel_open(&m, sfd, &skel);
 	if (sfd >= 0)
 		close(sfd);
 	else if (!err)

@@ -39,10 +39,11 @@ struct hc_tunnel_opts {
  * the id cannot be a backend id. */
 int hc_tunnel_mark(__u32 backend_id, __u32 *mark);
 
-/* Opens and loads bpf/hc.bpf.c on the LB's backends and ctl maps, and on
+/* Opens and loads bpf/hc.bpf.c on the LB's backends, ctl and vips maps, and on
  * stats_fd as its counters when >= 0 (fresh counters otherwise). *skel for
  * hc_bpf__destroy(). 0 or -errno (said why). */
-int hc_tunnel_open(int backends_fd, int ctl_fd, int stats_fd, struct hc_bpf **skel);
+struct lb_maps;
+int hc_tunnel_open(const struct lb_maps *m, int stats_fd, struct hc_bpf **skel);
 
 /* Attaches the program to ifname's egress, or swaps the attached one for
  * this build's in place (bpf_link_update: no packet goes without it), on

@@ -87,8 +87,7 @@ void log_diags(const struct diags *d, const char *file)
 		if (!strcmp(d->v[i].path, "(syntax)"))
 			pr_warn("%s:%s\n", file, d->v[i].msg);
 		else
-			pr_warn("%s: %s: %s%s\n", file, d->v[i].path,
-				d->v[i].guard ? "(guard) " : "", d->v[i].msg);
+			pr_warn("%s: %s: %s\n", file, d->v[i].path, d->v[i].msg);
 	}
 }
 

@@ -15,7 +15,7 @@ void log_set_hook(void (*hook)(const char *msg));
 
 struct diags;
 /* Each diagnostic as a warning: "FILE: PATH: MESSAGE" (FILE:LINE:COL:
- * MESSAGE for JSON syntax), guard refusals marked "(guard)". */
+ * MESSAGE for JSON syntax). */
 void log_diags(const struct diags *d, const char *file);
 
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -16,6 +16,7 @@
 #define TCPF_SYN 0x02
 #define TCPF_ACK 0x10
 #define TCPF_PSH 0x08
+#define TCPF_RST 0x04
 
 /* The LB's own MAC (frames arrive to it) and the sender's. */
 extern const __u8 LB_MAC[6], ROUTER_MAC[6], NH_MAC[6];

@@ -55,8 +55,7 @@ static struct hc_bpf *hc;
 static void open_with(const char *config)
 {
 	lbfix_open(&f, config);
-	cr_assert(hc_tunnel_open(LB_FD(&f.m, backends), LB_FD(&f.m, ctl), -1, &hc) == 0,
-		  "loading hc.bpf.c on the LB's maps");
+	cr_assert(hc_tunnel_open(&f.m, -1, &hc) == 0, "loading hc.bpf.c on the LB's maps");
 }
 
 static void hc_setup(void)
@@ -333,6 +332,43 @@ Test(hc_tunnel, unmarked_and_foreign_marks_untouched, .init = hc_setup, .fini = 
 		}
 	}
 	cr_expect(eq(u64, hc_counter(XDPLB_HC_PASS), pass0 + (__u64)runs));
+	cr_expect(eq(u64, hc_counter(XDPLB_HC_ENCAP), 0));
+}
+
+/* This host's unmarked RSTs to a VIP address (a probe's late packet found
+ * no socket) are dropped and counted; other RSTs, and other packets to a
+ * VIP, go on untouched. */
+Test(hc_tunnel, stray_rst_to_vip_dropped, .init = hc_setup, .fini = hc_teardown)
+{
+	static const struct {
+		struct pkt_spec s;
+		__u32 want;
+	} cases[] = {
+		{ { 4, TCP_TO("192.0.2.1", "203.0.113.10", 80, TCPF_RST) }, TC_ACT_SHOT },
+		{ { 4, TCP_TO("192.0.2.1", "203.0.113.10", 80, TCPF_RST | TCPF_ACK) },
+		  TC_ACT_SHOT },
+		/* another port of a VIP address: the same stray */
+		{ { 4, TCP_TO("192.0.2.1", "203.0.113.10", 8443, TCPF_RST) }, TC_ACT_SHOT },
+		{ { 6, TCP_TO("2001:db8::1", "2001:db8:10::80", 443, TCPF_RST) }, TC_ACT_SHOT },
+		{ { 4, TCP_TO("192.0.2.1", "198.51.100.99", 80, TCPF_RST) }, TC_PASS_ON },
+		{ { 6, TCP_TO("2001:db8::1", "2001:db8:20::99", 443, TCPF_RST) }, TC_PASS_ON },
+		{ { 4, TCP_TO("192.0.2.1", "203.0.113.10", 80, TCPF_ACK) }, TC_PASS_ON },
+		{ { 6, TCP_TO("2001:db8::1", "2001:db8:10::80", 443, TCPF_ACK | TCPF_PSH) },
+		  TC_PASS_ON },
+	};
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	__u64 stray0 = hc_counter(XDPLB_HC_STRAY_RST), drops = 0;
+	size_t out_len;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = egress_frame(&cases[i].s, in);
+
+		cr_expect(eq(u32, run_hc(in, len, 0, out, &out_len), cases[i].want),
+			  "case %zu: %s to %s flags 0x%x", i, cases[i].s.src, cases[i].s.dst,
+			  cases[i].s.tcp_flags);
+		drops += cases[i].want == TC_ACT_SHOT;
+	}
+	cr_expect(eq(u64, hc_counter(XDPLB_HC_STRAY_RST), stray0 + drops));
 	cr_expect(eq(u64, hc_counter(XDPLB_HC_ENCAP), 0));
 }
 
