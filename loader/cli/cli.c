@@ -100,7 +100,7 @@ int exit_code(int err)
 {
 	if (!err)
 		return EXIT_OK;
-	return err == -EINVAL || err == -ECANCELED ? EXIT_INVALID : EXIT_SYSTEM;
+	return err == -EINVAL || err == -ECANCELED || err == -EFBIG ? EXIT_INVALID : EXIT_SYSTEM;
 }
 
 /* Validates a config file; prints errors on stderr (or in JSON), and guard
@@ -113,7 +113,7 @@ int check_text(const char *file, const struct cfg_args *o, struct checked *c, ch
 	int err = config_read_file(file, text, len);
 
 	if (err) {
-		pr_warn("%s: %s\n", file, strerror(-err));
+		pr_warn("%s: %s\n", file, config_read_strerror(err));
 		return err;
 	}
 	err = validate_text(*text, *len, &co, c, &d);

@@ -121,9 +121,15 @@ struct config_opts {
  */
 int config_parse(const char *text, size_t len, const struct config_opts *opts,
 		 struct xdplb_config *cfg, struct diags *d);
-/* The whole file, NUL-terminated, in *text (malloc'ed); -errno
- * (config_file.c: the one file reader of the CLI, validation and history). */
+/* The largest file read: a config of XDPLB_MAX_BACKENDS backends written
+ * out in full is about 20 MiB. */
+#define CONFIG_MAX_BYTES (64u << 20)
+/* The whole file, NUL-terminated, in *text (malloc'ed); -errno, -EFBIG
+ * beyond CONFIG_MAX_BYTES (config_file.c: the one file reader of the CLI,
+ * validation and history). */
 int config_read_file(const char *path, char **text, size_t *len);
+/* What config_read_file's error means, for a message. */
+const char *config_read_strerror(int err);
 /* Reads FILE and parses it. -errno when the file cannot be read. */
 int config_load_file(const char *path, const struct config_opts *opts, struct xdplb_config *cfg,
 		     struct diags *d);

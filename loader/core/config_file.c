@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 
@@ -21,6 +22,11 @@ int config_read_file(const char *path, char **text, size_t *len)
 		return -errno;
 	errno = 0;
 	for (;;) {
+		if (n > CONFIG_MAX_BYTES) { /* /dev/zero, a log file by mistake */
+			free(buf);
+			fclose(f);
+			return -EFBIG;
+		}
 		if (n == cap) {
 			char *nb = realloc(buf, (cap = cap ? cap * 2 : 65536) + 1);
 
@@ -47,4 +53,11 @@ int config_read_file(const char *path, char **text, size_t *len)
 	*text = buf;
 	*len = n;
 	return 0;
+}
+
+const char *config_read_strerror(int err)
+{
+	if (err == -EFBIG)
+		return "larger than 64 MiB, more than any config can be: not read";
+	return strerror(-err);
 }

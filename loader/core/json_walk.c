@@ -109,18 +109,44 @@ static int edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
-static bool key_allowed(const char *k, const char *const keys[])
+/* The index of k in keys, or -1. */
+static int key_index(const char *k, const char *const keys[])
 {
 	for (int i = 0; keys[i]; i++)
 		if (!strcmp(k, keys[i]))
-			return true;
-	return false;
+			return i;
+	return -1;
 }
 
-/* Unknown and duplicate keys of an object. Returns false if j is not an
- * object (after reporting it). */
+static void unknown_key(struct walk *w, const char *k, const char *const keys[])
+{
+	const char *best = NULL;
+	int best_d = 3;
+
+	for (int i = 0; keys[i]; i++) {
+		int dist = edit_distance(k, keys[i]);
+
+		if (dist < best_d) {
+			best_d = dist;
+			best = keys[i];
+		}
+	}
+	if (best) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "unknown key (did you mean \"%s\"?)", best);
+		jw_err_at_key(w, k, "%s", msg);
+	} else {
+		jw_err_at_key(w, k, "unknown key%s", "");
+	}
+}
+
+/* Unknown and duplicate keys of an object, in time linear in its size (a
+ * duplicate can only be of a known key: an unknown one is an error
+ * anyway). Returns false if j is not an object (after reporting it). */
 bool jw_object(struct walk *w, const cJSON *j, const char *const keys[])
 {
+	unsigned long long seen = 0;
 	char gbuf[64];
 
 	if (!cJSON_IsObject(j)) {
@@ -128,34 +154,13 @@ bool jw_object(struct walk *w, const cJSON *j, const char *const keys[])
 		return false;
 	}
 	for (const cJSON *c = j->child; c; c = c->next) {
-		const char *best = NULL;
-		int best_d = 3;
+		int k = key_index(c->string, keys);
 
-		for (const cJSON *p = j->child; p != c; p = p->next) {
-			if (!strcmp(p->string, c->string)) {
-				jw_err_at_key(w, c->string, "duplicate key%s", "");
-				goto next;
-			}
-		}
-		if (key_allowed(c->string, keys))
-			continue;
-		for (int i = 0; keys[i]; i++) {
-			int dist = edit_distance(c->string, keys[i]);
-
-			if (dist < best_d) {
-				best_d = dist;
-				best = keys[i];
-			}
-		}
-		if (best) {
-			char msg[128];
-
-			snprintf(msg, sizeof(msg), "unknown key (did you mean \"%s\"?)", best);
-			jw_err_at_key(w, c->string, "%s", msg);
-		} else {
-			jw_err_at_key(w, c->string, "unknown key%s", "");
-		}
-next:;
+		if (k < 0)
+			unknown_key(w, c->string, keys);
+		else if (seen & (1ULL << k))
+			jw_err_at_key(w, c->string, "duplicate key%s", "");
+		seen |= k >= 0 ? 1ULL << k : 0;
 	}
 	return true;
 }

@@ -38,7 +38,8 @@ void jw_err_at_key(struct walk *w, const char *key, const char *fmt, const char 
 const char *jw_got(const cJSON *j, char *buf, size_t len);
 
 /* Unknown keys (with a "did you mean") and duplicate keys of an object;
- * keys is NULL-terminated. false if j is not an object (reported). */
+ * keys is NULL-terminated, at most 64 of them. false if j is not an object
+ * (reported). */
 bool jw_object(struct walk *w, const cJSON *j, const char *const keys[]);
 const cJSON *jw_member(const cJSON *obj, const char *key);
 

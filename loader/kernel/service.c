@@ -99,7 +99,7 @@ static int read_file(struct svc *s, struct checked *c, char **text, size_t *len)
 	int err = config_read_file(s->o->config, text, len);
 
 	if (err) {
-		pr_warn("%s: %s\n", s->o->config, strerror(-err));
+		pr_warn("%s: %s\n", s->o->config, config_read_strerror(err));
 		return err;
 	}
 	err = validate_text(*text, *len, &co, c, &d);

@@ -57,6 +57,8 @@ expect_rc "validate --force the postmortem example: 0, a warning" 0 "$XDPLB" val
 assert "... marked (forced)" grep -q "(forced) would take 80.0%" "$TMP/err"
 expect_rc "validate a directory: 3" 3 "$XDPLB" validate "$TMP"
 assert "... says it is a directory" grep -q "Is a directory" "$TMP/err"
+expect_rc "validate /dev/zero: 1, not read to the end of memory" 1 "$XDPLB" validate /dev/zero
+assert "... says it is too large" grep -q "/dev/zero: larger than 64 MiB" "$TMP/err"
 expect_rc "--json version: 0" 0 "$XDPLB" --json version
 assert "... JSON with the ABI" python3 -c "import json,sys; d=json.load(open('$TMP/out')); sys.exit(d['abi'] < 3)"
 expect_rc "status where nothing is loaded: 1" 1 in_ns "$NS1" "$XDPLB" status --iface veth0
