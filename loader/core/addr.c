@@ -46,24 +46,45 @@ int prefix_parse(const char *s, struct xdplb_addr *a, int *plen)
 	return fam;
 }
 
-bool addr_is_unicast(const struct xdplb_addr *a, int family)
+struct special_range {
+	__u8 family, len;
+	__u8 pfx[16];
+	const char *what;
+};
+
+static const struct special_range specials[] = {
+	{ XDPLB_AF_INET, 8, { 0 }, "0.0.0.0/8, this network" },
+	{ XDPLB_AF_INET, 8, { 127 }, "127.0.0.0/8, loopback" },
+	{ XDPLB_AF_INET, 16, { 169, 254 }, "169.254.0.0/16, link-local" },
+	{ XDPLB_AF_INET, 4, { 224 }, "224.0.0.0/4, multicast" },
+	{ XDPLB_AF_INET, 4, { 240 }, "240.0.0.0/4, reserved and broadcast" },
+	{ XDPLB_AF_INET6, 128, { 0 }, "::/128, unspecified" },
+	{ XDPLB_AF_INET6, 128, { [15] = 1 }, "::1/128, loopback" },
+	{ XDPLB_AF_INET6, 96, { [10] = 0xff, [11] = 0xff }, "::ffff:0:0/96, IPv4-mapped" },
+	{ XDPLB_AF_INET6, 10, { 0xfe, 0x80 }, "fe80::/10, link-local" },
+	{ XDPLB_AF_INET6, 8, { 0xff }, "ff00::/8, multicast" },
+};
+
+/* Are the first n bits of a and b equal? */
+static bool bits_equal(const __u8 *a, const __u8 *b, int n)
 {
-	if (family == XDPLB_AF_INET) {
-		__u32 h = ntohl(a->v4);
+	int bytes = n / 8, rest = n % 8;
 
-		return h != 0 && (h >> 24) != 127 && (h >> 28) != 0xe && h != 0xffffffffu &&
-		       (h >> 16) != 0xa9fe; /* 169.254/16 */
+	if (memcmp(a, b, (size_t)bytes))
+		return false;
+	return !rest || !((a[bytes] ^ b[bytes]) & (0xff << (8 - rest)));
+}
+
+const char *addr_special(const struct xdplb_addr *a, int family, int plen)
+{
+	for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
+		const struct special_range *r = &specials[i];
+
+		/* two prefixes overlap when they agree on the shorter one */
+		if (r->family == family && bits_equal(a->b, r->pfx, plen < r->len ? plen : r->len))
+			return r->what;
 	}
-	static const __u8 loopback[16] = { [15] = 1 };
-	static const __u8 zero[16];
-
-	if (!memcmp(a->b, zero, 16) || !memcmp(a->b, loopback, 16))
-		return false;
-	if (a->b[0] == 0xff) /* multicast */
-		return false;
-	if (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80) /* fe80::/10 */
-		return false;
-	return true;
+	return NULL;
 }
 
 __be32 prefix_hostmask(int family, int plen)

@@ -51,7 +51,7 @@ static void get_name(struct walk *w, const cJSON *obj, char out[XDPLB_NAME_LEN])
 /* A unicast IPv4/IPv6 address member; returns the family or 0. */
 static int get_addr(struct walk *w, const cJSON *obj, const char *key, struct xdplb_addr *a)
 {
-	const char *s;
+	const char *s, *sp;
 	size_t old;
 	int fam;
 
@@ -61,8 +61,8 @@ static int get_addr(struct walk *w, const cJSON *obj, const char *key, struct xd
 	fam = addr_parse(s, a);
 	if (!fam)
 		jw_err(w, "not an IP address: \"%.60s\"", s);
-	else if (!addr_is_unicast(a, fam)) {
-		jw_err(w, "must be a unicast address, got \"%s\"", s);
+	else if ((sp = addr_special(a, fam, fam == XDPLB_AF_INET ? 32 : 128))) {
+		jw_err(w, "must be a unicast address, got \"%.60s\" (in %s)", s, sp);
 		fam = 0;
 	}
 	jw_pop(w, old);
@@ -228,7 +228,7 @@ static void parse_source(struct walk *w, const cJSON *root, const char *key, int
 {
 	int minlen = family == XDPLB_AF_INET ? 16 : 96;
 	int maxlen = family == XDPLB_AF_INET ? 32 : 128;
-	const char *s;
+	const char *s, *sp = NULL;
 	int fam, plen;
 	size_t old;
 
@@ -245,8 +245,10 @@ static void parse_source(struct walk *w, const cJSON *root, const char *key, int
 		jw_err(w, "prefix length must be %d..%d, got %d", minlen, maxlen, plen);
 	} else if (prefix_host_bits_set(a, fam, plen)) {
 		jw_err(w, "host bits set in \"%.50s\"", s);
-	} else if (!addr_is_unicast(a, fam) && plen == maxlen) {
-		jw_err(w, "must be a unicast address, got \"%.50s\"", s);
+	} else if ((sp = addr_special(a, fam, plen)) && plen == maxlen) {
+		jw_err(w, "must be a unicast address, got \"%.50s\" (in %s)", s, sp);
+	} else if (sp) {
+		jw_err(w, "\"%.50s\" holds addresses in %s: the LB would send from them", s, sp);
 	} else {
 		*plen_out = plen;
 	}

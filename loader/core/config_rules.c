@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -77,6 +78,54 @@ static void check_vip(struct walk *w, struct cfg_vip *v)
 	jw_pop(w, old);
 }
 
+struct vip_addr {
+	struct xdplb_addr addr;
+	__u8 family;
+	__u32 vip;
+};
+
+static int vip_addr_cmp(const void *a, const void *b)
+{
+	const struct vip_addr *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return addr_cmp(&x->addr, &y->addr);
+}
+
+/* A backend whose address is a VIP address of the config: its tunnel
+ * would come back to this LB as traffic for that VIP. Sorted VIP
+ * addresses, so that 262,144 backends against 4,096 VIPs stay quick. */
+static void check_backends_not_vips(struct walk *w, const struct xdplb_config *c)
+{
+	struct vip_addr *va = calloc(c->n_vips + 1, sizeof(*va)), key = { 0 }, *hit;
+
+	if (!va)
+		return;
+	for (__u32 i = 0; i < c->n_vips; i++)
+		va[i] = (struct vip_addr){ c->vips[i].addr, c->vips[i].family, i };
+	qsort(va, c->n_vips, sizeof(*va), vip_addr_cmp);
+	for (__u32 i = 0; i < c->n_vips; i++) {
+		for (__u32 b = 0; b < c->vips[i].n_backends; b++) {
+			const struct cfg_backend *be = &c->vips[i].backends[b];
+			char path[96];
+
+			key.addr = be->addr;
+			key.family = be->family;
+			hit = be->family ? bsearch(&key, va, c->n_vips, sizeof(*va), vip_addr_cmp) :
+					   NULL;
+			if (!hit)
+				continue;
+			snprintf(path, sizeof(path), "vips[%u].backends[%u].address", i, b);
+			diag_add(
+				w->d, path,
+				"is the address of vips[%u] (\"%s\"): its tunnel would come back to the LB as traffic for that VIP",
+				hit->vip, c->vips[hit->vip].name);
+		}
+	}
+	free(va);
+}
+
 /* Rules across VIPs and with the top level. */
 void config_check_rules(struct walk *w, struct xdplb_config *c, const cJSON *root)
 {
@@ -133,6 +182,7 @@ void config_check_rules(struct walk *w, struct xdplb_config *c, const cJSON *roo
 		total += v->n_backends;
 		jw_pop(w, old);
 	}
+	check_backends_not_vips(w, c);
 	if (total > CFG_MAX_BACKENDS) {
 		size_t old = jw_push_key(w, "vips");
 
