@@ -29,7 +29,7 @@ int pin_dir(const char *ifname, int decap, char *buf, size_t len);
 /* "" in the host's network namespace, "@ns<inode>" in others. */
 void netns_suffix(char *buf, size_t len);
 
-/* mkdir -p for a directory inside bpffs. */
+/* mkdir -p, each directory made 0700. 0 or -errno. */
 int mkdir_p(const char *path);
 
 /* Removes every pin of a pin dir, then the dir and its parents xdplb/decap

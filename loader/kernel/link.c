@@ -17,6 +17,7 @@
 
 #include "bpffs.h"
 #include "config.h"
+#include "fault.h"
 #include "link.h"
 #include "lock.h"
 #include "log.h"
@@ -162,6 +163,7 @@ int link_unload(const char *ifname, int decap)
 	lock = lb_lock(dir);
 	if (lock < 0)
 		return lock;
+	fault_point("unload-locked");
 	err = link_detach_dir(dir, ifname);
 	lb_unlock(lock);
 	return err;

@@ -446,12 +446,7 @@ static int interface(const struct xdplb_config *cfg, int *ifindex, __u8 mac[6],
 		pr_warn("reading the MAC address of %s: %s\n", cfg->interface, strerror(-err));
 		return err;
 	}
-	err = pin_dir(cfg->interface, 0, res->pin_dir, sizeof(res->pin_dir));
-	if (!err)
-		err = mkdir_p(res->pin_dir);
-	if (err)
-		pr_warn("creating the pin directory %s: %s\n", res->pin_dir, strerror(-err));
-	return err;
+	return pin_dir(cfg->interface, 0, res->pin_dir, sizeof(res->pin_dir));
 }
 
 int lb_load(struct checked *c, const struct load_opts *o, struct load_result *res)
@@ -470,6 +465,13 @@ int lb_load(struct checked *c, const struct load_opts *o, struct load_result *re
 	if (lock < 0)
 		return lock;
 	fault_point("locked");
+	/* under the lock: an unload that ran while this load waited removed it */
+	err = mkdir_p(res->pin_dir);
+	if (err) {
+		pr_warn("creating the pin directory %s: %s\n", res->pin_dir, strerror(-err));
+		lb_unlock(lock);
+		return err;
+	}
 	err = maps_open_pinned(res->pin_dir, &m);
 	exists = !err;
 	if (err == -ENOENT)
@@ -492,10 +494,9 @@ int lb_load(struct checked *c, const struct load_opts *o, struct load_result *re
 	return err;
 }
 
-/* Applies history entry seq's config again, with overrides ov, through
- * the same path as a load. The config went live before: its own guards
- * are warnings; force says whether the overrides' are. */
-/* Loads history entry seq again with overrides ov; must, if not NULL, the
+/* Loads history entry seq again, with overrides ov, through the same path
+ * as a load. The config went live before: its own guards are warnings;
+ * force says whether the overrides' are. must, if not NULL, is the
  * override that has to name a backend of that config; is_override: an
  * operator's override (not judged by max_flows_moved). */
 static int reapply(struct history *h, unsigned int seq, const char *ifname, int mode,

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* lock.h - the per-interface lock: an flock on its pin directory. */
+/*
+ * lock.h - the per-interface lock: an flock on a file of its own in
+ * /run/xdplb/locks ($XDPLB_RUN_DIR), named after the pin directory. Not on
+ * the pin directory itself: `unload` removes that, and a lock on a removed
+ * directory holds nothing (a load racing an unload failed, or said
+ * "attached" and left nothing behind).
+ */
 #ifndef XDPLB_LOCK_H
 #define XDPLB_LOCK_H
 

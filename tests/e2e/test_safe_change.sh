@@ -134,6 +134,17 @@ expect_rc "a second load waits for the first, then applies" 0 x load --iface vet
 grep -q "waiting for another xdplb" "$TMP/err" && ok "it said it was waiting" || not_ok "$(cat "$TMP/err")"
 wait $first && ok "the first load succeeded" || not_ok "first load: $(cat "$TMP/first")"
 expect_rc "the second one is live" 0 x audit --iface veth0 "$A"
+# a load that waits for an unload: the unload removes the pins, and the
+# load then attaches afresh (the lock was on the pin directory, which the
+# unload removed: the load failed, or said "attached" and left nothing)
+XDPLB_FAULT=unload-locked:pause=1000 x unload --iface veth0 >"$TMP/unload" 2>&1 &
+first=$!
+sleep 0.3
+expect_rc "a load that waited for an unload attaches afresh" 0 x load --iface veth0 --state-dir "$SD" "$A"
+wait $first && ok "the unload succeeded first" || not_ok "unload: $(cat "$TMP/unload")"
+check "... and the program is attached" x status --json veth0
+check_json "... with the config live" 'd["attached"] and d["generation"] >= 1'
+expect_rc "... as the file says" 0 x audit --iface veth0 "$A"
 XDPLB_FAULT=locked:pause=2000 x load --iface veth0 --state-dir "$SD" "$TMP/B.json" >/dev/null 2>&1 &
 first=$!
 sleep 0.3
