@@ -100,7 +100,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XDPLB_GLOBAL_MAX);
+	__uint(max_entries, XDPLB_GLOBAL_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } global_stats SEC(".maps");
@@ -341,7 +341,22 @@ static __always_inline int maglev_pick(const struct pkt *p, const struct xdplb_v
 }
 
 /* Ethernet, then IPv4 or IPv6 and TCP or UDP into p. 0, or a verdict. */
-static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u32 bank)
+/* Is the frame addressed to this interface? A frame to another unicast
+ * MAC (promiscuous mode, a bridge) is someone else's: never balanced, and
+ * counted; multicast and broadcast frames are never a VIP's either. */
+static __always_inline int for_us(const struct ethhdr *eth, const struct xdplb_global_cfg *g)
+{
+	const __u16 *d = (const __u16 *)eth->h_dest, *m = (const __u16 *)g->if_mac;
+
+	if (!((d[0] ^ m[0]) | (d[1] ^ m[1]) | (d[2] ^ m[2])))
+		return 1;
+	if (!(eth->h_dest[0] & 1))
+		count_global(XDPLB_CNT_PASS_BASE + XDPLB_PASS_FOREIGN_MAC);
+	return 0;
+}
+
+static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u32 bank,
+				 const struct xdplb_global_cfg *g)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -353,6 +368,8 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u32 bank)
 	proto = parse_eth(&c, &eth, &vh);
 	if (IS_VERDICT(proto))
 		return proto;
+	if (!for_us(eth, g))
+		return VERDICT_PASS;
 	if (vh) {
 		p->vlan_tpid = eth->h_proto;
 		p->vlan_tci = vh->tci;
@@ -422,7 +439,7 @@ static __always_inline int process(struct xdp_md *ctx)
 	bank = xdplb_active_bank(cl);
 	g = &cl->bank[bank];
 
-	ret = parse(ctx, &p, bank);
+	ret = parse(ctx, &p, bank, g);
 	if (IS_VERDICT(ret))
 		return ret;
 	hit = conntrack_hit(&p, bank, &pk);

@@ -20,7 +20,7 @@
 
 /* 3: tables BPF_F_MMAPABLE; 4: ctl records the program, backends carry
  * configured state and health next to the effective state */
-#define XDPLB_ABI_VERSION 4
+#define XDPLB_ABI_VERSION 5
 
 #ifndef __xdplb_inline
 #define __xdplb_inline static inline __attribute__((always_inline))
@@ -267,12 +267,30 @@ enum xdplb_drop_reason {
 };
 #undef XDPLB_X_ENUM
 
-/* global_stats: PERCPU_ARRAY[XDPLB_GLOBAL_MAX] of __u64.
+/* Packets passed to the kernel untouched for a reason worth counting
+ * (everything not for a VIP is passed too, and counted only as XDP_PASS).
+ * X(enum suffix, metric label, what it means). */
+#define XDPLB_PASS_REASONS(X)         \
+	X(FOREIGN_MAC, "foreign_mac", \
+	  "unicast frame to another MAC (promiscuous mode, a bridge): never balanced")
+
+#define XDPLB_X_ENUM(name, label, help) XDPLB_PASS_##name,
+enum xdplb_pass_reason {
+	XDPLB_PASS_REASONS(XDPLB_X_ENUM) XDPLB_PASS_MAX,
+};
+#undef XDPLB_X_ENUM
+
+/* global_stats: PERCPU_ARRAY[XDPLB_GLOBAL_SLOTS] of __u64.
  * [0, XDPLB_ACTION_MAX): XDP action counts by return code.
- * [XDPLB_CNT_DROP_BASE + reason]: drops by reason. */
+ * [XDPLB_CNT_DROP_BASE + reason]: drops by reason.
+ * [XDPLB_CNT_PASS_BASE + reason]: passes by reason.
+ * Slots up to XDPLB_GLOBAL_SLOTS are room for counters to come: adding
+ * one does not change the map (and the ABI). */
 #define XDPLB_ACTION_MAX 5 /* XDP_ABORTED .. XDP_REDIRECT */
 #define XDPLB_CNT_DROP_BASE XDPLB_ACTION_MAX
-#define XDPLB_GLOBAL_MAX (XDPLB_CNT_DROP_BASE + XDPLB_DROP_MAX)
+#define XDPLB_CNT_PASS_BASE (XDPLB_CNT_DROP_BASE + XDPLB_DROP_MAX)
+#define XDPLB_GLOBAL_MAX (XDPLB_CNT_PASS_BASE + XDPLB_PASS_MAX)
+#define XDPLB_GLOBAL_SLOTS 64
 
 /* names: ARRAY, value struct xdplb_name. vip_names[XDPLB_MAX_VIPS] and
  * be_names[XDPLB_MAX_BACKENDS]: the config's names, for status and metrics

@@ -107,7 +107,12 @@ static void print_globals(FILE *f, const struct stats *s)
 		fprintf(f, " %s %s", drop_reason_names[i], amount(n, sizeof(n), s->drops[i], s));
 		any = 1;
 	}
-	fprintf(f, "%s\nxdp actions%s:", any ? "" : " none", s->seconds > 0 ? "/s" : "");
+	fprintf(f, "%s", any ? "" : " none");
+	for (int i = 0; i < XDPLB_PASS_MAX; i++)
+		if (s->passes[i])
+			fprintf(f, "\npassed%s: %s %s", s->seconds > 0 ? "/s" : "",
+				pass_reason_names[i], amount(n, sizeof(n), s->passes[i], s));
+	fprintf(f, "\nxdp actions%s:", s->seconds > 0 ? "/s" : "");
 	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
 		if (s->actions[i] || i == XDP_PASS || i == XDP_TX)
 			fprintf(f, " %s %s", xdp_action_names[i],
@@ -205,6 +210,9 @@ cJSON *stats_json(const struct lb_live *cur, const struct stats *s)
 	drops = cJSON_AddObjectToObject(o, "drops");
 	for (int i = 0; i < XDPLB_DROP_MAX; i++)
 		add_amount(drops, drop_reason_names[i], s->drops[i], s);
+	drops = cJSON_AddObjectToObject(o, "passes");
+	for (int i = 0; i < XDPLB_PASS_MAX; i++)
+		add_amount(drops, pass_reason_names[i], s->passes[i], s);
 	vips = cJSON_AddArrayToObject(o, "vips");
 	for (__u32 i = 0; i < s->n_vips; i++)
 		cJSON_AddItemToArray(vips, vip_json(&s->vips[i], s));

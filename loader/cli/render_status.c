@@ -42,6 +42,10 @@ cJSON *status_json(const struct lb_live *s)
 	for (int i = 0; i < XDPLB_DROP_MAX; i++)
 		cJSON_AddNumberToObject(drops, drop_reason_names[i],
 					(double)s->global[XDPLB_CNT_DROP_BASE + i]);
+	drops = cJSON_AddObjectToObject(o, "passes");
+	for (int i = 0; i < XDPLB_PASS_MAX; i++)
+		cJSON_AddNumberToObject(drops, pass_reason_names[i],
+					(double)s->global[XDPLB_CNT_PASS_BASE + i]);
 	vips = cJSON_AddArrayToObject(o, "vips");
 	for (__u32 i = 0; i < s->n_vips; i++) {
 		const struct st_vip *v = &s->vips[i];
@@ -136,5 +140,9 @@ void status_print(const struct lb_live *s)
 	for (int i = 0; i < XDPLB_DROP_MAX; i++)
 		printf(" %s %llu", drop_reason_names[i],
 		       (unsigned long long)s->global[XDPLB_CNT_DROP_BASE + i]);
+	printf("\n  passed:");
+	for (int i = 0; i < XDPLB_PASS_MAX; i++)
+		printf(" %s %llu", pass_reason_names[i],
+		       (unsigned long long)s->global[XDPLB_CNT_PASS_BASE + i]);
 	printf("\n");
 }

@@ -274,6 +274,17 @@ static void global_families(struct mbuf *b, const struct metrics_if *ifs, size_t
 			sample_u(b, "xdplb_drops_total", &l,
 				 ifs[i].st->global[XDPLB_CNT_DROP_BASE + r]);
 		}
+	head(b, "xdplb_passes_total", "counter",
+	     "Frames passed to the kernel untouched for a reason worth counting: foreign_mac, a unicast frame to another MAC (promiscuous mode, a bridge)");
+	for (size_t i = 0; i < n; i++)
+		for (int r = 0; ifs[i].st && r < XDPLB_PASS_MAX; r++) {
+			struct lbl l = { .iface = ifs[i].ifname,
+					 .key = "reason",
+					 .val = pass_reason_names[r] };
+
+			sample_u(b, "xdplb_passes_total", &l,
+				 ifs[i].st->global[XDPLB_CNT_PASS_BASE + r]);
+		}
 }
 
 enum vip_field {

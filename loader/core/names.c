@@ -15,6 +15,10 @@ const char *const drop_reason_names[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_NAM
 const char *const drop_reason_help[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_HELP) };
 #undef X_HELP
 
+#define X_NAME(name, label, help) [XDPLB_PASS_##name] = label,
+const char *const pass_reason_names[XDPLB_PASS_MAX] = { XDPLB_PASS_REASONS(X_NAME) };
+#undef X_NAME
+
 const char *const xdp_action_names[XDPLB_ACTION_MAX] = { "aborted", "drop", "pass", "tx",
 							 "redirect" };
 

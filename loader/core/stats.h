@@ -46,6 +46,7 @@ struct stats {
 	double seconds; /* the window; 0: totals since load */
 	__u64 actions[XDPLB_ACTION_MAX];
 	__u64 drops[XDPLB_DROP_MAX];
+	__u64 passes[XDPLB_PASS_MAX];
 	struct stats_vip *vips;
 	__u32 n_vips;
 };

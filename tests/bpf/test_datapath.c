@@ -54,11 +54,31 @@ struct fixture {
 	struct pkt_spec in;
 	mutator mutate;
 	int want_action; /* XDP_PASS: unchanged; XDP_TX: encapsulated; XDP_DROP */
-	int want_reason; /* for XDP_DROP */
+	int want_reason; /* for XDP_DROP: the drop reason; for XDP_PASS: 1 + the
+			  * pass reason counted, or 0 for none */
 };
 
 /* ------------------------------------------------------------ mutators */
 #define L3(f) ((f) + pkt_l3_off(f))
+
+static void to_other_mac(__u8 *f, size_t *len)
+{
+	static const __u8 other[6] = { 0x02, 0, 0, 0, 0, 0xbb };
+
+	memcpy(f, other, 6);
+}
+
+static void to_multicast_mac(__u8 *f, size_t *len)
+{
+	static const __u8 mc[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x0a };
+
+	memcpy(f, mc, 6);
+}
+
+static void to_broadcast_mac(__u8 *f, size_t *len)
+{
+	memset(f, 0xff, 6);
+}
 
 static void set16(__u8 *p, __u16 v)
 {
@@ -222,6 +242,24 @@ static const struct fixture fixtures[] = {
 
 	/* not VIP traffic: passed, untouched */
 	{ "ARP", { V4, .ethertype = 0x0806 }, NULL, XDP_PASS },
+	{ "a SYN to a VIP in a frame to another MAC (promiscuous mode): passed, counted",
+	  { V4, CLIENT4, TCP("203.0.113.10", 80, SYN) },
+	  to_other_mac,
+	  XDP_PASS,
+	  1 + XDPLB_PASS_FOREIGN_MAC },
+	{ "an IPv6 packet to a VIP in a frame to another MAC: passed, counted",
+	  { V6, CLIENT6, TCP("2001:db8:10::80", 443, SYN) },
+	  to_other_mac,
+	  XDP_PASS,
+	  1 + XDPLB_PASS_FOREIGN_MAC },
+	{ "a VIP's packet in a multicast frame: passed, not counted",
+	  { V4, CLIENT4, TCP("203.0.113.10", 80, SYN) },
+	  to_multicast_mac,
+	  XDP_PASS },
+	{ "a VIP's packet in a broadcast frame: passed, not counted",
+	  { V4, CLIENT4, UDP("203.0.113.53", 53) },
+	  to_broadcast_mac,
+	  XDP_PASS },
 	{ "802.1Q ARP",
 	  { V4, .ethertype = 0x0806, .vlan_tpid = 0x8100, .vlan_tci = 5 },
 	  NULL,
@@ -458,6 +496,9 @@ ParameterizedTest(size_t *idx, datapath, fixture)
 			want++;
 		if (fx->want_action == XDP_DROP &&
 		    i == XDPLB_CNT_DROP_BASE + (__u32)fx->want_reason)
+			want++;
+		if (fx->want_action == XDP_PASS && fx->want_reason &&
+		    i == XDPLB_CNT_PASS_BASE + (__u32)fx->want_reason - 1)
 			want++;
 		cr_expect(eq(u64, after[i], want), "%s: global counter %u", fx->desc, i);
 	}

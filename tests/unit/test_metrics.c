@@ -27,6 +27,7 @@ static void small_status(struct lb_live *s, __u32 n_be)
 	s->global[2] = 5; /* pass */
 	s->global[3] = 40; /* tx */
 	s->global[XDPLB_CNT_DROP_BASE + XDPLB_DROP_TOO_BIG] = 2;
+	s->global[XDPLB_CNT_PASS_BASE + XDPLB_PASS_FOREIGN_MAC] = 3;
 	s->n_vips = 1;
 	s->vips = calloc(1, sizeof(*s->vips));
 	snprintf(s->vips[0].name.s, XDPLB_NAME_LEN, "web");
@@ -123,6 +124,9 @@ static const char golden[] =
 	"xdplb_drops_total{iface=\"eth0\",reason=\"too_big\"} 2\n"
 	"xdplb_drops_total{iface=\"eth0\",reason=\"encap\"} 0\n"
 	"xdplb_drops_total{iface=\"eth0\",reason=\"internal\"} 0\n"
+	"# HELP xdplb_passes_total Frames passed to the kernel untouched for a reason worth counting: foreign_mac, a unicast frame to another MAC (promiscuous mode, a bridge)\n"
+	"# TYPE xdplb_passes_total counter\n"
+	"xdplb_passes_total{iface=\"eth0\",reason=\"foreign_mac\"} 3\n"
 	"# HELP xdplb_vip_packets_total Packets to the VIP\n"
 	"# TYPE xdplb_vip_packets_total counter\n"
 	"xdplb_vip_packets_total{iface=\"eth0\",vip=\"web\"} 45\n"
@@ -297,7 +301,7 @@ Test(metrics, one_help_and_type_per_family_samples_together)
 		cr_assert(eq(str, fam, cur), "sample of %s under family %s", fam, cur);
 	}
 	cr_expect(eq(int, helps, types));
-	cr_expect(eq(int, helps, 30), "every family, even one with no samples");
+	cr_expect(eq(int, helps, 31), "every family, even one with no samples");
 	mbuf_free(&b);
 	free_status(&s[0]);
 	free_status(&s[1]);
