@@ -449,6 +449,29 @@ XDPLB_FAULT=ctl-written x load --iface veth0 --state-dir "$SD" "$SRC/examples/lb
 [ "$(ok_now)" = 0 ] && ok "a newer generation written but never flipped: 0" || not_ok "after ctl-written: $(ok_now)"
 expect_rc "repaired by a load" 0 x load --iface veth0 --state-dir "$SD" "$SRC/examples/lb.json"
 
+# clients that connect and say nothing do not block scrapes: 60 half-sent
+# requests from the scraper's own address, then a scrape at once, and 200
+# (more than one address may hold), then a scrape once they timed out
+idle_then_scrape() { # idle_then_scrape N WAIT: the scrape's HTTP code
+	in_ns "$NS" timeout 30 python3 -c '
+import socket, subprocess, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+socks = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(); s.connect((host, int(port)))
+    s.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"); socks.append(s)
+time.sleep(float(sys.argv[3]))
+print(subprocess.run(["curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                      "http://%s/metrics" % sys.argv[1]], capture_output=True, text=True).stdout)' \
+		"$EXPORTER" "$1" "$2"
+}
+got=$(idle_then_scrape 60 0)
+[ "$got" = 200 ] && ok "a scrape beside 60 idle half-sent connections: 200 at once" ||
+	not_ok "a scrape beside 60 idle connections: $got"
+got=$(idle_then_scrape 200 6)
+[ "$got" = 200 ] && ok "200 idle connections are closed after 5 s: the next scrape is served" ||
+	not_ok "a scrape 6 s after 200 idle connections: $got"
+
 # SIGTERM ends serve with 0
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID"
