@@ -100,3 +100,17 @@ c = d["conns"]
 print(sum(1 for x in c if x["error"]), sum(1 for x in c if x["changes"]), len(c))
 EOF
 }
+
+# sessions_down: the router's BIRD log lines where a BGP session to an LB went
+# down or why (BFD, hold timer, link down), "epoch-seconds line" each
+sessions_down() {
+	lab bird router log 2>/dev/null | $PY -c '
+import re, sys, time, datetime
+for line in sys.stdin:
+    m = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) <\w+> (lb\d+_[46]): (.*)", line)
+    if m and re.search(r"State changed to stop|BFD session down|Error|Link down", m.group(3)):
+        t = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp()
+        print("%.3f %s: %s" % (t, m.group(2), m.group(3).strip()))'
+}
+# health_moves K: LB K's service log lines where a backend went down or up
+health_moves() { lab service --lb "$1" log 2>/dev/null | grep -E 'health: .*: (down|up)' | grep -v 'up$' || true; }

@@ -178,5 +178,14 @@ before = [x for x in d["log"] if t0 + x[0] < ev[0][1] and x[2]]
 print("  before the first event: %d failed" % len(before))
 sys.exit(0 if good and not before else 1)
 EOF
+# what else moved flows: BGP sessions that went down (besides the test's own
+# events), health verdicts of the services (a backend taken out)
+sessions_down >"$TMP/sess"
+echo "# BGP sessions down on the router: $(wc -l <"$TMP/sess")"
+sed 's/^/#   /' "$TMP/sess" | head -10
+for k in 1 2; do
+	echo "# LB$k's service: $(health_moves $k | grep -c ': down') health transitions to down"
+	health_moves $k | head -5 | sed 's/^/#   /'
+done
 echo "# test_lab_fleet.sh: $(secs "$(now)" "$T_TEST") s in all"
 tap_end
