@@ -86,9 +86,9 @@ svc_time() { # svc_time K AFTER: the service's own time from the file's change t
 	local t
 	lab service --lb "$1" log >"$TMP/svc$1.log"
 	t=$($PY "$CHECK" logtime "$TMP/svc$1.log" "$2" 'changed: reloading' 'updated to generation') || { echo "?"; return; }
-	secs "${t#* }" "$2"
+	secs "${t#* }" "${t% *}"
 }
-echo "# rolled: LB1 live $(secs "$t1" "$t_roll") s after its file was written (its log: $(svc_time 1 "$t_roll") s), LB2 $(secs "$t2" "$t1") s after LB1 (the 3 s between included; its log: $(svc_time 2 "$t1") s after the 3 s began)"
+echo "# rolled: each service reloaded its file in $(svc_time 1 "$t_roll") s (LB1) and $(svc_time 2 "$t1") s (LB2) by its log; the test's own writing and polling took $(secs "$t1" "$t_roll") s for LB1, and LB2 was live $(secs "$t2" "$t1") s after LB1 (3 s of it on purpose)"
 sleep 2
 
 # the caveat, predicted: each of LB1's connections as LB2's program would
@@ -110,6 +110,33 @@ while read -r i s p b; do
 done <"$TMP/on1"
 n1=$(wc -l <"$TMP/on1")
 echo "# predicted: $predicted of LB1's $n1 connections would reach another backend through LB2 (its table now has be4)"
+# the same for LB2's connections, asked of LB1 (which never saw them): how
+# many of all 60 the new table places elsewhere, next to what diff computes
+$PY - "$TMP/ready.json" "$SRCS" 46000 "$P0" >"$TMP/on2" <<'EOF'
+import json, sys
+first = json.load(open(sys.argv[1]))
+srcs, base = sys.argv[2].split(","), int(sys.argv[3])
+lb = dict(x.split(":") for x in sys.argv[4].split())
+for i in sorted(first, key=int):
+    if lb[i] == "2":
+        print(i, srcs[int(i) % len(srcs)], base + int(i), first[i])
+EOF
+other=0
+while read -r i s p b; do
+	e=$(lab xdplb --lb 1 explain tcp "$s:$p" "$VIP:80" --json --iface eth0 |
+		$PY -c 'import json, sys; print(json.load(sys.stdin)["backend"]["name"])')
+	[ "$e" = "$b" ] || other=$((other + 1))
+done <"$TMP/on2"
+lab config --lb 1 >"$TMP/full3.json"
+$PY - "$TMP/full3.json" "$TMP/s3.json" "$TMP/s4.json" <<'EOF'
+import json, sys
+full = json.load(open(sys.argv[1]))
+host = {k: full[k] for k in ("interface", "next_hop_mac", "source_v4") if k in full}
+for n, f in (("3", sys.argv[2]), ("4", sys.argv[3])):
+    json.dump(dict(host, **json.load(open(f))), open(sys.argv[1].replace("full3", "full" + n), "w"))
+EOF
+moved_pct=$("$XDPLB" diff "$TMP/full3.json" "$TMP/full4.json" 2>/dev/null | grep -o '[0-9.]*% of new flows move' | head -1)
+echo "# all 60: $((predicted + other)) would reach another backend on an LB that never saw them ($predicted of LB1's $n1, $other of LB2's $(wc -l <"$TMP/on2")); xdplb diff of the two shared parts: ${moved_pct:-?} (of the table's slots)"
 t_move=$(now)
 lab announce lb1 off
 w=$(wait_paths 1)
