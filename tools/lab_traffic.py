@@ -166,6 +166,10 @@ def http(a):
     out = {"requests": n, "ok": sum(by.values()), "failed": n - sum(by.values()),
            "by_backend": dict(sorted(by.items())), "errors": errs,
            "seconds": round(time.monotonic() - t0, 3)}
+    if a.conns_out:  # each connection's 5-tuple and its backend (or error)
+        with open(a.conns_out, "w") as f:
+            json.dump([[srcs[i % len(srcs)], a.port_base + i, res[i][0], res[i][1]]
+                       for i in range(n)], f)
     if a.json:
         print(json.dumps(out))
     else:
@@ -267,6 +271,7 @@ def churn(a):
     wall0 = time.time()  # log times are seconds since wall0
     deadline = t0 + a.duration
     log = []
+    lat = []  # (start, seconds to the answer or the error), apart: log keeps its 3 fields
     lock = threading.Lock()
     count = [0]
     limit = int(a.rate * a.duration) + 1
@@ -288,6 +293,7 @@ def churn(a):
             name, err = one_request(a.vip, a.port, srcs[i % len(srcs)], 0, a.timeout)
             with lock:
                 log.append((round(t, 4), name, err))
+                lat.append((round(t, 4), round(time.monotonic() - t0 - t, 4)))
 
     th = [threading.Thread(target=worker, args=(k,)) for k in range(a.parallel)]
     for t in th:
@@ -295,10 +301,11 @@ def churn(a):
     for t in th:
         t.join()
     log.sort()
+    lat.sort()
     fails = [x for x in log if x[2]]
     with open(a.out, "w") as f:
-        json.dump({"connections": len(log), "failed": len(fails), "log": log, "t0_wall": wall0,
-                   "seconds": round(time.monotonic() - t0, 3)}, f)
+        json.dump({"connections": len(log), "failed": len(fails), "log": log, "latency": lat,
+                   "t0_wall": wall0, "seconds": round(time.monotonic() - t0, 3)}, f)
     return 0
 
 
@@ -327,6 +334,8 @@ def main():
     h.add_argument("--json", action="store_true")
     h.add_argument("--max-time", type=float, default=60)
     h.add_argument("--body-size", type=int, default=0, help="POST this many bytes instead of a GET")
+    h.add_argument("--conns-out", default="",
+                   help="write each connection's [source, source port, backend, error] (JSON)")
     h = sub.choices["hold"]
     h.add_argument("--conns", type=int, default=6)
     h.add_argument("--interval", type=float, default=0.1)

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash disable=SC2034
+# Sourced by tests/e2e/test_lab_fleet*.sh after lab_lib.sh: helpers for a lab
+# of several LBs behind the router's ECMP (tools/lab up --lbs N).
+
+VIP=203.0.113.10
+ms() { $PY -c "print(round((float('$1') - float('$2')) * 1000))"; }
+secs() { $PY -c "print('%.2f' % (float('$1') - float('$2')))"; }
+
+# lb_flows K: new flows LB K's XDP program counted on VIP web (its own counters)
+lb_flows() {
+	lab xdplb --lb "$1" stats --json --iface eth0 | $PY -c '
+import json, sys
+print([v for v in json.load(sys.stdin)["vips"] if v["name"] == "web"][0]["new_flows"])'
+}
+npaths() { lab paths "${1:-$VIP}" | wc -l; }
+lb_addr() { echo "192.0.2.$((8 * ($1 - 1) + 1))"; } # LB K's link address (tools/lab)
+
+# wait_paths N [SECONDS]: until the router's route to the VIP has N next hops
+# (default at most 15 s); prints the seconds it took
+wait_paths() {
+	local t0 k
+	t0=$(now)
+	for k in $(seq $((${2:-15} * 50))); do
+		if [ "$(npaths)" = "$1" ]; then
+			secs "$(now)" "$t0"
+			return 0
+		fi
+		sleep 0.02
+	done
+	echo "timeout"
+	return 1
+}
+
+# only_lb K: the router sends every flow to LB K (the others withdraw the VIPs
+# from their announce table; BGP takes them away); then `lab paths` is LB K's
+only_lb() {
+	local k j
+	for j in $(seq 1 "$NLB"); do
+		if [ "$j" = "$1" ]; then lab announce "lb$j" on; else lab announce "lb$j" off; fi
+	done
+	for k in $(seq 150); do
+		[ "$(lab paths)" = "$(lb_addr "$1")" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+all_lbs() { # every LB announces again; until the router has every path
+	local j
+	for j in $(seq 1 "$NLB"); do lab announce "lb$j" on; done
+	wait_paths "$NLB" >/dev/null
+}
+
+# paths_of HOLD-READY-JSON SRCS PORT-BASE: "id:K ..." for the hold's
+# connections: the LB K the router picks for each (`ip route get` with the
+# 5-tuple: the same L4 hash its forwarding uses; one `ip -batch` for all)
+paths_of() {
+	$PY - "$1" "$2" "$3" "$VIP" >"$TMP/getroutes" <<'EOF'
+import json, sys
+n, srcs, base = len(json.load(open(sys.argv[1]))), sys.argv[2].split(","), int(sys.argv[3])
+for i in range(n):
+    print("route get %s from %s iif c0 ipproto tcp sport %d dport 80" % (sys.argv[4], srcs[i % len(srcs)], base + i))
+EOF
+	lab exec router ip -batch "$TMP/getroutes" | $PY -c '
+import re, sys
+vias = re.findall(r"via ([0-9.]+)", sys.stdin.read())
+print(" ".join("%d:%d" % (i, (int(v.split(".")[3]) - 1) // 8 + 1) for i, v in enumerate(vias)))'
+}
+on_lb() { # on_lb "id:K ..." K: how many are on LB K
+	echo "$1" | tr ' ' '\n' | grep -c ":$2$"
+}
+
+# put_lb K SHARED-JSON-FILE: LB K's service file becomes the shared part with
+# LB K's own part (tools/lab config --part host), written aside and renamed
+# (as config management does); waits (10 s) for its generation to move
+put_lb() {
+	local f gen k
+	f=$(lab service --lb "$1" file)
+	gen=$(lab xdplb --lb "$1" status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["generation"])')
+	lab config --lb "$1" --part host >"$TMP/host$1.json"
+	$PY - "$TMP/host$1.json" "$2" >"$f.tmp" <<'EOF'
+import json, sys
+host, shared = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print(json.dumps(dict(host, **shared), indent=2))
+EOF
+	mv "$f.tmp" "$f"
+	for k in $(seq 100); do
+		[ "$(lab xdplb --lb "$1" status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["generation"])')" != "$gen" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# hold_stats OUT: "broken moved total" of a hold's connections
+hold_stats() {
+	$PY - "$1" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["conns"]
+print(sum(1 for x in c if x["error"]), sum(1 for x in c if x["changes"]), len(c))
+EOF
+}
+
+# sessions_down: the router's BIRD log lines where a BGP session to an LB went
+# down or why (BFD, hold timer, link down), "epoch-seconds line" each
+sessions_down() {
+	lab bird router log 2>/dev/null | $PY -c '
+import re, sys, time, datetime
+for line in sys.stdin:
+    m = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) <\w+> (lb\d+_[46]): (.*)", line)
+    if m and re.search(r"State changed to stop|BFD session down|Error|Link down", m.group(3)):
+        t = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp()
+        print("%.3f %s: %s" % (t, m.group(2), m.group(3).strip()))'
+}
+# health_moves K: LB K's service log lines where a backend went down or up
+health_moves() { lab service --lb "$1" log 2>/dev/null | grep -E 'health: .*: (down|up)' | grep -v 'up$' || true; }
