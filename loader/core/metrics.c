@@ -175,13 +175,15 @@ static void sample_d(struct mbuf *b, const char *name, const struct lbl *l, doub
 /* ------------------------------------------------------------ families */
 
 /* Families with one sample per interface (of the loaded ones, except up). */
-enum if_field { F_UP, F_ATTACHED, F_INFO, F_GEN, F_LOAD_TIME, F_LOAD_OK, F_CT_SIZE };
+enum if_field { F_UP, F_READ_ERROR, F_ATTACHED, F_INFO, F_GEN, F_LOAD_TIME, F_LOAD_OK, F_CT_SIZE };
 
 static const struct family {
 	const char *name, *type, *help;
 } if_fam[] = {
 	[F_UP] = { "xdplb_up", "gauge",
 		   "1 if xdplb's pinned maps on this interface could be read, 0 if not (not loaded)" },
+	[F_READ_ERROR] = { "xdplb_read_error", "gauge",
+			   "1 if some of xdplb's state on this interface could not be read (not for want of a load: a missing capability, a map gone mid-read); the values that depend on it are left out, not reported as zeros" },
 	[F_ATTACHED] = { "xdplb_program_attached", "gauge",
 			 "1 if the XDP program is attached to the interface through its pinned link" },
 	[F_INFO] = { "xdplb_config_info", "gauge",
@@ -220,7 +222,11 @@ static void if_family(struct mbuf *b, enum if_field f, const struct metrics_if *
 			sample_u(b, if_fam[f].name, &l, st != NULL);
 			continue;
 		}
-		if (!st)
+		if (f == F_READ_ERROR) {
+			sample_u(b, if_fam[f].name, &l, ifs[i].read_error || ifs[i].tables_unread);
+			continue;
+		}
+		if (!st || (f == F_LOAD_OK && ifs[i].tables_unread))
 			continue;
 		switch (f) {
 		case F_ATTACHED:
@@ -538,7 +544,8 @@ static void be_family(struct mbuf *b, enum be_field f, const struct metrics_if *
 					l.pre = bl->pre.p + bl->off[k];
 					l.pre_len = bl->off[k + 1] - bl->off[k];
 				}
-				be_sample(b, f, &vp->be[j], &l, wsum);
+				if (f != B_SLOTS || !ifs[i].tables_unread)
+					be_sample(b, f, &vp->be[j], &l, wsum);
 			}
 		}
 	}
@@ -560,7 +567,15 @@ void metrics_write(struct mbuf *b, const struct metrics_if *ifs, size_t n, doubl
 	free(bl.off);
 	if (scrape_seconds >= 0) {
 		struct lbl none = { 0 };
+		size_t loaded = 0;
 
+		for (size_t i = 0; i < n; i++)
+			loaded += ifs[i].st != NULL;
+		/* always there, 0 included: when nothing is loaded every
+		 * per-interface series vanishes, and no alert on them fires */
+		head(b, "xdplb_interfaces_loaded", "gauge",
+		     "Interfaces this exporter found xdplb loaded on (named by --iface, or all in its network namespace)");
+		sample_u(b, "xdplb_interfaces_loaded", &none, loaded);
 		head(b, "xdplb_scrape_duration_seconds", "gauge",
 		     "Time this scrape took to read the maps of every interface");
 		sample_d(b, "xdplb_scrape_duration_seconds", &none, scrape_seconds);

@@ -32,6 +32,11 @@ struct metrics_if {
 	const char *ifname;
 	const struct lb_live *st; /* NULL: xdplb is not loaded there (xdplb_up 0) */
 	bool load_ok; /* xdplb_config_last_load_successful, see docs/metrics.md */
+	/* xdplb_read_error: the maps (st NULL) or some table could not be read
+	 * for a reason other than "not loaded" (a missing capability, ...):
+	 * what depends on it is left out rather than reported as zeros */
+	bool read_error;
+	bool tables_unread; /* some table: no slots, no last_load_successful */
 	const double *imbalance; /* per st->vips[i]; NULL: no imbalance samples */
 };
 

@@ -209,8 +209,11 @@ static void tcache_free(struct tcache *tc)
 }
 
 /* Each backend's slots in its VIP's live table. */
-static void count_slots(struct tcache *tc, struct lb_live *st, const __u32 *ids)
+/* Returns how many tables could not be read. */
+static int count_slots(struct tcache *tc, struct lb_live *st, const __u32 *ids)
 {
+	int unread = 0;
+
 	for (__u32 v = 0; v < st->n_vips; v++) {
 		struct st_vip *vp = &st->vips[v];
 		struct tcache_ent *e;
@@ -218,6 +221,7 @@ static void count_slots(struct tcache *tc, struct lb_live *st, const __u32 *ids)
 		if (!vp->table_size || vp->id >= XDPLB_MAX_VIPS)
 			continue;
 		e = tcache_get(tc, ids[xdplb_table_slot(live_active(st), vp->id)], vp->table_size);
+		unread += !e;
 		for (__u32 k = 0; e && k < vp->n_be; k++) {
 			struct tcount key = { .be_id = vp->be[k].id }, *c;
 
@@ -225,6 +229,7 @@ static void count_slots(struct tcache *tc, struct lb_live *st, const __u32 *ids)
 			vp->be[k].slots = c ? c->slots : 0;
 		}
 	}
+	return unread;
 }
 
 /* Did the last commit complete? A complete one leaves the inactive bank
@@ -243,10 +248,10 @@ static bool banks_equal(const struct lb_live *st)
 
 /* The slots of each backend, and whether the last load is completely live
  * (docs/metrics.md). */
-static bool count_tables(struct serve *s, struct lb_live *st)
+static void count_tables(struct serve *s, struct lb_live *st, struct metrics_if *mi)
 {
-	count_slots(&s->tc, st, st->table_ids);
-	return banks_equal(st) && metrics_tables_consistent(st) && st->attached;
+	mi->tables_unread = count_slots(&s->tc, st, st->table_ids) > 0;
+	mi->load_ok = banks_equal(st) && metrics_tables_consistent(st) && st->attached;
 }
 
 /* Forgets the readings of interfaces without xdplb now: a later load there
@@ -293,11 +298,12 @@ static int collect(struct serve *s, struct mbuf *b)
 			if (err != -ENOENT)
 				pr_warn("%s: reading the pinned maps: %s\n", names[i],
 					strerror(-err));
+			mi[i].read_error = err != -ENOENT;
 			live_free(&st[i]);
 			continue;
 		}
 		mi[i].st = &st[i];
-		mi[i].load_ok = count_tables(s, &st[i]);
+		count_tables(s, &st[i], &mi[i]);
 	}
 	for (int i = 0; i < n; i++) {
 		struct imb_hist *h = hist_of(s, names[i]);

@@ -53,6 +53,7 @@ cleanup() {
 	stop_pid "$WEB_PID"
 	stop_pid "$DNS_PID"
 	veth_ns_del "$NS"
+	ip netns del "${NS}e" 2>/dev/null
 	release_bpffs
 	rm -rf "$TMP"
 }
@@ -436,6 +437,26 @@ grep -q "Address already in use" "$TMP/err" && ok "the bind error says why" || n
 expect_rc "serve --once --iface veth0 --iface nope" 0 x serve --once --iface veth0 --iface nope
 grep -q '^xdplb_up{iface="nope"} 0$' "$TMP/out" && grep -q '^xdplb_up{iface="veth0"} 1$' "$TMP/out" &&
 	ok "xdplb_up 0 for a named interface without xdplb" || not_ok "$(grep xdplb_up "$TMP/out")"
+
+# without CAP_SYS_ADMIN the exporter cannot open the tables by id: it
+# says so (read_error 1) and leaves the slots out instead of zeros
+in_ns "$NS" setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \
+	"$XDPLB" serve --once --iface veth0 >"$TMP/out" 2>"$TMP/err"
+grep -q '^xdplb_read_error{iface="veth0"} 1$' "$TMP/out" &&
+	! grep -q '^xdplb_backend_table_slots{' "$TMP/out" &&
+	! grep -q '^xdplb_config_last_load_successful{' "$TMP/out" &&
+	grep -q '^xdplb_backend_packets_total{iface="veth0"' "$TMP/out" &&
+	ok "without CAP_SYS_ADMIN: read_error 1, no slots and no last_load_successful, counters there" ||
+	not_ok "without CAP_SYS_ADMIN: $(grep -E 'read_error|table_slots' "$TMP/out" | head -3)"
+x serve --once --iface veth0 >"$TMP/out"
+grep -q '^xdplb_read_error{iface="veth0"} 0$' "$TMP/out" && grep -q '^xdplb_interfaces_loaded 1$' "$TMP/out" &&
+	ok "with it: read_error 0, interfaces_loaded 1" || not_ok "$(grep -E 'read_error|interfaces_loaded' "$TMP/out")"
+# where nothing is loaded the exporter still says so (every other series is gone)
+ip netns add "${NS}e"
+nsenter --net=/run/netns/"${NS}e" "$XDPLB" serve --once >"$TMP/out" 2>"$TMP/err"
+ip netns del "${NS}e"
+grep -q '^xdplb_interfaces_loaded 0$' "$TMP/out" && ok "nothing loaded: xdplb_interfaces_loaded 0" ||
+	not_ok "nothing loaded: $(head -5 "$TMP/out")"
 
 # last_load_successful: a load killed after writing the inactive bank's tables
 sed 's/"weight": 200/"weight": 300/' "$SRC/examples/lb.json" >"$TMP/B.json"

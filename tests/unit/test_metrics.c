@@ -89,6 +89,10 @@ static const char golden[] =
 	"# TYPE xdplb_up gauge\n"
 	"xdplb_up{iface=\"eth0\"} 1\n"
 	"xdplb_up{iface=\"eth9\"} 0\n"
+	"# HELP xdplb_read_error 1 if some of xdplb's state on this interface could not be read (not for want of a load: a missing capability, a map gone mid-read); the values that depend on it are left out, not reported as zeros\n"
+	"# TYPE xdplb_read_error gauge\n"
+	"xdplb_read_error{iface=\"eth0\"} 0\n"
+	"xdplb_read_error{iface=\"eth9\"} 0\n"
 	"# HELP xdplb_program_attached 1 if the XDP program is attached to the interface through its pinned link\n"
 	"# TYPE xdplb_program_attached gauge\n"
 	"xdplb_program_attached{iface=\"eth0\"} 1\n"
@@ -197,6 +201,9 @@ static const char golden[] =
 	"# TYPE xdplb_backend_health gauge\n"
 	"xdplb_backend_health{iface=\"eth0\",vip=\"web\",backend=\"a\",health=\"up\"} 1\n"
 	"xdplb_backend_health{iface=\"eth0\",vip=\"web\",backend=\"b\",health=\"out\"} 1\n"
+	"# HELP xdplb_interfaces_loaded Interfaces this exporter found xdplb loaded on (named by --iface, or all in its network namespace)\n"
+	"# TYPE xdplb_interfaces_loaded gauge\n"
+	"xdplb_interfaces_loaded 1\n"
 	"# HELP xdplb_scrape_duration_seconds Time this scrape took to read the maps of every interface\n"
 	"# TYPE xdplb_scrape_duration_seconds gauge\n"
 	"xdplb_scrape_duration_seconds 0.25\n";
@@ -230,6 +237,35 @@ Test(metrics, exact_exposition)
 	cr_assert(not(b.oom));
 	cr_assert(eq(str, b.p, (char *)golden));
 	mbuf_free(&b);
+	free_status(&s);
+}
+
+/* What could not be read is left out and said, never reported as zeros:
+ * maps unreadable (eth9: not "not loaded"), a table unreadable (eth0: no
+ * slots, no last_load_successful); nothing loaded still exports 0. */
+Test(metrics, read_errors_leave_values_out)
+{
+	struct lb_live s;
+	struct metrics_if mi[2] = { { .ifname = "eth0", .load_ok = false, .tables_unread = true },
+				    { .ifname = "eth9", .read_error = true } };
+	struct mbuf b = { 0 }, none = { 0 };
+
+	golden_fixture(&s);
+	mi[0].st = &s;
+	metrics_write(&b, mi, 2, 0.25);
+	cr_expect(not(eq(ptr, strstr(b.p, "xdplb_read_error{iface=\"eth0\"} 1\n"), NULL)));
+	cr_expect(not(eq(ptr, strstr(b.p, "xdplb_read_error{iface=\"eth9\"} 1\n"), NULL)));
+	cr_expect(not(eq(ptr, strstr(b.p, "xdplb_up{iface=\"eth9\"} 0\n"), NULL)));
+	cr_expect(eq(ptr, strstr(b.p, "xdplb_backend_table_slots{"), NULL), "no slots of eth0");
+	cr_expect(eq(ptr, strstr(b.p, "xdplb_config_last_load_successful{"), NULL),
+		  "no last_load_successful of eth0");
+	cr_expect(not(eq(ptr, strstr(b.p, "xdplb_backend_packets_total{iface=\"eth0\""), NULL)),
+		  "the counters, which were read, are there");
+	cr_expect(not(eq(ptr, strstr(b.p, "xdplb_interfaces_loaded 1\n"), NULL)));
+	metrics_write(&none, NULL, 0, 0.01);
+	cr_expect(not(eq(ptr, strstr(none.p, "xdplb_interfaces_loaded 0\n"), NULL)), "%s", none.p);
+	mbuf_free(&b);
+	mbuf_free(&none);
 	free_status(&s);
 }
 
@@ -301,7 +337,7 @@ Test(metrics, one_help_and_type_per_family_samples_together)
 		cr_assert(eq(str, fam, cur), "sample of %s under family %s", fam, cur);
 	}
 	cr_expect(eq(int, helps, types));
-	cr_expect(eq(int, helps, 31), "every family, even one with no samples");
+	cr_expect(eq(int, helps, 33), "every family, even one with no samples");
 	mbuf_free(&b);
 	free_status(&s[0]);
 	free_status(&s[1]);
