@@ -120,6 +120,15 @@ struct {
 	__type(value, struct xdplb_name);
 } be_names SEC(".maps");
 
+/* Published slot counts (bpf/xdplb_abi.h); the data path never reads them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XDPLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xdplb_be_slots);
+} be_slots SEC(".maps");
+
 /* The empty table: every tables slot that holds no VIP's table points at
  * it (an array of maps has no batch delete, and a slot cleared one by one
  * costs a grace period each), and the loader updates the barrier slot with

@@ -19,8 +19,9 @@
 #include <linux/types.h>
 
 /* 3: tables BPF_F_MMAPABLE; 4: ctl records the program, backends carry
- * configured state and health next to the effective state */
-#define XDPLB_ABI_VERSION 5
+ * configured state and health next to the effective state; 5: global_stats
+ * of 64 slots; 6: be_slots, each backend's table slots published */
+#define XDPLB_ABI_VERSION 6
 
 #ifndef __xdplb_inline
 #define __xdplb_inline static inline __attribute__((always_inline))
@@ -154,6 +155,18 @@ struct xdplb_slot_pair {
 
 #define XDPLB_TABLE_ENTRIES(m) (((m) + 1) / 2)
 #define XDPLB_TABLE_MAP_FLAGS (BPF_F_INNER_MAP | BPF_F_MMAPABLE) /* from linux/bpf.h */
+
+/* be_slots: ARRAY[XDPLB_MAX_BACKENDS] (BPF_F_MMAPABLE), value struct
+ * xdplb_be_slots, by backend id. How many slots of its VIP's table in each
+ * bank a backend holds, written by the commit with the tables. The data
+ * path never reads it: it is there so that an exporter counts slots
+ * without opening the tables, which are unpinned inner maps reachable
+ * only by id (BPF_MAP_GET_FD_BY_ID needs CAP_SYS_ADMIN); a pinned,
+ * mmapable array needs the pin's file permissions and CAP_BPF. `audit`
+ * checks it against the tables themselves. */
+struct xdplb_be_slots {
+	__u32 slots[XDPLB_BANKS];
+};
 
 /* ----------------------------------------------------------------------- */
 /* conntrack: LRU_HASH, key struct xdplb_flow_key, value struct xdplb_flow_val.

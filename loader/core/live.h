@@ -35,6 +35,7 @@ struct st_backend {
 	bool override; /* cfg_state and weight are an operator's override */
 	__u16 weight;
 	__u32 slots; /* in the live table (LIVE_SLOTS) */
+	__u32 pub_slots; /* as published in be_slots for the live bank (LIVE_PUB_SLOTS) */
 	struct xdplb_be_stats st; /* LIVE_COUNTERS */
 };
 
@@ -58,6 +59,8 @@ enum live_part {
 	LIVE_COUNTERS = 1u << 3, /* per VIP, per backend and global counters */
 	LIVE_LINK = 1u << 4, /* the program's link: attached, ids, mode */
 	LIVE_ALL_BACKENDS = 1u << 5, /* every backend entry, not only below ctl.be_span (audit) */
+	LIVE_PUB_SLOTS = 1u << 6, /* each backend's slots as the commit published them (be_slots);
+				    * cleared from parts when they cannot be read */
 };
 
 struct lb_live {

@@ -36,7 +36,7 @@ struct metrics_if {
 	 * for a reason other than "not loaded" (a missing capability, ...):
 	 * what depends on it is left out rather than reported as zeros */
 	bool read_error;
-	bool tables_unread; /* some table: no slots, no last_load_successful */
+	bool tables_unread; /* the slot counts: no slots, no last_load_successful */
 	const double *imbalance; /* per st->vips[i]; NULL: no imbalance samples */
 };
 

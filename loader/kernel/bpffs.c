@@ -14,11 +14,14 @@
 #include "bpffs.h"
 #include "log.h"
 
+/* 1 if path is a bpffs mount, 0 if not, -errno if it cannot be told. */
 static int is_bpffs(const char *path)
 {
 	struct statfs st;
 
-	return !statfs(path, &st) && st.f_type == (typeof(st.f_type))BPF_FS_MAGIC;
+	if (statfs(path, &st))
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	return st.f_type == (typeof(st.f_type))BPF_FS_MAGIC;
 }
 
 /* A process in the host's namespaces: kthreadd (PID 2), like every kernel
@@ -55,19 +58,25 @@ int bpffs_root(char *buf, size_t len)
 	const char *env = getenv("XDPLB_BPFFS");
 
 	if (env && *env) {
-		if (!is_bpffs(env)) {
+		int r = is_bpffs(env);
+
+		if (r < 0) {
+			pr_warn("XDPLB_BPFFS=%s: %s\n", env, strerror(-r));
+			return r;
+		}
+		if (!r) {
 			pr_warn("XDPLB_BPFFS=%s is not a bpffs mount\n", env);
 			return -ENOTDIR;
 		}
 		snprintf(buf, len, "%s", env);
 		return 0;
 	}
-	if (is_bpffs("/sys/fs/bpf")) {
+	if (is_bpffs("/sys/fs/bpf") > 0) {
 		snprintf(buf, len, "/sys/fs/bpf");
 		return 0;
 	}
 	snprintf(buf, len, "%s/root/sys/fs/bpf", host_proc());
-	if (same_ns("mnt") != 1 && is_bpffs(buf))
+	if (same_ns("mnt") != 1 && is_bpffs(buf) > 0)
 		return 0; /* `ip netns exec` remounted /sys: the host's bpffs is there */
 	if (same_ns("mnt") == 0) {
 		pr_warn("bpffs is not mounted on this host, and this process runs in a private mount namespace (ip netns exec?), where pins would vanish with it. Mount it on the host first (mount -t bpf bpf /sys/fs/bpf), or enter the namespace with nsenter --net=/run/netns/NAME\n");

@@ -325,6 +325,40 @@ out:
 	return err;
 }
 
+/* Publishes bank b's slot count of every backend of the config (be_slots,
+ * bpf/xdplb_abi.h): from the table this commit built for its VIP when
+ * there is one (the Maglev counts), 0 with the empty table, and for a
+ * table kept from the other bank that bank's counts (the same map and the
+ * same ids). Through a mapping: 100,000 backends cost no syscall. */
+static int write_be_slots(const struct lb_maps *m, const struct plan *p, const struct checked *c,
+			  const struct tables *t, __u32 b)
+{
+	struct xdplb_be_slots *bs = maps_be_slots_map(m, true);
+
+	if (!bs) {
+		int err = -errno;
+
+		pr_warn("mapping be_slots to publish the slot counts: %s\n", strerror(errno));
+		return err;
+	}
+	for (__u32 v = 0; v < t->n; v++) {
+		const __u32 *counts = c->tables.counts ? c->tables.counts[v] : NULL;
+
+		for (__u32 k = 0; k < c->cfg.vips[v].n_backends; k++) {
+			struct xdplb_be_slots *e = &bs[p->be_ids[v][k]];
+
+			if (!t->id[v])
+				e->slots[b] = 0;
+			else if (counts)
+				e->slots[b] = counts[k];
+			else
+				e->slots[b] = e->slots[b ^ 1];
+		}
+	}
+	maps_be_slots_unmap(bs);
+	return 0;
+}
+
 /* Zeroes the counters of ids handed out by this plan, and writes the
  * names the live maps do not hold. */
 static int write_ids_data(const struct lb_maps *m, const struct plan *p, const struct checked *c)
@@ -460,6 +494,8 @@ static int fill_inactive(const struct lb_maps *m, const struct lb_live *l, const
 {
 	int err = write_slots(m, l, p, t, p->bank);
 
+	if (!err)
+		err = write_be_slots(m, p, c, t, p->bank);
 	fault_point("tables-written");
 	if (!err)
 		err = write_ids_data(m, p, c);
@@ -477,10 +513,12 @@ static int fill_inactive(const struct lb_maps *m, const struct lb_live *l, const
 
 /* After the flip and the barrier: the old bank made equal to the new. */
 static int mirror(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
-		  const struct tables *t, struct xdplb_ctl *ctl)
+		  const struct checked *c, const struct tables *t, struct xdplb_ctl *ctl)
 {
 	int err = write_slots(m, l, p, t, p->bank ^ 1);
 
+	if (!err)
+		err = write_be_slots(m, p, c, t, p->bank ^ 1);
 	fault_point("old-bank-released");
 	if (!err)
 		err = write_entries(m, p->mbw, p->n_mbw, p->mvw, p->n_mvw);
@@ -525,7 +563,7 @@ int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct p
 	err = timed_barrier(m, st);
 	fault_point("barrier-after");
 	if (!err)
-		err = mirror(m, l, p, &t, &ctl);
+		err = mirror(m, l, p, c, &t, &ctl);
 	if (err)
 		pr_warn("the new config is live, but making the other bank equal failed; the next change writes it whole\n");
 	err = 0;

@@ -169,6 +169,22 @@ int maps_read_range(int fd, __u32 first, __u32 n, void *values)
 	return err;
 }
 
+#define BE_SLOTS_BYTES ((size_t)XDPLB_MAX_BACKENDS * sizeof(struct xdplb_be_slots))
+
+struct xdplb_be_slots *maps_be_slots_map(const struct lb_maps *m, bool writable)
+{
+	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+	void *p = mmap(NULL, BE_SLOTS_BYTES, prot, MAP_SHARED, LB_FD(m, be_slots), 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void maps_be_slots_unmap(struct xdplb_be_slots *bs)
+{
+	if (bs)
+		munmap(bs, BE_SLOTS_BYTES);
+}
+
 int maps_table_pairs(int fd, __u32 n, struct xdplb_slot_pair *out)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);

@@ -48,6 +48,12 @@ int maps_read_table_id(__u32 map_id, __u32 size, __u32 *out);
 /* The same for the table in tables slot `slot`. */
 int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out);
 
+/* The be_slots map (XDPLB_MAX_BACKENDS entries) mapped into memory,
+ * writable or read-only; NULL with errno set when it cannot be. Reads and
+ * writes through it are no syscalls. */
+struct xdplb_be_slots *maps_be_slots_map(const struct lb_maps *m, bool writable);
+void maps_be_slots_unmap(struct xdplb_be_slots *bs);
+
 /* Per-CPU values summed: nvals __u64 counters per entry, entry `key`. */
 int maps_sum_percpu(int fd, __u32 key, __u64 *out, __u32 nvals);
 

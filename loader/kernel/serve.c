@@ -33,27 +33,6 @@
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* Slots per backend id of one table map. Tables are frozen when published
- * and never written again (docs/atomicity.md), so a map id's counts hold
- * for as long as the map exists: they are counted once, not at every
- * scrape (a 1,000-VIP host has 65 million slots). Entries no scrape used
- * are dropped. */
-struct tcount {
-	__u32 be_id, slots;
-};
-
-struct tcache_ent {
-	__u32 map_id, n;
-	struct tcount *c; /* sorted by be_id */
-	bool used;
-};
-
-struct tcache {
-	struct tcache_ent *e;
-	size_t n, cap;
-	__u32 *scratch; /* XDPLB_MAX_BACKENDS counters, all zero between uses */
-	__u32 *pairs; /* a table's worth of slot pairs */
-};
 struct serve {
 	struct MHD_Daemon *d;
 	int fd;
@@ -64,7 +43,6 @@ struct serve {
 	double window; /* seconds */
 	struct imb_hist hist[SERVE_MAX_IFACES];
 	int n_hist;
-	struct tcache tc;
 	size_t last_len; /* of the last exposition: the next one's first guess */
 };
 
@@ -91,147 +69,6 @@ static struct imb_hist *hist_of(struct serve *s, const char *ifname)
 	return &s->hist[s->n_hist++];
 }
 
-static int cmp_tcount(const void *a, const void *b)
-{
-	const struct tcount *x = a, *y = b;
-
-	return x->be_id < y->be_id ? -1 : x->be_id > y->be_id;
-}
-
-/* Reads table map map_id (size slots) and counts its slots by backend id
- * into a new cache entry. */
-static int tcache_add(struct tcache *tc, __u32 map_id, __u32 size, struct tcache_ent **out)
-{
-	__u32 n = XDPLB_TABLE_ENTRIES(size), nb = 0;
-	struct tcache_ent *e;
-	struct tcount *c;
-	int fd, err = 0;
-
-	if (!tc->scratch) {
-		tc->scratch = calloc(XDPLB_MAX_BACKENDS, sizeof(*tc->scratch));
-		tc->pairs = malloc(XDPLB_TABLE_ENTRIES(XDPLB_MAX_TABLE_SIZE) *
-				   sizeof(struct xdplb_slot_pair));
-	}
-	if (tc->n == tc->cap) {
-		size_t cap = tc->cap ? tc->cap * 2 : 64;
-		struct tcache_ent *ne = realloc(tc->e, cap * sizeof(*ne));
-
-		if (!ne)
-			return -ENOMEM;
-		tc->e = ne;
-		tc->cap = cap;
-	}
-	if (!tc->scratch || !tc->pairs)
-		return -ENOMEM;
-	fd = bpf_map_get_fd_by_id(map_id);
-	if (fd < 0)
-		return -errno;
-	err = maps_table_pairs(
-		fd, n, (struct xdplb_slot_pair *)tc->pairs); /* -EBADMSG: changed under us */
-	close(fd);
-	if (err)
-		return err;
-	c = malloc(sizeof(*c) * 256);
-	for (__u32 i = 0, cap = 256; c && i < size; i++) {
-		__u32 id = tc->pairs[i];
-
-		if (id >= XDPLB_MAX_BACKENDS || tc->scratch[id]++)
-			continue;
-		if (nb == cap) {
-			struct tcount *nc = realloc(c, sizeof(*c) * (cap *= 2));
-
-			if (!nc) {
-				free(c);
-				c = NULL;
-				break;
-			}
-			c = nc;
-		}
-		c[nb++].be_id = id;
-	}
-	for (__u32 i = 0; c && i < nb; i++) {
-		c[i].slots = tc->scratch[c[i].be_id];
-		tc->scratch[c[i].be_id] = 0;
-	}
-	if (!c) { /* leave scratch zeroed */
-		memset(tc->scratch, 0, XDPLB_MAX_BACKENDS * sizeof(*tc->scratch));
-		return -ENOMEM;
-	}
-	qsort(c, nb, sizeof(*c), cmp_tcount);
-	e = &tc->e[tc->n++];
-	*e = (struct tcache_ent){ .map_id = map_id, .n = nb, .c = c };
-	*out = e;
-	return 0;
-}
-
-static struct tcache_ent *tcache_get(struct tcache *tc, __u32 map_id, __u32 size)
-{
-	struct tcache_ent *e = NULL;
-
-	for (size_t i = 0; i < tc->n; i++)
-		if (tc->e[i].map_id == map_id)
-			e = &tc->e[i];
-	if (!e) {
-		int err = tcache_add(tc, map_id, size, &e);
-
-		if (err) {
-			pr_warn("reading table map %u: %s\n", map_id, strerror(-err));
-			return NULL;
-		}
-	}
-	e->used = true;
-	return e;
-}
-
-/* Drops the entries of tables no scrape used this time. */
-static void tcache_sweep(struct tcache *tc)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < tc->n; i++) {
-		if (!tc->e[i].used) {
-			free(tc->e[i].c);
-			continue;
-		}
-		tc->e[i].used = false;
-		tc->e[k++] = tc->e[i];
-	}
-	tc->n = k;
-}
-
-static void tcache_free(struct tcache *tc)
-{
-	for (size_t i = 0; i < tc->n; i++)
-		free(tc->e[i].c);
-	free(tc->e);
-	free(tc->scratch);
-	free(tc->pairs);
-}
-
-/* Each backend's slots in its VIP's live table. */
-/* Returns how many tables could not be read. */
-static int count_slots(struct tcache *tc, struct lb_live *st, const __u32 *ids)
-{
-	int unread = 0;
-
-	for (__u32 v = 0; v < st->n_vips; v++) {
-		struct st_vip *vp = &st->vips[v];
-		struct tcache_ent *e;
-
-		if (!vp->table_size || vp->id >= XDPLB_MAX_VIPS)
-			continue;
-		e = tcache_get(tc, ids[xdplb_table_slot(live_active(st), vp->id)], vp->table_size);
-		unread += !e;
-		for (__u32 k = 0; e && k < vp->n_be; k++) {
-			struct tcount key = { .be_id = vp->be[k].id }, *c;
-
-			c = bsearch(&key, e->c, e->n, sizeof(*c), cmp_tcount);
-			vp->be[k].slots = c ? c->slots : 0;
-		}
-	}
-	return unread;
-}
-
 /* Did the last commit complete? A complete one leaves the inactive bank
  * equal to the live one (docs/atomicity.md): the same globals (generation
  * included) and the same table in every slot. A load that stopped before
@@ -246,11 +83,15 @@ static bool banks_equal(const struct lb_live *st)
 	return true;
 }
 
-/* The slots of each backend, and whether the last load is completely live
- * (docs/metrics.md). */
-static void count_tables(struct serve *s, struct lb_live *st, struct metrics_if *mi)
+/* The slots of each backend, as the commit published them in be_slots (the
+ * exporter opens no table: that would need CAP_SYS_ADMIN, docs/security.md),
+ * and whether the last load is completely live (docs/metrics.md). */
+static void count_tables(struct lb_live *st, struct metrics_if *mi)
 {
-	mi->tables_unread = count_slots(&s->tc, st, st->table_ids) > 0;
+	mi->tables_unread = !(st->parts & LIVE_PUB_SLOTS);
+	for (__u32 v = 0; v < st->n_vips; v++)
+		for (__u32 k = 0; k < st->vips[v].n_be; k++)
+			st->vips[v].be[k].slots = st->vips[v].be[k].pub_slots;
 	mi->load_ok = banks_equal(st) && metrics_tables_consistent(st) && st->attached;
 }
 
@@ -291,7 +132,9 @@ static int collect(struct serve *s, struct mbuf *b)
 		n = status_list(names, SERVE_MAX_IFACES);
 	}
 	for (int i = 0; i < n; i++) {
-		int err = status_read(names[i], LIVE_LINK | LIVE_COUNTERS | LIVE_TABLE_IDS, &st[i]);
+		int err = status_read(names[i],
+				      LIVE_LINK | LIVE_COUNTERS | LIVE_TABLE_IDS | LIVE_PUB_SLOTS,
+				      &st[i]);
 
 		mi[i].ifname = names[i];
 		if (err) {
@@ -303,7 +146,7 @@ static int collect(struct serve *s, struct mbuf *b)
 			continue;
 		}
 		mi[i].st = &st[i];
-		count_tables(s, &st[i], &mi[i]);
+		count_tables(&st[i], &mi[i]);
 	}
 	for (int i = 0; i < n; i++) {
 		struct imb_hist *h = hist_of(s, names[i]);
@@ -319,7 +162,6 @@ static int collect(struct serve *s, struct mbuf *b)
 		if (imb_record(h, &st[i], now, s->window))
 			pr_warn("keeping a reading for the imbalance window: out of memory\n");
 	}
-	tcache_sweep(&s->tc);
 	hist_sweep(s, mi, n);
 	metrics_write(b, mi, (size_t)n, now_mono() - t0);
 	if (s->hook)
@@ -524,7 +366,6 @@ void serve_stop(struct serve *s)
 		close(s->fd);
 	for (int i = 0; i < s->n_hist; i++)
 		imb_free(&s->hist[i]);
-	tcache_free(&s->tc);
 	free(s);
 }
 

@@ -223,6 +223,30 @@ static int read_tables(const struct lb_maps *m, unsigned int parts, struct lb_li
 	return 0;
 }
 
+/* Each backend's slots in the live bank as the commit published them: no
+ * table opened, so CAP_BPF and the pins' permissions are enough. */
+static int read_pub_slots(const struct lb_maps *m, struct lb_live *l)
+{
+	struct xdplb_be_slots *bs = maps_be_slots_map(m, false);
+	__u32 a = live_active(l);
+
+	if (!bs) {
+		int err = -errno;
+
+		pr_warn("mapping be_slots: %s\n", strerror(errno));
+		return err;
+	}
+	for (__u32 v = 0; v < l->n_vips; v++)
+		for (__u32 b = 0; b < l->vips[v].n_be; b++) {
+			__u32 id = l->vips[v].be[b].id;
+
+			if (id < XDPLB_MAX_BACKENDS)
+				l->vips[v].be[b].pub_slots = bs[id].slots[a];
+		}
+	maps_be_slots_unmap(bs);
+	return 0;
+}
+
 /* Per-CPU counters of ids 0..n-1, summed: nvals __u64 per id into sums. */
 static int read_sums(int fd, __u32 n, __u32 nvals, __u64 *sums)
 {
@@ -287,6 +311,9 @@ int status_read_maps(const struct lb_maps *m, unsigned int parts, struct lb_live
 		err = read_tables(m, parts, l);
 	if (!err && (parts & LIVE_COUNTERS))
 		err = read_counters(m, l);
+	/* soft: without them the rest still stands (the exporter says so) */
+	if (!err && (parts & LIVE_PUB_SLOTS) && read_pub_slots(m, l))
+		l->parts &= ~LIVE_PUB_SLOTS;
 	if (err)
 		live_free(l);
 	return err;

@@ -272,3 +272,66 @@ Test(audit, vip_filter_bit_cleared)
 	FOUND(out, "map|vip web|the VIP filter lacks its address");
 	free(vf);
 }
+
+/* be_slots (ABI 6) publishes what the tables hold, for the exporter: a
+ * count written by hand is found, with both numbers. */
+Test(audit, published_slot_counts_checked)
+{
+	struct xdplb_be_slots *bs = maps_be_slots_map(&f.m, true);
+	int id = lbfix_backend_id(&f, "web", "be2");
+	char out[4096], want[128];
+	__u32 real;
+
+	cr_assert(not(eq(ptr, bs, NULL)), "mapping be_slots: %s", strerror(errno));
+	cr_assert(id >= 0);
+	real = bs[id].slots[active_bank()];
+	cr_expect(gt(u32, real, 300), "be2 publishes %u of 1009 slots", real);
+	bs[id].slots[active_bank()] = real + 7;
+	audit(LIVE, out, sizeof(out));
+	snprintf(want, sizeof(want),
+		 "map|vip web backend be2|be_slots publishes %u table slots, the table holds %u",
+		 real + 7, real);
+	FOUND(out, want);
+	bs[id].slots[active_bank()] = real;
+	cr_expect(eq(sz, audit(LIVE, out, sizeof(out)), 0), "%s", out);
+	maps_be_slots_unmap(bs);
+}
+
+/* Every kind of commit publishes counts equal to its tables: a VIP
+ * added, a weight changed in one VIP (the other's table kept, its counts
+ * copied from the other bank), a backend drained, a VIP emptied, a VIP
+ * removed. audit() compares each backend's published count with its
+ * live table's, so a clean audit after each step is the check. */
+Test(audit, published_slot_counts_follow_every_commit)
+{
+#define API(backends)                                                                              \
+	"{ \"name\": \"api\", \"address\": \"203.0.113.11\", \"port\": 443, \"table_size\": 2003," \
+	"  \"backends\": [ " backends " ] }"
+#define BEW(n, w) \
+	"{ \"name\": \"be" #n "\", \"address\": \"198.51.100." #n "\", \"weight\": " #w " }"
+#define BES(n, s) \
+	"{ \"name\": \"be" #n "\", \"address\": \"198.51.100." #n "\", \"state\": \"" s "\" }"
+	static const char *const steps[] = {
+		TOP "\"vips\": [ " WEB(BE(1) "," BE(2) "," BE(3)) ", " API(BE(4) "," BE(5)) " ] }",
+		TOP "\"vips\": [ " WEB(BE(1) "," BE(2) "," BE(3)) ", " API(
+			BE(4) "," BEW(5, 300)) " ] }",
+		TOP "\"vips\": [ " WEB(BE(1) "," BES(2, "drain") "," BE(3)) ", " API(
+			BE(4) "," BEW(5, 300)) " ] }",
+		TOP
+		"\"vips\": [ { \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+		" \"table_size\": 1009, \"guards\": { \"min_active_backends\": 0 }, \"backends\": [ " BES(
+			1,
+			"drain") "," BES(2,
+					 "drain") "," BES(3,
+							  "down") " ] }, " API(BE(4) "," BEW(5,
+											     300)) " ] }",
+		TOP "\"vips\": [ " API(BE(4) "," BE(5)) " ] }",
+		LIVE,
+	};
+	char out[4096];
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		cr_assert(eq(int, lbfix_apply(&f, steps[i]), 0), "step %zu", i);
+		cr_expect(eq(sz, audit(steps[i], out, sizeof(out)), 0), "step %zu:\n%s", i, out);
+	}
+}
