@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -93,14 +94,64 @@ int bpffs_root(char *buf, size_t len)
 	return 0;
 }
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71 /* Linux 5.14; glibc 2.36's headers lack it */
+#endif
+
+/* The cookie of this process's network namespace: any socket's. */
+static int netns_cookie(unsigned long long *out)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+	socklen_t len = sizeof(*out);
+
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, out, &len))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 void netns_suffix(char *buf, size_t len)
 {
+	unsigned long long cookie;
 	struct stat st;
 
 	buf[0] = '\0';
 	/* when we cannot tell, the suffix is the safe choice: no collision */
-	if (same_ns("net") != 1 && !stat("/proc/self/ns/net", &st))
-		snprintf(buf, len, "@ns%lu", (unsigned long)st.st_ino);
+	if (same_ns("net") == 1)
+		return;
+	if (!netns_cookie(&cookie))
+		snprintf(buf, len, "@ns%llu", cookie);
+	else if (!stat("/proc/self/ns/net", &st))
+		snprintf(buf, len, "@ino%lu", (unsigned long)st.st_ino);
+}
+
+int netns_name(char *buf, size_t len)
+{
+	struct stat self, st;
+	struct dirent *de;
+	char path[300];
+	int found = 0;
+	DIR *d;
+
+	if (stat("/proc/self/ns/net", &self))
+		return 0;
+	d = opendir("/run/netns");
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		/* a live bind mount of the namespace: same device and inode */
+		if (!stat(path, &st) && st.st_dev == self.st_dev && st.st_ino == self.st_ino) {
+			snprintf(buf, len, "%s", de->d_name);
+			found = 1;
+		}
+	}
+	closedir(d);
+	return found;
 }
 
 int pin_dir(const char *ifname, int decap, char *buf, size_t len)

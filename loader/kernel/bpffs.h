@@ -4,9 +4,12 @@
  * <bpffs>/xdplb/decap/<iface> for the backend side.
  *
  * bpffs is shared by every network namespace of a host, so an interface in
- * a namespace other than the host's gets the suffix @ns<inode of the netns>:
- * two LBs on "eth0" in two namespaces never collide. "The host" is where
- * kthreadd lives (see bpffs.c).
+ * a namespace other than the host's gets the suffix @ns<netns cookie>: two
+ * LBs on "eth0" in two namespaces never collide, and a namespace never
+ * finds the pins of a deleted one. The cookie (SO_NETNS_COOKIE) is never
+ * reused while the host runs, which is as long as pins live; a namespace's
+ * inode number is reused within seconds of its deletion. "The host" is
+ * where kthreadd lives (see bpffs.c).
  */
 #ifndef XDPLB_BPFFS_H
 #define XDPLB_BPFFS_H
@@ -23,11 +26,16 @@
  */
 int bpffs_root(char *buf, size_t len);
 
-/* <root>/xdplb[/decap]/<iface>[@ns<inode>]; does not create it. */
+/* <root>/xdplb[/decap]/<iface>[@ns<cookie>]; does not create it. */
 int pin_dir(const char *ifname, int decap, char *buf, size_t len);
 
-/* "" in the host's network namespace, "@ns<inode>" in others. */
+/* "" in the host's network namespace, "@ns<cookie>" in others ("@ino<inode>"
+ * on a kernel without SO_NETNS_COOKIE, before 5.14). */
 void netns_suffix(char *buf, size_t len);
+
+/* The name under /run/netns (ip netns) of this process's network
+ * namespace, if it has one: 1 and the name in buf, 0 if it has none. */
+int netns_name(char *buf, size_t len);
 
 /* mkdir -p, each directory made 0700. 0 or -errno. */
 int mkdir_p(const char *path);

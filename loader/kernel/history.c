@@ -19,16 +19,32 @@
 #include "log.h"
 #include "sha256.h"
 
+/* The history outlives the pins (a reboot): it is keyed by something that
+ * survives one where there is such a thing. The host's namespace: the
+ * interface's name. A named namespace (ip netns): IFACE@NAME, which the
+ * same setup gives it again after a reboot. Any other: nothing survives
+ * a reboot, so its history lives under /run (gone with the boot), keyed by
+ * the namespace's cookie like its pins: a later namespace, which may reuse
+ * the inode number, never finds it. XDPLB_STATE_DIR moves every history,
+ * like XDPLB_BPFFS moves the pins. */
 void history_default_dir(const char *ifname, char *buf, size_t len)
 {
-	/* XDPLB_STATE_DIR moves every history, like XDPLB_BPFFS moves the
-	 * pins: tests keep theirs private instead of appending to the
-	 * history of whatever namespace reused their inode number */
 	const char *base = getenv("XDPLB_STATE_DIR");
-	char suffix[40];
+	char suffix[40], name[200];
 
+	if (!base || !*base)
+		base = "/var/lib/xdplb";
 	netns_suffix(suffix, sizeof(suffix));
-	snprintf(buf, len, "%s/%s%s", base && *base ? base : "/var/lib/xdplb", ifname, suffix);
+	if (!suffix[0])
+		snprintf(buf, len, "%s/%s", base, ifname);
+	else if (netns_name(name, sizeof(name)))
+		snprintf(buf, len, "%s/%s@%s", base, ifname, name);
+	else if (getenv("XDPLB_STATE_DIR") && *getenv("XDPLB_STATE_DIR"))
+		snprintf(buf, len, "%s/%s%s", base, ifname, suffix);
+	else
+		snprintf(buf, len, "%s/state/%s%s",
+			 getenv("XDPLB_RUN_DIR") ? getenv("XDPLB_RUN_DIR") : "/run/xdplb", ifname,
+			 suffix);
 }
 
 const char *history_user(char *buf, size_t len)

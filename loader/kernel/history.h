@@ -36,7 +36,9 @@ struct history {
 	size_t n;
 };
 
-/* The default state dir of an interface: /var/lib/xdplb/IFACE[@ns<inode>]. */
+/* The default state dir of an interface (history.c says why): /var/lib/xdplb/IFACE,
+ * IFACE@NAME in a named network namespace, /run/xdplb/state/IFACE@ns<cookie>
+ * in an unnamed one. */
 void history_default_dir(const char *ifname, char *buf, size_t len);
 
 /* Reads the entries of dir (creating it). */

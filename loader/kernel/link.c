@@ -7,6 +7,7 @@
  * are reused.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -167,4 +168,60 @@ int link_unload(const char *ifname, int decap)
 	err = link_detach_dir(dir, ifname);
 	lb_unlock(lock);
 	return err;
+}
+
+/* Does dir hold a pinned link whose device is gone? The kernel detaches
+ * an XDP link when its interface is deleted, with it its network
+ * namespace, and the link then says ifindex 0: the maps beside it are an
+ * LB that runs nowhere. No link at all (a first load that stopped before
+ * attaching) is not that. */
+bool link_pin_dead(const char *dir)
+{
+	struct bpf_link_info li;
+	char path[600];
+	bool dead;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/link", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	dead = !link_info(fd, &li) && li.type == BPF_LINK_TYPE_XDP && li.xdp.ifindex == 0;
+	close(fd);
+	return dead;
+}
+
+/* Removes the pins of LBs whose interface is gone, in every network
+ * namespace: nothing can reach them again (a namespace's pins are keyed by
+ * its cookie, never reused), and each holds its conntrack's memory. One
+ * another xdplb holds the lock of is left for later. */
+void link_gc_dead(const char *own)
+{
+	char root[256], dir[600];
+	struct dirent *de;
+	DIR *d;
+
+	if (bpffs_root(root, sizeof(root)))
+		return;
+	snprintf(dir, sizeof(dir), "%s/xdplb", root);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		int lock;
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "decap"))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/xdplb/%s", root, de->d_name);
+		if (!strcmp(dir, own) || !link_pin_dead(dir))
+			continue;
+		lock = lb_trylock(dir);
+		if (lock < 0)
+			continue;
+		if (link_pin_dead(dir)) {
+			pins_remove(dir);
+			pr_info("removed %s: the pins of an LB whose interface is gone\n", dir);
+		}
+		lb_unlock(lock);
+	}
+	if (d)
+		closedir(d);
 }

@@ -6,6 +6,7 @@
 #ifndef XDPLB_LINK_H
 #define XDPLB_LINK_H
 
+#include <stdbool.h>
 #include <bpf/bpf.h>
 
 /* "native" or "generic" (enum xdplb_mode) */
@@ -33,5 +34,12 @@ int link_detach_dir(const char *dir, const char *ifname);
 /* The same on the interface's pin dir (decap: the decap program's), under
  * its lock. Nothing loaded is not an error. */
 int link_unload(const char *ifname, int decap);
+
+/* Is the link pinned in dir detached because its interface is gone (its
+ * maps an LB that runs nowhere)? False when there is no link pin. */
+bool link_pin_dead(const char *dir);
+/* Removes every other LB pin dir whose link is dead (link_pin_dead), each
+ * under its lock; own is left to the caller. */
+void link_gc_dead(const char *own);
 
 #endif

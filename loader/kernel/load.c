@@ -472,6 +472,19 @@ int lb_load(struct checked *c, const struct load_opts *o, struct load_result *re
 		lb_unlock(lock);
 		return err;
 	}
+	link_gc_dead(res->pin_dir);
+	if (link_pin_dead(res->pin_dir)) {
+		pr_warn("%s: the pins in %s are of an LB whose interface is gone (its link is detached): stale, loading anew\n",
+			c->cfg.interface, res->pin_dir);
+		pins_remove(res->pin_dir);
+		err = mkdir_p(res->pin_dir);
+		if (err) {
+			pr_warn("creating the pin directory %s: %s\n", res->pin_dir,
+				strerror(-err));
+			lb_unlock(lock);
+			return err;
+		}
+	}
 	err = maps_open_pinned(res->pin_dir, &m);
 	exists = !err;
 	if (err == -ENOENT)

@@ -59,10 +59,23 @@ static int lock_path(const char *dir, char *buf, size_t len)
 	return 0;
 }
 
+static int lock_wait(const char *dir, int max_wait);
+
 int lb_lock(const char *dir)
 {
 	const char *env = getenv("XDPLB_LOCK_WAIT_MS"); /* tests shorten the wait */
-	int max_wait = env ? atoi(env) : LOCK_WAIT_MS;
+
+	return lock_wait(dir, env ? atoi(env) : LOCK_WAIT_MS);
+}
+
+int lb_trylock(const char *dir)
+{
+	return lock_wait(dir, -1);
+}
+
+/* max_wait ms, or -1: not at all and silently. */
+static int lock_wait(const char *dir, int max_wait)
+{
 	char path[1024];
 	int fd, err = lock_path(dir, path, sizeof(path));
 
@@ -75,6 +88,10 @@ int lb_lock(const char *dir)
 		return err;
 	}
 	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB); waited += 50) {
+		if (errno == EWOULDBLOCK && max_wait < 0) {
+			close(fd);
+			return -EBUSY;
+		}
 		if (errno != EWOULDBLOCK || waited >= max_wait) {
 			pr_warn("another xdplb is changing %s (waited %d ms): %s\n", dir, waited,
 				strerror(errno));

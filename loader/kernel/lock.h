@@ -13,6 +13,8 @@
  * ($XDPLB_LOCK_WAIT_MS), then fails with -EBUSY. Returns the fd to give
  * lb_unlock(). */
 int lb_lock(const char *dir);
+/* The same without waiting: -EBUSY (unsaid) when another holds it. */
+int lb_trylock(const char *dir);
 void lb_unlock(int fd);
 
 #endif
