@@ -339,7 +339,10 @@ static void print_history(const char *ifname, const char *dir, const struct hist
 			cJSON_AddItemToArray(arr, j);
 			continue;
 		}
-		printf("%c %4u  %s  %-10s gen %-4u %.19s  %s%s%s\n", live ? '*' : ' ', e->seq, ts,
+		if (!arr && i == h->n)
+			printf("  %5s  %-20s  %-10s %5s  %-19s  %s\n", "ENTRY", "TIME (UTC)", "USER",
+			       "GEN", "DIGEST", "SOURCE  # NOTE");
+		printf("%c %5u  %-20s  %-10s %5u  %.19s  %s%s%s\n", live ? '*' : ' ', e->seq, ts,
 		       e->user, e->generation, e->digest, e->source, e->note[0] ? "  # " : "",
 		       e->note);
 	}

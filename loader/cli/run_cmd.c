@@ -2,9 +2,11 @@
 /*
  * run_cmd.c - `xdplb run`: the service's options (kernel/service.c).
  */
+#include <string.h>
 #include <stddef.h>
 
 #include "cli.h"
+#include "log.h"
 #include "service.h"
 
 struct run_args {
@@ -33,6 +35,10 @@ static int run_run(void *args, int argc, char **argv)
 				  .listen = a->listen,
 				  .round = a->round };
 
+	if (!strcmp(argv[0], "-")) {
+		pr_warn("run: CONFIG must be a file, not -: the service reads it again on SIGHUP and when it changes\n");
+		return EXIT_USAGE;
+	}
 	return service_run(&o);
 }
 

@@ -22,7 +22,7 @@ static int run_serve(void *args, int argc, char **argv)
 
 static const struct cli_opt serve_opts[] = {
 	OPT("listen", 'l', OPT_STR, "ADDR:PORT",
-	    "where to listen (default 127.0.0.1:9435; [::1]:9435)",
+	    "where to listen (default 127.0.0.1:9435; [::1]:9435 for IPv6, :9435 for every address)",
 	    offsetof(struct serve_cfg, listen)),
 	OPT("iface", 'i', OPT_LIST, "IF",
 	    "an interface to export (repeatable; default: every one with xdplb, at each scrape)",

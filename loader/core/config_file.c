@@ -5,15 +5,23 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 
+static void close_in(FILE *f, bool in)
+{
+	if (!in)
+		fclose(f);
+}
+
 int config_read_file(const char *path, char **text, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	bool in = !strcmp(path, "-"); /* standard input, as `jq ... | xdplb validate -` */
+	FILE *f = in ? stdin : fopen(path, "rb");
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	int err;
@@ -24,7 +32,7 @@ int config_read_file(const char *path, char **text, size_t *len)
 	for (;;) {
 		if (n > CONFIG_MAX_BYTES) { /* /dev/zero, a log file by mistake */
 			free(buf);
-			fclose(f);
+			close_in(f, in);
 			return -EFBIG;
 		}
 		if (n == cap) {
@@ -32,7 +40,7 @@ int config_read_file(const char *path, char **text, size_t *len)
 
 			if (!nb) {
 				free(buf);
-				fclose(f);
+				close_in(f, in);
 				return -ENOMEM;
 			}
 			buf = nb;
@@ -44,7 +52,7 @@ int config_read_file(const char *path, char **text, size_t *len)
 			break;
 	}
 	err = ferror(f) ? (errno ? -errno : -EIO) : 0; /* EISDIR says more than EIO */
-	fclose(f);
+	close_in(f, in);
 	if (err) {
 		free(buf);
 		return err;

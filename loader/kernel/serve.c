@@ -229,7 +229,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	return reply(c, MHD_HTTP_OK, CONTENT_TYPE, b.p, b.len, true);
 }
 
-/* "HOST:PORT" or "[V6]:PORT", numeric addresses only. */
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" (every address, IPv4 and IPv6, as
+ * node_exporter's ":9100"), numeric addresses only. */
 static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
 	char host[64];
@@ -240,12 +241,20 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	char *end;
 	size_t hl;
 
-	if (!colon || colon == s || (size_t)(colon - s) >= sizeof(host))
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
 		return -1;
 	port = strtoul(colon + 1, &end, 10);
 	if (!colon[1] || *end || !port || port > 65535)
 		return -1;
 	hl = (size_t)(colon - s);
+	if (!hl) { /* ":PORT": the IPv6 wildcard, dual-stack (open_listener) */
+		memset(ss, 0, sizeof(*ss));
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		a6->sin6_addr = in6addr_any;
+		*len = sizeof(*a6);
+		return 0;
+	}
 	memcpy(host, s, hl);
 	host[hl] = '\0';
 	memset(ss, 0, sizeof(*ss));
@@ -272,6 +281,11 @@ static int open_listener(const char *listen_at, const struct sockaddr_storage *s
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (listen_at[0] == ':') { /* every address: IPv4 too, whatever bindv6only says */
+		int zero = 0;
+
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	}
 	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, 64)) {
 		pr_warn("serve: listening on %s: %s\n", listen_at, strerror(errno));
 		close(fd);
@@ -346,7 +360,7 @@ static int serve_prepare(const struct serve_cfg *c, struct serve **out)
 			s->ifaces[s->n_ifaces++] = c->ifaces[i];
 	}
 	if (parse_listen(c->listen, &ss, &len)) {
-		pr_warn("serve: --listen %s: want ADDRESS:PORT, e.g. 127.0.0.1:9435 or [::1]:9435\n",
+		pr_warn("serve: --listen %s: want ADDRESS:PORT, [ADDRESS]:PORT or :PORT, e.g. 127.0.0.1:9435, [::1]:9435, :9435\n",
 			c->listen);
 		return 2;
 	}

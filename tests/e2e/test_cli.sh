@@ -124,6 +124,22 @@ ip -n "$NS1" link show veth1 | grep -q xdp && ok "decap attached to veth1" || no
 expect_rc "decap attach again (refreshes addresses): 0" 0 in_ns "$NS1" "$XDPLB" decap attach veth1
 expect_rc "decap detach: 0" 0 in_ns "$NS1" "$XDPLB" decap detach veth1
 
+# standard input as the config ("-"), as in `jq ... | xdplb validate -`
+"$XDPLB" validate - <"$CFG" >"$TMP/out" 2>&1 && grep -q "^-: OK: 3 VIPs" "$TMP/out" &&
+	ok "validate - reads the config from standard input" || not_ok "validate -: $(head -2 "$TMP/out")"
+sed '0,/"weight": 100/s//"weight": -3/' "$CFG" | "$XDPLB" validate - >"$TMP/out" 2>&1
+[ $? = 1 ] && grep -q "^-: vips\[0\].backends\[0\].weight: must be 0..65535, got -3" "$TMP/out" &&
+	ok "a bad config on standard input: exit 1, its JSON path" || not_ok "validate - (bad): $(head -2 "$TMP/out")"
+sed '0,/"weight": 100/s//"weight": 150/' "$CFG" >"$TMP/w150.json"
+"$XDPLB" diff - "$TMP/w150.json" <"$CFG" >"$TMP/out" 2>&1 && grep -q "web-1" "$TMP/out" &&
+	ok "diff - NEW: the old config from standard input" || not_ok "diff -: $(head -3 "$TMP/out")"
+expect_rc "run - is refused (the service re-reads its file): exit 2" 2 "$XDPLB" run -
+# history has a header row
+in_ns "$NS1" "$XDPLB" history --iface veth0 >"$TMP/out" 2>&1
+head -1 "$TMP/out" | grep -q "ENTRY.*TIME (UTC).*USER.*GEN.*DIGEST.*SOURCE" &&
+	[ "$(sed -n 2p "$TMP/out" | cut -c1)" = "*" ] &&
+	ok "history: a header row, then the live entry (*)" || not_ok "history: $(head -3 "$TMP/out")"
+
 # unload leaves nothing
 expect_rc "unload: 0" 0 in_ns "$NS1" "$XDPLB" unload --iface veth0
 ip -n "$NS1" link show veth0 | grep -q "xdp" && not_ok "XDP still on veth0" || ok "no XDP left on veth0"

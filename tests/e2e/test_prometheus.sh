@@ -434,6 +434,18 @@ grep -q '^xdplb_vip_health_fail_open{iface="veth0",vip="dns"} 1$' "$TMP/out" &&
 expect_rc "serve --listen nonsense: exit 2" 2 x serve --listen localhost --once
 expect_rc "serve on a port in use: exit 3" 3 x serve --listen "$PROM"
 grep -q "Address already in use" "$TMP/err" && ok "the bind error says why" || not_ok "$(cat "$TMP/err")"
+# ":PORT" listens on every address, IPv4 and IPv6
+x serve --listen :19437 >/dev/null 2>&1 &
+LPID=$!
+for i in $(seq 1 50); do
+	in_ns "$NS" curl -s -o /dev/null "http://127.0.0.1:19437/metrics" && break
+	sleep 0.1
+done
+in_ns "$NS" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:19437/metrics" >"$TMP/c4"
+in_ns "$NS" curl -s -o /dev/null -w '%{http_code}' "http://[::1]:19437/metrics" >"$TMP/c6"
+stop_pid "$LPID"
+[ "$(cat "$TMP/c4") $(cat "$TMP/c6")" = "200 200" ] && ok "serve --listen :PORT answers on 127.0.0.1 and [::1]" ||
+	not_ok "--listen :PORT: IPv4 $(cat "$TMP/c4"), IPv6 $(cat "$TMP/c6")"
 expect_rc "serve --once --iface veth0 --iface nope" 0 x serve --once --iface veth0 --iface nope
 grep -q '^xdplb_up{iface="nope"} 0$' "$TMP/out" && grep -q '^xdplb_up{iface="veth0"} 1$' "$TMP/out" &&
 	ok "xdplb_up 0 for a named interface without xdplb" || not_ok "$(grep xdplb_up "$TMP/out")"
