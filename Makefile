@@ -131,7 +131,7 @@ $(O)/tests/unit: $(UNIT_SRCS) $(O)/libxdplb_render.a $(O)/libxdplb_core.a $(LOAD
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XCFLAGS) $(TEST_CFLAGS) -Itests -DXDPLB_SRCDIR=\"$(CURDIR)\" $(UNIT_SRCS) \
 		$(O)/libxdplb_render.a $(O)/libxdplb_core.a $(CRITERION_LIBS) \
-		$(CJSON_LIBS) -lm -o $@
+		$(CJSON_LIBS) -lz -lm -o $@
 
 $(O)/tests/bpf: $(BPFTEST_SRCS) $(wildcard tests/bpf/*.h) $(O)/libxdplb_render.a $(O)/libxdplb.a \
 		$(O)/libxdplb_core.a $(SKELS) | $(O)/tests

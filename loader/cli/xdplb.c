@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "version.h"
 #include "log.h"
 #include "xdplb_abi.h"
 
-#define XDPLB_VERSION "0.1.0"
 
 static int run_version(void *args, int argc, char **argv)
 {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "version.h"
 #include "names.h"
 
 /* ------------------------------------------------------------ buffer */
@@ -576,6 +577,10 @@ void metrics_write(struct mbuf *b, const struct metrics_if *ifs, size_t n, doubl
 		head(b, "xdplb_interfaces_loaded", "gauge",
 		     "Interfaces this exporter found xdplb loaded on (named by --iface, or all in its network namespace)");
 		sample_u(b, "xdplb_interfaces_loaded", &none, loaded);
+		head(b, "xdplb_build_info", "gauge",
+		     "Always 1: the exporter's xdplb version and the map layout (ABI) it reads");
+		mbuf_printf(b, "xdplb_build_info{version=\"%s\",abi=\"%d\"} 1\n", XDPLB_VERSION,
+			    XDPLB_ABI_VERSION);
 		head(b, "xdplb_scrape_duration_seconds", "gauge",
 		     "Time this scrape took to read the maps of every interface");
 		sample_d(b, "xdplb_scrape_duration_seconds", &none, scrape_seconds);

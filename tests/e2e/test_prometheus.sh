@@ -434,6 +434,20 @@ grep -q '^xdplb_vip_health_fail_open{iface="veth0",vip="dns"} 1$' "$TMP/out" &&
 expect_rc "serve --listen nonsense: exit 2" 2 x serve --listen localhost --once
 expect_rc "serve on a port in use: exit 3" 3 x serve --listen "$PROM"
 grep -q "Address already in use" "$TMP/err" && ok "the bind error says why" || not_ok "$(cat "$TMP/err")"
+# gzip when asked (Prometheus asks): the same exposition, smaller
+in_ns "$NS" curl -s -H 'Accept-Encoding: gzip' -D "$TMP/gzh" -o "$TMP/m.gz" "http://$EXPORTER/metrics"
+in_ns "$NS" curl -s -D "$TMP/plainh" -o "$TMP/m.txt" "http://$EXPORTER/metrics"
+if grep -qi '^content-encoding: gzip' "$TMP/gzh" && ! grep -qi '^content-encoding' "$TMP/plainh" &&
+	grep -qi '^vary: accept-encoding' "$TMP/plainh" &&
+	diff <(gunzip -c "$TMP/m.gz" | grep -v '^xdplb_scrape_duration_seconds ') \
+		<(grep -v '^xdplb_scrape_duration_seconds ' "$TMP/m.txt") >/dev/null; then
+	ok "gzip when asked: the same exposition, $(stat -c %s "$TMP/m.txt") -> $(stat -c %s "$TMP/m.gz") bytes; plain otherwise, Vary: Accept-Encoding"
+else
+	not_ok "gzip: $(grep -i 'content-encoding\|vary' "$TMP/gzh" "$TMP/plainh")"
+fi
+grep -q '^xdplb_build_info{version="[0-9.]*",abi="[0-9]*"} 1$' "$TMP/m.txt" &&
+	ok "xdplb_build_info: $(grep '^xdplb_build_info' "$TMP/m.txt")" || not_ok "no xdplb_build_info"
+
 # ":PORT" listens on every address, IPv4 and IPv6
 x serve --listen :19437 >/dev/null 2>&1 &
 LPID=$!

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "version.h"
 
 /* One VIP "web" with backends a (active, 100), b (drain, 50), c (active,
  * 300) on eth0; the caller may change anything. Free with free_status. */
@@ -204,6 +205,9 @@ static const char golden[] =
 	"# HELP xdplb_interfaces_loaded Interfaces this exporter found xdplb loaded on (named by --iface, or all in its network namespace)\n"
 	"# TYPE xdplb_interfaces_loaded gauge\n"
 	"xdplb_interfaces_loaded 1\n"
+	"# HELP xdplb_build_info Always 1: the exporter's xdplb version and the map layout (ABI) it reads\n"
+	"# TYPE xdplb_build_info gauge\n"
+	"xdplb_build_info{version=\"" XDPLB_VERSION "\",abi=\"6\"} 1\n"
 	"# HELP xdplb_scrape_duration_seconds Time this scrape took to read the maps of every interface\n"
 	"# TYPE xdplb_scrape_duration_seconds gauge\n"
 	"xdplb_scrape_duration_seconds 0.25\n";
@@ -337,7 +341,7 @@ Test(metrics, one_help_and_type_per_family_samples_together)
 		cr_assert(eq(str, fam, cur), "sample of %s under family %s", fam, cur);
 	}
 	cr_expect(eq(int, helps, types));
-	cr_expect(eq(int, helps, 33), "every family, even one with no samples");
+	cr_expect(eq(int, helps, 34), "every family, even one with no samples");
 	mbuf_free(&b);
 	free_status(&s[0]);
 	free_status(&s[1]);
