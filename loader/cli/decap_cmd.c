@@ -31,11 +31,16 @@ static int decap_status(const char *ifname)
 	__u64 c[XDPLB_DECAP_MAX];
 	struct decap_srcs srcs;
 	char buf[DECAP_SRC_STRLEN];
-	int err = lb_decap_counters(ifname, c);
+	int err = lb_decap_counters(ifname, c), srcs_err = 0;
 
 	if (!err)
-		err = lb_decap_sources(ifname, &srcs);
-
+		srcs_err = lb_decap_sources(ifname, &srcs);
+	if (srcs_err == -ENOENT) /* a program from before the filter */
+		pr_warn("%s: this decap program has no source filter: it strips tunnels from any "
+			"source (decap attach again replaces it)\n",
+			ifname);
+	else if (srcs_err)
+		err = srcs_err;
 	if (err) {
 		pr_warn("%s: %s\n", ifname,
 			err == -ENOENT ? "no decap program attached" : strerror(-err));
@@ -47,9 +52,9 @@ static int decap_status(const char *ifname)
 		cJSON *a = cJSON_AddArrayToObject(o, "sources");
 
 		cJSON_AddStringToObject(o, "interface", ifname);
-		for (int i = 0; i < srcs.n; i++)
+		for (int i = 0; !srcs_err && i < srcs.n; i++)
 			cJSON_AddItemToArray(a, cJSON_CreateString(decap_src_str(&srcs.v[i], buf)));
-		cJSON_AddBoolToObject(o, "any_source", decap_srcs_is_any(&srcs));
+		cJSON_AddBoolToObject(o, "any_source", srcs_err || decap_srcs_is_any(&srcs));
 		for (int i = 0; i < XDPLB_DECAP_MAX; i++)
 			cJSON_AddNumberToObject(o, names[i], (double)c[i]);
 		print_json(o);
@@ -59,7 +64,7 @@ static int decap_status(const char *ifname)
 	for (int i = 0; i < XDPLB_DECAP_MAX; i++)
 		printf(" %s %llu", names[i], (unsigned long long)c[i]);
 	printf("\n%s: sources", ifname);
-	if (decap_srcs_is_any(&srcs))
+	if (srcs_err || decap_srcs_is_any(&srcs))
 		printf(" any (--any-source: tunnels from every address are stripped)");
 	else
 		for (int i = 0; i < srcs.n; i++)
@@ -83,7 +88,9 @@ struct decap_args {
  * (schema, not guards): a config the LB would refuse is no source of truth. */
 static int config_sources(const char *file, struct decap_srcs *set)
 {
-	struct config_opts co = { .mode = -1 };
+	/* the LB's interface is not this host's business: a name stands in
+	 * for a config that leaves it to `load --iface` */
+	struct config_opts co = { .iface = "lb", .mode = -1 };
 	struct xdplb_config cfg;
 	struct diags d = { 0 };
 	int n = config_load_file(file, &co, &cfg, &d);
@@ -100,10 +107,12 @@ static int config_sources(const char *file, struct decap_srcs *set)
 	n = decap_srcs_add_config(set, &cfg);
 	config_free(&cfg);
 	if (!n)
-		pr_warn("%s: has neither source_v4 nor source_v6: no tunnel source to accept\n",
+		pr_warn("%s: has neither source_v4 nor source_v6: no tunnel source to accept; "
+			"nothing was changed\n",
 			file);
 	if (n == -E2BIG)
-		pr_warn("%s: more than %d tunnel sources in all\n", file, XDPLB_DECAP_MAX_SRCS);
+		pr_warn("%s: more than %d tunnel sources in all; nothing was changed\n", file,
+			XDPLB_DECAP_MAX_SRCS);
 	return n > 0 ? 0 : n ? n : -EINVAL;
 }
 

@@ -138,6 +138,11 @@ int lb_decap_attach(const char *ifname, const struct decap_opts *o)
 	struct decap_bpf *skel = NULL;
 	int ifindex, lock, fd, err;
 
+	if (!o->srcs || !o->srcs->n) { /* the CLI refuses first; a caller may not */
+		pr_warn("decap attach %s: no tunnel source: nothing would be decapsulated\n",
+			ifname);
+		return -EINVAL;
+	}
 	ifindex = netdev_ifindex(ifname);
 	if (ifindex < 0) {
 		pr_warn("interface %s: not found in this network namespace\n", ifname);
@@ -159,8 +164,10 @@ int lb_decap_attach(const char *ifname, const struct decap_opts *o)
 		/* a program from before source filtering: it strips tunnels
 		 * from anyone. A fresh one replaces it (in between, tunnels
 		 * reach a stack that has no tunnel device and drops them). */
-		pr_info("%s: replacing a decap program that has no source filter\n", ifname);
+		pr_warn("%s: replacing a decap program that has no source filter\n", ifname);
 		err = link_detach_dir(dir, ifname);
+		if (!err) /* it removed the emptied directory */
+			err = mkdir_p(dir);
 		if (err)
 			goto out;
 	}

@@ -137,10 +137,11 @@ got=$(exchange $SPOOF4 spoof4 $LB6 lb6)
 [ "$got" = "spoof4" ] && ok "now $SPOOF4 is delivered and $LB6 (removed) is not (got: $got)" ||
 	not_ok "delivered: '$got', want 'spoof4'"
 
-# --config: the sources of an LB config (two: a fleet)
+# --config: the sources of an LB config (two: a fleet; lb2.json leaves its
+# interface to `load --iface`)
 printf '{ "interface": "eth0", "next_hop_mac": "02:00:00:00:00:01", "source_v4": "%s", "source_v6": "%s", "vips": [] }\n' \
 	$LB4 $LB6 >"$TMP/lb1.json"
-printf '{ "interface": "eth0", "next_hop_mac": "02:00:00:00:00:01", "source_v4": "192.0.2.8/29", "vips": [] }\n' \
+printf '{ "next_hop_mac": "02:00:00:00:00:01", "source_v4": "192.0.2.8/29", "vips": [] }\n' \
 	>"$TMP/lb2.json"
 expect_rc "attach --config lb1.json --config lb2.json" 0 x decap attach veth1 --config "$TMP/lb1.json" --config "$TMP/lb2.json"
 check "decap status --json" x --json decap status veth1
