@@ -683,3 +683,253 @@ Test(datapath_prop, random_and_mutated_frames, .timeout = 300)
 	check_coverage(&r);
 	lbfix_close(&r.f);
 }
+
+/* ------------------------------------------------------------ decap */
+/*
+ * The backends' decap program over random and mutated tunnel frames (and
+ * the LB's frames above as noise): IPIP, IPv6-in-IPv6, 4in6, 6in4 from the
+ * accepted sources and the edges around them, to this host and to others,
+ * then the same mutations. For every frame: a frame is stripped only when
+ * it is a tunnel to this host from an LB's source with an inner header of
+ * the right version, and then the output is the input without its outer
+ * header (the L2 header moved up, the EtherType the inner one); a passed
+ * frame is untouched; a drop is a tunnel to this host only; exactly one
+ * decap counter moved, the expected one. The outer header's version,
+ * length and checksum are not checked: the stack checks the inner packet
+ * it is handed.
+ */
+#include "decap.skel.h"
+
+#include "decap_src.h"
+
+static const char *const d_srcs[] = { "192.0.2.1", "198.18.0.0/15", "2001:db8::1",
+				      "2001:db8:5::/48" };
+static const char *const d_addrs[] = { "198.51.100.11", "2001:db8:20::11" };
+/* outer sources: accepted, at the edges of the accepted prefixes, others */
+static const char *const d_from4[] = { "192.0.2.1",    "198.18.0.0",  "198.19.255.255",
+				       "198.18.200.7", "192.0.2.2",   "198.17.255.255",
+				       "198.20.0.0",   "203.0.113.10" };
+static const char *const d_from6[] = {
+	"2001:db8::1", "2001:db8:5::", "2001:db8:5:ffff:ffff:ffff:ffff:ffff", "2001:db8:5:1::9",
+	"2001:db8::2", "2001:db8:6::", "2001:db8:4:ffff:ffff:ffff:ffff:ffff", "::ffff:192.0.2.1"
+};
+static const char *const d_to4[] = { "198.51.100.11", "198.51.100.12" };
+static const char *const d_to6[] = { "2001:db8:20::11", "2001:db8:20::12" };
+
+struct dec {
+	struct decap_bpf *skel;
+	struct decap_src src[4];
+	struct xdplb_addr local[2];
+	__u64 prev[XDPLB_DECAP_MAX], seen[XDPLB_DECAP_MAX];
+};
+
+static void dec_open(struct dec *d)
+{
+	int fd;
+	__u32 one = 1;
+	char why[160];
+
+	d->skel = decap_bpf__open_and_load();
+	cr_assert(d->skel != NULL, "loading the decap program");
+	fd = bpf_map__fd(d->skel->maps.decap_srcs);
+	for (int i = 0; i < 4; i++) {
+		struct xdplb_decap_src_key k;
+
+		cr_assert(decap_src_parse(d_srcs[i], &d->src[i], why, sizeof(why)) == 0, "%s", why);
+		decap_src_key(&d->src[i], &k);
+		cr_assert(bpf_map_update_elem(fd, &k, &one, 0) == 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		struct xdplb_decap_key k;
+
+		memset(&k, 0, sizeof(k));
+		k.family = (__u8)addr_parse(d_addrs[i], &k.addr);
+		d->local[i] = k.addr;
+		cr_assert(bpf_map_update_elem(bpf_map__fd(d->skel->maps.decap_addrs), &k, &one,
+					      0) == 0);
+	}
+}
+
+/* A tunnel frame around a random frame of the LB generator. */
+static size_t tunnel_frame(struct gen *g, __u8 *out)
+{
+	static __u8 inner[PKT_MAX];
+	struct encap_want w = { 0 };
+	size_t n;
+	bool v6 = chance(&g->r, 50);
+
+	memset(inner, 0, sizeof(inner));
+	n = base_frame(g, inner);
+	w.backend_family = v6 ? 6 : 4;
+	addr_parse(v6 ? d_from6[below(&g->r, 8)] : d_from4[below(&g->r, 8)], &w.src);
+	addr_parse(v6 ? d_to6[below(&g->r, 2)] : d_to4[below(&g->r, 2)], &w.backend);
+	w.flow_hash = (__u32)rnd(&g->r);
+	if (chance(&g->r, 5)) /* anyone's */
+		for (int i = 0; i < (v6 ? 16 : 4); i++)
+			w.src.b[i] = (__u8)rnd(&g->r);
+	return pkt_expect_encap(inner, n, &w, inner, out);
+}
+
+static bool prefix_has(const struct decap_src *s, __u8 fam, const __u8 *a)
+{
+	if (s->family != fam)
+		return false;
+	for (int bit = 0; bit < s->plen; bit++)
+		if ((a[bit / 8] ^ s->addr.b[bit / 8]) & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
+enum { D_PASS, D_STRIP, D_DROP };
+
+struct dexpect {
+	int o;
+	__u32 counter; /* the decap counter of the outcome */
+	size_t l2, olen;
+	__u16 inner_type;
+};
+
+/* The tunnel part once the outer header is known to be a tunnel to us. */
+static struct dexpect dec_tunnel(const struct dec *d, struct dexpect e, __u8 fam, const __u8 *src,
+				 __u8 proto, const __u8 *inner, size_t avail)
+{
+	bool from_lb = false;
+
+	for (int i = 0; i < 4; i++)
+		from_lb |= prefix_has(&d->src[i], fam, src);
+	e.o = D_DROP;
+	if (!from_lb) {
+		e.counter = XDPLB_DECAP_BAD_SOURCE;
+		return e;
+	}
+	e.counter = XDPLB_DECAP_MALFORMED;
+	if (proto == 4 && (avail < 20 || inner[0] >> 4 != 4))
+		return e;
+	if (proto == 41 && (avail < 40 || inner[0] >> 4 != 6))
+		return e;
+	e.o = D_STRIP;
+	e.inner_type = proto == 4 ? 0x0800 : 0x86dd;
+	if (fam == XDPLB_AF_INET)
+		e.counter = proto == 4 ? XDPLB_DECAP_V4_IN_V4 : XDPLB_DECAP_V6_IN_V4;
+	else
+		e.counter = proto == 4 ? XDPLB_DECAP_V4_IN_V6 : XDPLB_DECAP_V6_IN_V6;
+	return e;
+}
+
+static struct dexpect dec_model(const struct dec *d, const __u8 *f, size_t len)
+{
+	struct dexpect e = { .o = D_PASS, .counter = XDPLB_DECAP_PASS, .l2 = 14 };
+	__u16 type = get16(f + 12);
+	const __u8 *ip;
+	struct xdplb_addr dst;
+
+	if (type == 0x8100 || type == 0x88a8) {
+		if (len < 18)
+			return e;
+		e.l2 = 18;
+		type = get16(f + 16);
+	}
+	ip = f + e.l2;
+	memset(&dst, 0, sizeof(dst));
+	if (type == 0x0800 && len >= e.l2 + 20) {
+		memcpy(dst.b, ip + 16, 4);
+		if ((ip[9] != 4 && ip[9] != 41) || (ip[0] & 0xf) != 5 || (get16(ip + 6) & 0x3fff) ||
+		    addr_cmp(&dst, &d->local[0]))
+			return e;
+		e.olen = 20;
+		return dec_tunnel(d, e, XDPLB_AF_INET, ip + 12, ip[9], ip + 20, len - e.l2 - 20);
+	}
+	if (type == 0x86dd && len >= e.l2 + 40) {
+		memcpy(dst.b, ip + 24, 16);
+		if ((ip[6] != 4 && ip[6] != 41) || addr_cmp(&dst, &d->local[1]))
+			return e;
+		e.olen = 40;
+		return dec_tunnel(d, e, XDPLB_AF_INET6, ip + 8, ip[6], ip + 40, len - e.l2 - 40);
+	}
+	return e;
+}
+
+static void dec_frame(struct run *r, struct dec *d, __u8 *in, __u8 *out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_out = out, .data_size_out = PKT_MAX,
+		    .repeat = 1);
+	struct dexpect e;
+	int err, act;
+
+	memset(in, 0, PKT_MAX);
+	r->in = in;
+	if (chance(&r->g.r, 10)) {
+		r->in_len = make_frame(&r->g, in);
+	} else {
+		r->in_len = tunnel_frame(&r->g, in);
+		if (chance(&r->g.r, 50))
+			for (__u32 m = 1 + below(&r->g.r, 3); m; m--)
+				mutate(&r->g, in, &r->in_len);
+	}
+	e = dec_model(d, in, r->in_len);
+	o.data_size_in = (__u32)r->in_len;
+	err = bpf_prog_test_run_opts(bpf_program__fd(d->skel->progs.xdplb_decap), &o);
+	prop_assert(r, !err, "BPF_PROG_TEST_RUN: %s", strerror(errno));
+	act = (int)o.retval;
+	if (e.o == D_PASS) {
+		prop_assert(r,
+			    act == XDP_PASS && o.data_size_out == r->in_len &&
+				    !memcmp(out, in, r->in_len),
+			    "want passed untouched, got action %d, %u bytes", act, o.data_size_out);
+	} else if (e.o == D_DROP) {
+		prop_assert(r, act == XDP_DROP, "want dropped (counter %u), got %d", e.counter,
+			    act);
+	} else {
+		prop_assert(r, act == XDP_PASS, "want stripped, got action %d", act);
+		prop_assert(r, o.data_size_out == r->in_len - e.olen,
+			    "stripped to %u bytes, want %zu", o.data_size_out, r->in_len - e.olen);
+		prop_assert(r, !memcmp(out, in, e.l2 - 2), "MACs or tag changed");
+		prop_assert(r, get16(out + e.l2 - 2) == e.inner_type, "EtherType");
+		prop_assert(r, !memcmp(out + e.l2, in + e.l2 + e.olen, r->in_len - e.l2 - e.olen),
+			    "inner packet changed");
+	}
+	for (__u32 i = 0; i < XDPLB_DECAP_MAX; i++) {
+		__u64 now;
+
+		cr_assert(maps_sum_percpu(bpf_map__fd(d->skel->maps.decap_stats), i, &now, 1) == 0);
+		prop_assert(r, now == d->prev[i] + (i == e.counter),
+			    "decap counter %u: %llu -> %llu, want counter %u only", i,
+			    (unsigned long long)d->prev[i], (unsigned long long)now, e.counter);
+		d->prev[i] = now;
+	}
+	d->seen[e.counter]++;
+}
+
+Test(datapath_prop, decap_random_and_mutated_tunnels, .timeout = 300)
+{
+	static struct run r;
+	static __u8 in[PKT_MAX], out[PKT_MAX];
+	static struct dec d;
+	__u32 frames = (__u32)env_u64("XDPLB_PROP_FRAMES", PROP_FRAMES) / 2;
+
+	memset(&r, 0, sizeof(r));
+	memset(&d, 0, sizeof(d));
+	r.seed = env_u64("XDPLB_PROP_SEED", PROP_SEED);
+	r.g.r.s = r.seed;
+	lbfix_open(&r.f, DP_CONFIG); /* the LB generator's addresses */
+	r.g.f = &r.f;
+	dec_open(&d);
+	for (r.i = 0; r.i < frames; r.i++)
+		dec_frame(&r, &d, in, out);
+	fprintf(stderr,
+		"datapath_prop decap: seed 0x%llx, %u frames: stripped ipip %llu ip6ip6 %llu "
+		"ip4in6 %llu ip6in4 %llu, passed %llu, malformed %llu, bad source %llu\n",
+		(unsigned long long)r.seed, frames,
+		(unsigned long long)d.seen[XDPLB_DECAP_V4_IN_V4],
+		(unsigned long long)d.seen[XDPLB_DECAP_V6_IN_V6],
+		(unsigned long long)d.seen[XDPLB_DECAP_V4_IN_V6],
+		(unsigned long long)d.seen[XDPLB_DECAP_V6_IN_V4],
+		(unsigned long long)d.seen[XDPLB_DECAP_PASS],
+		(unsigned long long)d.seen[XDPLB_DECAP_MALFORMED],
+		(unsigned long long)d.seen[XDPLB_DECAP_BAD_SOURCE]);
+	for (__u32 i = 0; i < XDPLB_DECAP_MAX; i++)
+		cr_expect(d.seen[i] > frames / 1000, "decap outcome %u reached: %llu", i,
+			  (unsigned long long)d.seen[i]);
+	decap_bpf__destroy(d.skel);
+	lbfix_close(&r.f);
+}
