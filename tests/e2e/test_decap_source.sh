@@ -88,8 +88,8 @@ EOF
 exchange() {
 	rm -f "$TMP/ready"
 	in_ns "$NS" timeout 10 $PY "$TMP/listen.py" "$TMP/ready" >"$TMP/got" &
-	local lpid=$! i
-	for i in $(seq 50); do [ -e "$TMP/ready" ] && break; sleep 0.1; done
+	local lpid=$!
+	for _ in $(seq 50); do [ -e "$TMP/ready" ] && break; sleep 0.1; done
 	in_ns "$NS" timeout 10 $PY "$TMP/send.py" "$@" >/dev/null 2>"$TMP/send.err"
 	wait $lpid
 	sort "$TMP/got" | tr '\n' ' ' | sed 's/ $//'
