@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -75,37 +76,61 @@ static int srcs_read(int map_fd, struct decap_srcs *out)
 	return errno == ENOENT || out->n == XDPLB_DECAP_MAX_SRCS ? 0 : -errno;
 }
 
-/* Makes the map hold exactly set: adds first, then removes what set does
- * not have, so that a source in both the old and the new set is never
- * refused on the way. */
-static int srcs_write(int map_fd, const struct decap_srcs *set)
+static int srcs_add(int map_fd, const struct decap_srcs *set)
 {
 	struct xdplb_decap_src_key k;
-	struct decap_srcs old;
 	__u32 one = 1;
-	int err;
 
 	for (int i = 0; i < set->n; i++) {
 		decap_src_key(&set->v[i], &k);
 		if (bpf_map_update_elem(map_fd, &k, &one, BPF_ANY))
-			goto fail;
-	}
-	err = srcs_read(map_fd, &old);
-	if (err) {
-		errno = -err;
-		goto fail;
-	}
-	for (int i = 0; i < old.n; i++) {
-		if (decap_srcs_has(set, &old.v[i]))
-			continue;
-		decap_src_key(&old.v[i], &k);
-		if (bpf_map_delete_elem(map_fd, &k) && errno != ENOENT)
-			goto fail;
+			return -errno;
 	}
 	return 0;
-fail:
-	err = -errno;
-	pr_warn("writing the decap sources: %s\n", strerror(errno));
+}
+
+/* Removes what old has and keep does not. */
+static int srcs_remove(int map_fd, const struct decap_srcs *old, const struct decap_srcs *keep)
+{
+	struct xdplb_decap_src_key k;
+
+	for (int i = 0; i < old->n; i++) {
+		if (decap_srcs_has(keep, &old->v[i]))
+			continue;
+		decap_src_key(&old->v[i], &k);
+		if (bpf_map_delete_elem(map_fd, &k) && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Makes the map hold exactly set. New prefixes go in before old ones go
+ * out: an address covered by an old prefix and a new one (a /24 narrowed
+ * to a /28) is never refused on the way. Only when both would not fit
+ * together do the old ones go first. A source in both sets stays all along. */
+static int srcs_write(int map_fd, const struct decap_srcs *set)
+{
+	struct decap_srcs *old = calloc(1, sizeof(*old));
+	int err, added = 0;
+
+	err = old ? srcs_read(map_fd, old) : -ENOMEM;
+	if (err)
+		goto out;
+	for (int i = 0; i < set->n; i++)
+		added += !decap_srcs_has(old, &set->v[i]);
+	if (old->n + added <= XDPLB_DECAP_MAX_SRCS) {
+		err = srcs_add(map_fd, set);
+		if (!err)
+			err = srcs_remove(map_fd, old, set);
+	} else {
+		err = srcs_remove(map_fd, old, set);
+		if (!err)
+			err = srcs_add(map_fd, set);
+	}
+out:
+	if (err)
+		pr_warn("writing the decap sources: %s\n", strerror(-err));
+	free(old);
 	return err;
 }
 
