@@ -4,9 +4,11 @@
  *
  * Strips the outer IPv4 or IPv6 header that xdplb added (IPIP, IPv6-in-IPv6,
  * 4in6, 6in4) when the outer destination is one of this host's decap
- * addresses, and passes the inner packet, addressed to the VIP, to the
- * stack. Everything else leaves with XDP_PASS, untouched. This kernel, like
- * many production ones, has no tunnel devices; a BPF decap is also faster.
+ * addresses and the outer source one of the LBs' (decap_srcs), and passes
+ * the inner packet, addressed to the VIP, to the stack. A tunnel to us from
+ * another source is dropped and counted. Everything else leaves with
+ * XDP_PASS, untouched. This kernel, like many production ones, has no
+ * tunnel devices; a BPF decap is also faster.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -23,6 +25,15 @@ struct {
 	__type(key, struct xdplb_decap_key);
 	__type(value, __u32);
 } decap_addrs SEC(".maps");
+
+/* outer source prefix -> 1: the LBs allowed to tunnel to us (xdplb_abi.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XDPLB_DECAP_MAX_SRCS);
+	__type(key, struct xdplb_decap_src_key);
+	__type(value, __u32);
+} decap_srcs SEC(".maps");
 
 /* enum xdplb_decap_counter -> packets, per CPU */
 struct {
@@ -44,6 +55,21 @@ static __always_inline int count(__u32 idx, int act)
 static __always_inline int is_local(const struct xdplb_decap_key *k)
 {
 	return bpf_map_lookup_elem(&decap_addrs, k) != NULL;
+}
+
+/* Is this outer source (len 4 or 16 bytes) one of the LBs' (decap_srcs)? A
+ * tunnel to us from elsewhere is dropped, not passed: a stack with tunnel
+ * devices would strip it all the same. */
+static __always_inline int from_lb(__u8 family, const void *saddr, __u32 len)
+{
+	struct xdplb_decap_src_key k = { .family = family };
+
+	k.prefixlen = XDPLB_DECAP_SRC_PLEN(len * 8);
+	if (len == 4)
+		__builtin_memcpy(&k.addr, saddr, 4);
+	else
+		__builtin_memcpy(&k.addr, saddr, 16);
+	return bpf_map_lookup_elem(&decap_srcs, &k) != NULL;
 }
 
 /* Inner header right after the outer one: the version must match the
@@ -95,7 +121,8 @@ static __always_inline int strip(struct xdp_md *ctx, __u32 olen, __u32 l2len, __
 }
 
 /* An IPv4 outer header: the counter of its tunnel kind (>= 0) when it is a
- * tunnel to one of our addresses, else VERDICT_PASS. */
+ * tunnel to one of our addresses from an LB, VERDICT_PASS when it is no
+ * tunnel to us, a drop when it is one from elsewhere. */
 static __always_inline int tunnel_v4(struct cursor *c, __u8 *inner, __u32 *olen)
 {
 	struct xdplb_decap_key k = { .family = XDPLB_AF_INET };
@@ -110,6 +137,8 @@ static __always_inline int tunnel_v4(struct cursor *c, __u8 *inner, __u32 *olen)
 	/* fragments and options: not what xdplb sends; the stack decides */
 	if (iph->ihl != 5 || (iph->frag_off & bpf_htons(IP4_MF | IP4_OFFSET)) || !is_local(&k))
 		return VERDICT_PASS;
+	if (!from_lb(XDPLB_AF_INET, &iph->saddr, 4))
+		return VERDICT_DROP(XDPLB_DECAP_BAD_SOURCE);
 	*olen = sizeof(*iph);
 	return *inner == IPPROTO_IPIP ? XDPLB_DECAP_V4_IN_V4 : XDPLB_DECAP_V6_IN_V4;
 }
@@ -127,6 +156,8 @@ static __always_inline int tunnel_v6(struct cursor *c, __u8 *inner, __u32 *olen)
 	__builtin_memcpy(&k.addr, &ip6h->daddr, sizeof(k.addr));
 	if (!is_local(&k))
 		return VERDICT_PASS;
+	if (!from_lb(XDPLB_AF_INET6, &ip6h->saddr, 16))
+		return VERDICT_DROP(XDPLB_DECAP_BAD_SOURCE);
 	*olen = sizeof(*ip6h);
 	return *inner == IPPROTO_IPIP ? XDPLB_DECAP_V4_IN_V6 : XDPLB_DECAP_V6_IN_V6;
 }

@@ -322,6 +322,23 @@ struct xdplb_decap_key {
 	__u8 pad[3];
 };
 
+/* decap_srcs: LPM_TRIE (BPF_F_NO_PREALLOC), key struct xdplb_decap_src_key,
+ * value __u32 (unused, 1). The outer sources a tunnel is stripped from: the
+ * LBs' source_v4/source_v6 (prefixes). A tunnel to us from anywhere else is
+ * dropped and counted (XDPLB_DECAP_BAD_SOURCE): otherwise anyone who reaches
+ * a backend could hand its stack packets with any client address. "Any
+ * source" is 0.0.0.0/0 and ::/0. The family byte and pad are part of the
+ * matched bits: prefixlen = XDPLB_DECAP_SRC_PLEN(address prefix length). */
+struct xdplb_decap_src_key {
+	__u32 prefixlen;
+	__u8 family; /* enum xdplb_family */
+	__u8 pad[3]; /* zero */
+	struct xdplb_addr addr;
+};
+
+#define XDPLB_DECAP_SRC_PLEN(plen) (32 + (plen))
+#define XDPLB_DECAP_MAX_SRCS 256
+
 /* decap_stats: PERCPU_ARRAY[XDPLB_DECAP_MAX] of __u64 */
 enum xdplb_decap_counter {
 	XDPLB_DECAP_V4_IN_V4 = 0, /* IPIP stripped */
@@ -330,6 +347,7 @@ enum xdplb_decap_counter {
 	XDPLB_DECAP_V6_IN_V4, /* 6in4 stripped */
 	XDPLB_DECAP_PASS, /* not a tunnel to us: passed untouched */
 	XDPLB_DECAP_MALFORMED, /* tunnel to us, but truncated: dropped */
+	XDPLB_DECAP_BAD_SOURCE, /* tunnel to us from a source not in decap_srcs: dropped */
 	XDPLB_DECAP_MAX,
 };
 

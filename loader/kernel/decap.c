@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -59,12 +60,114 @@ static int decap_fill(int map_fd, const char *ifname, const struct decap_opts *o
 	return 0;
 }
 
+/* Every key of the decap_srcs map (at most XDPLB_DECAP_MAX_SRCS). */
+static int srcs_read(int map_fd, struct decap_srcs *out)
+{
+	struct xdplb_decap_src_key k, next;
+	void *prev = NULL;
+
+	memset(out, 0, sizeof(*out));
+	while (out->n < XDPLB_DECAP_MAX_SRCS && !bpf_map_get_next_key(map_fd, prev, &next)) {
+		if (!decap_src_of_key(&next, &out->v[out->n]))
+			out->n++;
+		k = next;
+		prev = &k;
+	}
+	return errno == ENOENT || out->n == XDPLB_DECAP_MAX_SRCS ? 0 : -errno;
+}
+
+static int srcs_add(int map_fd, const struct decap_srcs *set)
+{
+	struct xdplb_decap_src_key k;
+	__u32 one = 1;
+
+	for (int i = 0; i < set->n; i++) {
+		decap_src_key(&set->v[i], &k);
+		if (bpf_map_update_elem(map_fd, &k, &one, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Removes what old has and keep does not. */
+static int srcs_remove(int map_fd, const struct decap_srcs *old, const struct decap_srcs *keep)
+{
+	struct xdplb_decap_src_key k;
+
+	for (int i = 0; i < old->n; i++) {
+		if (decap_srcs_has(keep, &old->v[i]))
+			continue;
+		decap_src_key(&old->v[i], &k);
+		if (bpf_map_delete_elem(map_fd, &k) && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Makes the map hold exactly set. New prefixes go in before old ones go
+ * out: an address covered by an old prefix and a new one (a /24 narrowed
+ * to a /28) is never refused on the way. Only when both would not fit
+ * together do the old ones go first. A source in both sets stays all along. */
+static int srcs_write(int map_fd, const struct decap_srcs *set)
+{
+	struct decap_srcs *old = calloc(1, sizeof(*old));
+	int err, added = 0;
+
+	err = old ? srcs_read(map_fd, old) : -ENOMEM;
+	if (err)
+		goto out;
+	for (int i = 0; i < set->n; i++)
+		added += !decap_srcs_has(old, &set->v[i]);
+	if (old->n + added <= XDPLB_DECAP_MAX_SRCS) {
+		err = srcs_add(map_fd, set);
+		if (!err)
+			err = srcs_remove(map_fd, old, set);
+	} else {
+		err = srcs_remove(map_fd, old, set);
+		if (!err)
+			err = srcs_add(map_fd, set);
+	}
+out:
+	if (err)
+		pr_warn("writing the decap sources: %s\n", strerror(-err));
+	free(old);
+	return err;
+}
+
+/* Attached already: refresh the addresses and the sources. */
+static int decap_refresh(const char *dir, const char *ifname, const struct decap_opts *o)
+{
+	char path[600];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/decap_addrs", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = decap_fill(fd, ifname, o);
+	close(fd);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/decap_srcs", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = srcs_write(fd, o->srcs);
+	close(fd);
+	return err;
+}
+
 int lb_decap_attach(const char *ifname, const struct decap_opts *o)
 {
 	char dir[512], path[600];
 	struct decap_bpf *skel = NULL;
 	int ifindex, lock, fd, err;
 
+	if (!o->srcs || !o->srcs->n) { /* the CLI refuses first; a caller may not */
+		pr_warn("decap attach %s: no tunnel source: nothing would be decapsulated\n",
+			ifname);
+		return -EINVAL;
+	}
 	ifindex = netdev_ifindex(ifname);
 	if (ifindex < 0) {
 		pr_warn("interface %s: not found in this network namespace\n", ifname);
@@ -78,12 +181,20 @@ int lb_decap_attach(const char *ifname, const struct decap_opts *o)
 	lock = lb_lock(dir);
 	if (lock < 0)
 		return lock;
-	snprintf(path, sizeof(path), "%s/decap_addrs", dir);
-	fd = bpf_obj_get(path);
-	if (fd >= 0) { /* attached already: refresh the addresses */
-		err = decap_fill(fd, ifname, o);
-		close(fd);
+	err = decap_refresh(dir, ifname, o);
+	if (err != -ENOENT)
 		goto out;
+	snprintf(path, sizeof(path), "%s/decap_addrs", dir);
+	if (!access(path, F_OK)) {
+		/* a program from before source filtering: it strips tunnels
+		 * from anyone. A fresh one replaces it (in between, tunnels
+		 * reach a stack that has no tunnel device and drops them). */
+		pr_warn("%s: replacing a decap program that has no source filter\n", ifname);
+		err = link_detach_dir(dir, ifname);
+		if (!err) /* it removed the emptied directory */
+			err = mkdir_p(dir);
+		if (err)
+			goto out;
 	}
 	skel = decap_bpf__open_and_load();
 	if (!skel) {
@@ -92,7 +203,15 @@ int lb_decap_attach(const char *ifname, const struct decap_opts *o)
 		goto out;
 	}
 	err = decap_fill(bpf_map__fd(skel->maps.decap_addrs), ifname, o);
-	if (!err && bpf_obj_pin(bpf_map__fd(skel->maps.decap_addrs), path))
+	if (!err)
+		err = srcs_write(bpf_map__fd(skel->maps.decap_srcs), o->srcs);
+	if (err)
+		goto out_unpin;
+	snprintf(path, sizeof(path), "%s/decap_addrs", dir);
+	if (bpf_obj_pin(bpf_map__fd(skel->maps.decap_addrs), path))
+		err = -errno;
+	snprintf(path, sizeof(path), "%s/decap_srcs", dir);
+	if (!err && bpf_obj_pin(bpf_map__fd(skel->maps.decap_srcs), path))
 		err = -errno;
 	snprintf(path, sizeof(path), "%s/decap_stats", dir);
 	if (!err && bpf_obj_pin(bpf_map__fd(skel->maps.decap_stats), path))
@@ -129,8 +248,30 @@ int lb_decap_counters(const char *ifname, __u64 out[XDPLB_DECAP_MAX])
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
-	for (__u32 i = 0; i < XDPLB_DECAP_MAX && !err; i++)
+	memset(out, 0, sizeof(__u64) * XDPLB_DECAP_MAX);
+	for (__u32 i = 0; i < XDPLB_DECAP_MAX && !err; i++) {
 		err = maps_sum_percpu(fd, i, &out[i], 1);
+		/* a program from before a counter was added: it has none */
+		if (err == -ENOENT && i >= XDPLB_DECAP_BAD_SOURCE)
+			err = 0;
+	}
+	close(fd);
+	return err;
+}
+
+int lb_decap_sources(const char *ifname, struct decap_srcs *out)
+{
+	char dir[512], path[600];
+	int fd, err;
+
+	err = pin_dir(ifname, 1, dir, sizeof(dir));
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/decap_srcs", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = srcs_read(fd, out);
 	close(fd);
 	return err;
 }

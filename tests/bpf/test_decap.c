@@ -16,6 +16,7 @@
 #include "decap.skel.h"
 
 #include "addr.h"
+#include "decap_src.h"
 #include "lbfix.h"
 #include "maps.h"
 
@@ -23,9 +24,34 @@ extern const char *const DP_CONFIG;
 
 static struct decap_bpf *skel;
 
-/* The backend owns every backend address of DP_CONFIG. */
+/* Replaces the accepted tunnel sources (prefixes), as `decap attach --source` does. */
+static void set_sources(const char *const *srcs, size_t n)
+{
+	int fd = bpf_map__fd(skel->maps.decap_srcs);
+	struct xdplb_decap_src_key k, next;
+	__u32 one = 1;
+
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		k = next;
+		cr_assert(bpf_map_delete_elem(fd, &k) == 0);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct decap_src s;
+		char why[160];
+
+		cr_assert(decap_src_parse(srcs[i], &s, why, sizeof(why)) == 0, "%s", why);
+		decap_src_key(&s, &k);
+		cr_assert(bpf_map_update_elem(fd, &k, &one, 0) == 0);
+	}
+}
+
+/* The backend owns every backend address of DP_CONFIG, and accepts
+ * tunnels from the LB of DP_CONFIG (source_v4 192.0.2.1, source_v6
+ * 2001:db8::1) and the prefixes 198.18.0.0/15 and 2001:db8:5::/48. */
 static void decap_setup(void)
 {
+	const char *srcs[] = { "192.0.2.1", "2001:db8::1", "198.18.0.0/15", "2001:db8:5::/48" };
+
 	const char *addrs[] = { "198.51.100.11",   "198.51.100.12",   "198.51.100.13",
 				"198.51.100.21",   "198.51.100.22",   "198.51.100.41",
 				"198.51.100.51",   "2001:db8:20::11", "2001:db8:20::12",
@@ -42,6 +68,7 @@ static void decap_setup(void)
 		cr_assert(bpf_map_update_elem(bpf_map__fd(skel->maps.decap_addrs), &k, &one, 0) ==
 			  0);
 	}
+	set_sources(srcs, sizeof(srcs) / sizeof(srcs[0]));
 }
 
 static void decap_teardown(void)
@@ -143,15 +170,23 @@ Test(decap, round_trip_through_the_lb, .init = decap_setup, .fini = decap_teardo
 	lbfix_close(&f);
 }
 
-/* Build an IPIP frame by hand: outer v4 from src to dst around `inner`. */
+/* A tunnel frame built by hand: outer header (IPv4 or IPv6, from the
+ * addresses' family) from src to dst around `inner_frame`'s packet. */
+static size_t tunnel(const char *src, const char *dst, const __u8 *inner_frame, size_t inner_len,
+		     __u8 *out)
+{
+	struct encap_want w = { 0 };
+
+	w.backend_family = addr_parse(src, &w.src);
+	cr_assert(eq(int, addr_parse(dst, &w.backend), w.backend_family));
+	return pkt_expect_encap(inner_frame, inner_len, &w, NULL, out);
+}
+
+/* Build an IPIP frame by hand: outer v4 from the LB to dst around `inner`. */
 static size_t ipip(const char *dst, const __u8 *inner_frame, size_t inner_len, __u8 *out,
 		   void (*mut)(__u8 *))
 {
-	struct encap_want w = { .backend_family = 4 };
-
-	addr_parse("192.0.2.1", &w.src);
-	addr_parse(dst, &w.backend);
-	size_t n = pkt_expect_encap(inner_frame, inner_len, &w, NULL, out);
+	size_t n = tunnel("192.0.2.1", dst, inner_frame, inner_len, out);
 
 	if (mut)
 		mut(out + 14);
@@ -233,4 +268,118 @@ Test(decap, bad_inner_packet_dropped, .init = decap_setup, .fini = decap_teardow
 	alen = ipip("198.51.100.11", b, blen, a, NULL);
 	cr_expect(eq(int, run_decap(a, 14 + 20 + 10, out, &out_len), XDP_DROP), "inner cut short");
 	cr_expect(eq(u64, counter(XDPLB_DECAP_MALFORMED), bad0 + 2));
+}
+
+/* A tunnel to us from a source that is no LB's is dropped and counted,
+ * whatever it carries: otherwise anyone who reaches the backend could hand
+ * its stack packets with any client address, to any port. Tunnels from
+ * the accepted addresses and prefixes, IPv4 and IPv6, pass with the inner
+ * packet untouched; to another host, any source passes untouched. */
+Test(decap, tunnels_only_from_the_lbs_sources, .init = decap_setup, .fini = decap_teardown)
+{
+	struct pkt_spec in4 = { .family = 4,
+				.src = "192.0.2.7",
+				.dst = "203.0.113.10",
+				.proto = IPPROTO_TCP,
+				.sport = 1234,
+				.dport = 22,
+				.payload = 20,
+				.frag = 0x4000 /* DF: a fixed outer header */ };
+	struct pkt_spec in6 = { .family = 6,
+				.src = "2001:db8:1::7",
+				.dst = "2001:db8:10::80",
+				.proto = IPPROTO_UDP,
+				.sport = 1234,
+				.dport = 53,
+				.payload = 20 };
+	static const struct {
+		const char *src, *dst;
+		int inner; /* 4 or 6 */
+		int want; /* XDP_PASS (stripped), XDP_DROP, or -1: passed untouched */
+	} c[] = {
+		{ "192.0.2.1", "198.51.100.11", 4, XDP_PASS }, /* the LB */
+		{ "192.0.2.2", "198.51.100.11", 4, XDP_DROP }, /* its neighbour */
+		{ "203.0.113.99", "198.51.100.11", 6, XDP_DROP },
+		{ "198.18.0.0", "198.51.100.12", 4, XDP_PASS }, /* first of the /15 */
+		{ "198.19.255.255", "198.51.100.12", 6, XDP_PASS }, /* last */
+		{ "198.17.255.255", "198.51.100.12", 4, XDP_DROP }, /* just before */
+		{ "198.20.0.0", "198.51.100.12", 4, XDP_DROP }, /* just after */
+		{ "2001:db8::1", "2001:db8:20::11", 6, XDP_PASS },
+		{ "2001:db8::2", "2001:db8:20::11", 6, XDP_DROP },
+		{ "2001:db8:5::", "2001:db8:20::12", 4, XDP_PASS }, /* the /48 */
+		{ "2001:db8:5:ffff:ffff:ffff:ffff:ffff", "2001:db8:20::12", 6, XDP_PASS },
+		{ "2001:db8:6::", "2001:db8:20::12", 6, XDP_DROP },
+		{ "2001:db8:4:ffff::1", "2001:db8:20::12", 4, XDP_DROP },
+		{ "192.0.2.99", "198.51.100.99", 4, -1 }, /* not to us: not ours to judge */
+		{ "2001:db8:bad::1", "2001:db8:20::99", 6, -1 },
+	};
+	__u8 i4[PKT_MAX], i6[PKT_MAX], a[PKT_MAX], out[PKT_MAX];
+	size_t l4 = pkt_build(&in4, i4), l6 = pkt_build(&in6, i6);
+	__u64 bad0 = counter(XDPLB_DECAP_BAD_SOURCE), pass0 = counter(XDPLB_DECAP_PASS);
+	__u64 n_bad = 0, n_pass = 0;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		const __u8 *inner = c[i].inner == 4 ? i4 : i6;
+		size_t ilen = c[i].inner == 4 ? l4 : l6, alen, out_len;
+		int act;
+
+		alen = tunnel(c[i].src, c[i].dst, inner, ilen, a);
+		act = run_decap(a, alen, out, &out_len);
+		cr_expect(eq(int, act, c[i].want < 0 ? XDP_PASS : c[i].want), "%s -> %s", c[i].src,
+			  c[i].dst);
+		if (c[i].want == XDP_PASS) { /* stripped: the inner packet, every byte */
+			cr_expect(eq(sz, out_len, ilen), "%s", c[i].src);
+			cr_expect(eq(int, memcmp(out + 14, inner + 14, ilen - 14), 0), "%s: inner",
+				  c[i].src);
+		} else if (c[i].want < 0) { /* untouched */
+			cr_expect(eq(sz, out_len, alen), "%s", c[i].src);
+			cr_expect(eq(int, memcmp(out, a, alen), 0), "%s: changed", c[i].src);
+			n_pass++;
+		} else {
+			n_bad++;
+		}
+	}
+	cr_expect(eq(u64, counter(XDPLB_DECAP_BAD_SOURCE), bad0 + n_bad));
+	cr_expect(eq(u64, counter(XDPLB_DECAP_PASS), pass0 + n_pass));
+}
+
+/* --any-source is 0.0.0.0/0 and ::/0; the sources can be replaced on the
+ * live program, and with none at all every tunnel to us is dropped. */
+Test(decap, any_source_and_replaced_sources, .init = decap_setup, .fini = decap_teardown)
+{
+	struct pkt_spec in4 = { .family = 4,
+				.src = "192.0.2.7",
+				.dst = "203.0.113.10",
+				.proto = IPPROTO_TCP,
+				.sport = 1234,
+				.dport = 80,
+				.payload = 8,
+				.frag = 0x4000 };
+	__u8 i4[PKT_MAX], a[PKT_MAX], b[PKT_MAX], out[PKT_MAX];
+	size_t l4 = pkt_build(&in4, i4), alen, blen, out_len;
+	const char *other[] = { "192.0.2.2" };
+	struct decap_srcs any;
+	struct xdplb_decap_src_key k;
+	__u32 one = 1;
+
+	alen = tunnel("203.0.113.99", "198.51.100.11", i4, l4, a);
+	blen = tunnel("2001:db8:bad::1", "2001:db8:20::11", i4, l4, b);
+	cr_expect(eq(int, run_decap(a, alen, out, &out_len), XDP_DROP));
+	decap_srcs_any(&any);
+	cr_assert(decap_srcs_is_any(&any));
+	for (int i = 0; i < any.n; i++) {
+		decap_src_key(&any.v[i], &k);
+		cr_assert(bpf_map_update_elem(bpf_map__fd(skel->maps.decap_srcs), &k, &one, 0) ==
+			  0);
+	}
+	cr_expect(eq(int, run_decap(a, alen, out, &out_len), XDP_PASS), "any: v4");
+	cr_expect(eq(sz, out_len, l4));
+	cr_expect(eq(int, run_decap(b, blen, out, &out_len), XDP_PASS), "any: v6");
+	set_sources(other, 1);
+	alen = tunnel("192.0.2.1", "198.51.100.11", i4, l4, a);
+	cr_expect(eq(int, run_decap(a, alen, out, &out_len), XDP_DROP), "the old LB, replaced");
+	alen = tunnel("192.0.2.2", "198.51.100.11", i4, l4, a);
+	cr_expect(eq(int, run_decap(a, alen, out, &out_len), XDP_PASS), "the new one");
+	set_sources(NULL, 0);
+	cr_expect(eq(int, run_decap(a, alen, out, &out_len), XDP_DROP), "no source at all");
 }

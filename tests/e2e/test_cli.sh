@@ -119,9 +119,10 @@ check "status on lo" in_ns "$NS2" "$XDPLB" status --iface lo --json
 expect_rc "unload lo: 0" 0 in_ns "$NS2" "$XDPLB" unload --iface lo
 
 # decap on the backend side
-expect_rc "decap attach: 0" 0 in_ns "$NS1" "$XDPLB" decap attach veth1
+expect_rc "decap attach without a tunnel source: 1" 1 in_ns "$NS1" "$XDPLB" decap attach veth1
+expect_rc "decap attach --config (the LB's sources): 0" 0 in_ns "$NS1" "$XDPLB" decap attach veth1 --config "$CFG"
 ip -n "$NS1" link show veth1 | grep -q xdp && ok "decap attached to veth1" || not_ok "no XDP on veth1"
-expect_rc "decap attach again (refreshes addresses): 0" 0 in_ns "$NS1" "$XDPLB" decap attach veth1
+expect_rc "decap attach again (refreshes addresses): 0" 0 in_ns "$NS1" "$XDPLB" decap attach veth1 --config "$CFG"
 expect_rc "decap detach: 0" 0 in_ns "$NS1" "$XDPLB" decap detach veth1
 
 # standard input as the config ("-"), as in `jq ... | xdplb validate -`

@@ -185,7 +185,9 @@ SERVER_PID=$!
 expect_rc "hc-tunnel attach before xdplb is loaded: 1" 1 lb hc-tunnel attach ht-lb --via 192.0.2.254
 assert "... says to load first" grep -q "xdplb is not loaded on ht-lb" "$TMP/err"
 expect_rc "load the LB" 0 lb load --state-dir "$TMP/state" "$TMP/lb.json"
-expect_rc "decap on the backend" 0 be decap attach ht-be
+# the LB's config as the decap's sources: the probes' outer source is the
+# LB's source_v4/source_v6, as for client traffic, so they pass the filter
+expect_rc "decap on the backend, tunnels from the LB's sources only" 0 be decap attach ht-be --config "$TMP/lb.json"
 expect_rc "hc-tunnel attach with an IPv4 and an IPv6 gateway" 0 \
 	lb hc-tunnel attach ht-lb --via 192.0.2.254 --via 2001:db8:1::fe
 expect_rc "hc-tunnel status --json: 0" 0 lb --json hc-tunnel status ht-lb
@@ -221,6 +223,7 @@ assert "... through the tunnel: the backend stripped IPIP" [ "$(decap_count ipip
 assert "... and the LB wrapped it" [ "$(hc_count encapsulated)" -gt "$enc0" ]
 expect_rc "a probe marked for be1v6 to [$VIP6]:80 succeeds" 0 probe "$MARK6" $VIP6 80
 assert "... the backend stripped IPv6-in-IPv6" [ "$(decap_count ip6ip6)" -gt "$ip6ip60" ]
+assert "... no probe was refused for its outer source (bad_source 0)" [ "$(decap_count bad_source)" = 0 ]
 
 # 1 MB through a probe socket: the stack hands the egress hook GSO packets
 # with partial checksums; every byte arrives, none is too big, none fails
@@ -249,7 +252,7 @@ expect_rc "decap detach on the backend" 0 be decap detach ht-be
 expect_rc "without decap, the marked probe to $VIP4:80 fails" 1 probe "$MARK4" $VIP4 80
 expect_rc "... the IPv6 one too" 1 probe "$MARK6" $VIP6 80
 expect_rc "... while a plain connect to $BE4:80 succeeds" 0 probe 0 $BE4 80
-expect_rc "decap back on the backend" 0 be decap attach ht-be
+expect_rc "decap back on the backend" 0 be decap attach ht-be --config "$TMP/lb.json"
 expect_rc "the probe succeeds again" 0 probe "$MARK4" $VIP4 80
 
 # the backend loses its VIP

@@ -52,4 +52,33 @@ judge "every packet the LB sent decodes right: outer header, checksum, inner pac
 n_lb=$(tcpdump -r "$TMP/lb.pcap" -n 2>/dev/null | wc -l)
 [ "$n_lb" = 0 ] && ok "a capture on the LB's own eth0 sees none of it (XDP runs before the taps)" ||
 	not_ok "the LB's eth0 capture has $n_lb packets"
+
+# The backends strip tunnels only from the LBs' sources (tools/lab attaches
+# decap with them): a host on the backends' network (the router's br0
+# address, 198.51.100.1) that tunnels a client's SYN to be1 is refused; the
+# same frame from the LB's source reaches be1's stack (the control: the
+# check can fail). be1's TcpInSegs counts what its TCP received.
+BE1_MAC=$(lab exec be1 ip -br link show eth0 | awk '{print $3}')
+cat >"$TMP/spoof.py" <<EOF
+import sys
+from scapy.all import Ether, IP, TCP, sendp
+f = Ether(dst="$BE1_MAC") / IP(src=sys.argv[1], dst="198.51.100.11", flags="DF") / \
+    IP(src="192.0.2.130", dst="203.0.113.10", flags="DF") / TCP(sport=45678, dport=80, flags="S", seq=1)
+sendp(f, iface="b1", verbose=False)
+EOF
+in_segs() { lab exec be1 nstat -az TcpInSegs | awk '/TcpInSegs/ {print $2}'; }
+bad_source() {
+	lab exec be1 "$XDPLB" --json decap status eth0 |
+		$PY -c "import json,sys; print(json.load(sys.stdin)['bad_source'])"
+}
+seg0=$(in_segs) bad0=$(bad_source)
+expect_rc "a tunnelled SYN from 198.51.100.1 (no LB) sent to be1" 0 \
+	lab exec router timeout 20 $PY "$TMP/spoof.py" 198.51.100.1
+sleep 0.3
+[ "$(in_segs)" = "$seg0" ] && ok "... never reaches be1's TCP (TcpInSegs $seg0)" || not_ok "TcpInSegs $seg0 -> $(in_segs)"
+[ "$(bad_source)" = $((bad0 + 1)) ] && ok "... counted: bad_source $((bad0 + 1))" ||
+	not_ok "bad_source $bad0 -> $(bad_source)"
+expect_rc "the same from the LB's source 192.0.2.1" 0 lab exec router timeout 20 $PY "$TMP/spoof.py" 192.0.2.1
+sleep 0.3
+[ "$(in_segs)" -gt "$seg0" ] && ok "... reaches be1's TCP (TcpInSegs $seg0 -> $(in_segs))" || not_ok "TcpInSegs still $seg0"
 tap_end

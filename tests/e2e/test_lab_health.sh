@@ -153,7 +153,8 @@ fail_server() { # the lab's server of beK, by the PID in its pidfile (checked to
 }
 back_server() { lab server start "be$1"; }
 fail_decap() { lab exec "be$1" "$XDPLB" decap detach eth0 >/dev/null; }
-back_decap() { lab exec "be$1" "$XDPLB" decap attach eth0 >/dev/null; }
+# shellcheck disable=SC2046 # the LBs' --source options, split
+back_decap() { lab exec "be$1" "$XDPLB" decap attach eth0 $(lab decap-args) >/dev/null; }
 # direct K: beK's own address answers HTTP from the client (a direct check would pass)
 direct() {
 	lab exec client timeout 5 "$PY" - "198.51.100.$((10 + $1))" "be$1" <<'EOF'

@@ -42,7 +42,7 @@ ct_entries() {
 
 echo "TAP version 13"
 expect_rc "load the example config" 0 x load --iface veth0 --state-dir "$TMP/state" "$SRC/examples/lb.json"
-expect_rc "decap on the peer (veth XDP_TX needs a program there)" 0 x decap attach veth1
+expect_rc "decap on the peer (veth XDP_TX needs a program there)" 0 x decap attach veth1 --config "$SRC/examples/lb.json"
 lbmac=$(ip -n "$NS" -br link show veth0 | awk '{print $3}')
 
 # traffic: 200 web SYNs, 100 DNS queries, then their second packets, and 3 too big

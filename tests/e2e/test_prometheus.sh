@@ -85,7 +85,7 @@ print(json.dumps(d, indent=2))
 EOF
 expect_rc "load examples/lb.json with a health check on veth0" 0 x load --iface veth0 --state-dir "$SD" "$CFG"
 # XDP_TX on a veth needs an XDP program on the peer: the decap one
-expect_rc "decap on the peer" 0 x decap attach veth1
+expect_rc "decap on the peer" 0 x decap attach veth1 --config "$CFG"
 
 # Bounded traffic from the peer: TCP SYNs and a data packet per flow to
 # web and web6, UDP to dns, and a few IPv4 fragments to web (dropped).

@@ -154,7 +154,7 @@ grep -q "another xdplb is changing" "$TMP/err" && ok "it names the reason" || no
 wait $first
 
 # --verify: real traffic judges the config
-x decap attach veth1 >/dev/null
+x decap attach veth1 --config "$A" >/dev/null
 lbmac=$(ip -n "$NS" -br link show veth0 | awk '{print $3}')
 send() { # send N SYNs to web over about N*4 ms, in the background
 	ip netns exec "$NS" timeout 60 /usr/bin/python3 -c "
