@@ -289,7 +289,7 @@ static int adopt_external(struct svc *s)
 		err = svc_sync(s, &c);
 		if (err)
 			return err;
-		if (!memcmp(s->cfg.cfg.digest, live_g(&s->live)->digest, 32)) {
+		if (config_is_live(&s->cfg.cfg, live_g(&s->live))) {
 			pr_warn("%s: the live config changed outside the service (now generation %u): running it\n",
 				s->ifname, live_g(&s->live)->generation);
 			return 0;
@@ -416,7 +416,7 @@ static void reload(struct svc *s)
 		s->reloads_failed += err != -EINVAL;
 		goto out;
 	}
-	if (!memcmp(c.cfg.digest, live_g(&s->live)->digest, 32)) {
+	if (config_is_live(&c.cfg, live_g(&s->live))) {
 		pr_info("%s: %s unchanged\n", s->ifname, s->o->config);
 		s->last_reload_ok = true; /* the file is what is live (again) */
 		checked_free(&c);
@@ -458,7 +458,7 @@ static int start(struct svc *s)
 		if (status_read_maps(&s->m, 0, &s->live))
 			pinned = false;
 	}
-	if (!err && pinned && !memcmp(c.cfg.digest, live_g(&s->live)->digest, 32)) {
+	if (!err && pinned && config_is_live(&c.cfg, live_g(&s->live))) {
 		pr_info("%s: %s is live already (generation %u): adopting it\n", s->ifname,
 			s->o->config, live_g(&s->live)->generation);
 		free(text);
