@@ -102,6 +102,8 @@ static int run_validate(void *args, int argc, char **argv)
 static const struct cli_opt validate_opts[] = {
 	OPT_IFACE_CFG(struct validate_args, cfg.iface),
 	OPT_MODE(struct validate_args, cfg.mode),
+	OPT_HOST(struct validate_args, cfg.host),
+	OPT_SHARED(struct validate_args, cfg.shared),
 	OPT("force", 'f', OPT_FLAG, NULL,
 	    "guard refusals become warnings, as `load --force` would take them (schema errors never do)",
 	    offsetof(struct validate_args, cfg.force)),
@@ -223,6 +225,8 @@ static const struct cli_opt simulate_opts[] = {
 	OPT("flows", 'n', OPT_UINT, "N", "synthetic flows per VIP (default 100000)",
 	    offsetof(struct simulate_args, flows), .min = 1, .max = 100000000),
 	OPT_IFACE_CFG(struct simulate_args, cfg.iface),
+	OPT_HOST(struct simulate_args, cfg.host),
+	OPT_SHARED(struct simulate_args, cfg.shared),
 	OPT_END,
 };
 
@@ -336,6 +340,8 @@ static const struct cli_opt diff_opts[] = {
 	    "exit 0 even when load would refuse the change (as `load --force` would apply it)",
 	    offsetof(struct diff_args, cfg.force)),
 	OPT_STATE_DIR(struct diff_args, state_dir),
+	OPT_HOST(struct diff_args, cfg.host),
+	OPT_SHARED(struct diff_args, cfg.shared),
 	OPT_END,
 };
 

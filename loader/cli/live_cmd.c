@@ -135,16 +135,20 @@ static int run_load(void *args, int argc, char **argv)
 	struct load_args *o = args;
 	struct verify_outcome vo = { 0 };
 	struct load_result r;
-	char src[PATH_MAX], *text;
+	char src[PATH_MAX], hsrc[PATH_MAX];
+	struct cfg_text t;
 	struct checked c;
-	size_t len;
 	int err, ret;
 
-	err = check_text(argv[0], &o->cfg, &c, &text, &len);
+	err = check_text(argv[0], &o->cfg, &c, &t);
 	if (err)
 		return exit_code(err);
-	struct load_opts lo = { .text = text,
-				.len = len,
+	struct load_opts lo = { .text = t.text,
+				.len = t.len,
+				.host_text = t.host,
+				.host_len = t.host_len,
+				.host_source = o->cfg.host && realpath(o->cfg.host, hsrc) ? hsrc :
+											    o->cfg.host,
 				.state_dir = o->state_dir,
 				.force = o->cfg.force,
 				.note = o->cfg.force ? "forced" : NULL,
@@ -161,13 +165,15 @@ static int run_load(void *args, int argc, char **argv)
 	if (!err && cli_json()) /* one object, verification included */
 		print_loaded(&c, &r, &vo);
 	checked_free(&c);
-	free(text);
+	cfg_text_free(&t);
 	return ret;
 }
 
 static const struct cli_opt load_opts[] = {
 	OPT_IFACE_CFG(struct load_args, cfg.iface),
 	OPT_MODE(struct load_args, cfg.mode),
+	OPT_HOST(struct load_args, cfg.host),
+	OPT_SHARED(struct load_args, cfg.shared),
 	OPT("force", 'f', OPT_FLAG, NULL,
 	    "apply despite the guards (each refusal is printed as a warning; schema errors still refuse)",
 	    offsetof(struct load_args, cfg.force)),
@@ -516,6 +522,7 @@ static void init_audit(void *args)
 
 static const struct cli_opt audit_opts[] = {
 	OPT_IFACE_CFG(struct audit_args, cfg.iface),
+	OPT_HOST(struct audit_args, cfg.host),
 	OPT_STATE_DIR(struct audit_args, state_dir),
 	OPT_END,
 };

@@ -35,7 +35,7 @@ static unsigned int add(struct history *h, const char *text, __u32 gen, bool com
 	digest_str(d, e.digest);
 	snprintf(e.user, sizeof(e.user), "alice");
 	snprintf(e.source, sizeof(e.source), "/etc/xdplb/lb%u.json", gen);
-	cr_assert(eq(int, history_begin(h, text, strlen(text), NULL, &e), 0));
+	cr_assert(eq(int, history_begin(h, text, strlen(text), NULL, 0, NULL, &e), 0));
 	if (commit)
 		cr_assert(eq(int, history_commit(h, e.seq), 0));
 	return e.seq;
