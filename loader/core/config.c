@@ -440,20 +440,22 @@ static int top_index(const char *key)
 
 /* The host file's keys into root: host keys only, each given in one of
  * the two files. merged[i] says config_top_keys[i] came from it. */
-static void merge_host(struct walk *w, cJSON *root, cJSON *host, const struct config_opts *o,
+static bool merge_host(struct walk *w, cJSON *root, cJSON *host, const struct config_opts *o,
 		       bool *merged)
 {
 	const char *name = o->name ? o->name : "the config";
+	bool seen[CFG_MAX_TOP_KEYS] = { false };
 	cJSON *next;
 
 	if (!jw_object(w, host, top_keys())) /* unknown and duplicate keys too */
-		return;
+		return false;
 	for (cJSON *j = host->child; j; j = next) {
 		int k = top_index(j->string);
 
 		next = j->next;
-		if (k < 0 || jw_member(host, j->string) != j) /* said by jw_object */
+		if (k < 0 || seen[k]) /* said by jw_object */
 			continue;
+		seen[k] = true;
 		if (config_top_keys[k].scope != CFG_HOST) {
 			jw_err_at_key(
 				w, j->string,
@@ -471,6 +473,7 @@ static void merge_host(struct walk *w, cJSON *root, cJSON *host, const struct co
 			merged[k] = true;
 		}
 	}
+	return true;
 }
 
 /* --shared: the config is a fleet's shared file and carries no host key. */
@@ -577,8 +580,11 @@ int config_parse(const char *text, size_t len, const struct config_opts *opts,
 	if (has_host) {
 		mark = d->n;
 		host = parse_json(opts->host_text, opts->host_len, d);
-		if (host && cJSON_IsObject(root))
-			merge_host(&w, root, host, opts, merged);
+		/* a host file that is not an object says nothing more */
+		if (host && cJSON_IsObject(root) && !merge_host(&w, root, host, opts, merged)) {
+			cJSON_Delete(host);
+			host = NULL;
+		}
 		diags_set_file(d, mark, opts->host_name);
 	}
 	if (!root || (has_host && !host)) {
