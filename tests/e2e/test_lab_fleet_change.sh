@@ -15,12 +15,11 @@
 #      then measured; both printed, and they must agree.
 #   2. The drift alert: a real Prometheus (in the router's namespace) scrapes
 #      both services; the rule counts the distinct digests of
-#      xdplb_config_info. It can tell drift only if the digest covers the
-#      shared part alone (the canonical digest of branch fleet-config): the
-#      test finds out (identical shared parts, one digest or two?) and SKIPs
-#      the alert checks with the reason when it cannot, rather than fake
-#      them. When it can: no alert with identical shared parts, the alert
-#      when LB2's differs, none when LB2's file differs in formatting only.
+#      xdplb_config_info. The digest covers the canonical form of the shared
+#      part alone (docs/fleet.md, "Shared and host config"), so the two LBs,
+#      whose files differ in their own part (next_hop_mac, source_v4), show
+#      one digest: no alert with identical shared parts, the alert when
+#      LB2's differs, none when LB2's file differs in formatting only.
 . "$(dirname "$0")/lab_lib.sh"
 . "$(dirname "$0")/fleet_lib.sh"
 
@@ -259,12 +258,11 @@ else
 		[ "$(grep -c instance= "$TMP/ci")" = 2 -a "$(grep -c -e "$d1" "$TMP/ci")" -ge 1 -a "$(grep -c -e "$d2" "$TMP/ci")" -ge 1 ]
 	sed 's/^/#   /' "$TMP/ci"
 	if [ "$distinct" != 1 ]; then
-		sleep 3
-		reason="the shared parts are identical but the LBs' $LABEL values differ ($distinct distinct; the alert is $(alert_state)): the digest covers the whole file, each LB's own part (next_hop_mac, source_v4) included, so the rule cannot tell drift from the per-LB differences until the canonical shared digest (branch fleet-config) exports it"
-		ok "no drift alert with identical shared parts # SKIP $reason"
-		ok "the drift alert when LB2's shared part differs # SKIP (same reason: it fires whatever the shared parts)"
-		ok "no drift alert when LB2's file differs in formatting only # SKIP (needs the canonical digest)"
+		assert "identical shared parts, different host parts: one $LABEL (got $distinct distinct)" false
+		ok "the drift alert when LB2's shared part differs # SKIP (the digests differ already)"
+		ok "no drift alert when LB2's file differs in formatting only # SKIP (the digests differ already)"
 	else
+		assert "identical shared parts, different host parts: one $LABEL" true
 		sleep 3
 		st=$(alert_state)
 		assert "identical shared parts: one $LABEL, the alert $st (want inactive)" [ "$st" = inactive ]
