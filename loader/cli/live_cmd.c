@@ -339,15 +339,19 @@ static void print_history(const char *ifname, const char *dir, const struct hist
 			cJSON_AddNumberToObject(j, "generation", e->generation);
 			cJSON_AddStringToObject(j, "digest", e->digest);
 			cJSON_AddStringToObject(j, "source", e->source);
+			cJSON_AddStringToObject(j, "file_digest", e->file_digest);
+			cJSON_AddStringToObject(j, "host_source", e->host_source);
+			cJSON_AddStringToObject(j, "host_file_digest", e->host_file_digest);
 			cJSON_AddStringToObject(j, "note", e->note);
 			cJSON_AddBoolToObject(j, "live", live);
 			cJSON_AddBoolToObject(j, "pending", e->pending);
 			cJSON_AddItemToArray(arr, j);
 			continue;
 		}
-		printf("%c %4u  %s  %-10s gen %-4u %.19s  %s%s%s\n", live ? '*' : ' ', e->seq, ts,
-		       e->user, e->generation, e->digest, e->source, e->note[0] ? "  # " : "",
-		       e->note);
+		printf("%c %4u  %s  %-10s gen %-4u %.19s  %s%s%s%s%s\n", live ? '*' : ' ', e->seq, ts,
+		       e->user, e->generation, e->digest, e->source,
+		       e->host_source[0] ? " --host " : "", e->host_source,
+		       e->note[0] ? "  # " : "", e->note);
 	}
 	if (arr)
 		print_json(arr);
@@ -399,9 +403,10 @@ const struct cli_cmd cmd_history = {
 	.summary = "the configs applied to an interface, newest first",
 	.description =
 		"Entry number, time, user ($SUDO_USER, else the login name), the generation it\n"
-		"became, its SHA-256, the file it came from, and a note (forced, rollback to 3).\n"
-		"* marks the live one. The last 50 are kept, each with the config's bytes as\n"
-		"applied (STATE_DIR/NNNNNN.json).\n",
+		"became, its digest (of the shared part, docs/fleet.md), the file it came from\n"
+		"(and its host file, --host), and a note (forced, rollback to 3). * marks the\n"
+		"live one. The last 50 are kept, each with the config's bytes as applied\n"
+		"(STATE_DIR/NNNNNN.json, and NNNNNN.host.json); --json adds each file's SHA-256.\n",
 	.opts = history_opts,
 	.args_size = sizeof(struct history_args),
 	.run = run_history,

@@ -289,9 +289,9 @@ else
 		mv "$f.tmp" "$f"
 		sleep 5
 		st=$(alert_state)
-		n=$(q "count(count by ($LABEL) (xdplb_config_info{job=\"xdplb\"}))" | awk '{print $NF}')
-		assert "LB2's file reformatted (keys sorted, indent 7): $n $LABEL value(s), the alert $st (want inactive)" \
-			[ "$st" = inactive ]
+		nd=$(q "count(count by ($LABEL) (xdplb_config_info{job=\"xdplb\"}))" | awk '{print $NF}')
+		assert "LB2's file reformatted (keys sorted, indent 7): $nd $LABEL value(s), the alert $st (want inactive)" \
+			[ "$st" = inactive -a "$nd" = 1 ]
 	fi
 fi
 # what else moved flows: BGP sessions that went down (besides the test's own
