@@ -106,7 +106,7 @@ extern const struct cli_cmd cmd_backend; /* backend_cmd.c */
 	    "host file, beside a fleet's shared config (docs/fleet.md)",                        \
 	    offsetof(type, f))
 #define OPT_SHARED(type, f)                                                                   \
-	OPT("shared", 0, OPT_FLAG, NULL,                                                      \
+	OPT("shared", 'S', OPT_FLAG, NULL,                                                      \
 	    "CONFIG is a fleet's shared file: a host setting in it is an error; without " \
 	    "--host, the host settings it needs are not asked for",                            \
 	    offsetof(type, f))

@@ -88,6 +88,7 @@ expect_rc "LB2: audit shared --host lb2: 0 (no drift)" 0 in_ns "$NS2" "$XDPLB" a
 expect_rc "LB2: audit shared --host lb2b: 1 (mtu drift)" 1 in_ns "$NS2" "$XDPLB" audit "$F/shared.json" --host "$TMP/lb2b.host.json"
 assert "... named" grep -q "mtu" "$TMP/out"
 expect_rc "LB1: audit against the unchanged shared file: 1 (LB1 runs the changed one)" 1 in_ns "$NS1" "$XDPLB" audit "$F/shared.json" --host "$TMP/lb1.host.json"
-expect_rc "diff of two shared files (--shared): 0" 0 "$XDPLB" diff --shared "$F/shared.json" "$TMP/changed.json"
+expect_rc "diff of two shared files (--shared): 0" 0 "$XDPLB" diff --shared --force "$F/shared.json" "$TMP/changed.json"
+assert "... web-2 gains" grep -q "web-2" "$TMP/out"
 
 tap_end
