@@ -67,6 +67,10 @@ shared_spec "$TMP/s3.json" be1:100,be2:100,be3:100
 shared_spec "$TMP/s4.json" be1:100,be2:100,be3:100,be4:100
 check "both LBs on be1..be3 (the shared part, each with its own part)" put_lb 1 "$TMP/s3.json"
 check "LB2 too" put_lb 2 "$TMP/s3.json"
+# a fleet's way (tools/lab): each service runs the shared file with its host file
+lab xdplb --lb 1 history --json --iface eth0 >"$TMP/out" 2>/dev/null
+check_json "LB1's service runs the shared file with its own host file (history: $(jq_out 'd[0]["host_source"]'))" \
+	"d[0]['host_source'].endswith('lb1.host.json') and d[0]['source'].endswith('lb1.json')"
 
 bg hold client 120 hold --vip $VIP --conns 60 --interval 0.2 --timeout 5 --duration 90 \
 	--sources "$SRCS" --port-base 46000 --ready-file "$TMP/ready.json" --stop-file "$TMP/stop" --out "$TMP/hold.json"
