@@ -7,7 +7,9 @@
 # form of the same service; a formatting change keeps it, a shared change
 # moves it; history keeps the host file beside the config and rollback
 # restores both; audit reads the host file too; host-file errors name the
-# host file and the JSON path. TAP output.
+# host file and the JSON path; the service (`xdplb run --host`) adopts what
+# is live, reloads a changed host file and ignores a rewrite that changes
+# nothing. TAP output.
 set -u
 
 TAG=xdplbh$$
@@ -16,7 +18,9 @@ NS2=$TAG-b
 TMP=$(mktemp -d /tmp/xdplb-e2e.XXXXXX)
 . "$(dirname "$0")/lib.sh"
 
+SVC_PID=
 cleanup() {
+	[ -z "$SVC_PID" ] || { kill "$SVC_PID" 2>/dev/null; wait "$SVC_PID" 2>/dev/null; }
 	veth_ns_del "$NS1"
 	veth_ns_del "$NS2"
 	release_bpffs
@@ -90,5 +94,36 @@ assert "... named" grep -q "mtu" "$TMP/out"
 expect_rc "LB1: audit against the unchanged shared file: 1 (LB1 runs the changed one)" 1 in_ns "$NS1" "$XDPLB" audit "$F/shared.json" --host "$TMP/lb1.host.json"
 expect_rc "diff of two shared files (--shared): 0" 0 "$XDPLB" diff --shared --force "$F/shared.json" "$TMP/changed.json"
 assert "... web-2 gains" grep -q "web-2" "$TMP/out"
+
+# the service on LB2: shared file + host file
+wait_for() { # wait_for SEC CMD...: polls CMD every 0.1 s for at most SEC seconds
+	local i
+	for i in $(seq $(($1 * 10))); do "${@:2}" && return 0; sleep 0.1; done
+	return 1
+}
+logged() { grep -q -- "$1" "$TMP/svc.log"; }
+cp "$F/shared.json" "$TMP/svc.json"
+cp "$TMP/lb2.host.json" "$TMP/svc.host.json"
+nsenter --net=/run/netns/"$NS2" timeout 120 "$XDPLB" run "$TMP/svc.json" --host "$TMP/svc.host.json" \
+	--round 0.1 2>"$TMP/svc.log" &
+SVC_PID=$!
+wait_for 10 logged ': running (' && ok "xdplb run --host: running" || not_ok "the service did not start: $(tail -5 "$TMP/svc.log")"
+assert "it adopted what is live (the same shared and host settings), no load" logged 'is live already'
+gen=$(in_ns "$NS2" "$XDPLB" status --iface veth0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')
+python3 -c "import json; h=json.load(open('$TMP/lb2.host.json')); h['mtu']=3000; print(json.dumps(h))" >"$TMP/svc.host.tmp"
+mv "$TMP/svc.host.tmp" "$TMP/svc.host.json"
+mtu_is() { [ "$(in_ns "$NS2" "$XDPLB" status --iface veth0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["mtu"])')" = "$1" ]; }
+wait_for 10 mtu_is 3000 && ok "the host file changed (mtu 3000): the service loaded it" ||
+	not_ok "mtu after the host file changed: $(tail -5 "$TMP/svc.log")"
+assert "... with the same digest" [ "$(digest_of "$NS2")" = "$d1" ]
+python3 -c "import json; print(json.dumps(json.load(open('$TMP/svc.host.json')), indent=5))" >"$TMP/svc.host.tmp"
+mv "$TMP/svc.host.tmp" "$TMP/svc.host.json"
+wait_for 10 logged 'svc.json unchanged' && ok "the host file rewritten, same settings: unchanged, no load" ||
+	not_ok "no 'unchanged' after a rewrite: $(tail -5 "$TMP/svc.log")"
+gen2=$(in_ns "$NS2" "$XDPLB" status --iface veth0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')
+assert "one load in all (generation $gen -> $gen2)" [ "$gen2" = $((gen + 1)) ]
+kill "$SVC_PID" 2>/dev/null
+wait "$SVC_PID" 2>/dev/null
+SVC_PID=
 
 tap_end
