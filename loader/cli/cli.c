@@ -133,8 +133,7 @@ static void print_invalid(const char *file, const char *host, const struct diags
 		return;
 	}
 	log_diags(d, file);
-	pr_warn("%s: %zu error%s; nothing was changed\n", file, d->n,
-		d->n == 1 ? "" : "s");
+	pr_warn("%s: %zu error%s; nothing was changed\n", file, d->n, d->n == 1 ? "" : "s");
 }
 
 int check_text(const char *file, const struct cfg_args *o, struct checked *c, struct cfg_text *t)

@@ -100,15 +100,15 @@ extern const struct cli_cmd cmd_backend; /* backend_cmd.c */
 	OPT("state-dir", 's', OPT_STR, "DIR",                                               \
 	    "where the history is kept (default $XDPLB_STATE_DIR/IF or /var/lib/xdplb/IF)", \
 	    offsetof(type, f))
-#define OPT_HOST(type, f)                                                                      \
-	OPT("host", 'H', OPT_STR, "HOSTFILE",                                                  \
+#define OPT_HOST(type, f)                                                                       \
+	OPT("host", 'H', OPT_STR, "HOSTFILE",                                                   \
 	    "this LB's own settings (interface, mode, next_hop_mac, sources, mtu, ...) from a " \
 	    "host file, beside a fleet's shared config (docs/fleet.md)",                        \
 	    offsetof(type, f))
-#define OPT_SHARED(type, f)                                                                   \
-	OPT("shared", 'S', OPT_FLAG, NULL,                                                      \
+#define OPT_SHARED(type, f)                                                               \
+	OPT("shared", 'S', OPT_FLAG, NULL,                                                \
 	    "CONFIG is a fleet's shared file: a host setting in it is an error; without " \
-	    "--host, the host settings it needs are not asked for",                            \
+	    "--host, the host settings it needs are not asked for",                       \
 	    offsetof(type, f))
 extern const char *const mode_names[]; /* "native", "generic" (enum xdplb_mode) */
 

@@ -147,8 +147,7 @@ static int run_load(void *args, int argc, char **argv)
 				.len = t.len,
 				.host_text = t.host,
 				.host_len = t.host_len,
-				.host_source = o->cfg.host && realpath(o->cfg.host, hsrc) ? hsrc :
-											    o->cfg.host,
+				.host_source = history_source(o->cfg.host, hsrc),
 				.state_dir = o->state_dir,
 				.force = o->cfg.force,
 				.note = o->cfg.force ? "forced" : NULL,
@@ -348,8 +347,8 @@ static void print_history(const char *ifname, const char *dir, const struct hist
 			cJSON_AddItemToArray(arr, j);
 			continue;
 		}
-		printf("%c %4u  %s  %-10s gen %-4u %.19s  %s%s%s%s%s\n", live ? '*' : ' ', e->seq, ts,
-		       e->user, e->generation, e->digest, e->source,
+		printf("%c %4u  %s  %-10s gen %-4u %.19s  %s%s%s%s%s\n", live ? '*' : ' ', e->seq,
+		       ts, e->user, e->generation, e->digest, e->source,
 		       e->host_source[0] ? " --host " : "", e->host_source,
 		       e->note[0] ? "  # " : "", e->note);
 	}

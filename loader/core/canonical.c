@@ -186,8 +186,8 @@ static void sort_keys(cJSON *j)
 
 char *config_canonical(const struct xdplb_config *cfg)
 {
-	const struct cfg_vip **vs =
-		(const struct cfg_vip **)sorted(cfg->vips, cfg->n_vips, sizeof(*cfg->vips), vip_cmp);
+	const struct cfg_vip **vs = (const struct cfg_vip **)sorted(cfg->vips, cfg->n_vips,
+								    sizeof(*cfg->vips), vip_cmp);
 	cJSON *root = cJSON_CreateObject(), *vips;
 	char *s = NULL;
 

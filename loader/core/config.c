@@ -299,18 +299,18 @@ static void parse_seed(struct walk *w, const cJSON *root, struct xdplb_config *c
  * parsing below); a new shared key also needs its place in canonical.c
  * (test_config's canonical/covers_every_key says so). */
 const struct config_key config_top_keys[] = {
-	{ "interface", CFG_HOST },
-	{ "mode", CFG_HOST },
-	{ "next_hop_mac", CFG_HOST },
-	{ "source_v4", CFG_HOST },
-	{ "source_v6", CFG_HOST },
-	{ "mtu", CFG_HOST },
-	{ "conntrack_size", CFG_HOST },
-	{ "hash_seed", CFG_SHARED },
-	{ "guards", CFG_SHARED },
-	{ "health_check", CFG_SHARED },
-	{ "vips", CFG_SHARED },
-	{ NULL, 0 },
+	{ "interface", CFG_HOST }, /* the LB's NIC */
+	{ "mode", CFG_HOST }, /* its driver's XDP support */
+	{ "next_hop_mac", CFG_HOST }, /* its router port */
+	{ "source_v4", CFG_HOST }, /* its own tunnel sources */
+	{ "source_v6", CFG_HOST }, /* (backends' decap accepts every LB's) */
+	{ "mtu", CFG_HOST }, /* its links' */
+	{ "conntrack_size", CFG_HOST }, /* its memory */
+	{ "hash_seed", CFG_SHARED }, /* the same flow, the same backend, on every LB */
+	{ "guards", CFG_SHARED }, /* the same refusals */
+	{ "health_check", CFG_SHARED }, /* the same checks */
+	{ "vips", CFG_SHARED }, /* the service itself */
+	{ NULL, 0 }, /* the end */
 };
 
 #define CFG_MAX_TOP_KEYS 63 /* jw_object's limit */

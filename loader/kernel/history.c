@@ -31,6 +31,11 @@ void history_default_dir(const char *ifname, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s%s", base && *base ? base : "/var/lib/xdplb", ifname, suffix);
 }
 
+const char *history_source(const char *path, char *buf)
+{
+	return path && realpath(path, buf) ? buf : path;
+}
+
 const char *history_user(char *buf, size_t len)
 {
 	const char *s = getenv("SUDO_USER");

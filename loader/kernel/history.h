@@ -81,6 +81,10 @@ int history_overrides_read(const char *dir, struct overrides *o);
 int history_overrides_write(const char *dir, const struct overrides *o);
 int history_entry_overrides(const struct history *h, unsigned int seq, struct overrides *o);
 
+/* A file's absolute path for an entry's source (buf: PATH_MAX bytes), or
+ * path as given when it cannot be resolved; NULL stays NULL. */
+const char *history_source(const char *path, char *buf);
+
 /* The user who ran xdplb: $SUDO_USER, else the login name, else the uid. */
 const char *history_user(char *buf, size_t len);
 

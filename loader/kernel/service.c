@@ -185,7 +185,7 @@ static int load(struct svc *s, struct checked *c, const struct svc_text *t)
 				.len = t->len,
 				.host_text = t->host,
 				.host_len = t->host_len,
-				.host_source = s->o->host && realpath(s->o->host, hsrc) ? hsrc : s->o->host,
+				.host_source = history_source(s->o->host, hsrc),
 				.state_dir = s->o->state_dir,
 				.source = realpath(s->o->config, src) ? src : s->o->config,
 				.note = "xdplb run" };

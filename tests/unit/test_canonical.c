@@ -17,7 +17,9 @@
 /* The digests of json (with host file host, or NULL); asserts it is valid. */
 static void digests_of(const char *json, const char *host, __u8 digest[32], __u8 host_digest[32])
 {
-	struct config_opts o = { .mode = -1, .host_text = host, .host_len = host ? strlen(host) : 0,
+	struct config_opts o = { .mode = -1,
+				 .host_text = host,
+				 .host_len = host ? strlen(host) : 0,
 				 .host_name = "host.json" };
 	struct diags d = { 0 };
 	struct checked c;
@@ -34,22 +36,28 @@ static void digests_of(const char *json, const char *host, __u8 digest[32], __u8
 	diags_free(&d);
 }
 
-#define HOST1 "\"interface\": \"eth0\", \"next_hop_mac\": \"02:00:00:00:00:01\", \"source_v4\": \"192.0.2.1\", \"source_v6\": \"2001:db8::1\""
-#define HOST2 "\"interface\": \"ens3\", \"mode\": \"generic\", \"next_hop_mac\": \"02:00:00:00:00:02\", \"source_v4\": \"192.0.2.2\", \"source_v6\": \"2001:db8::100/120\", \"mtu\": 9000, \"conntrack_size\": 65536"
+#define HOST1 \
+	"\"interface\": \"eth0\", \"next_hop_mac\": \"02:00:00:00:00:01\", \"source_v4\": \"192.0.2.1\", \"source_v6\": \"2001:db8::1\""
+#define HOST2 \
+	"\"interface\": \"ens3\", \"mode\": \"generic\", \"next_hop_mac\": \"02:00:00:00:00:02\", \"source_v4\": \"192.0.2.2\", \"source_v6\": \"2001:db8::100/120\", \"mtu\": 9000, \"conntrack_size\": 65536"
 
 /* One service, written many ways. */
 static const char *const same[] = {
 	/* the reference */
-	"{" HOST1 ", \"hash_seed\": 16, \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+	"{" HOST1
+	", \"hash_seed\": 16, \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
 	" \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}, {\"name\": \"b\", \"address\": \"2001:db8:20::2\", \"weight\": 50}]}]}",
 	/* jq -c, hash_seed in hex */
-	"{" HOST1 ",\"hash_seed\":\"0x10\",\"vips\":[{\"name\":\"web\",\"address\":\"203.0.113.10\",\"port\":80,"
+	"{" HOST1
+	",\"hash_seed\":\"0x10\",\"vips\":[{\"name\":\"web\",\"address\":\"203.0.113.10\",\"port\":80,"
 	"\"backends\":[{\"name\":\"a\",\"address\":\"198.51.100.1\"},{\"name\":\"b\",\"address\":\"2001:db8:20::2\",\"weight\":50}]}]}",
 	/* keys reordered, backends reordered, an address spelled otherwise */
 	"{\"vips\": [{\"backends\": [{\"weight\": 50, \"address\": \"2001:DB8:20:0:0:0:0:2\", \"name\": \"b\"}, {\"address\": \"198.51.100.1\", \"name\": \"a\"}],"
-	" \"port\": 80, \"address\": \"203.0.113.10\", \"name\": \"web\"}], \"hash_seed\": \"16\", " HOST1 "}",
+	" \"port\": 80, \"address\": \"203.0.113.10\", \"name\": \"web\"}], \"hash_seed\": \"16\", " HOST1
+	"}",
 	/* every default spelled out */
-	"{" HOST1 ", \"mtu\": 1500, \"mode\": \"native\", \"conntrack_size\": 1048576, \"hash_seed\": 16,"
+	"{" HOST1
+	", \"mtu\": 1500, \"mode\": \"native\", \"conntrack_size\": 1048576, \"hash_seed\": 16,"
 	" \"guards\": {\"max_share_error\": 0.01, \"max_flows_moved\": 0.5, \"min_active_backends\": 1},"
 	" \"health_check\": {\"type\": \"none\"},"
 	" \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80, \"protocol\": \"tcp\", \"table_size\": 65537,"
@@ -57,7 +65,8 @@ static const char *const same[] = {
 	" \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\", \"weight\": 100, \"state\": \"active\"},"
 	" {\"name\": \"b\", \"address\": \"2001:db8:20::2\", \"weight\": 50, \"state\": \"active\"}]}]}",
 	/* other host settings */
-	"{" HOST2 ", \"hash_seed\": 16, \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+	"{" HOST2
+	", \"hash_seed\": 16, \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
 	" \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}, {\"name\": \"b\", \"address\": \"2001:db8:20::2\", \"weight\": 50}]}]}",
 };
 
@@ -97,20 +106,29 @@ static void build_changed(const char *change, char *out, size_t len)
 	backend = !strcmp(key, "weight") || !strcmp(key, "state") || !strcmp(key, "name") ||
 		  !strcmp(key, "address");
 	if (!strcmp(key, "hash_seed")) {
-		snprintf(out, len, "{" HOST1 ", %s, \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
-			 " \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}, {\"name\": \"b\", \"address\": \"2001:db8:20::2\", \"weight\": 50}]}]}",
-			 change);
+		snprintf(
+			out, len,
+			"{" HOST1
+			", %s, \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+			" \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}, {\"name\": \"b\", \"address\": \"2001:db8:20::2\", \"weight\": 50}]}]}",
+			change);
 	} else if (backend) {
 		/* on backend b (its own address stays unless that is the change) */
-		snprintf(out, len, "{" HOST1 ", \"hash_seed\": 16, \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
-			 " \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}, {%s%s%s%s}]}]}",
-			 change, strcmp(key, "name") ? ", \"name\": \"b\"" : "",
-			 strcmp(key, "address") ? ", \"address\": \"2001:db8:20::2\"" : "",
-			 strcmp(key, "weight") ? ", \"weight\": 50" : "");
+		snprintf(
+			out, len,
+			"{" HOST1
+			", \"hash_seed\": 16, \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+			" \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}, {%s%s%s%s}]}]}",
+			change, strcmp(key, "name") ? ", \"name\": \"b\"" : "",
+			strcmp(key, "address") ? ", \"address\": \"2001:db8:20::2\"" : "",
+			strcmp(key, "weight") ? ", \"weight\": 50" : "");
 	} else {
-		snprintf(out, len, "{" HOST1 ", \"hash_seed\": 16, \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", %s%s,"
-			 " \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}, {\"name\": \"b\", \"address\": \"2001:db8:20::2\", \"weight\": 50}]}]}",
-			 change, strcmp(key, "port") ? ", \"port\": 80" : "");
+		snprintf(
+			out, len,
+			"{" HOST1
+			", \"hash_seed\": 16, \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", %s%s,"
+			" \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}, {\"name\": \"b\", \"address\": \"2001:db8:20::2\", \"weight\": 50}]}]}",
+			change, strcmp(key, "port") ? ", \"port\": 80" : "");
 	}
 }
 
@@ -194,12 +212,30 @@ static bool has_key(const cJSON *j, const char *key)
  * key: a new shared key without its place in canonical.c fails here. */
 Test(canonical, covers_every_key)
 {
-	static const char *const nested[] = {
-		"name", "address", "port", "protocol", "table_size", "backends", "weight", "state",
-		"max_backend_share", "max_share_error", "max_flows_moved", "min_active_backends",
-		"type", "through", "path", "host", "expect", "interval", "timeout", "rise", "fall",
-		"max_out", "out", NULL
-	};
+	static const char *const nested[] = { "name",
+					      "address",
+					      "port",
+					      "protocol",
+					      "table_size",
+					      "backends",
+					      "weight",
+					      "state",
+					      "max_backend_share",
+					      "max_share_error",
+					      "max_flows_moved",
+					      "min_active_backends",
+					      "type",
+					      "through",
+					      "path",
+					      "host",
+					      "expect",
+					      "interval",
+					      "timeout",
+					      "rise",
+					      "fall",
+					      "max_out",
+					      "out",
+					      NULL };
 	const char *json = "{" HOST1 ", \"health_check\": {\"type\": \"http\"}, \"vips\": ["
 			   "{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
 			   " \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}]}]}";
@@ -228,10 +264,13 @@ Test(canonical, covers_every_key)
 Test(canonical, host_in_both_and_shared)
 {
 	const char *cfg = "{" HOST1 ", \"vips\": []}";
-	const char *shared = "{\"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
-			     " \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}]}]}";
-	struct config_opts o = { .mode = -1, .host_text = "{\"mtu\": 9000, \"interface\": \"eth1\"}",
-				 .host_name = "h.json", .name = "lb.json" };
+	const char *shared =
+		"{\"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+		" \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}]}]}";
+	struct config_opts o = { .mode = -1,
+				 .host_text = "{\"mtu\": 9000, \"interface\": \"eth1\"}",
+				 .host_name = "h.json",
+				 .name = "lb.json" };
 	struct diags d = { 0 };
 	struct checked c;
 
@@ -240,8 +279,8 @@ Test(canonical, host_in_both_and_shared)
 	cr_assert(eq(sz, d.n, 1));
 	cr_expect(eq(str, d.v[0].path, "interface"));
 	cr_expect(eq(str, d.v[0].file, "h.json"));
-	cr_expect(not(eq(ptr, strstr(d.v[0].msg, "also set in lb.json (interface)"), NULL)),
-		  "%s", d.v[0].msg);
+	cr_expect(not(eq(ptr, strstr(d.v[0].msg, "also set in lb.json (interface)"), NULL)), "%s",
+		  d.v[0].msg);
 	diags_free(&d);
 
 	o = (struct config_opts){ .mode = -1, .shared = true };

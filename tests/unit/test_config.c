@@ -300,4 +300,3 @@ Test(config, command_line_overrides)
 	cr_expect(eq(str, d.v[0].path, "interface"));
 	diags_free(&d);
 }
-
