@@ -66,6 +66,8 @@ check "LB2 runs its host settings (mtu 9000, next hop 02:..:02)" in_ns "$NS2" "$
 check_json "... status says so" 'd["mtu"] == 9000 and d["next_hop_mac"] == "02:00:00:00:00:02"'
 "$XDPLB" validate --json "$TMP/single.json" >"$TMP/out" 2>/dev/null
 check_json "the single-file form of LB1 has the same digest" "d['digest'] == '$d1'"
+c=$("$XDPLB" validate --canonical --shared "$F/shared.json" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+assert "the digest is SHA-256 of validate --canonical (sha256:$c)" [ "sha256:$c" = "$d1" ]
 
 # a formatting change and a shared change, on LB1
 python3 -c "import json; print(json.dumps(json.load(open('$F/shared.json')), sort_keys=True, separators=(',',':')))" >"$TMP/compact.json"
