@@ -150,7 +150,9 @@ static int read_file(struct svc *s, struct checked *c, struct svc_text *t)
  * what the service runs when the file cannot be loaded. */
 static int history_config(struct svc *s, struct checked *c)
 {
-	struct config_opts co = { .iface = s->ifname, .mode = -1, .force = true };
+	/* the service's own --mode, as it loads: the host settings must
+	 * compare equal with what it made live */
+	struct config_opts co = { .iface = s->ifname, .mode = s->o->mode, .force = true };
 	const struct hist_entry *e;
 	struct diags d = { 0 };
 	struct history h;
