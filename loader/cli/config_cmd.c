@@ -47,6 +47,9 @@ static void print_valid(const char *file, const struct checked *c)
 		cJSON_AddStringToObject(r, "file", file);
 		cJSON_AddBoolToObject(r, "valid", true);
 		cJSON_AddStringToObject(r, "digest", digest_str(cfg->digest, dg));
+		/* the file's own bytes (the history's), and this LB's settings */
+		cJSON_AddStringToObject(r, "file_digest", digest_str(cfg->file_digest, dg));
+		cJSON_AddStringToObject(r, "host_digest", digest_str(cfg->host_digest, dg));
 		cJSON_AddStringToObject(r, "interface", cfg->interface);
 		vips = cJSON_AddArrayToObject(r, "vips");
 		for (__u32 v = 0; v < cfg->n_vips; v++) {
