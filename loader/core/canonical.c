@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "config.h"
 #include "guards.h"
+#include "json_walk.h"
 #include "names.h"
 #include "sha256.h"
 
@@ -152,38 +153,6 @@ static cJSON *vip_json(const struct xdplb_config *cfg, const struct cfg_vip *v)
 	return o;
 }
 
-/* Object keys in byte order, at every depth (a list sort: objects are
- * small). */
-static void sort_keys(cJSON *j)
-{
-	cJSON *head = NULL;
-
-	for (cJSON *c = j->child; c; c = c->next)
-		sort_keys(c);
-	if (!cJSON_IsObject(j))
-		return;
-	while (j->child) { /* insertion sort into head */
-		cJSON *c = j->child, **at = &head;
-
-		j->child = c->next;
-		while (*at && strcmp((*at)->string, c->string) <= 0)
-			at = &(*at)->next;
-		c->next = *at;
-		*at = c;
-	}
-	/* cJSON lists are doubly linked; the head's prev is the tail */
-	for (cJSON *c = head, *prev = NULL; c; prev = c, c = c->next)
-		c->prev = prev;
-	if (head) {
-		cJSON *tail = head;
-
-		while (tail->next)
-			tail = tail->next;
-		head->prev = tail;
-	}
-	j->child = head;
-}
-
 char *config_canonical(const struct xdplb_config *cfg)
 {
 	const struct cfg_vip **vs = (const struct cfg_vip **)sorted(cfg->vips, cfg->n_vips,
@@ -202,7 +171,7 @@ char *config_canonical(const struct xdplb_config *cfg)
 			goto out;
 		cJSON_AddItemToArray(vips, v);
 	}
-	sort_keys(root);
+	jw_sort_keys(root);
 	s = cJSON_PrintUnformatted(root);
 out:
 	cJSON_Delete(root);

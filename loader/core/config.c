@@ -389,11 +389,6 @@ static void parse_root(struct walk *w, const cJSON *root, const struct config_op
 	config_check_rules(w, c, root);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* line:col of a byte offset, for syntax errors. */
 static void position(const char *text, size_t off, int *line, int *col)
 {
@@ -523,24 +518,22 @@ static void blame_host(struct diags *d, size_t from, const cJSON *root, const bo
 static int host_digest(const cJSON *root, const struct xdplb_config *c, __u8 out[32])
 {
 	cJSON *o = cJSON_CreateObject();
-	const char *names[CFG_MAX_TOP_KEYS];
-	int n = 0;
 	char *s;
 
-	for (int k = 0; config_top_keys[k].name && n < CFG_MAX_TOP_KEYS; k++)
-		if (config_top_keys[k].scope == CFG_HOST)
-			names[n++] = config_top_keys[k].name;
-	qsort(names, n, sizeof(*names), cmp_str);
-	for (int i = 0; o && i < n; i++) {
-		const cJSON *j = jw_member(root, names[i]);
+	for (const struct config_key *k = config_top_keys; o && k->name; k++) {
+		const cJSON *j = jw_member(root, k->name);
 
-		if (!strcmp(names[i], "interface"))
-			cJSON_AddStringToObject(o, names[i], c->interface);
-		else if (!strcmp(names[i], "mode"))
-			cJSON_AddStringToObject(o, names[i], mode_names[c->mode]);
+		if (k->scope != CFG_HOST)
+			continue;
+		if (!strcmp(k->name, "interface"))
+			cJSON_AddStringToObject(o, k->name, c->interface);
+		else if (!strcmp(k->name, "mode"))
+			cJSON_AddStringToObject(o, k->name, mode_names[c->mode]);
 		else if (j)
-			cJSON_AddItemToObject(o, names[i], cJSON_Duplicate(j, true));
+			cJSON_AddItemToObject(o, k->name, cJSON_Duplicate(j, true));
 	}
+	if (o)
+		jw_sort_keys(o); /* within a value too: a rewrite is not a change */
 	s = o ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	if (!s)
