@@ -203,9 +203,15 @@ struct xdplb_global_cfg {
 	__be32 src_v6_hostmask; /* applies to the last word, v6[3] */
 	__u32 generation; /* increments with every applied config (not with health) */
 	__u32 health_seq; /* increments with every commit of health changes alone */
-	__u32 pad;
+	/* the loader's alone (the program never reads it): the first 4 bytes
+	 * of the SHA-256 of this LB's host settings, so that a changed host
+	 * file is not taken for the live config (was padding: 0) */
+	__u32 host_tag;
 	__u64 load_time; /* seconds since the epoch */
-	__u8 digest[32]; /* SHA-256 of the config file */
+	/* SHA-256 of the canonical form of the config's shared part
+	 * (docs/fleet.md): the same on every LB of a fleet running the same
+	 * service */
+	__u8 digest[32];
 };
 
 struct xdplb_ctl {

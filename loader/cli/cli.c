@@ -103,54 +103,83 @@ int exit_code(int err)
 	return err == -EINVAL || err == -ECANCELED || err == -EFBIG ? EXIT_INVALID : EXIT_SYSTEM;
 }
 
-/* Validates a config file; prints errors on stderr (or in JSON), and guard
- * refusals as warnings when forced. *text keeps the bytes validated. */
-int check_text(const char *file, const struct cfg_args *o, struct checked *c, char **text,
-	       size_t *len)
+void cfg_text_free(struct cfg_text *t)
 {
-	struct config_opts co = { .iface = o->iface, .mode = o->mode, .force = o->force };
-	struct diags d = { 0 };
+	free(t->text);
+	free(t->host);
+	memset(t, 0, sizeof(*t));
+}
+
+static int read_one(const char *file, char **text, size_t *len)
+{
 	int err = config_read_file(file, text, len);
 
-	if (err) {
+	if (err)
 		pr_warn("%s: %s\n", file, config_read_strerror(err));
+	return err;
+}
+
+static void print_invalid(const char *file, const char *host, const struct diags *d)
+{
+	if (json_out) {
+		cJSON *r = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(r, "file", file);
+		if (host)
+			cJSON_AddStringToObject(r, "host_file", host);
+		cJSON_AddBoolToObject(r, "valid", false);
+		cJSON_AddItemToObject(r, "errors", diags_json(d));
+		print_json(r);
+		return;
+	}
+	log_diags(d, file);
+	pr_warn("%s: %zu error%s; nothing was changed\n", file, d->n, d->n == 1 ? "" : "s");
+}
+
+int check_text(const char *file, const struct cfg_args *o, struct checked *c, struct cfg_text *t)
+{
+	struct config_opts co = { .iface = o->iface,
+				  .mode = o->mode,
+				  .force = o->force,
+				  .name = file,
+				  .host_name = o->host,
+				  .shared = o->shared };
+	struct diags d = { 0 };
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = read_one(file, &t->text, &t->len);
+	if (!err && o->host)
+		err = read_one(o->host, &t->host, &t->host_len);
+	if (err) {
+		cfg_text_free(t);
 		return err;
 	}
-	err = validate_text(*text, *len, &co, c, &d);
+	co.host_text = t->host;
+	co.host_len = t->host_len;
+	err = validate_text(t->text, t->len, &co, c, &d);
 	if (!err && d.n) {
 		for (size_t i = 0; i < d.n; i++)
-			pr_warn("%s: %s: (forced) %s\n", file, d.v[i].path, d.v[i].msg);
+			pr_warn("%s: %s: (forced) %s\n", diag_file(&d.v[i], file), d.v[i].path,
+				d.v[i].msg);
 	}
 	if (err)
-		free(*text);
-	if (err == -EINVAL) {
-		if (json_out) {
-			cJSON *r = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(r, "file", file);
-			cJSON_AddBoolToObject(r, "valid", false);
-			cJSON_AddItemToObject(r, "errors", diags_json(&d));
-			print_json(r);
-		} else {
-			log_diags(&d, file);
-			pr_warn("%s: %zu error%s; nothing was changed\n", file, d.n,
-				d.n == 1 ? "" : "s");
-		}
-	} else if (err) {
+		cfg_text_free(t);
+	if (err == -EINVAL)
+		print_invalid(file, o->host, &d);
+	else if (err)
 		pr_warn("%s: %s\n", file, strerror(-err));
-	}
 	diags_free(&d);
 	return err;
 }
 
 int check(const char *file, const struct cfg_args *o, struct checked *c)
 {
-	char *text;
-	size_t len;
-	int err = check_text(file, o, c, &text, &len);
+	struct cfg_text t;
+	int err = check_text(file, o, c, &t);
 
 	if (!err)
-		free(text);
+		cfg_text_free(&t);
 	return err;
 }
 

@@ -45,12 +45,24 @@ struct cfg_args {
 	const char *iface; /* --iface: overrides (or supplies) "interface" */
 	int mode; /* --mode: -1 keeps the config's */
 	bool force; /* --force: guard refusals become warnings */
+	const char *host; /* --host: this LB's host file (docs/fleet.md) */
+	bool shared; /* --shared: CONFIG is a fleet's shared file, without host keys */
 };
 
-/* Validates a config file; prints errors on stderr (or in JSON), and guard
- * refusals as warnings when forced. *text keeps the bytes validated. */
-int check_text(const char *file, const struct cfg_args *a, struct checked *c, char **text,
-	       size_t *len);
+/* The bytes of a config and of its host file (NULL: none), as validated. */
+struct cfg_text {
+	char *text;
+	size_t len;
+	char *host;
+	size_t host_len;
+};
+
+void cfg_text_free(struct cfg_text *t);
+
+/* Validates a config file (and its host file); prints errors on stderr (or
+ * in JSON), and guard refusals as warnings when forced. t keeps the bytes
+ * validated. */
+int check_text(const char *file, const struct cfg_args *a, struct checked *c, struct cfg_text *t);
 int check(const char *file, const struct cfg_args *a, struct checked *c);
 
 /* The interface a read command is about: the one named, or the only one
@@ -87,6 +99,16 @@ extern const struct cli_cmd cmd_backend; /* backend_cmd.c */
 #define OPT_STATE_DIR(type, f)                                                              \
 	OPT("state-dir", 's', OPT_STR, "DIR",                                               \
 	    "where the history is kept (default $XDPLB_STATE_DIR/IF or /var/lib/xdplb/IF)", \
+	    offsetof(type, f))
+#define OPT_HOST(type, f)                                                                       \
+	OPT("host", 'H', OPT_STR, "HOSTFILE",                                                   \
+	    "this LB's own settings (interface, mode, next_hop_mac, sources, mtu, ...) from a " \
+	    "host file, beside a fleet's shared config (docs/fleet.md)",                        \
+	    offsetof(type, f))
+#define OPT_SHARED(type, f)                                                               \
+	OPT("shared", 'S', OPT_FLAG, NULL,                                                \
+	    "CONFIG is a fleet's shared file: a host setting in it is an error; without " \
+	    "--host, the host settings it needs are not asked for",                       \
 	    offsetof(type, f))
 extern const char *const mode_names[]; /* "native", "generic" (enum xdplb_mode) */
 

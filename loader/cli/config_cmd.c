@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -46,6 +47,9 @@ static void print_valid(const char *file, const struct checked *c)
 		cJSON_AddStringToObject(r, "file", file);
 		cJSON_AddBoolToObject(r, "valid", true);
 		cJSON_AddStringToObject(r, "digest", digest_str(cfg->digest, dg));
+		/* the file's own bytes (the history's), and this LB's settings */
+		cJSON_AddStringToObject(r, "file_digest", digest_str(cfg->file_digest, dg));
+		cJSON_AddStringToObject(r, "host_digest", digest_str(cfg->host_digest, dg));
 		cJSON_AddStringToObject(r, "interface", cfg->interface);
 		vips = cJSON_AddArrayToObject(r, "vips");
 		for (__u32 v = 0; v < cfg->n_vips; v++) {
@@ -79,7 +83,30 @@ static void print_valid(const char *file, const struct checked *c)
 
 struct validate_args {
 	struct cfg_args cfg;
+	bool canonical;
 };
+
+/* --canonical: what the digest is the SHA-256 of (docs/fleet.md), one line;
+ * diff two of them to see why two LBs' digests differ. */
+static int print_canonical(const char *file, const struct checked *c)
+{
+	char *s = config_canonical(&c->cfg), dg[80];
+
+	if (!s)
+		return EXIT_SYSTEM;
+	if (cli_json()) {
+		cJSON *r = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(r, "file", file);
+		cJSON_AddStringToObject(r, "digest", digest_str(c->cfg.digest, dg));
+		cJSON_AddItemToObject(r, "canonical", cJSON_Parse(s));
+		print_json(r);
+	} else {
+		printf("%s\n", s);
+	}
+	free(s);
+	return EXIT_OK;
+}
 
 static void init_cfg(void *a)
 {
@@ -94,14 +121,22 @@ static int run_validate(void *args, int argc, char **argv)
 
 	if (err)
 		return exit_code(err);
-	print_valid(argv[0], &c);
+	if (a->canonical)
+		err = print_canonical(argv[0], &c);
+	else
+		print_valid(argv[0], &c);
 	checked_free(&c);
-	return EXIT_OK;
+	return err;
 }
 
 static const struct cli_opt validate_opts[] = {
 	OPT_IFACE_CFG(struct validate_args, cfg.iface),
 	OPT_MODE(struct validate_args, cfg.mode),
+	OPT_HOST(struct validate_args, cfg.host),
+	OPT_SHARED(struct validate_args, cfg.shared),
+	OPT("canonical", 'c', OPT_FLAG, NULL,
+	    "print the canonical form of the shared part instead (its SHA-256 is the digest)",
+	    offsetof(struct validate_args, canonical)),
 	OPT("force", 'f', OPT_FLAG, NULL,
 	    "guard refusals become warnings, as `load --force` would take them (schema errors never do)",
 	    offsetof(struct validate_args, cfg.force)),
@@ -119,6 +154,8 @@ const struct cli_cmd cmd_validate = {
 		"the guards computed on those tables. Prints every problem as FILE: PATH: REASON\n"
 		"and changes nothing; needs no root. On success, one line per VIP: table size,\n"
 		"backends taking new flows, the largest backend share and what the guard allows.\n"
+		"The digest is of the shared part in canonical form (docs/fleet.md): the same\n"
+		"for every LB of a fleet running the same service.\n"
 		"Exit 0 valid, 1 invalid (or refused by a guard), 2 usage, 3 unreadable.\n",
 	.opts = validate_opts,
 	.args_size = sizeof(struct validate_args),
@@ -223,6 +260,8 @@ static const struct cli_opt simulate_opts[] = {
 	OPT("flows", 'n', OPT_UINT, "N", "synthetic flows per VIP (default 100000)",
 	    offsetof(struct simulate_args, flows), .min = 1, .max = 100000000),
 	OPT_IFACE_CFG(struct simulate_args, cfg.iface),
+	OPT_HOST(struct simulate_args, cfg.host),
+	OPT_SHARED(struct simulate_args, cfg.shared),
 	OPT_END,
 };
 
@@ -336,6 +375,8 @@ static const struct cli_opt diff_opts[] = {
 	    "exit 0 even when load would refuse the change (as `load --force` would apply it)",
 	    offsetof(struct diff_args, cfg.force)),
 	OPT_STATE_DIR(struct diff_args, state_dir),
+	OPT_HOST(struct diff_args, cfg.host),
+	OPT_SHARED(struct diff_args, cfg.shared),
 	OPT_END,
 };
 

@@ -135,16 +135,19 @@ static int run_load(void *args, int argc, char **argv)
 	struct load_args *o = args;
 	struct verify_outcome vo = { 0 };
 	struct load_result r;
-	char src[PATH_MAX], *text;
+	char src[PATH_MAX], hsrc[PATH_MAX];
+	struct cfg_text t;
 	struct checked c;
-	size_t len;
 	int err, ret;
 
-	err = check_text(argv[0], &o->cfg, &c, &text, &len);
+	err = check_text(argv[0], &o->cfg, &c, &t);
 	if (err)
 		return exit_code(err);
-	struct load_opts lo = { .text = text,
-				.len = len,
+	struct load_opts lo = { .text = t.text,
+				.len = t.len,
+				.host_text = t.host,
+				.host_len = t.host_len,
+				.host_source = history_source(o->cfg.host, hsrc),
 				.state_dir = o->state_dir,
 				.force = o->cfg.force,
 				.note = o->cfg.force ? "forced" : NULL,
@@ -161,13 +164,15 @@ static int run_load(void *args, int argc, char **argv)
 	if (!err && cli_json()) /* one object, verification included */
 		print_loaded(&c, &r, &vo);
 	checked_free(&c);
-	free(text);
+	cfg_text_free(&t);
 	return ret;
 }
 
 static const struct cli_opt load_opts[] = {
 	OPT_IFACE_CFG(struct load_args, cfg.iface),
 	OPT_MODE(struct load_args, cfg.mode),
+	OPT_HOST(struct load_args, cfg.host),
+	OPT_SHARED(struct load_args, cfg.shared),
 	OPT("force", 'f', OPT_FLAG, NULL,
 	    "apply despite the guards (each refusal is printed as a warning; schema errors still refuse)",
 	    offsetof(struct load_args, cfg.force)),
@@ -333,6 +338,9 @@ static void print_history(const char *ifname, const char *dir, const struct hist
 			cJSON_AddNumberToObject(j, "generation", e->generation);
 			cJSON_AddStringToObject(j, "digest", e->digest);
 			cJSON_AddStringToObject(j, "source", e->source);
+			cJSON_AddStringToObject(j, "file_digest", e->file_digest);
+			cJSON_AddStringToObject(j, "host_source", e->host_source);
+			cJSON_AddStringToObject(j, "host_file_digest", e->host_file_digest);
 			cJSON_AddStringToObject(j, "note", e->note);
 			cJSON_AddBoolToObject(j, "live", live);
 			cJSON_AddBoolToObject(j, "pending", e->pending);
@@ -342,8 +350,9 @@ static void print_history(const char *ifname, const char *dir, const struct hist
 		if (!arr && i == h->n)
 			printf("  %5s  %-20s  %-10s %5s  %-19s  %s\n", "ENTRY", "TIME (UTC)", "USER",
 			       "GEN", "DIGEST", "SOURCE  # NOTE");
-		printf("%c %5u  %-20s  %-10s %5u  %.19s  %s%s%s\n", live ? '*' : ' ', e->seq, ts,
-		       e->user, e->generation, e->digest, e->source, e->note[0] ? "  # " : "",
+		printf("%c %5u  %-20s  %-10s %5u  %.19s  %s%s%s%s%s\n", live ? '*' : ' ', e->seq, ts,
+		       e->user, e->generation, e->digest, e->source,
+		       e->host_source[0] ? " --host " : "", e->host_source, e->note[0] ? "  # " : "",
 		       e->note);
 	}
 	if (arr)
@@ -396,9 +405,10 @@ const struct cli_cmd cmd_history = {
 	.summary = "the configs applied to an interface, newest first",
 	.description =
 		"Entry number, time, user ($SUDO_USER, else the login name), the generation it\n"
-		"became, its SHA-256, the file it came from, and a note (forced, rollback to 3).\n"
-		"* marks the live one. The last 50 are kept, each with the config's bytes as\n"
-		"applied (STATE_DIR/NNNNNN.json).\n",
+		"became, its digest (of the shared part, docs/fleet.md), the file it came from\n"
+		"(and its host file, --host), and a note (forced, rollback to 3). * marks the\n"
+		"live one. The last 50 are kept, each with the config's bytes as applied\n"
+		"(STATE_DIR/NNNNNN.json, and NNNNNN.host.json); --json adds each file's SHA-256.\n",
 	.opts = history_opts,
 	.args_size = sizeof(struct history_args),
 	.run = run_history,
@@ -519,6 +529,7 @@ static void init_audit(void *args)
 
 static const struct cli_opt audit_opts[] = {
 	OPT_IFACE_CFG(struct audit_args, cfg.iface),
+	OPT_HOST(struct audit_args, cfg.host),
 	OPT_STATE_DIR(struct audit_args, state_dir),
 	OPT_END,
 };

@@ -192,6 +192,8 @@ cJSON *diags_json(const struct diags *d)
 	for (size_t i = 0; i < d->n; i++) {
 		cJSON *e = cJSON_CreateObject();
 
+		if (d->v[i].file) /* a host file's (else the config's own) */
+			cJSON_AddStringToObject(e, "file", d->v[i].file);
 		cJSON_AddStringToObject(e, "path", d->v[i].path);
 		cJSON_AddStringToObject(e, "message", d->v[i].msg);
 		cJSON_AddItemToArray(arr, e);

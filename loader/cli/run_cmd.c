@@ -12,6 +12,7 @@
 struct run_args {
 	const char *iface;
 	int mode;
+	const char *host;
 	const char *state_dir;
 	const char *listen;
 	double round;
@@ -29,6 +30,7 @@ static int run_run(void *args, int argc, char **argv)
 {
 	const struct run_args *a = args;
 	struct service_opts o = { .config = argv[0],
+				  .host = a->host,
 				  .iface = a->iface,
 				  .mode = a->mode,
 				  .state_dir = a->state_dir,
@@ -45,6 +47,7 @@ static int run_run(void *args, int argc, char **argv)
 static const struct cli_opt run_opts[] = {
 	OPT_IFACE_CFG(struct run_args, iface),
 	OPT_MODE(struct run_args, mode),
+	OPT_HOST(struct run_args, host),
 	OPT_STATE_DIR(struct run_args, state_dir),
 	OPT("listen", 'l', OPT_STR, "ADDR:PORT",
 	    "serve /metrics there (the exporter's families and the service's); default: none",

@@ -189,7 +189,7 @@ static void parse_interface(struct walk *w, const cJSON *root, const struct conf
 
 	if (o && o->iface)
 		s = o->iface;
-	else if (r == 0)
+	else if (r == 0 && !c->shared_only)
 		jw_err_at_key(w, "interface", "missing (required; or pass --iface)%s", "");
 	if (!s || r < 0)
 		return;
@@ -210,7 +210,7 @@ static void parse_mac(struct walk *w, const cJSON *root, struct xdplb_config *c)
 	const char *s;
 	size_t old;
 
-	if (jw_string(w, root, "next_hop_mac", true, &s) <= 0)
+	if (jw_string(w, root, "next_hop_mac", !c->shared_only, &s) <= 0)
 		return;
 	old = jw_push_key(w, "next_hop_mac");
 	if (mac_parse(s, c->nh_mac))
@@ -293,10 +293,46 @@ static void parse_seed(struct walk *w, const cJSON *root, struct xdplb_config *c
 	jw_pop(w, old);
 }
 
-static const char *const top_keys[] = { "interface",	"mode",		  "next_hop_mac",
-					"source_v4",	"source_v6",	  "mtu",
-					"hash_seed",	"conntrack_size", "guards",
-					"health_check", "vips",		  NULL };
+/* Whose each top-level key is (config.h): HOST keys are one LB's own and
+ * may come from its host file; the rest describe the service, the same on
+ * every LB, and make the digest. A new host key is one line here (and its
+ * parsing below); a new shared key also needs its place in canonical.c
+ * (test_config's canonical/covers_every_key says so). */
+const struct config_key config_top_keys[] = {
+	{ "interface", CFG_HOST }, /* the LB's NIC */
+	{ "mode", CFG_HOST }, /* its driver's XDP support */
+	{ "next_hop_mac", CFG_HOST }, /* its router port */
+	{ "source_v4", CFG_HOST }, /* its own tunnel sources */
+	{ "source_v6", CFG_HOST }, /* (backends' decap accepts every LB's) */
+	{ "mtu", CFG_HOST }, /* its links' */
+	{ "conntrack_size", CFG_HOST }, /* its memory */
+	{ "hash_seed", CFG_SHARED }, /* the same flow, the same backend, on every LB */
+	{ "guards", CFG_SHARED }, /* the same refusals */
+	{ "health_check", CFG_SHARED }, /* the same checks */
+	{ "vips", CFG_SHARED }, /* the service itself */
+	{ NULL, 0 }, /* the end */
+};
+
+#define CFG_MAX_TOP_KEYS 63 /* jw_object's limit */
+
+int config_key_scope(const char *key)
+{
+	for (const struct config_key *k = config_top_keys; k->name; k++)
+		if (!strcmp(k->name, key))
+			return (int)k->scope;
+	return -1;
+}
+
+/* The names of the top-level keys, for jw_object(). */
+static const char *const *top_keys(void)
+{
+	static const char *names[CFG_MAX_TOP_KEYS + 1];
+
+	if (!names[0])
+		for (int i = 0; i < CFG_MAX_TOP_KEYS && config_top_keys[i].name; i++)
+			names[i] = config_top_keys[i].name;
+	return names;
+}
 static const char *const mode_names[] = { "native", "generic", NULL };
 
 static void parse_root(struct walk *w, const cJSON *root, const struct config_opts *o,
@@ -306,7 +342,7 @@ static void parse_root(struct walk *w, const cJSON *root, const struct config_op
 	long long v;
 	int m;
 
-	if (!jw_object(w, root, top_keys))
+	if (!jw_object(w, root, top_keys()))
 		return;
 	parse_interface(w, root, o, c);
 	m = jw_enum(w, root, "mode", mode_names, XDPLB_MODE_NATIVE);
@@ -368,18 +404,13 @@ static void position(const char *text, size_t off, int *line, int *col)
 	}
 }
 
-int config_parse(const char *text, size_t len, const struct config_opts *opts,
-		 struct xdplb_config *cfg, struct diags *d)
+/* The document in text, or NULL (a syntax error said in d). */
+static cJSON *parse_json(const char *text, size_t len, struct diags *d)
 {
-	struct walk w = { .d = d };
 	const char *end = NULL;
-	size_t before = d->n;
-	cJSON *root;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	int line, col;
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->guards = GUARDS_UNSET;
-	hc_unset(&cfg->hc);
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	/* only whitespace may follow the document */
 	while (root && end && (size_t)(end - text) < len && isspace((unsigned char)*end))
 		end++;
@@ -387,19 +418,186 @@ int config_parse(const char *text, size_t len, const struct config_opts *opts,
 		cJSON_Delete(root);
 		root = NULL;
 	}
-	if (!root) {
-		int line, col;
+	if (root)
+		return root;
+	position(text, end ? (size_t)(end - text) : 0, &line, &col);
+	diag_add(d, "(syntax)", "%d:%d: JSON syntax error", line, col);
+	return NULL;
+}
 
-		position(text, end ? (size_t)(end - text) : 0, &line, &col);
-		diag_add(d, "(syntax)", "%d:%d: JSON syntax error", line, col);
+static int top_index(const char *key)
+{
+	for (int i = 0; config_top_keys[i].name; i++)
+		if (!strcmp(config_top_keys[i].name, key))
+			return i;
+	return -1;
+}
+
+/* The host file's keys into root: host keys only, each given in one of
+ * the two files. merged[i] says config_top_keys[i] came from it. */
+static bool merge_host(struct walk *w, cJSON *root, cJSON *host, const struct config_opts *o,
+		       bool *merged)
+{
+	const char *name = o->name ? o->name : "the config";
+	bool seen[CFG_MAX_TOP_KEYS] = { false };
+	cJSON *next;
+
+	if (!jw_object(w, host, top_keys())) /* unknown and duplicate keys too */
+		return false;
+	for (cJSON *j = host->child; j; j = next) {
+		int k = top_index(j->string);
+
+		next = j->next;
+		if (k < 0 || seen[k]) /* said by jw_object */
+			continue;
+		seen[k] = true;
+		if (config_top_keys[k].scope != CFG_HOST) {
+			jw_err_at_key(
+				w, j->string,
+				"a shared setting: it belongs in the shared config (%s), the same on every LB; a host file holds only host settings",
+				name);
+		} else if (jw_member(root, j->string)) {
+			size_t old = jw_push_key(w, j->string);
+
+			jw_err(w, "also set in %s (%s): give a host setting in one file only", name,
+			       j->string);
+			jw_pop(w, old);
+		} else {
+			cJSON_DetachItemViaPointer(host, j);
+			cJSON_AddItemToObject(root, j->string, j);
+			merged[k] = true;
+		}
+	}
+	return true;
+}
+
+/* --shared: the config is a fleet's shared file and carries no host key. */
+static void check_shared(struct walk *w, const cJSON *root)
+{
+	if (!cJSON_IsObject(root))
+		return;
+	for (const cJSON *j = root->child; j; j = j->next)
+		if (config_key_scope(j->string) == CFG_HOST)
+			jw_err_at_key(
+				w, j->string,
+				"a host setting in a shared config (--shared): it belongs in each LB's host file (--host)%s",
+				"");
+}
+
+/* Whether path is about top-level key (key, key.x or key[i]). */
+static bool path_under(const char *path, const char *key)
+{
+	size_t n = strlen(key);
+
+	return !strncmp(path, key, n) && (!path[n] || path[n] == '.' || path[n] == '[');
+}
+
+/* Problems [from, d->n) with a host setting that came from the host file,
+ * or that neither file gives, are the host file's. */
+static void blame_host(struct diags *d, size_t from, const cJSON *root, const bool *merged,
+		       const char *host_name)
+{
+	for (size_t i = from; i < d->n; i++) {
+		for (int k = 0; config_top_keys[k].name; k++) {
+			const char *key = config_top_keys[k].name;
+
+			if (config_top_keys[k].scope != CFG_HOST || !path_under(d->v[i].path, key))
+				continue;
+			if ((merged[k] || !jw_member(root, key)) && host_name && !d->v[i].file) {
+				d->v[i].file = strdup(host_name);
+				if (!d->v[i].file)
+					abort();
+			}
+			break;
+		}
+	}
+}
+
+/* SHA-256 of the host settings in effect (the keys given, with --iface and
+ * --mode applied), in sorted key order: whether they are the live ones. */
+static int host_digest(const cJSON *root, const struct xdplb_config *c, __u8 out[32])
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	for (const struct config_key *k = config_top_keys; o && k->name; k++) {
+		const cJSON *j = jw_member(root, k->name);
+
+		if (k->scope != CFG_HOST)
+			continue;
+		if (!strcmp(k->name, "interface"))
+			cJSON_AddStringToObject(o, k->name, c->interface);
+		else if (!strcmp(k->name, "mode"))
+			cJSON_AddStringToObject(o, k->name, mode_names[c->mode]);
+		else if (j)
+			cJSON_AddItemToObject(o, k->name, cJSON_Duplicate(j, true));
+	}
+	if (o)
+		jw_sort_keys(o); /* within a value too: a rewrite is not a change */
+	s = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	if (!s)
+		return -ENOMEM;
+	sha256(s, strlen(s), out);
+	free(s);
+	return 0;
+}
+
+static int digests(const cJSON *root, struct xdplb_config *c)
+{
+	char *s = config_canonical(c);
+
+	if (!s)
+		return -ENOMEM;
+	sha256(s, strlen(s), c->digest);
+	free(s);
+	return host_digest(root, c, c->host_digest);
+}
+
+int config_parse(const char *text, size_t len, const struct config_opts *opts,
+		 struct xdplb_config *cfg, struct diags *d)
+{
+	struct walk w = { .d = d };
+	bool merged[CFG_MAX_TOP_KEYS] = { false };
+	bool has_host = opts && opts->host_text;
+	size_t before = d->n, mark;
+	cJSON *root, *host = NULL;
+	int err = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->guards = GUARDS_UNSET;
+	hc_unset(&cfg->hc);
+	root = parse_json(text, len, d);
+	if (root && opts && opts->shared)
+		check_shared(&w, root);
+	if (has_host) {
+		mark = d->n;
+		host = parse_json(opts->host_text, opts->host_len, d);
+		/* a host file that is not an object says nothing more */
+		if (host && cJSON_IsObject(root) && !merge_host(&w, root, host, opts, merged)) {
+			cJSON_Delete(host);
+			host = NULL;
+		}
+		diags_set_file(d, mark, opts->host_name);
+	}
+	if (!root || (has_host && !host)) {
+		cJSON_Delete(root);
+		cJSON_Delete(host);
 		return -EINVAL;
 	}
+	cfg->shared_only = opts && opts->shared && !has_host;
+	mark = d->n;
 	parse_root(&w, root, opts, cfg);
+	if (has_host)
+		blame_host(d, mark, root, merged, opts->host_name);
+	sha256(text, len, cfg->file_digest);
+	if (d->n == before)
+		err = digests(root, cfg);
 	cJSON_Delete(root);
-	sha256(text, len, cfg->digest);
-	if (d->n > before) {
+	cJSON_Delete(host);
+	if (d->n > before || err) {
 		config_free(cfg);
-		return -EINVAL;
+		return err ? err : -EINVAL;
 	}
 	return 0;
 }

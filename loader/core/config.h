@@ -104,13 +104,50 @@ struct xdplb_config {
 	struct health_check_cfg hc; /* every VIP's default */
 	struct cfg_vip *vips;
 	__u32 n_vips;
-	__u8 digest[32]; /* SHA-256 of the file's bytes */
+	/* SHA-256 of the canonical form of the shared part (config_canonical()):
+	 * the same on every LB running the same service, whatever the
+	 * formatting and the host settings. What the maps, status, metrics
+	 * and the history call the config's digest. */
+	__u8 digest[32];
+	/* SHA-256 of the host settings (host keys, from either file, with
+	 * --iface/--mode): whether this LB's own settings are the live ones */
+	__u8 host_digest[32];
+	__u8 file_digest[32]; /* SHA-256 of the config file's bytes (the history's) */
+	bool shared_only; /* checked as a fleet's shared file: no host settings */
 };
+
+/*
+ * Every top-level key belongs to the service (SHARED: the same on every LB
+ * of a fleet, in the digest) or to one LB (HOST: may come from a host file,
+ * --host, and is left out of the digest). config.c holds the one table;
+ * a new host key is one line there.
+ */
+enum cfg_scope { CFG_SHARED = 0, CFG_HOST = 1 };
+
+struct config_key {
+	const char *name;
+	enum cfg_scope scope;
+};
+
+extern const struct config_key config_top_keys[]; /* NULL-name ended */
+/* The scope of a top-level key; -1 for a key the schema does not know. */
+int config_key_scope(const char *key);
 
 struct config_opts {
 	const char *iface; /* --iface: overrides (or supplies) "interface" */
 	int mode; /* --mode: -1 keeps the config's */
 	bool force; /* --force: guard refusals become warnings (schema errors never do) */
+	/* --host: a host file's bytes (a JSON object of host keys only),
+	 * merged into the config; NULL: none. Its problems are reported with
+	 * .file = host_name. name: the config's own file, for messages. */
+	const char *host_text;
+	size_t host_len;
+	const char *host_name;
+	const char *name;
+	/* --shared: the config is a fleet's shared file: a host key in it is
+	 * an error, and without a host file the host keys it needs
+	 * (interface, next_hop_mac, sources) are not asked for */
+	bool shared;
 };
 
 /*
@@ -130,6 +167,19 @@ int config_parse(const char *text, size_t len, const struct config_opts *opts,
 int config_read_file(const char *path, char **text, size_t *len);
 /* What config_read_file's error means, for a message. */
 const char *config_read_strerror(int err);
+/* The canonical form of the shared part (JSON text, malloc'ed; NULL: no
+ * memory), whose SHA-256 is cfg->digest: every shared setting with its
+ * default filled in and its value parsed (hash_seed "0x10" is 16, an
+ * address is printed one way), the guards and health check each VIP runs
+ * with, VIPs and backends sorted by identity, object keys sorted, no
+ * whitespace. canonical.c; docs/fleet.md. */
+char *config_canonical(const struct xdplb_config *cfg);
+/* Whether cfg is what the globals g say is live: the same digest and the
+ * same host settings (g->host_tag). */
+bool config_is_live(const struct xdplb_config *cfg, const struct xdplb_global_cfg *g);
+/* The tag of the host settings kept in the globals (the first 4 bytes of
+ * host_digest). */
+__u32 config_host_tag(const struct xdplb_config *cfg);
 /* Reads FILE and parses it. -errno when the file cannot be read. */
 int config_load_file(const char *path, const struct config_opts *opts, struct xdplb_config *cfg,
 		     struct diags *d);

@@ -166,12 +166,13 @@ void config_check_rules(struct walk *w, struct xdplb_config *c, const cJSON *roo
 			jw_push_idx(w, (int)b);
 			jw_push_key(w, "address");
 			/* once per missing source, at the first backend needing it */
-			if (be->family == XDPLB_AF_INET && !said_v4 &&
+			/* a fleet's shared file leaves the sources to the hosts */
+			if (be->family == XDPLB_AF_INET && !said_v4 && !c->shared_only &&
 			    !jw_member(root, "source_v4")) {
 				jw_err(w, "an IPv4 backend needs \"source_v4\"");
 				said_v4 = true;
 			}
-			if (be->family == XDPLB_AF_INET6 && !said_v6 &&
+			if (be->family == XDPLB_AF_INET6 && !said_v6 && !c->shared_only &&
 			    !jw_member(root, "source_v6")) {
 				jw_err(w, "an IPv6 backend needs \"source_v6\"");
 				said_v6 = true;

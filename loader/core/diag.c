@@ -28,6 +28,7 @@ void diag_add(struct diags *d, const char *path, const char *fmt, ...)
 	d->v[d->n].path = strdup(path);
 	d->v[d->n].msg = msg;
 	d->v[d->n].guard = 0;
+	d->v[d->n].file = NULL;
 	if (!d->v[d->n].path)
 		abort();
 	d->n++;
@@ -37,6 +38,21 @@ void diag_mark_guard(struct diags *d)
 {
 	if (d->n)
 		d->v[d->n - 1].guard = 1;
+}
+
+void diags_set_file(struct diags *d, size_t from, const char *file)
+{
+	for (size_t i = from; file && i < d->n; i++) {
+		free(d->v[i].file);
+		d->v[i].file = strdup(file);
+		if (!d->v[i].file)
+			abort();
+	}
+}
+
+const char *diag_file(const struct diag *v, const char *file)
+{
+	return v->file ? v->file : file;
 }
 
 size_t diags_errors(const struct diags *d)
@@ -53,6 +69,7 @@ void diags_free(struct diags *d)
 	for (size_t i = 0; i < d->n; i++) {
 		free(d->v[i].path);
 		free(d->v[i].msg);
+		free(d->v[i].file);
 	}
 	free(d->v);
 	memset(d, 0, sizeof(*d));
@@ -61,10 +78,12 @@ void diags_free(struct diags *d)
 void diags_print(const struct diags *d, const char *file, FILE *out)
 {
 	for (size_t i = 0; i < d->n; i++) {
+		const char *f = diag_file(&d->v[i], file);
+
 		if (!strcmp(d->v[i].path, "(syntax)"))
-			fprintf(out, "%s:%s\n", file, d->v[i].msg);
+			fprintf(out, "%s:%s\n", f, d->v[i].msg);
 		else
-			fprintf(out, "%s: %s: %s\n", file, d->v[i].path, d->v[i].msg);
+			fprintf(out, "%s: %s: %s\n", f, d->v[i].path, d->v[i].msg);
 	}
 }
 

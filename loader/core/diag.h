@@ -13,6 +13,7 @@ struct diag {
 	char *path; /* "vips[2].backends[0].weight", "(root)", "(syntax)" */
 	char *msg; /* "must be 0..65535, got -3" */
 	int guard; /* a guard's refusal (--force can override), not a schema error */
+	char *file; /* the file it is about when not the config's own (a host file), or NULL */
 };
 
 struct diags {
@@ -24,6 +25,10 @@ void diag_add(struct diags *d, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Marks the last diagnostic added as a guard's. */
 void diag_mark_guard(struct diags *d);
+/* Says that diagnostics [from, d->n) are about file (a host file). */
+void diags_set_file(struct diags *d, size_t from, const char *file);
+/* The file a diagnostic is about: its own, else the config's (file). */
+const char *diag_file(const struct diag *v, const char *file);
 /* How many are schema errors (not guards). */
 size_t diags_errors(const struct diags *d);
 void diags_free(struct diags *d);

@@ -274,3 +274,34 @@ int jw_number(struct walk *w, const cJSON *obj, const char *key, double lo, bool
 	jw_pop(w, old);
 	return ret;
 }
+
+/* A list sort: objects are small. */
+void jw_sort_keys(cJSON *j)
+{
+	cJSON *head = NULL;
+
+	for (cJSON *c = j->child; c; c = c->next)
+		jw_sort_keys(c);
+	if (!cJSON_IsObject(j))
+		return;
+	while (j->child) { /* insertion sort into head */
+		cJSON *c = j->child, **at = &head;
+
+		j->child = c->next;
+		while (*at && strcmp((*at)->string, c->string) <= 0)
+			at = &(*at)->next;
+		c->next = *at;
+		*at = c;
+	}
+	/* cJSON lists are doubly linked; the head's prev is the tail */
+	for (cJSON *c = head, *prev = NULL; c; prev = c, c = c->next)
+		c->prev = prev;
+	if (head) {
+		cJSON *tail = head;
+
+		while (tail->next)
+			tail = tail->next;
+		head->prev = tail;
+	}
+	j->child = head;
+}

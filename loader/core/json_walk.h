@@ -54,4 +54,8 @@ int jw_number(struct walk *w, const cJSON *obj, const char *key, double lo, bool
 /* One of vals[] (NULL-terminated): its index, dflt if absent, -1 if bad. */
 int jw_enum(struct walk *w, const cJSON *obj, const char *key, const char *const vals[], int dflt);
 
+/* Sorts the members of every object of j, at every depth, by key (byte
+ * order): a canonical order for hashing (canonical.c). */
+void jw_sort_keys(cJSON *j);
+
 #endif

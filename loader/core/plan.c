@@ -448,6 +448,7 @@ static void plan_ctl(const struct lb_live *l, const struct checked *c, const str
 	p->ctl.prog_id = env->prog_id;
 	g->load_time = env->now;
 	memcpy(g->digest, cfg->digest, sizeof(g->digest));
+	g->host_tag = config_host_tag(cfg);
 }
 
 /* (id, weight) of a backend taking new flows, for comparing tables. */

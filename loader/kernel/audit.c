@@ -385,6 +385,13 @@ static int audit_live(const struct lb_maps *m, const struct lb_live *st, struct 
 		return err;
 	a->generation = live_g(st)->generation;
 	digest_str(live_g(st)->digest, a->live_digest);
+	/* the digest covers what the maps do not hold (guards, health checks) */
+	if (memcmp(live_g(st)->digest, want->cfg.digest, sizeof(want->cfg.digest))) {
+		char dg[80];
+
+		add(a, "config", "digest", "live %s, config %s", a->live_digest,
+		    digest_str(want->cfg.digest, dg));
+	}
 	globals(&live, want, a);
 	contents(&live, want, a);
 	hygiene(m, st, a);

@@ -47,6 +47,11 @@ void history_default_dir(const char *ifname, char *buf, size_t len)
 			 suffix);
 }
 
+const char *history_source(const char *path, char *buf)
+{
+	return path && realpath(path, buf) ? buf : path;
+}
+
 const char *history_user(char *buf, size_t len)
 {
 	const char *s = getenv("SUDO_USER");
@@ -127,6 +132,12 @@ static char *meta_json(const struct hist_entry *e)
 	cJSON_AddNumberToObject(o, "generation", e->generation);
 	cJSON_AddStringToObject(o, "source", e->source);
 	cJSON_AddStringToObject(o, "note", e->note);
+	if (e->file_digest[0])
+		cJSON_AddStringToObject(o, "file_digest", e->file_digest);
+	if (e->host_source[0] || e->host_file_digest[0]) {
+		cJSON_AddStringToObject(o, "host_source", e->host_source);
+		cJSON_AddStringToObject(o, "host_file_digest", e->host_file_digest);
+	}
 	s = cJSON_Print(o);
 	cJSON_Delete(o);
 	return s;
@@ -152,6 +163,9 @@ static int parse_meta(const char *text, struct hist_entry *e)
 	NUM("generation", generation, __u32)
 	STR("source", source)
 	STR("note", note)
+	STR("file_digest", file_digest)
+	STR("host_source", host_source)
+	STR("host_file_digest", host_file_digest)
 #undef STR
 #undef NUM
 	cJSON_Delete(o);
@@ -249,8 +263,35 @@ int history_read_config(const struct history *h, unsigned int seq, char **text, 
 	return config_read_file(path, text, len);
 }
 
-int history_begin(struct history *h, const char *text, size_t len, const char *overrides,
-		  struct hist_entry *meta)
+int history_read_host(const struct history *h, unsigned int seq, char **text, size_t *len)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/%06u.host.json", h->dir, seq);
+	return config_read_file(path, text, len);
+}
+
+int history_read_entry(const struct history *h, unsigned int seq, char **text, size_t *len,
+		       char **host, size_t *host_len)
+{
+	int err = history_read_config(h, seq, text, len);
+
+	*host = NULL;
+	*host_len = 0;
+	if (!err) {
+		err = history_read_host(h, seq, host, host_len);
+		if (err == -ENOENT)
+			err = 0;
+		else if (err)
+			free(*text);
+	}
+	if (err)
+		pr_warn("reading history entry %u: %s\n", seq, strerror(-err));
+	return err;
+}
+
+int history_begin(struct history *h, const char *text, size_t len, const char *host,
+		  size_t host_len, const char *overrides, struct hist_entry *meta)
 {
 	char name[40], *js;
 	int err;
@@ -259,6 +300,10 @@ int history_begin(struct history *h, const char *text, size_t len, const char *o
 	meta->pending = true;
 	snprintf(name, sizeof(name), "%06u.json", meta->seq);
 	err = write_atomic(h->dir, name, text, len);
+	/* the host file beside it, so that a rollback restores both */
+	snprintf(name, sizeof(name), "%06u.host.json", meta->seq);
+	if (!err && host)
+		err = write_atomic(h->dir, name, host, host_len);
 	/* the overrides it goes live with: before the entry exists */
 	snprintf(name, sizeof(name), "%06u.overrides.json", meta->seq);
 	if (!err && overrides)
@@ -313,6 +358,8 @@ int history_drop(struct history *h, unsigned int seq)
 	snprintf(path, sizeof(path), "%s/%06u.json", h->dir, seq);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%06u.overrides.json", h->dir, seq);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%06u.host.json", h->dir, seq);
 	unlink(path);
 	for (size_t i = 0; i < h->n; i++)
 		if (h->e[i].seq != seq)

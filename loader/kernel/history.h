@@ -3,7 +3,9 @@
  * history.h - the configs an interface has run, in its state dir.
  *
  * Entry N is two files: N.json, the config's bytes as applied, and N.meta
- * (JSON: digest, time, user, generation, source, note). A load writes
+ * (JSON: digest, time, user, generation, source, note), and a third,
+ * N.host.json, when the config came with a host file (--host): rollback
+ * restores both. A load writes
  * N.json and N.pending before its commit point and renames N.pending to
  * N.meta after it, each file written to a temporary name, fsynced and
  * renamed. A pending entry left by a crash is resolved against what is
@@ -26,6 +28,9 @@ struct hist_entry {
 	char user[64];
 	__u32 generation; /* the live generation this config became */
 	char source[256]; /* the file it came from */
+	char file_digest[72]; /* "sha256:<hex>" of that file's bytes */
+	char host_source[256]; /* the host file it came with, "" if none */
+	char host_file_digest[72]; /* "sha256:<hex>" of the host file's bytes, "" if none */
 	char note[160]; /* "rollback to 3", "forced", ... */
 	bool pending;
 };
@@ -49,11 +54,19 @@ const struct hist_entry *history_last(const struct history *h);
 const struct hist_entry *history_find(const struct history *h, unsigned int seq);
 /* The config bytes of an entry (malloc'ed, NUL-terminated). */
 int history_read_config(const struct history *h, unsigned int seq, char **text, size_t *len);
+/* The host file's bytes of an entry; -ENOENT when it had none. */
+int history_read_host(const struct history *h, unsigned int seq, char **text, size_t *len);
 
-/* Writes a pending entry (config bytes and the overrides it goes live
- * with (NULL: none) first, then its meta); meta->seq gets its number. */
-int history_begin(struct history *h, const char *text, size_t len, const char *overrides,
-		  struct hist_entry *meta);
+/* Both, said when the config cannot be read: *host NULL when the entry
+ * had no host file. */
+int history_read_entry(const struct history *h, unsigned int seq, char **text, size_t *len,
+		       char **host, size_t *host_len);
+
+/* Writes a pending entry (config bytes, host file bytes (host NULL: none)
+ * and the overrides it goes live with (NULL: none) first, then its meta);
+ * meta->seq gets its number. */
+int history_begin(struct history *h, const char *text, size_t len, const char *host,
+		  size_t host_len, const char *overrides, struct hist_entry *meta);
 /* Turns the pending entry into a committed one. */
 int history_commit(struct history *h, unsigned int seq);
 /* Drops an entry (a pending one whose load failed). */
@@ -69,6 +82,10 @@ struct overrides;
 int history_overrides_read(const char *dir, struct overrides *o);
 int history_overrides_write(const char *dir, const struct overrides *o);
 int history_entry_overrides(const struct history *h, unsigned int seq, struct overrides *o);
+
+/* A file's absolute path for an entry's source (buf: PATH_MAX bytes), or
+ * path as given when it cannot be resolved; NULL stays NULL. */
+const char *history_source(const char *path, char *buf);
 
 /* The user who ran xdplb: $SUDO_USER, else the login name, else the uid. */
 const char *history_user(char *buf, size_t len);

@@ -231,9 +231,18 @@ static int history_start(struct lb_txn *t, struct checked *c, const struct load_
 	e->generation = g->generation + 1; /* what plan.c gives */
 	snprintf(e->source, sizeof(e->source), "%s", o->source ? o->source : "");
 	snprintf(e->note, sizeof(e->note), "%s", o->note ? o->note : "");
+	digest_str(c->cfg.file_digest, e->file_digest);
+	if (o->host_text) {
+		__u8 hd[32];
+
+		snprintf(e->host_source, sizeof(e->host_source), "%s",
+			 o->host_source ? o->host_source : "");
+		sha256(o->host_text, o->host_len, hd);
+		digest_str(hd, e->host_file_digest);
+	}
 	if (t->ov.n && !(ov = overrides_json(&t->ov)))
 		return -ENOMEM;
-	err = history_begin(&t->h, o->text, o->len, ov, e);
+	err = history_begin(&t->h, o->text, o->len, o->host_text, o->host_len, ov, e);
 	free(ov);
 	return err;
 }
@@ -518,17 +527,18 @@ static int reapply(struct history *h, unsigned int seq, const char *ifname, int 
 {
 	struct config_opts co = { .iface = ifname, .mode = mode, .force = true };
 	const struct hist_entry *e = history_find(h, seq);
-	char source[256], *text = NULL;
+	char source[256], host_source[256], *text = NULL, *host = NULL;
 	struct diags d = { 0 };
 	struct checked c;
-	size_t len;
+	size_t len, host_len = 0;
 	__u32 vi;
-	int err = history_read_config(h, seq, &text, &len);
+	int err = history_read_entry(h, seq, &text, &len, &host, &host_len);
 
-	if (err) {
-		pr_warn("reading history entry %u: %s\n", seq, strerror(-err));
+	if (err)
 		return err;
-	}
+	co.host_text = host;
+	co.host_len = host_len;
+	co.host_name = "history (host file)";
 	err = validate_text(text, len, &co, &c, &d);
 	if (err) {
 		log_diags(&d, "history");
@@ -542,8 +552,12 @@ static int reapply(struct history *h, unsigned int seq, const char *ifname, int 
 		goto out;
 	}
 	snprintf(source, sizeof(source), "%s", e ? e->source : "");
+	snprintf(host_source, sizeof(host_source), "%s", e ? e->host_source : "");
 	struct load_opts lo = { .text = text,
 				.len = len,
+				.host_text = host,
+				.host_len = host_len,
+				.host_source = host_source,
 				.source = source,
 				.state_dir = h->dir,
 				.force = force,
@@ -556,6 +570,7 @@ static int reapply(struct history *h, unsigned int seq, const char *ifname, int 
 out:
 	diags_free(&d);
 	free(text);
+	free(host);
 	return err;
 }
 

@@ -30,6 +30,9 @@ struct load_opts {
 	const char *text; /* the config's bytes, kept in the history */
 	size_t len;
 	const char *source; /* where they came from (a path), for the history */
+	const char *host_text; /* the host file's bytes, kept beside them; NULL: none */
+	size_t host_len;
+	const char *host_source; /* its path, for the history */
 	const char *state_dir; /* NULL: history_default_dir() */
 	bool force; /* apply despite max_flows_moved */
 	/* not judged by max_flows_moved: an override names the one backend

@@ -84,10 +84,12 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 void log_diags(const struct diags *d, const char *file)
 {
 	for (size_t i = 0; i < d->n; i++) {
+		const char *f = diag_file(&d->v[i], file);
+
 		if (!strcmp(d->v[i].path, "(syntax)"))
-			pr_warn("%s:%s\n", file, d->v[i].msg);
+			pr_warn("%s:%s\n", f, d->v[i].msg);
 		else
-			pr_warn("%s: %s: %s\n", file, d->v[i].path, d->v[i].msg);
+			pr_warn("%s: %s: %s\n", f, d->v[i].path, d->v[i].msg);
 	}
 }
 

@@ -45,6 +45,7 @@
 struct svc {
 	const struct service_opts *o;
 	char ifname[IF_NAMESIZE], pin_dir[512], dir[PATH_MAX], base[NAME_MAX + 1];
+	char host_base[NAME_MAX + 1]; /* the host file's name ("": none) */
 	struct lb_maps m; /* open from the first sync on */
 	struct lb_live live; /* as last read or written */
 	struct checked cfg; /* configured + health = effective: what is live */
@@ -91,25 +92,57 @@ static void state_dir_path(const struct svc *s, char *dir, size_t len)
 		history_default_dir(s->ifname, dir, len);
 }
 
-/* The file, validated; 0, -EINVAL (said), or -errno (said). */
-static int read_file(struct svc *s, struct checked *c, char **text, size_t *len)
-{
-	struct config_opts co = { .iface = s->o->iface, .mode = s->o->mode };
-	struct diags d = { 0 };
-	int err = config_read_file(s->o->config, text, len);
+/* The bytes of the file and of its host file (NULL: none). */
+struct svc_text {
+	char *text, *host;
+	size_t len, host_len;
+};
 
+static void svc_text_free(struct svc_text *t)
+{
+	free(t->text);
+	free(t->host);
+	memset(t, 0, sizeof(*t));
+}
+
+static int read_one(const char *path, char **text, size_t *len)
+{
+	int err = config_read_file(path, text, len);
+
+	if (err)
+		pr_warn("%s: %s\n", path, config_read_strerror(err));
+	return err;
+}
+
+/* The file (and its host file), validated; 0, -EINVAL (said), or -errno
+ * (said). */
+static int read_file(struct svc *s, struct checked *c, struct svc_text *t)
+{
+	struct config_opts co = { .iface = s->o->iface,
+				  .mode = s->o->mode,
+				  .name = s->o->config,
+				  .host_name = s->o->host };
+	struct diags d = { 0 };
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = read_one(s->o->config, &t->text, &t->len);
+	if (!err && s->o->host)
+		err = read_one(s->o->host, &t->host, &t->host_len);
 	if (err) {
-		pr_warn("%s: %s\n", s->o->config, config_read_strerror(err));
+		svc_text_free(t);
 		return err;
 	}
-	err = validate_text(*text, *len, &co, c, &d);
+	co.host_text = t->host;
+	co.host_len = t->host_len;
+	err = validate_text(t->text, t->len, &co, c, &d);
 	if (err == -EINVAL)
 		log_diags(&d, s->o->config);
 	else if (err)
 		pr_warn("%s: %s\n", s->o->config, strerror(-err));
 	diags_free(&d);
 	if (err)
-		free(*text);
+		svc_text_free(t);
 	return err;
 }
 
@@ -117,12 +150,14 @@ static int read_file(struct svc *s, struct checked *c, char **text, size_t *len)
  * what the service runs when the file cannot be loaded. */
 static int history_config(struct svc *s, struct checked *c)
 {
-	struct config_opts co = { .iface = s->ifname, .mode = -1, .force = true };
+	/* the service's own --mode, as it loads: the host settings must
+	 * compare equal with what it made live */
+	struct config_opts co = { .iface = s->ifname, .mode = s->o->mode, .force = true };
 	const struct hist_entry *e;
 	struct diags d = { 0 };
 	struct history h;
-	char dir[512], *text = NULL;
-	size_t len;
+	char dir[512], *text = NULL, *host = NULL;
+	size_t len, host_len;
 	int err;
 
 	state_dir_path(s, dir, sizeof(dir));
@@ -130,9 +165,12 @@ static int history_config(struct svc *s, struct checked *c)
 	if (err)
 		return err;
 	e = history_last(&h);
-	err = e ? history_read_config(&h, e->seq, &text, &len) : -ENOENT;
+	err = e ? history_read_entry(&h, e->seq, &text, &len, &host, &host_len) : -ENOENT;
+	co.host_text = host;
+	co.host_len = host_len;
 	if (!err)
 		err = validate_text(text, len, &co, c, &d);
+	free(host);
 	if (err)
 		pr_warn("%s: the live config's history entry cannot be read: %s\n", s->ifname,
 			strerror(-err));
@@ -142,11 +180,14 @@ static int history_config(struct svc *s, struct checked *c)
 	return err;
 }
 
-static int load(struct svc *s, struct checked *c, const char *text, size_t len)
+static int load(struct svc *s, struct checked *c, const struct svc_text *t)
 {
-	char src[PATH_MAX];
-	struct load_opts lo = { .text = text,
-				.len = len,
+	char src[PATH_MAX], hsrc[PATH_MAX];
+	struct load_opts lo = { .text = t->text,
+				.len = t->len,
+				.host_text = t->host,
+				.host_len = t->host_len,
+				.host_source = history_source(s->o->host, hsrc),
 				.state_dir = s->o->state_dir,
 				.source = realpath(s->o->config, src) ? src : s->o->config,
 				.note = "xdplb run" };
@@ -289,7 +330,7 @@ static int adopt_external(struct svc *s)
 		err = svc_sync(s, &c);
 		if (err)
 			return err;
-		if (!memcmp(s->cfg.cfg.digest, live_g(&s->live)->digest, 32)) {
+		if (config_is_live(&s->cfg.cfg, live_g(&s->live))) {
 			pr_warn("%s: the live config changed outside the service (now generation %u): running it\n",
 				s->ifname, live_g(&s->live)->generation);
 			return 0;
@@ -404,28 +445,27 @@ static void round_(struct svc *s, double now)
 
 static void reload(struct svc *s)
 {
+	struct svc_text t;
 	struct checked c;
-	char *text;
-	size_t len;
 	int err;
 
 	sd_notify(0, "RELOADING=1");
-	err = read_file(s, &c, &text, &len);
+	err = read_file(s, &c, &t);
 	if (err) {
 		s->reloads_refused += err == -EINVAL;
 		s->reloads_failed += err != -EINVAL;
 		goto out;
 	}
-	if (!memcmp(c.cfg.digest, live_g(&s->live)->digest, 32)) {
+	if (config_is_live(&c.cfg, live_g(&s->live))) {
 		pr_info("%s: %s unchanged\n", s->ifname, s->o->config);
 		s->last_reload_ok = true; /* the file is what is live (again) */
 		checked_free(&c);
-		free(text);
+		svc_text_free(&t);
 		sd_notify(0, "READY=1");
 		return;
 	}
-	err = load(s, &c, text, len);
-	free(text);
+	err = load(s, &c, &t);
+	svc_text_free(&t);
 	if (err) {
 		checked_free(&c);
 		s->reloads_refused += err == -ECANCELED;
@@ -448,27 +488,26 @@ out:
 static int start(struct svc *s)
 {
 	bool pinned = !maps_open_pinned(s->pin_dir, &s->m);
+	struct svc_text t = { 0 };
 	struct checked c;
-	char *text = NULL;
-	size_t len;
-	int err = read_file(s, &c, &text, &len);
+	int err = read_file(s, &c, &t);
 
 	if (pinned) {
 		snprintf(s->live.ifname, sizeof(s->live.ifname), "%s", s->ifname);
 		if (status_read_maps(&s->m, 0, &s->live))
 			pinned = false;
 	}
-	if (!err && pinned && !memcmp(c.cfg.digest, live_g(&s->live)->digest, 32)) {
+	if (!err && pinned && config_is_live(&c.cfg, live_g(&s->live))) {
 		pr_info("%s: %s is live already (generation %u): adopting it\n", s->ifname,
 			s->o->config, live_g(&s->live)->generation);
-		free(text);
+		svc_text_free(&t);
 		s->last_reload_ok = true;
 		return svc_sync(s, &c);
 	}
 	maps_close(&s->m);
 	if (!err)
-		err = load(s, &c, text, len);
-	free(text);
+		err = load(s, &c, &t);
+	svc_text_free(&t);
 	s->last_reload_ok = !err;
 	if (!err)
 		return svc_sync(s, &c);
@@ -602,6 +641,17 @@ static int watch_file(struct svc *s)
 			strerror(errno));
 		return -errno;
 	}
+	if (!s->o->host)
+		return 0;
+	/* and the host file's (a second watch of the same dir is the same) */
+	snprintf(tmp, sizeof(tmp), "%s", s->o->host);
+	snprintf(s->host_base, sizeof(s->host_base), "%s", basename(tmp));
+	snprintf(tmp, sizeof(tmp), "%s", s->o->host);
+	if (inotify_add_watch(s->ino, dirname(tmp), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+		pr_warn("%s: watching the dir of %s: %s (SIGHUP still reloads)\n", s->ifname,
+			s->o->host, strerror(errno));
+		return -errno;
+	}
 	return 0;
 }
 
@@ -614,7 +664,10 @@ static void file_events(struct svc *s, double now)
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *e = (struct inotify_event *)p;
 
-			if (e->len && !strcmp(e->name, s->base))
+			/* by name alone: two files of that name in two
+			 * watched dirs cost one reload more */
+			if (e->len && (!strcmp(e->name, s->base) ||
+				       (s->host_base[0] && !strcmp(e->name, s->host_base))))
 				s->reload_at = now + RELOAD_SETTLE;
 			p += sizeof(*e) + e->len;
 		}
@@ -729,10 +782,34 @@ static int setup(struct svc *s)
 	return err;
 }
 
+/* The interface the files name (quietly: start() says what is wrong). */
+static int probe_iface(const struct service_opts *o, char *ifname)
+{
+	struct diags d = { 0 };
+	struct svc_text t = { 0 };
+	struct xdplb_config cfg;
+	int err = config_read_file(o->config, &t.text, &t.len);
+
+	if (!err && o->host)
+		err = config_read_file(o->host, &t.host, &t.host_len);
+	if (!err)
+		err = config_parse(t.text, t.len,
+				   &(struct config_opts){ .mode = -1,
+							  .host_text = t.host,
+							  .host_len = t.host_len },
+				   &cfg, &d);
+	if (!err) {
+		snprintf(ifname, IF_NAMESIZE, "%s", cfg.interface);
+		config_free(&cfg);
+	}
+	diags_free(&d);
+	svc_text_free(&t);
+	return err;
+}
+
 int service_run(const struct service_opts *o)
 {
 	struct svc *s = calloc(1, sizeof(*s));
-	struct checked probe;
 	uint64_t usec = 0;
 	int err;
 
@@ -747,10 +824,8 @@ int service_run(const struct service_opts *o)
 	/* the interface: --iface, else the file's (read again below) */
 	if (o->iface) {
 		snprintf(s->ifname, sizeof(s->ifname), "%s", o->iface);
-	} else if (!config_load_file(o->config, &(struct config_opts){ .mode = -1 }, &probe.cfg,
-				     &(struct diags){ 0 })) {
-		snprintf(s->ifname, sizeof(s->ifname), "%s", probe.cfg.interface);
-		config_free(&probe.cfg);
+	} else if (!probe_iface(o, s->ifname)) {
+		/* from the config or its host file */
 	} else {
 		pr_warn("%s: no interface: the config is unreadable and --iface is not given\n",
 			o->config);

@@ -17,6 +17,7 @@
 
 struct service_opts {
 	const char *config; /* the file */
+	const char *host; /* its host file (--host), NULL: none */
 	const char *iface; /* instead of the config's "interface" */
 	int mode; /* instead of the config's "mode"; -1: the config's */
 	const char *state_dir; /* NULL: the interface's default */

@@ -35,7 +35,7 @@ static unsigned int add(struct history *h, const char *text, __u32 gen, bool com
 	digest_str(d, e.digest);
 	snprintf(e.user, sizeof(e.user), "alice");
 	snprintf(e.source, sizeof(e.source), "/etc/xdplb/lb%u.json", gen);
-	cr_assert(eq(int, history_begin(h, text, strlen(text), NULL, &e), 0));
+	cr_assert(eq(int, history_begin(h, text, strlen(text), NULL, 0, NULL, &e), 0));
 	if (commit)
 		cr_assert(eq(int, history_commit(h, e.seq), 0));
 	return e.seq;
@@ -124,4 +124,44 @@ Test(history, bounded, .init = mkstate, .fini = rmstate)
 	cr_expect(eq(u32, history_last(&h)->seq, 8));
 	cr_expect(eq(sz, files(), 10));
 	history_free(&h);
+}
+
+/* An entry with a host file (--host): kept beside the config, read back
+ * with it, its source and both SHA-256 in the meta, and dropped with it. */
+Test(history, host_file_beside_the_config, .init = mkstate, .fini = rmstate)
+{
+	const char *cfg = "{\"vips\": []}", *host = "{\"interface\": \"eth0\"}";
+	struct hist_entry e = { .generation = 1 };
+	struct history h, again;
+	char *text, *htext;
+	size_t len, hlen;
+
+	cr_assert(eq(int, history_open(dir, &h), 0));
+	snprintf(e.host_source, sizeof(e.host_source), "/etc/xdplb/eth0.host.json");
+	snprintf(e.host_file_digest, sizeof(e.host_file_digest), "sha256:00");
+	snprintf(e.file_digest, sizeof(e.file_digest), "sha256:11");
+	cr_assert(eq(int, history_begin(&h, cfg, strlen(cfg), host, strlen(host), NULL, &e), 0));
+	cr_assert(eq(int, history_commit(&h, e.seq), 0));
+	add(&h, "{\"two\": 2}", 2, true); /* no host file */
+	history_free(&h);
+
+	cr_assert(eq(int, history_open(dir, &again), 0));
+	cr_expect(
+		eq(str, (char *)history_find(&again, 1)->host_source, "/etc/xdplb/eth0.host.json"));
+	cr_expect(eq(str, (char *)history_find(&again, 1)->host_file_digest, "sha256:00"));
+	cr_expect(eq(str, (char *)history_find(&again, 1)->file_digest, "sha256:11"));
+	cr_expect(eq(str, (char *)history_find(&again, 2)->host_source, ""));
+	cr_assert(eq(int, history_read_entry(&again, 1, &text, &len, &htext, &hlen), 0));
+	cr_expect(eq(str, text, (char *)cfg));
+	cr_assert(not(eq(ptr, htext, NULL)));
+	cr_expect(eq(str, htext, (char *)host));
+	free(text);
+	free(htext);
+	cr_assert(eq(int, history_read_entry(&again, 2, &text, &len, &htext, &hlen), 0));
+	cr_expect(eq(ptr, htext, NULL), "no host file: none read");
+	free(text);
+	cr_expect(eq(sz, files(), 5), "N.json, N.host.json and N.meta; N.json and N.meta");
+	cr_assert(eq(int, history_drop(&again, 1), 0));
+	cr_expect(eq(sz, files(), 2), "the host file goes with its entry");
+	history_free(&again);
 }

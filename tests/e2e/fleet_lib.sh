@@ -70,19 +70,14 @@ on_lb() { # on_lb "id:K ..." K: how many are on LB K
 	echo "$1" | tr ' ' '\n' | grep -c ":$2$"
 }
 
-# put_lb K SHARED-JSON-FILE: LB K's service file becomes the shared part with
-# LB K's own part (tools/lab config --part host), written aside and renamed
-# (as config management does); waits (10 s) for its generation to move
+# put_lb K SHARED-JSON-FILE: LB K's service file (the shared part; its host
+# file, LB K's own part, stays) becomes SHARED-JSON-FILE, written aside and
+# renamed (as config management does); waits (10 s) for its generation to move
 put_lb() {
 	local f gen k
 	f=$(lab service --lb "$1" file)
 	gen=$(lab xdplb --lb "$1" status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["generation"])')
-	lab config --lb "$1" --part host >"$TMP/host$1.json"
-	$PY - "$TMP/host$1.json" "$2" >"$f.tmp" <<'EOF'
-import json, sys
-host, shared = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-print(json.dumps(dict(host, **shared), indent=2))
-EOF
+	$PY -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1])), indent=2))' "$2" >"$f.tmp"
 	mv "$f.tmp" "$f"
 	for k in $(seq 100); do
 		[ "$(lab xdplb --lb "$1" status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["generation"])')" != "$gen" ] && return 0

@@ -15,12 +15,11 @@
 #      then measured; both printed, and they must agree.
 #   2. The drift alert: a real Prometheus (in the router's namespace) scrapes
 #      both services; the rule counts the distinct digests of
-#      xdplb_config_info. It can tell drift only if the digest covers the
-#      shared part alone (the canonical digest of branch fleet-config): the
-#      test finds out (identical shared parts, one digest or two?) and SKIPs
-#      the alert checks with the reason when it cannot, rather than fake
-#      them. When it can: no alert with identical shared parts, the alert
-#      when LB2's differs, none when LB2's file differs in formatting only.
+#      xdplb_config_info. The digest covers the canonical form of the shared
+#      part alone (docs/fleet.md, "Shared and host config"), so the two LBs,
+#      whose files differ in their own part (next_hop_mac, source_v4), show
+#      one digest: no alert with identical shared parts, the alert when
+#      LB2's differs, none when LB2's file differs in formatting only.
 . "$(dirname "$0")/lab_lib.sh"
 . "$(dirname "$0")/fleet_lib.sh"
 
@@ -68,6 +67,10 @@ shared_spec "$TMP/s3.json" be1:100,be2:100,be3:100
 shared_spec "$TMP/s4.json" be1:100,be2:100,be3:100,be4:100
 check "both LBs on be1..be3 (the shared part, each with its own part)" put_lb 1 "$TMP/s3.json"
 check "LB2 too" put_lb 2 "$TMP/s3.json"
+# a fleet's way (tools/lab): each service runs the shared file with its host file
+lab xdplb --lb 1 history --json --iface eth0 >"$TMP/out" 2>/dev/null
+check_json "LB1's service runs the shared file with its own host file (history: $(jq_out 'd[0]["host_source"]'))" \
+	"d[0]['host_source'].endswith('lb1.host.json') and d[0]['source'].endswith('lb1.json')"
 
 bg hold client 120 hold --vip $VIP --conns 60 --interval 0.2 --timeout 5 --duration 90 \
 	--sources "$SRCS" --port-base 46000 --ready-file "$TMP/ready.json" --stop-file "$TMP/stop" --out "$TMP/hold.json"
@@ -259,12 +262,11 @@ else
 		[ "$(grep -c instance= "$TMP/ci")" = 2 -a "$(grep -c -e "$d1" "$TMP/ci")" -ge 1 -a "$(grep -c -e "$d2" "$TMP/ci")" -ge 1 ]
 	sed 's/^/#   /' "$TMP/ci"
 	if [ "$distinct" != 1 ]; then
-		sleep 3
-		reason="the shared parts are identical but the LBs' $LABEL values differ ($distinct distinct; the alert is $(alert_state)): the digest covers the whole file, each LB's own part (next_hop_mac, source_v4) included, so the rule cannot tell drift from the per-LB differences until the canonical shared digest (branch fleet-config) exports it"
-		ok "no drift alert with identical shared parts # SKIP $reason"
-		ok "the drift alert when LB2's shared part differs # SKIP (same reason: it fires whatever the shared parts)"
-		ok "no drift alert when LB2's file differs in formatting only # SKIP (needs the canonical digest)"
+		assert "identical shared parts, different host parts: one $LABEL (got $distinct distinct)" false
+		ok "the drift alert when LB2's shared part differs # SKIP (the digests differ already)"
+		ok "no drift alert when LB2's file differs in formatting only # SKIP (the digests differ already)"
 	else
+		assert "identical shared parts, different host parts: one $LABEL" true
 		sleep 3
 		st=$(alert_state)
 		assert "identical shared parts: one $LABEL, the alert $st (want inactive)" [ "$st" = inactive ]
@@ -291,9 +293,9 @@ else
 		mv "$f.tmp" "$f"
 		sleep 5
 		st=$(alert_state)
-		n=$(q "count(count by ($LABEL) (xdplb_config_info{job=\"xdplb\"}))" | awk '{print $NF}')
-		assert "LB2's file reformatted (keys sorted, indent 7): $n $LABEL value(s), the alert $st (want inactive)" \
-			[ "$st" = inactive ]
+		nd=$(q "count(count by ($LABEL) (xdplb_config_info{job=\"xdplb\"}))" | awk '{print $NF}')
+		assert "LB2's file reformatted (keys sorted, indent 7): $nd $LABEL value(s), the alert $st (want inactive)" \
+			[ "$st" = inactive -a "$nd" = 1 ]
 	fi
 fi
 # what else moved flows: BGP sessions that went down (besides the test's own

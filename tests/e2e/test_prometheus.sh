@@ -280,7 +280,7 @@ imb=$(q 'xdplb_vip_imbalance{vip="web"}' | awk '{print $NF}')
 	not_ok "imbalance of web now: '$imb'"
 [ "$(q 'xdplb_config_last_load_successful' | awk '{print $NF}')" = 1 ] &&
 	ok "xdplb_config_last_load_successful 1" || not_ok "last_load_successful: $(q xdplb_config_last_load_successful)"
-digest=$(sha256sum "$CFG" | cut -d' ' -f1)
+digest=$("$XDPLB" validate --json "$CFG" | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"][7:])')
 q 'xdplb_config_info' | grep -q "digest=sha256:$digest" && ok "xdplb_config_info carries the config's digest" ||
 	not_ok "config_info: $(q xdplb_config_info)"
 rules=$(in_ns "$NS" python3 -c "

@@ -14,6 +14,7 @@
 
 #define BAD_DIR XDPLB_SRCDIR "/tests/configs/bad"
 #define GOOD_DIR XDPLB_SRCDIR "/tests/configs/good"
+#define FLEET_DIR XDPLB_SRCDIR "/tests/configs/fleet"
 
 struct bad_case {
 	char file[96];
@@ -65,9 +66,27 @@ ParameterizedTest(struct bad_case *bc, config, bad_corpus)
 	struct diags d = { 0 };
 	int err;
 
+	size_t n = strlen(bc->file);
+	/* NAME.host.json: a host file, beside the fleet's good shared file;
+	 * its error must be said as the host file's */
+	bool host = n > 10 && !strcmp(bc->file + n - 10, ".host.json");
+	char *text = NULL;
+	size_t len;
+
 	snprintf(file, sizeof(file), "%s/%s", BAD_DIR, bc->file);
+	if (host) {
+		cr_assert(eq(int, config_read_file(file, &text, &len), 0));
+		o.host_text = text;
+		o.host_len = len;
+		o.host_name = bc->file;
+		snprintf(file, sizeof(file), "%s/shared.json", FLEET_DIR);
+	}
 	err = validate_file(file, &o, &c, &d);
+	free(text);
 	cr_assert(eq(int, err, -EINVAL), "%s: validated (err %d)", bc->file, err);
+	if (host && d.n)
+		cr_expect(d.v[0].file && !strcmp(d.v[0].file, bc->file),
+			  "%s: the error is not said as the host file's", bc->file);
 	for (size_t i = 0; i < d.n; i++)
 		cr_log_info("%s: %s: %s", bc->file, d.v[i].path, d.v[i].msg);
 	cr_expect(eq(sz, d.n, 1), "%s: %zu errors, want exactly 1", bc->file, d.n);
@@ -280,19 +299,4 @@ Test(config, command_line_overrides)
 	cr_assert(eq(int, validate_text(json, strlen(json), &o, &c, &d), -EINVAL));
 	cr_expect(eq(str, d.v[0].path, "interface"));
 	diags_free(&d);
-}
-
-/* The digest is SHA-256 of the file's bytes, as `sha256sum` prints it. */
-Test(config, digest_is_sha256_of_text)
-{
-	const char *json =
-		"{\"interface\":\"eth0\",\"next_hop_mac\":\"02:00:00:00:00:01\",\"vips\":[]}";
-	__u8 want[32];
-	struct checked c;
-	struct diags d;
-
-	cr_assert(eq(int, check_str(json, &c, &d), 0));
-	sha256(json, strlen(json), want);
-	cr_expect(eq(u8[32], c.cfg.digest, want));
-	checked_free(&c);
 }
