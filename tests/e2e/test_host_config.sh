@@ -85,7 +85,7 @@ assert "LB2's digest stays (host settings are not in it)" [ "$(digest_of "$NS2")
 check "LB2: history" in_ns "$NS2" "$XDPLB" history --iface veth0 --json
 check_json "history shows the host file of each entry" \
 	"d[0]['host_source'].endswith('lb2b.host.json') and d[1]['host_source'].endswith('lb2.host.json')"
-HD=$(ls -d "$XDPLB_STATE_DIR"/veth0@ns* | while read -r d; do [ -f "$d/000002.host.json" ] && grep -q 4000 "$d/000002.host.json" && echo "$d"; done | head -1)
+HD=$(ls -d "$XDPLB_STATE_DIR"/veth0@* | while read -r d; do [ -f "$d/000002.host.json" ] && grep -q 4000 "$d/000002.host.json" && echo "$d"; done | head -1)
 assert "the state dir keeps the host file beside the config (${HD:-none})" [ -n "$HD" -a -f "$HD/000001.host.json" ]
 expect_rc "LB2: rollback: 0" 0 in_ns "$NS2" "$XDPLB" rollback --iface veth0
 check "LB2 status after rollback" in_ns "$NS2" "$XDPLB" status --iface veth0 --json
