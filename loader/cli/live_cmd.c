@@ -96,6 +96,7 @@ static void print_loaded(const struct checked *c, const struct load_result *r,
 
 		cJSON_AddStringToObject(j, "interface", c->cfg.interface);
 		cJSON_AddBoolToObject(j, "created", r->created);
+		cJSON_AddBoolToObject(j, "unchanged", r->unchanged);
 		cJSON_AddBoolToObject(j, "program_replaced", r->prog_replaced);
 		cJSON_AddNumberToObject(j, "prog_id", r->prog_id);
 		cJSON_AddNumberToObject(j, "link_id", r->link_id);
@@ -115,6 +116,11 @@ static void print_loaded(const struct checked *c, const struct load_result *r,
 				cJSON_AddNumberToObject(v, "generation", vo->generation);
 		}
 		print_json(j);
+		return;
+	}
+	if (r->unchanged) {
+		printf("%s: unchanged: %s is live, generation %u (nothing done, no history entry; --force applies it again)\n",
+		       c->cfg.interface, digest_str(c->cfg.digest, dg), r->generation);
 		return;
 	}
 	printf("%s: %s generation %u (%s mode, prog %u, link %u%s), %s, history entry %u; %u new VIP id%s, %u new backend id%s\n",
@@ -151,13 +157,16 @@ static int run_load(void *args, int argc, char **argv)
 				.state_dir = o->state_dir,
 				.force = o->cfg.force,
 				.note = o->cfg.force ? "forced" : NULL,
+				.skip_same = !o->cfg.force,
 				.source = realpath(argv[0], src) ? src : argv[0] };
 
 	err = lb_load(&c, &lo, &r);
 	ret = exit_code(err);
 	if (!err && !cli_json())
 		print_loaded(&c, &r, NULL);
-	if (!err && o->verify > 0) {
+	if (!err && o->verify > 0 && r.unchanged && !cli_json())
+		printf("%s: nothing changed, nothing to verify\n", c.cfg.interface);
+	if (!err && o->verify > 0 && !r.unchanged) {
 		fflush(stdout);
 		ret = verify_after_load(&c, o, &r, &vo);
 	}

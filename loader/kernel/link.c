@@ -80,26 +80,36 @@ int link_info(int link_fd, struct bpf_link_info *info)
 	return bpf_obj_get_info_by_fd(link_fd, info, &len) ? -errno : 0;
 }
 
-int link_check(int link_fd, int ifindex, const char *ifname, int mode, struct bpf_link_info *li)
+/* The mode the program on ifindex runs in, or -1 when it cannot be told. */
+static int live_mode(int ifindex)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	int err = link_info(link_fd, li);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return -1;
+	return q.attach_mode == XDP_ATTACHED_SKB ? XDPLB_MODE_GENERIC : XDPLB_MODE_NATIVE;
+}
+
+int link_check_quiet(int link_fd, int ifindex, int mode, struct bpf_link_info *li)
+{
+	int err = link_info(link_fd, li), m;
 
 	if (err)
 		return err;
 	if (li->xdp.ifindex != (__u32)ifindex)
 		return -ENOLINK; /* the interface went away; the link is dead */
-	if (!bpf_xdp_query(ifindex, 0, &q)) {
-		int live_mode = q.attach_mode == XDP_ATTACHED_SKB ? XDPLB_MODE_GENERIC :
-								    XDPLB_MODE_NATIVE;
+	m = live_mode(ifindex);
+	return m >= 0 && m != mode ? -ECANCELED : 0;
+}
 
-		if (live_mode != mode) {
-			pr_warn("%s runs xdplb in %s mode and the config asks for %s: changing the mode needs `xdplb unload` first\n",
-				ifname, mode_str(live_mode), mode_str(mode));
-			return -ECANCELED;
-		}
-	}
-	return 0;
+int link_check(int link_fd, int ifindex, const char *ifname, int mode, struct bpf_link_info *li)
+{
+	int err = link_check_quiet(link_fd, ifindex, mode, li);
+
+	if (err == -ECANCELED)
+		pr_warn("%s runs xdplb in %s mode and the config asks for %s: changing the mode needs `xdplb unload` first\n",
+			ifname, mode_str(live_mode(ifindex)), mode_str(mode));
+	return err;
 }
 
 int link_replace(int link_fd, __u32 live_prog_id, int prog_fd, __u32 *prog_id)

@@ -23,6 +23,8 @@ int link_prog_info(int prog_fd, struct bpf_prog_info *info);
 /* Is the pinned link still attached to ifindex, in this mode? 0 and *li;
  * -ENOLINK when its interface is gone; -ECANCELED (said) on another mode. */
 int link_check(int link_fd, int ifindex, const char *ifname, int mode, struct bpf_link_info *li);
+/* The same, saying nothing. */
+int link_check_quiet(int link_fd, int ifindex, int mode, struct bpf_link_info *li);
 
 /* Makes the link run prog_fd unless the live program (live_prog_id) has
  * the same instructions (tag). 0 kept (*prog_id = the live one), 1

@@ -247,6 +247,21 @@ static int history_start(struct lb_txn *t, struct checked *c, const struct load_
 	return err;
 }
 
+/* Is c, with the overrides applied, what is live, completely, with this
+ * binary's program attached as asked? (load_opts.skip_same) */
+static bool same_as_live(const struct lb_txn *t, const struct checked *c,
+			 const struct load_opts *o)
+{
+	const struct xdplb_ctl *ctl = &t->live.ctl;
+	__u8 digest[32];
+
+	maps_object_digest(digest);
+	return !memcmp(&ctl->bank[0], &ctl->bank[1], sizeof(ctl->bank[0])) &&
+	       config_is_live(&c->cfg, live_g(&t->live)) && o->if_mac &&
+	       !memcmp(live_g(&t->live)->if_mac, o->if_mac, 6) && o->link_prog_id &&
+	       o->link_prog_id == ctl->prog_id && !memcmp(ctl->prog_digest, digest, 32);
+}
+
 int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct checked *c,
 		 const struct load_opts *o)
 {
@@ -262,6 +277,10 @@ int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct 
 		err = status_read_maps(m, LIVE_TABLE_IDS, &t->live);
 	if (!err)
 		err = apply_overrides(t, c, o);
+	if (!err && exists && o->skip_same && same_as_live(t, c, o)) {
+		t->unchanged = true;
+		return 0;
+	}
 	if (!err && exists && t->live.ct_size != c->cfg.ct_size) {
 		pr_warn("conntrack_size %u differs from the live %u: it is fixed at the first load; `xdplb unload` first (which forgets every flow)\n",
 			c->cfg.ct_size, t->live.ct_size);
@@ -458,8 +477,28 @@ static int interface(const struct xdplb_config *cfg, int *ifindex, __u8 mac[6],
 	return pin_dir(cfg->interface, 0, res->pin_dir, sizeof(res->pin_dir));
 }
 
+/* The program the link pinned in dir runs when it is attached to ifindex
+ * in the mode cfg asks for; 0 otherwise (dead, another mode, none). */
+static __u32 link_prog_now(const char *dir, int ifindex, const struct xdplb_config *cfg)
+{
+	struct bpf_link_info li;
+	char path[600];
+	__u32 id = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/link", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (!link_check_quiet(fd, ifindex, cfg->mode, &li))
+		id = li.prog_id;
+	close(fd);
+	return id;
+}
+
 int lb_load(struct checked *c, const struct load_opts *o, struct load_result *res)
 {
+	struct load_opts lo = *o;
 	struct lb_txn txn = { 0 };
 	struct lb_maps m = { 0 };
 	int ifindex, lock, err, herr;
@@ -498,9 +537,17 @@ int lb_load(struct checked *c, const struct load_opts *o, struct load_result *re
 	exists = !err;
 	if (err == -ENOENT)
 		err = maps_open(&m);
+	if (!err && exists && o->skip_same) {
+		lo.if_mac = mac;
+		lo.link_prog_id = link_prog_now(res->pin_dir, ifindex, &c->cfg);
+	}
 	if (!err)
-		err = lb_txn_begin(&txn, &m, exists, c, o);
-	if (!err) {
+		err = lb_txn_begin(&txn, &m, exists, c, &lo);
+	if (!err && txn.unchanged) {
+		res->unchanged = true;
+		res->generation = live_g(&txn.live)->generation;
+		res->prog_id = txn.live.ctl.prog_id;
+	} else if (!err) {
 		maps_object_digest(txn.prog_digest);
 		if (exists)
 			err = update(&txn, &m, c, ifindex, mac, res);

@@ -18,6 +18,7 @@ struct lb_maps;
 
 struct load_result {
 	bool created; /* first load on the interface (else an update) */
+	bool unchanged; /* the config was live already: nothing done (load_opts.skip_same) */
 	bool prog_replaced; /* the program was swapped for a new version */
 	__u32 prog_id, link_id;
 	__u32 generation;
@@ -42,6 +43,14 @@ struct load_opts {
 	/* the operators' overrides to apply (and keep in the state dir once
 	 * live); NULL: those of the state dir */
 	const struct overrides *overrides;
+	/* a config whose configured state is the live one (the canonical
+	 * digest, the host settings, the kept overrides), on a complete
+	 * commit, the same program attached: nothing is done, no generation,
+	 * no history entry (`load` without --force) */
+	bool skip_same;
+	/* set by lb_load for skip_same: what the interface has now */
+	const __u8 *if_mac;
+	__u32 link_prog_id; /* the program the pinned link runs, attached as asked; 0: not so */
 };
 
 int lb_load(struct checked *c, const struct load_opts *o, struct load_result *res);
@@ -71,6 +80,7 @@ struct lb_txn {
 	bool own_ov; /* given by the caller: the state dir's once live */
 	__u8 prog_digest[32]; /* the program the link runs after the change */
 	__u32 prog_id; /* 0: the object's program if loaded (tests) */
+	bool unchanged; /* lb_txn_begin() found the config live (skip_same) */
 };
 
 int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct checked *c,

@@ -88,6 +88,24 @@ check "status after the update" in_ns "$NS1" "$XDPLB" status --iface veth0 --jso
 [ "$(jq_ 'd["generation"], d["prog_id"]')" = "2 $prog" ] && ok "generation 2, same program (no re-attach)" ||
 	not_ok "after update: $(jq_ 'd["generation"], d["prog_id"]')"
 
+# the same config again (and the same reformatted: the digest is of the
+# canonical form) is a no-op: no generation, no history entry; --force
+# applies it again
+hist_n() { in_ns "$NS1" "$XDPLB" history --iface veth0 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+h0=$(hist_n)
+in_ns "$NS1" "$XDPLB" load --iface veth0 "$TMP/lb2.json" >"$TMP/out2" 2>&1 && grep -q "unchanged" "$TMP/out2" &&
+	ok "the same config again: unchanged" || not_ok "same config: $(cat "$TMP/out2")"
+python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1])), open(sys.argv[2], "w"), sort_keys=True)' \
+	"$TMP/lb2.json" "$TMP/lb2c.json"
+in_ns "$NS1" "$XDPLB" --json load --iface veth0 "$TMP/lb2c.json" >"$TMP/out2" 2>&1
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["unchanged"] and d["generation"] == 2))' "$TMP/out2" &&
+	ok "reformatted (sorted keys, one line): unchanged, generation 2 (--json)" || not_ok "reformatted: $(cat "$TMP/out2")"
+[ "$(hist_n)" = "$h0" ] && ok "no history entry for either ($h0 entries)" || not_ok "history: $h0 -> $(hist_n)"
+expect_rc "--force applies it again: 0" 0 in_ns "$NS1" "$XDPLB" load --iface veth0 --force "$TMP/lb2.json"
+check "status after the forced load" in_ns "$NS1" "$XDPLB" status --iface veth0 --json
+[ "$(jq_ 'd["generation"]')" = 3 ] && [ "$(hist_n)" = $((h0 + 1)) ] &&
+	ok "generation 3 and a history entry" || not_ok "after --force: generation $(jq_ 'd["generation"]'), history $(hist_n)"
+
 # refusals change nothing
 cp "$TMP/out" "$TMP/before.json"
 expect_rc "a bad config on the live interface is refused: 1" 1 in_ns "$NS1" "$XDPLB" load --iface veth0 "$SRC/tests/configs/bad/147-backend-weight-negative.json"
@@ -108,7 +126,7 @@ expect_rc "load in a second namespace, same interface name: 0" 0 in_ns "$NS2" "$
 	not_ok "pin dirs: $(ls "$XDPLB_BPFFS/xdplb/")"
 expect_rc "unload the second: 0" 0 in_ns "$NS2" "$XDPLB" unload --iface veth0
 check "the first is still attached" in_ns "$NS1" "$XDPLB" status --iface veth0 --json
-[ "$(jq_ 'd["attached"], d["generation"]')" = "True 2" ] && ok "the first LB is untouched" ||
+[ "$(jq_ 'd["attached"], d["generation"]')" = "True 3" ] && ok "the first LB is untouched" ||
 	not_ok "first LB: $(jq_ 'd["attached"], d["generation"]')"
 
 # native mode is never a silent fallback

@@ -168,6 +168,7 @@ for i in range($1):
 " >/dev/null 2>&1 &
 	SENDER=$!
 }
+x load --iface veth0 --state-dir "$SD" "$A" >/dev/null 2>&1 # B below is a change
 expect_rc "--verify without traffic keeps the config" 0 x load --iface veth0 --state-dir "$SD" --verify 1 "$TMP/B.json"
 grep -q "nothing to verify, keeping the new config" "$TMP/err" && ok "it says there was no traffic" || not_ok "$(cat "$TMP/err")"
 send 600 1
