@@ -205,24 +205,6 @@ static void parse_interface(struct walk *w, const cJSON *root, const struct conf
 	snprintf(c->interface, sizeof(c->interface), "%s", s);
 }
 
-static void parse_mac(struct walk *w, const cJSON *root, struct xdplb_config *c)
-{
-	const char *s;
-	size_t old;
-
-	if (jw_string(w, root, "next_hop_mac", true, &s) <= 0)
-		return;
-	old = jw_push_key(w, "next_hop_mac");
-	if (mac_parse(s, c->nh_mac))
-		jw_err(w, "not a MAC address: \"%.40s\"", s);
-	else if (c->nh_mac[0] & 1)
-		jw_err(w, "must be a unicast MAC, got \"%s\"", s);
-	else if (!(c->nh_mac[0] | c->nh_mac[1] | c->nh_mac[2] | c->nh_mac[3] | c->nh_mac[4] |
-		   c->nh_mac[5]))
-		jw_err(w, "must not be all-zero, got \"%s\"", s);
-	jw_pop(w, old);
-}
-
 static void parse_source(struct walk *w, const cJSON *root, const char *key, int family,
 			 struct xdplb_addr *a, int *plen_out)
 {
@@ -294,9 +276,10 @@ static void parse_seed(struct walk *w, const cJSON *root, struct xdplb_config *c
 }
 
 static const char *const top_keys[] = { "interface",	"mode",		  "next_hop_mac",
-					"source_v4",	"source_v6",	  "mtu",
-					"hash_seed",	"conntrack_size", "guards",
-					"health_check", "vips",		  NULL };
+					"next_hop",	"announce",	  "source_v4",
+					"source_v6",	"mtu",		  "hash_seed",
+					"conntrack_size", "guards",	  "health_check",
+					"vips",		NULL };
 static const char *const mode_names[] = { "native", "generic", NULL };
 
 static void parse_root(struct walk *w, const cJSON *root, const struct config_opts *o,
@@ -311,7 +294,8 @@ static void parse_root(struct walk *w, const cJSON *root, const struct config_op
 	parse_interface(w, root, o, c);
 	m = jw_enum(w, root, "mode", mode_names, XDPLB_MODE_NATIVE);
 	c->mode = o && o->mode >= 0 ? o->mode : m < 0 ? XDPLB_MODE_NATIVE : m;
-	parse_mac(w, root, c);
+	parse_next_hop(w, root, c);
+	parse_announce(w, root, c);
 	parse_source(w, root, "source_v4", XDPLB_AF_INET, &c->src_v4, &c->src_v4_plen);
 	parse_source(w, root, "source_v6", XDPLB_AF_INET6, &c->src_v6, &c->src_v6_plen);
 	c->mtu = CFG_DEFAULT_MTU;

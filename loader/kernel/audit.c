@@ -79,7 +79,9 @@ static void globals(const struct checked *live, const struct checked *want, stru
 	const struct xdplb_config *l = &live->cfg, *w = &want->cfg;
 	char m1[20], m2[20];
 
-	if (memcmp(l->nh_mac, w->nh_mac, 6))
+	/* a next_hop address is the service's to keep resolved: compared
+	 * once resolved (neigh_lookup_cfg()) */
+	if (memcmp(l->nh_mac, w->nh_mac, 6) && (w->nh.kind == NH_MAC || !mac_is_zero(w->nh_mac)))
 		add(a, "global", "next_hop_mac", "live %s, config %s", mac_str(l->nh_mac, m1),
 		    mac_str(w->nh_mac, m2));
 	if (l->mtu != w->mtu)
