@@ -63,7 +63,8 @@ int ann_plan(const struct xdplb_config *c, const struct ann_gates *g, struct ann
 		if (vip_yes)
 			vip_yes[i] = lb == ANN_YES && serves;
 		for (k = 0; k < n; k++)
-			if (v[k].family == vip->family && !memcmp(&v[k].addr, &vip->addr, sizeof(vip->addr)))
+			if (v[k].family == vip->family &&
+			    !memcmp(&v[k].addr, &vip->addr, sizeof(vip->addr)))
 				break;
 		if (k == n) {
 			v[n].addr = vip->addr;

@@ -275,11 +275,11 @@ static void parse_seed(struct walk *w, const cJSON *root, struct xdplb_config *c
 	jw_pop(w, old);
 }
 
-static const char *const top_keys[] = { "interface",	"mode",		  "next_hop_mac",
-					"next_hop",	"announce",	  "source_v4",
-					"source_v6",	"mtu",		  "hash_seed",
-					"conntrack_size", "guards",	  "health_check",
-					"vips",		NULL };
+static const char *const top_keys[] = { "interface",	  "mode",     "next_hop_mac",
+					"next_hop",	  "announce", "source_v4",
+					"source_v6",	  "mtu",      "hash_seed",
+					"conntrack_size", "guards",   "health_check",
+					"vips",		  NULL };
 static const char *const mode_names[] = { "native", "generic", NULL };
 
 static void parse_root(struct walk *w, const cJSON *root, const struct config_opts *o,

@@ -59,14 +59,14 @@ void parse_next_hop(struct walk *w, const cJSON *root, struct xdplb_config *c)
 		return;
 	if (rm > 0 && ra > 0) {
 		jw_err_at_key(w, "next_hop",
-			      "give next_hop or next_hop_mac, not both (next_hop_mac is %s)",
-			      mac);
+			      "give next_hop or next_hop_mac, not both (next_hop_mac is %s)", mac);
 		return;
 	}
 	if (!rm && !ra) {
-		jw_err_at_key(w, "next_hop_mac",
-			      "missing (required: next_hop_mac, or next_hop: a router's address or \"gateway\")%s",
-			      "");
+		jw_err_at_key(
+			w, "next_hop_mac",
+			"missing (required: next_hop_mac, or next_hop: a router's address or \"gateway\")%s",
+			"");
 		return;
 	}
 	old = jw_push_key(w, rm > 0 ? "next_hop_mac" : "next_hop");
@@ -99,8 +99,12 @@ void parse_announce(struct walk *w, const cJSON *root, struct xdplb_config *c)
 			if (v >= 253 && v <= 255) {
 				size_t o2 = jw_push_key(w, "table");
 
-				jw_err(w, "must not be %lld (%s): the routes are blackholes, for BIRD only",
-				       v, v == 253 ? "default" : v == 254 ? "main" : "local");
+				jw_err(w,
+				       "must not be %lld (%s): the routes are blackholes, for BIRD only",
+				       v,
+				       v == 253 ? "default" :
+				       v == 254 ? "main" :
+						  "local");
 				jw_pop(w, o2);
 			} else {
 				c->announce.table = (__u32)v;

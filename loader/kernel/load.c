@@ -432,8 +432,7 @@ static int update(struct lb_txn *t, const struct lb_maps *m, struct checked *c, 
 /* ----------------------------------------------------------- load */
 
 /* The interface's index, MAC and pin dir (made). */
-static int interface(struct xdplb_config *cfg, int *ifindex, __u8 mac[6],
-		     struct load_result *res)
+static int interface(struct xdplb_config *cfg, int *ifindex, __u8 mac[6], struct load_result *res)
 {
 	int err;
 

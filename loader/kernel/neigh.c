@@ -42,7 +42,8 @@ static int gw_cb(const struct nlmsghdr *h, void *arg)
 	struct rtattr *tb[RTA_MAX + 1];
 	__u32 table;
 
-	if (h->nlmsg_type != RTM_NEWROUTE || g->found || r->rtm_dst_len || r->rtm_type != RTN_UNICAST)
+	if (h->nlmsg_type != RTM_NEWROUTE || g->found || r->rtm_dst_len ||
+	    r->rtm_type != RTN_UNICAST)
 		return 0;
 	rtnl_parse(tb, RTA_MAX, RTM_RTA(r), (int)RTM_PAYLOAD(h));
 	table = tb[RTA_TABLE] ? *(__u32 *)RTA_DATA(tb[RTA_TABLE]) : r->rtm_table;
@@ -127,8 +128,7 @@ static int lookup_cb(const struct nlmsghdr *h, void *arg)
 	if (tb[NDA_FLAGS_EXT] && (*(__u32 *)RTA_DATA(tb[NDA_FLAGS_EXT]) & NTF_EXT_MANAGED))
 		f->managed = true;
 	if (!tb[NDA_LLADDR] || RTA_PAYLOAD(tb[NDA_LLADDR]) != 6 ||
-	    (nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED | NUD_NONE)) ||
-	    nd->ndm_state == NUD_NONE)
+	    (nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED | NUD_NONE)) || nd->ndm_state == NUD_NONE)
 		return 0;
 	memcpy(f->mac, RTA_DATA(tb[NDA_LLADDR]), 6);
 	f->resolved = !mac_is_zero(f->mac);
@@ -209,8 +209,8 @@ int neigh_resolve(const char *ifname, const struct cfg_next_hop *nh, double time
 			addr_str(&f->addr, f->family, a), ifname, strerror(-err));
 	} else if (!f->resolved) {
 		pr_warn("next_hop %s%s on %s did not resolve within %.1f s (no ARP/ND answer): nothing changed\n",
-			addr_str(&f->addr, f->family, a), nh->kind == NH_GATEWAY ? " (the gateway)" : "",
-			ifname, timeout);
+			addr_str(&f->addr, f->family, a),
+			nh->kind == NH_GATEWAY ? " (the gateway)" : "", ifname, timeout);
 		err = -EHOSTUNREACH;
 	}
 	return err;

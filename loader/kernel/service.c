@@ -437,8 +437,9 @@ static int nh_now(struct svc *s, __u8 mac[6])
 	if (err || !f.resolved) {
 		if (!s->nh_unresolved)
 			pr_warn("%s: next_hop %s does not resolve now%s%s: the data path keeps sending to %s\n",
-				s->ifname, next_hop_str(&c->nh, NULL, a, sizeof(a)), err ? ": " : "",
-				err ? strerror(-err) : "", mac_str(live_g(&s->live)->nh_mac, a));
+				s->ifname, next_hop_str(&c->nh, NULL, a, sizeof(a)),
+				err ? ": " : "", err ? strerror(-err) : "",
+				mac_str(live_g(&s->live)->nh_mac, a));
 		s->nh_unresolved = true;
 		return 0;
 	}
@@ -666,8 +667,9 @@ static void metrics(struct mbuf *b, void *arg)
 	backend_metrics(b, s, "xdplb_health_transitions_total", 4);
 	if (s->have_cfg) {
 		sann_metrics(b, &s->ann, &s->cfg);
-		metrics_family(b, "xdplb_next_hop_resolved", "gauge",
-			       "1 when the next hop's MAC is known (next_hop_mac, or next_hop resolved at the last look)");
+		metrics_family(
+			b, "xdplb_next_hop_resolved", "gauge",
+			"1 when the next hop's MAC is known (next_hop_mac, or next_hop resolved at the last look)");
 		metrics_sample(b, "xdplb_next_hop_resolved", lif, !s->nh_unresolved);
 		metrics_family(b, "xdplb_next_hop_changes_total", "counter",
 			       "Commits of a new next hop or interface MAC by the service");

@@ -157,7 +157,8 @@ static void apply(struct svc_announce *a, struct ann_addr *nv, int n, __u32 tabl
 			continue;
 		if (!route(a, &nv[k].addr, nv[k].family, table, nv[k].why == ANN_YES) &&
 		    was != (nv[k].why == ANN_YES)) {
-			pr_info("%s: %s %s: %s\n", a->ifname, nv[k].why == ANN_YES ? "announce" : "withdraw",
+			pr_info("%s: %s %s: %s\n", a->ifname,
+				nv[k].why == ANN_YES ? "announce" : "withdraw",
 				addr_str(&nv[k].addr, nv[k].family, s), ann_why_str(nv[k].why));
 			if (nv[k].why == ANN_YES)
 				a->n_announce++;
@@ -186,15 +187,16 @@ static void reconcile(struct svc_announce *a, __u32 table)
 			have |= same_addr(&a->a[k], &r[i].addr, r[i].family);
 		if (want && !have && !route(a, &a->a[k].addr, a->a[k].family, table, true)) {
 			a->n_restored++;
-			pr_warn("%s: the route of %s was gone from table %u: added again\n", a->ifname,
-				addr_str(&a->a[k].addr, a->a[k].family, s), table);
+			pr_warn("%s: the route of %s was gone from table %u: added again\n",
+				a->ifname, addr_str(&a->a[k].addr, a->a[k].family, s), table);
 		}
 	}
 	for (int i = 0; i < n; i++) {
 		bool want = false;
 
 		for (int k = 0; k < a->n; k++)
-			want |= same_addr(&a->a[k], &r[i].addr, r[i].family) && a->a[k].why == ANN_YES;
+			want |= same_addr(&a->a[k], &r[i].addr, r[i].family) &&
+				a->a[k].why == ANN_YES;
 		if (!want && !route(a, &r[i].addr, r[i].family, table, false)) {
 			a->n_restored++;
 			pr_warn("%s: %s in table %u was not decided: withdrawn\n", a->ifname,
@@ -244,7 +246,8 @@ void sann_step(struct svc_announce *a, const struct checked *c, const struct svc
 		a->vip_yes = calloc(c->cfg.n_vips + 1, sizeof(bool));
 		a->n_vips = a->vip_yes ? c->cfg.n_vips : 0;
 	}
-	g = (struct ann_gates){ .drained = a->drained, .attached = a->attached,
+	g = (struct ann_gates){ .drained = a->drained,
+				.attached = a->attached,
 				.settled = a->settled };
 	n = ann_plan(&c->cfg, &g, &nv, a->vip_yes);
 	if (n < 0)
@@ -308,18 +311,18 @@ void sann_metrics(struct mbuf *b, const struct svc_announce *a, const struct che
 	metrics_family(b, "xdplb_vip_announced", "gauge",
 		       "1 while the VIP's address is announced (its route in the announce table)");
 	for (__u32 v = 0; v < c->cfg.n_vips && v < a->n_vips && c->cfg.announce.on; v++) {
-		const char *kv[] = { "iface",
-				     a->ifname,
-				     "vip",
-				     c->cfg.vips[v].name,
-				     "address",
-				     addr_str(&c->cfg.vips[v].addr, c->cfg.vips[v].family, s),
-				     NULL };
+		const char *kv[] = {
+			"iface",   a->ifname,
+			"vip",	   c->cfg.vips[v].name,
+			"address", addr_str(&c->cfg.vips[v].addr, c->cfg.vips[v].family, s),
+			NULL
+		};
 
 		metrics_sample(b, "xdplb_vip_announced", kv, a->vip_yes[v]);
 	}
-	metrics_family(b, "xdplb_announce_changes_total", "counter",
-		       "Routes of the announce table changed by the service: announce, withdraw, restored (put right after someone else changed the table), error");
+	metrics_family(
+		b, "xdplb_announce_changes_total", "counter",
+		"Routes of the announce table changed by the service: announce, withdraw, restored (put right after someone else changed the table), error");
 	res[3] = "announce";
 	metrics_sample(b, "xdplb_announce_changes_total", res, (double)a->n_announce);
 	res[3] = "withdraw";
