@@ -41,7 +41,7 @@ void announce_print(FILE *f, const cJSON *o)
 	} else {
 		t = cJSON_GetObjectItem(svc, "time");
 		fprintf(f,
-			"  service (PID %d) as of %.0f s ago: table %d, %s, program %s, health %s\n",
+			"  service (PID %d) decided %.0f s ago: table %d, %s, program %s, health %s\n",
 			(int)cJSON_GetObjectItem(svc, "pid")->valuedouble,
 			cJSON_IsNumber(t) ? difftime(time(NULL), (time_t)t->valuedouble) : -1.0,
 			(int)cJSON_GetObjectItem(svc, "table")->valuedouble,

@@ -157,9 +157,13 @@ static void apply(struct svc_announce *a, struct ann_addr *nv, int n, __u32 tabl
 			continue;
 		if (!route(a, &nv[k].addr, nv[k].family, table, nv[k].why == ANN_YES) &&
 		    was != (nv[k].why == ANN_YES)) {
-			pr_info("%s: %s %s: %s\n", a->ifname,
-				nv[k].why == ANN_YES ? "announce" : "withdraw",
-				addr_str(&nv[k].addr, nv[k].family, s), ann_why_str(nv[k].why));
+			if (nv[k].why == ANN_YES)
+				pr_info("%s: announce %s (table %u)\n", a->ifname,
+					addr_str(&nv[k].addr, nv[k].family, s), table);
+			else
+				pr_info("%s: withdraw %s: %s\n", a->ifname,
+					addr_str(&nv[k].addr, nv[k].family, s),
+					ann_why_str(nv[k].why));
 			if (nv[k].why == ANN_YES)
 				a->n_announce++;
 			else
