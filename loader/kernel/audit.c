@@ -14,6 +14,7 @@
 #include "diff.h"
 #include "effective.h"
 #include "maps.h"
+#include "neigh.h"
 #include "netdev.h"
 #include "overrides.h"
 #include "plan.h"
@@ -393,6 +394,23 @@ int audit_maps(const struct lb_maps *m, struct checked *want, const struct overr
 	return err;
 }
 
+/* A next_hop address: the MAC the neighbour table has for it now, for
+ * globals() to compare with the live one (the service keeps them equal). */
+static void next_hop(const char *ifname, struct checked *want, struct audit *a)
+{
+	struct nh_found f;
+	char s[64];
+
+	if (want->cfg.nh.kind == NH_MAC)
+		return;
+	if (neigh_peek(netdev_ifindex(ifname), &want->cfg.nh, &f) || !f.resolved) {
+		add(a, "global", "next_hop", "%s does not resolve on %s now",
+		    next_hop_str(&want->cfg.nh, NULL, s, sizeof(s)), ifname);
+		return;
+	}
+	memcpy(want->cfg.nh_mac, f.mac, 6);
+}
+
 int audit_run(const char *ifname, struct checked *want, const struct overrides *ov, struct audit *a)
 {
 	struct lb_live st;
@@ -426,6 +444,7 @@ int audit_run(const char *ifname, struct checked *want, const struct overrides *
 			    "frames leave with source %s but the interface is now %s: reload",
 			    mac_str(live_g(&st)->if_mac, m1), mac_str(mac, m2));
 		}
+		next_hop(ifname, want, a);
 		err = audit_live(&m, &st, want, ov, a);
 	}
 	live_free(&st);

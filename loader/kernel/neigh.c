@@ -152,6 +152,22 @@ static int lookup(int ifindex, struct nh_found *f)
 	return err == -ENOENT ? 0 : err;
 }
 
+int neigh_peek(int ifindex, const struct cfg_next_hop *nh, struct nh_found *f)
+{
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	if (nh->kind == NH_GATEWAY) {
+		err = gateway(ifindex, f);
+		if (err)
+			return err;
+	} else {
+		f->addr = nh->addr;
+		f->family = nh->family;
+	}
+	return lookup(ifindex, f);
+}
+
 int neigh_find(int ifindex, const struct cfg_next_hop *nh, struct nh_found *f)
 {
 	int err;

@@ -32,6 +32,9 @@ struct nh_found {
  * -errno; -ENETUNREACH: "gateway" and no default route out of ifindex. */
 int neigh_find(int ifindex, const struct cfg_next_hop *nh, struct nh_found *f);
 
+/* The same, changing nothing (audit): no entry made managed, no probe. */
+int neigh_peek(int ifindex, const struct cfg_next_hop *nh, struct nh_found *f);
+
 /* neigh_find() until resolved or timeout seconds have passed: 0 and the
  * MAC in f, -EHOSTUNREACH (unresolved), or -errno. Said on failure, with
  * the address and the interface. */

@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "announce_plan.h"
+#include "diff.h"
 #include "helpers.h"
 
 #define TOP_NO_NH \
@@ -202,4 +203,53 @@ Test(announce_plan, per_address)
 	c.cfg.vips[2].backends[0].weight = 0;
 	cr_expect(eq(int, why_of(&c, &open, 1, yes), ANN_NO_BACKEND));
 	checked_free(&c);
+}
+
+/* ------------------------------------------------------------ diff */
+
+static size_t globals_of(const char *x, const char *y, char *first)
+{
+	struct checked a, b;
+	char path[128], msg[256];
+	struct diff d;
+	size_t n;
+
+	cr_assert(eq(int, parse(x, &a, path, msg), 0));
+	cr_assert(eq(int, parse(y, &b, path, msg), 0));
+	cr_assert(eq(int, diff_compute(&a, &b, &d), 0));
+	n = d.n_global;
+	snprintf(first, 128, "%s", n ? d.global[0] : "");
+	diff_free(&d);
+	checked_free(&a);
+	checked_free(&b);
+	return n;
+}
+
+/* A next_hop is compared with another file's next_hop, a MAC with a MAC;
+ * a file's address against the MAC the maps hold is not a change. */
+Test(config_fleet, diff_next_hop)
+{
+	char g[128];
+
+	cr_expect(eq(sz,
+		     globals_of("\"next_hop\": \"192.0.2.2\"", "\"next_hop\": \"192.0.2.2\"", g),
+		     0));
+	cr_expect(eq(sz, globals_of("\"next_hop\": \"192.0.2.2\"", "\"next_hop\": \"gateway\"", g),
+		     1));
+	cr_expect(eq(str, g, "next_hop: 192.0.2.2 -> gateway"));
+	cr_expect(eq(sz,
+		     globals_of("\"next_hop_mac\": \"02:00:00:00:00:01\"",
+				"\"next_hop\": \"192.0.2.2\"", g),
+		     0),
+		  "an unresolved address against a MAC: %s", g);
+	cr_expect(eq(sz,
+		     globals_of("\"next_hop_mac\": \"02:00:00:00:00:01\"",
+				"\"next_hop_mac\": \"02:00:00:00:00:02\"", g),
+		     1));
+	cr_expect(eq(str, g, "next_hop_mac: 02:00:00:00:00:01 -> 02:00:00:00:00:02"));
+	cr_expect(eq(sz,
+		     globals_of("\"next_hop\": \"gateway\"",
+				"\"next_hop\": \"gateway\", \"announce\": {}", g),
+		     0),
+		  "announce is the host's business, not the tables'");
 }
