@@ -113,6 +113,23 @@ static int keep(int ifindex, struct nh_found *f)
 	return rtnl_request(&q.n, NULL, NULL);
 }
 
+/* The entry this resolution made, when it did not resolve: a managed
+ * entry is probed for as long as it exists. */
+static void forget(int ifindex, const struct nh_found *f)
+{
+	struct rtnl_req q;
+
+	if (!f->created)
+		return;
+	memset(&q, 0, sizeof(q));
+	q.n.nlmsg_len = NLMSG_LENGTH(sizeof(q.nd));
+	q.n.nlmsg_type = RTM_DELNEIGH;
+	q.nd.ndm_family = (__u8)af_of(f->family);
+	q.nd.ndm_ifindex = ifindex;
+	rtnl_attr(&q, NDA_DST, f->addr.b, alen(f->family));
+	rtnl_request(&q.n, NULL, NULL);
+}
+
 static int lookup_cb(const struct nlmsghdr *h, void *arg)
 {
 	struct nh_found *f = arg;
@@ -121,6 +138,7 @@ static int lookup_cb(const struct nlmsghdr *h, void *arg)
 
 	if (h->nlmsg_type != RTM_NEWNEIGH)
 		return 0;
+	f->present = true;
 	rtnl_parse(tb, NDA_MAX, (struct rtattr *)((char *)nd + NLMSG_ALIGN(sizeof(*nd))),
 		   (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*nd))));
 	/* INCOMPLETE and FAILED have no usable address; STALE, DELAY and
@@ -148,6 +166,7 @@ static int lookup(int ifindex, struct nh_found *f)
 	rtnl_attr(&q, NDA_DST, f->addr.b, alen(f->family));
 	f->resolved = false;
 	f->managed = false;
+	f->present = false;
 	err = rtnl_request(&q.n, lookup_cb, f);
 	return err == -ENOENT ? 0 : err;
 }
@@ -185,6 +204,7 @@ int neigh_find(int ifindex, const struct cfg_next_hop *nh, struct nh_found *f)
 	 * resolution); probed each time where managed entries are refused */
 	err = lookup(ifindex, f);
 	if (!err && !f->managed) {
+		f->created = !f->present;
 		err = keep(ifindex, f);
 		if (!err && !f->resolved)
 			err = lookup(ifindex, f);
@@ -205,6 +225,7 @@ int neigh_resolve(const char *ifname, const struct cfg_next_hop *nh, double time
 {
 	int ifindex = netdev_ifindex(ifname), err;
 	double end = now_s() + timeout;
+	bool made = false;
 	char a[64];
 
 	if (ifindex < 0) {
@@ -213,10 +234,12 @@ int neigh_resolve(const char *ifname, const struct cfg_next_hop *nh, double time
 	}
 	for (;;) {
 		err = neigh_find(ifindex, nh, f);
+		made |= f->created;
 		if (err || f->resolved || now_s() >= end)
 			break;
 		usleep(20 * 1000);
 	}
+	f->created = made;
 	if (err == -ENETUNREACH) {
 		pr_warn("next_hop \"gateway\": %s has no default route with a gateway (main table, IPv4 or IPv6)\n",
 			ifname);
@@ -224,6 +247,7 @@ int neigh_resolve(const char *ifname, const struct cfg_next_hop *nh, double time
 		pr_warn("next_hop %s on %s: asking the neighbour table: %s\n",
 			addr_str(&f->addr, f->family, a), ifname, strerror(-err));
 	} else if (!f->resolved) {
+		forget(ifindex, f);
 		pr_warn("next_hop %s%s on %s did not resolve within %.1f s (no ARP/ND answer): nothing changed\n",
 			addr_str(&f->addr, f->family, a),
 			nh->kind == NH_GATEWAY ? " (the gateway)" : "", ifname, timeout);

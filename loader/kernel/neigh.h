@@ -25,6 +25,8 @@ struct nh_found {
 	__u8 mac[6];
 	bool resolved; /* mac is valid */
 	bool managed; /* the entry is kept by the kernel (else NTF_USE) */
+	bool present; /* the table has an entry (resolved or not) */
+	bool created; /* the entry was made by this look (none was there) */
 };
 
 /* One look: the address of nh on ifindex, its entry made managed (or
