@@ -19,7 +19,10 @@
 #   6. SIGTERM: withdrawn (time printed); started again: back;
 #   7. the router's MAC changes (a new router on the same address): the
 #      service commits the new next hop MAC (time printed), and requests
-#      still get through. TAP.
+#      still get through;
+#   8. the LB's own MAC changes: the service commits the program's if_mac
+#      (frames to another MAC are passed since ABI 5), requests get
+#      through. TAP.
 . "$(dirname "$0")/lab_lib.sh"
 
 TABLE=30821
@@ -169,5 +172,23 @@ if [ "$got" = "$NEW_MAC" ]; then ok "the router's new MAC is live $(ms "$(now)" 
 	lab service log | tail -5 | sed 's/^/# /'
 fi
 if http_ok 50; then ok "through the new router MAC: 50 of 50 requests answered"; else not_ok "requests failed after the MAC change: $(cat "$TMP/http")"; fi
+
+# 8. the LB's own MAC changes: frames to any other MAC are passed (ABI 5),
+# so the program's if_mac must follow (the kernel announces the new MAC
+# with arp_notify)
+NEW_IF=02:00:00:00:00:bb
+lab exec lb sysctl -q -w net.ipv4.conf.eth0.arp_notify=1
+t0=$(now)
+lab exec lb ip link set eth0 address $NEW_IF
+got=""
+for k in $(seq 200); do
+	got=$(x status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["interface_mac"])')
+	[ "$got" = "$NEW_IF" ] && break
+	sleep 0.05
+done
+if [ "$got" = "$NEW_IF" ]; then ok "the LB's new interface MAC is live $(ms "$(now)" "$t0") ms after it changed"; else
+	not_ok "interface MAC in the maps $got, want $NEW_IF"
+fi
+if http_ok 50; then ok "to the LB's new MAC: 50 of 50 requests answered"; else not_ok "requests failed after the LB's MAC change: $(cat "$TMP/http")"; fi
 lab service log | grep -E "announce|withdraw|next hop|settled" | sed 's/^/# /'
 tap_end
