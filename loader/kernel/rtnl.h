@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * rtnl.h - rtnetlink requests, answers and dumps, for the neighbour table
- * (neigh.c) and the announcement routes (announce.c).
+ * rtnl.h - rtnetlink requests, answers and dumps: the neighbour table
+ * (neigh.c), the announcement routes (announce.c), the health-check
+ * tunnel's rule and routes (hc_tunnel.c).
  */
 #ifndef XDPLB_RTNL_H
 #define XDPLB_RTNL_H
 
 #include <stddef.h>
+#include <linux/fib_rules.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -17,6 +19,7 @@ struct rtnl_req {
 	union {
 		struct ndmsg nd;
 		struct rtmsg r;
+		struct fib_rule_hdr f;
 	};
 	char attrs[256];
 };
