@@ -312,8 +312,10 @@ void sann_metrics(struct mbuf *b, const struct svc_announce *a, const struct che
 	metrics_family(b, "xdplb_announce_settled", "gauge",
 		       "1 once the health checks gave their first verdicts after the start");
 	metrics_sample(b, "xdplb_announce_settled", lif, a->settled);
-	metrics_family(b, "xdplb_vip_announced", "gauge",
-		       "1 while the VIP's address is announced (its route in the announce table)");
+	if (c->cfg.announce.on && a->n_vips)
+		metrics_family(
+			b, "xdplb_vip_announced", "gauge",
+			"1 while the VIP's address is announced (its route in the announce table)");
 	for (__u32 v = 0; v < c->cfg.n_vips && v < a->n_vips && c->cfg.announce.on; v++) {
 		const char *kv[] = {
 			"iface",   a->ifname,
