@@ -17,6 +17,8 @@ const char *ann_why_str(enum ann_why w)
 		return "drained (xdplb announce off)";
 	case ANN_DETACHED:
 		return "the program is not attached";
+	case ANN_LINK_DOWN:
+		return "the interface is down";
 	case ANN_UNSETTLED:
 		return "waiting for the health checks' first verdicts";
 	case ANN_NO_BACKEND:
@@ -41,6 +43,8 @@ static enum ann_why gate(const struct xdplb_config *c, const struct ann_gates *g
 		return ANN_DRAINED;
 	if (!g->attached)
 		return ANN_DETACHED;
+	if (!g->link_up)
+		return ANN_LINK_DOWN;
 	if (!g->settled)
 		return ANN_UNSETTLED;
 	return ANN_YES;

@@ -22,6 +22,7 @@ enum ann_why {
 	ANN_OFF, /* the config has no "announce" */
 	ANN_DRAINED, /* `xdplb announce off` */
 	ANN_DETACHED, /* the program is not attached to the interface */
+	ANN_LINK_DOWN, /* the interface is down or has no carrier */
 	ANN_UNSETTLED, /* the health checks have not given their first verdicts */
 	ANN_NO_BACKEND, /* no VIP of the address has a backend taking new flows */
 };
@@ -29,7 +30,7 @@ enum ann_why {
 const char *ann_why_str(enum ann_why w);
 
 struct ann_gates {
-	bool drained, attached, settled;
+	bool drained, attached, link_up, settled;
 };
 
 struct ann_addr {

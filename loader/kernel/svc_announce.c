@@ -13,6 +13,7 @@
 #include "announce.h"
 #include "history.h"
 #include "log.h"
+#include "netdev.h"
 #include "status.h"
 #include "svc_announce.h"
 
@@ -23,6 +24,7 @@ void sann_init(struct svc_announce *a, const char *ifname, const char *pin_dir, 
 	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", pin_dir);
 	snprintf(a->dir, sizeof(a->dir), "%s", dir);
 	a->dirty = true;
+	a->link_up = true;
 }
 
 void sann_start(struct svc_announce *a, const struct svc_health *hc, double now)
@@ -37,7 +39,8 @@ void sann_start(struct svc_announce *a, const struct svc_health *hc, double now)
 		if (t > worst)
 			worst = t;
 	}
-	a->settle_at = now + worst + ANN_SETTLE_SLACK;
+	a->settle_span = worst + ANN_SETTLE_SLACK;
+	a->settle_at = now + a->settle_span;
 	a->settled = false;
 }
 
@@ -46,10 +49,32 @@ static bool settled(const struct svc_announce *a, const struct svc_health *hc, d
 {
 	if (now >= a->settle_at)
 		return true;
+	if (a->settle_full)
+		return false;
 	for (__u32 t = 0; t < hc->h.n_targets; t++)
 		if (hc->h.t[t].state == HEALTH_UNKNOWN)
 			return false;
 	return true;
+}
+
+/* The interface's carrier. Back after a loss, the checks that failed
+ * meanwhile (no route to anyone) need their rise passes: health settles
+ * again, over the whole span, before anything is announced. */
+static void carrier(struct svc_announce *a, double now)
+{
+	bool up = netdev_running(a->ifname) == 1;
+
+	if (up == a->link_up)
+		return;
+	a->link_up = up;
+	a->dirty = true;
+	pr_info("%s: the interface is %s\n", a->ifname,
+		up ? "up again: health settles before the VIPs are announced" : "down");
+	if (up) {
+		a->settled = false;
+		a->settle_full = true;
+		a->settle_at = now + a->settle_span;
+	}
 }
 
 static void gates(struct svc_announce *a, const struct svc_health *hc, double now)
@@ -74,10 +99,12 @@ static void gates(struct svc_announce *a, const struct svc_health *hc, double no
 			a->attached = l.attached;
 			a->dirty = true;
 		}
+		carrier(a, now);
 		a->next_link = now + ANN_RECONCILE;
 	}
 	if (!a->settled && settled(a, hc, now)) {
 		a->settled = true;
+		a->settle_full = false;
 		a->dirty = true;
 		pr_info("%s: health settled%s: announcing what can be served\n", a->ifname,
 			now >= a->settle_at ? " (time's up)" : " (every check has a verdict)");
@@ -252,6 +279,7 @@ void sann_step(struct svc_announce *a, const struct checked *c, const struct svc
 	}
 	g = (struct ann_gates){ .drained = a->drained,
 				.attached = a->attached,
+				.link_up = a->link_up,
 				.settled = a->settled };
 	n = ann_plan(&c->cfg, &g, &nv, a->vip_yes);
 	if (n < 0)

@@ -28,7 +28,9 @@ struct svc_announce {
 	char ifname[IF_NAMESIZE], pin_dir[512], dir[512];
 	__u32 table; /* where routes were last put; 0: none yet */
 	double settle_at; /* settled by then, verdicts or not */
-	bool settled, drained, attached;
+	double settle_span; /* the slowest check's first verdict, from a start */
+	bool settle_full; /* the whole span (after the link's return), not the first verdicts */
+	bool settled, drained, attached, link_up;
 	double next_link, next_reconcile;
 	struct ann_addr *a; /* the decision */
 	int n;

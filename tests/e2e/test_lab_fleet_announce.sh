@@ -22,6 +22,9 @@
 #      back and the divergence is 0.
 #   3. `xdplb announce off` on LB2 (a drain): its path leaves the router, it
 #      gets no new flow; `on`: back.
+#   4. LB1's link down: its service withdraws (the interface is down); up
+#      again, it announces only once its checks, which failed while the link
+#      was down, have put every backend back up.
 . "$(dirname "$0")/lab_lib.sh"
 . "$(dirname "$0")/fleet_lib.sh"
 
@@ -146,6 +149,42 @@ EVENTS+=("undrain $t_on")
 if [ "$w" != timeout ]; then ok "xdplb announce on: LB2's path back in $w s"; else not_ok "announce on: no path"; fi
 sleep 2
 
+# ---------------------------------------------------------------- 4. LB1's link down and up
+all_up() { # every backend of LB K's web up by its checks
+	lab xdplb --lb "$1" status --json --iface eth0 | $PY -c '
+import json, sys
+v = [v for v in json.load(sys.stdin)["vips"] if v["name"] == "web"][0]
+sys.exit(0 if all(b["health"] == "up" for b in v["backends"]) else 1)'
+}
+t_down=$(now)
+lab exec lb1 ip link set eth0 down
+w=$(wait_paths 1)
+for _ in $(seq 200); do [ "$(route_on 1)" = 0 ] && break; sleep 0.01; done
+EVENTS+=("linkdown $t_down")
+assert "LB1's link down: the router's path gone in $w s, and LB1's service withdrew its route ($(route_on 1) left)" [ "$w" != timeout -a "$(route_on 1)" = 0 ]
+sleep 3
+t_up=$(now)
+lab exec lb1 ip link set eth0 up
+lab exec lb1 ip route replace default via 192.0.2.2
+EVENTS+=("linkup $t_up")
+healthy_then=unknown
+for _ in $(seq 1000); do
+	if [ "$(route_on 1)" = 1 ]; then
+		if all_up 1; then healthy_then=yes; else healthy_then=no; fi
+		break
+	fi
+	sleep 0.01
+done
+t_ann=$(now)
+w=$(wait_paths 2)
+if [ "$healthy_then" = yes ]; then
+	ok "LB1's link back: it announces $(ms "$t_ann" "$t_up") ms later, once its checks have put every backend back up (not with the table its link loss degraded); the router's 2 paths ${w} s after that"
+else
+	not_ok "LB1's link back: announced with every backend up: $healthy_then"
+	lab service --lb 1 log | tail -12 | sed 's/^/# /'
+fi
+sleep 2
+
 touch "$TMP/stop"
 wait_bg churn 15
 wait_bg hold 15
@@ -161,7 +200,7 @@ bad = [c for c in other if c["error"] or c["changes"]]
 print(len(d["conns"]), len(cut), sum(1 for c in cut if c["error"]), len(bad))
 EOF
 read -r total ncut cutbroke bad <"$TMP/holdsum"
-assert "60 long-lived connections across the stop, the one-sided failure and the drain: $bad of the $((total - ncut)) not on be2 through LB1 broke or changed backend; $cutbroke of the $ncut on be2 through LB1 broke (the failure cut their path)" [ "$bad" = 0 ]
+assert "60 long-lived connections across the stop, the one-sided failure, the drain and the link's loss: $bad of the $((total - ncut)) not on be2 through LB1 broke or changed backend; $cutbroke of the $ncut on be2 through LB1 broke (the failure cut their path)" [ "$bad" = 0 ]
 judge "new connections: failures end within 1 s of each event, and none started 2 s after the one-sided failure fails" $PY - "$TMP/churn.json" "${EVENTS[@]}" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -160,7 +160,7 @@ static enum ann_why why_of(struct checked *c, const struct ann_gates *g, int add
 
 Test(announce_plan, gates_in_order)
 {
-	struct ann_gates open = { .attached = true, .settled = true };
+	struct ann_gates open = { .attached = true, .link_up = true, .settled = true };
 	struct ann_gates g;
 	struct checked c;
 
@@ -173,6 +173,8 @@ Test(announce_plan, gates_in_order)
 	g = open;
 	g.settled = false;
 	cr_expect(eq(int, why_of(&c, &g, 0, NULL), ANN_UNSETTLED));
+	g.link_up = false;
+	cr_expect(eq(int, why_of(&c, &g, 0, NULL), ANN_LINK_DOWN));
 	g.attached = false;
 	cr_expect(eq(int, why_of(&c, &g, 0, NULL), ANN_DETACHED));
 	g.drained = true;
@@ -182,7 +184,7 @@ Test(announce_plan, gates_in_order)
 
 Test(announce_plan, per_address)
 {
-	struct ann_gates open = { .attached = true, .settled = true };
+	struct ann_gates open = { .attached = true, .link_up = true, .settled = true };
 	bool yes[3];
 	struct checked c;
 
