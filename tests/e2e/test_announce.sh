@@ -5,7 +5,8 @@
 # three backends, the service with health checks; its config has
 # "next_hop": "192.0.2.2", the router, and "announce": {"table": 30821}):
 #   1. next_hop resolved through the neighbour table: the live next hop MAC
-#      is the router's, the entry is a managed one; a config naming an
+#      is the router's, the entry is a managed one; "gateway" resolves to
+#      the same; a config naming an
 #      address nobody answers for is refused (exit 1, the address and the
 #      interface named), nothing changed;
 #   2. the VIP's route (blackhole, proto 120) is in table 30821 once health
@@ -61,6 +62,14 @@ fi
 if lab exec lb ip neigh show 192.0.2.2 dev eth0 | grep -q managed; then ok "the router's neighbour entry is managed (the kernel keeps it resolved)"; else
 	not_ok "neighbour entry: $(lab exec lb ip neigh show 192.0.2.2 dev eth0)"
 fi
+# "gateway": the default route's gateway out of eth0 (192.0.2.2 in the lab)
+lab config | $PY -c 'import json, sys; c = json.load(sys.stdin); c["next_hop"] = "gateway"; print(json.dumps(c))' >"$TMP/gw.json"
+if x load "$TMP/gw.json" >"$TMP/out" 2>"$TMP/err" && [ "$(nh_mac)" = "$RT_MAC" ]; then ok "next_hop \"gateway\": the default route's gateway, resolved to the router's MAC"; else
+	not_ok "next_hop gateway: $(nh_mac)"
+	show_output
+fi
+lab config >"$TMP/lab.json"
+x load "$TMP/lab.json" >/dev/null 2>&1
 before=$(gen)
 lab config | $PY -c 'import json, sys; c = json.load(sys.stdin); c["next_hop"] = "192.0.2.5"; print(json.dumps(c))' >"$TMP/unres.json"
 t0=$(now)
