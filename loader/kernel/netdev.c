@@ -49,8 +49,9 @@ int netdev_running(const char *ifname)
 	if (fd < 0)
 		return -errno;
 	strcpy(ifr.ifr_name, ifname);
-	r = ioctl(fd, SIOCGIFFLAGS, &ifr) ? -errno :
-					    (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+	r = ioctl(fd, SIOCGIFFLAGS, &ifr) ?
+		    -errno :
+		    (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
 	close(fd);
 	return r;
 }
