@@ -33,9 +33,9 @@ ms() { $PY -c "print(round((float('$1') - float('$2')) * 1000))"; }
 route() { lab exec lb ip route show table $TABLE proto 120 2>/dev/null | grep -c "^blackhole $VIP4 "; }
 # wait_route 0|1 [SECONDS]: until the route is (not) there (default 10 s); prints the ms it took
 wait_route() {
-	local t0 k
+	local t0
 	t0=$(now)
-	for k in $(seq $((${2:-10} * 100))); do
+	for _ in $(seq $((${2:-10} * 100))); do
 		if [ "$(route)" = "$1" ]; then
 			ms "$(now)" "$t0"
 			return 0
@@ -117,7 +117,7 @@ if w=$(wait_route 1 5); then ok "overrides cleared: announced again ($w ms)"; el
 # 4. fail-open keeps it announced
 for b in be1 be2 be3; do lab server stop $b; done
 fo=0
-for k in $(seq 100); do
+for _ in $(seq 100); do
 	if lab service log | grep -q "fail"; then
 		lab service metrics 2>/dev/null | grep -q '^xdplb_vip_health_fail_open{.*} 1' && fo=1 && break
 	fi
@@ -166,12 +166,12 @@ lab exec router ip link set lb0 address $NEW_MAC
 # does when it comes up; with none, the entry turns stale within the
 # neighbour table's reachable time and the kernel probes it)
 lab exec router ip neigh flush dev lb0
-lab exec router $PY -c 'import socket
+lab exec router "$PY" -c 'import socket
 try: socket.create_connection(("192.0.2.1", 9), 0.5)
 except OSError: pass'
 
 got=""
-for k in $(seq 200); do
+for _ in $(seq 200); do
 	got=$(nh_mac)
 	[ "$got" = "$NEW_MAC" ] && break
 	sleep 0.05
@@ -190,7 +190,7 @@ lab exec lb sysctl -q -w net.ipv4.conf.eth0.arp_notify=1
 t0=$(now)
 lab exec lb ip link set eth0 address $NEW_IF
 got=""
-for k in $(seq 200); do
+for _ in $(seq 200); do
 	got=$(x status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["interface_mac"])')
 	[ "$got" = "$NEW_IF" ] && break
 	sleep 0.05
