@@ -83,6 +83,7 @@ extern const struct cli_cmd cmd_hc_tunnel; /* hc_tunnel_cmd.c */
 extern const struct cli_cmd cmd_serve; /* serve_cmd.c */
 extern const struct cli_cmd cmd_run; /* run_cmd.c */
 extern const struct cli_cmd cmd_backend; /* backend_cmd.c */
+extern const struct cli_cmd cmd_announce; /* announce_cmd.c */
 
 /* Options several commands take, the same everywhere. */
 #define OPT_IFACE_READ(type, f)                                                           \

@@ -34,6 +34,9 @@ void diff_print(const struct diff *d, FILE *f);
 cJSON *diff_json(const struct diff *d);
 cJSON *diags_json(const struct diags *d);
 
+/* announce status: the object announce_cmd.c builds (docs/cli.md) */
+void announce_print(FILE *f, const cJSON *o);
+
 /* explain */
 void explain_print(FILE *f, const char *ifname, const struct explain_result *r);
 cJSON *explain_json(const char *ifname, const struct explain_result *r);

@@ -39,10 +39,10 @@ static const struct cli_cmd cmd_help;
 
 /* In the order of the usage and the reference. */
 const struct cli_cmd *const cli_commands[] = {
-	&cmd_validate,	&cmd_load,    &cmd_run,	     &cmd_diff,	   &cmd_history,
-	&cmd_rollback,	&cmd_audit,   &cmd_status,   &cmd_backend, &cmd_stats,
-	&cmd_explain,	&cmd_unload,  &cmd_simulate, &cmd_serve,   &cmd_decap,
-	&cmd_hc_tunnel, &cmd_version, &cmd_help,     NULL,
+	&cmd_validate, &cmd_load,      &cmd_run,     &cmd_diff,	    &cmd_history,
+	&cmd_rollback, &cmd_audit,     &cmd_status,  &cmd_backend,  &cmd_announce,
+	&cmd_stats,    &cmd_explain,   &cmd_unload,  &cmd_simulate, &cmd_serve,
+	&cmd_decap,    &cmd_hc_tunnel, &cmd_version, &cmd_help,	    NULL,
 };
 
 static const char *const globals =

@@ -138,3 +138,8 @@ const char *mac_str(const __u8 m[6], char *buf)
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 	return buf;
 }
+
+bool mac_is_zero(const __u8 m[6])
+{
+	return !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]);
+}

@@ -30,5 +30,7 @@ int addr_cmp(const struct xdplb_addr *a, const struct xdplb_addr *b);
 
 int mac_parse(const char *s, __u8 mac[6]);
 const char *mac_str(const __u8 mac[6], char *buf /* >= 18 */);
+/* 00:00:00:00:00:00: no MAC (a next_hop not yet resolved) */
+bool mac_is_zero(const __u8 mac[6]);
 
 #endif

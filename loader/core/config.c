@@ -205,24 +205,6 @@ static void parse_interface(struct walk *w, const cJSON *root, const struct conf
 	snprintf(c->interface, sizeof(c->interface), "%s", s);
 }
 
-static void parse_mac(struct walk *w, const cJSON *root, struct xdplb_config *c)
-{
-	const char *s;
-	size_t old;
-
-	if (jw_string(w, root, "next_hop_mac", !c->shared_only, &s) <= 0)
-		return;
-	old = jw_push_key(w, "next_hop_mac");
-	if (mac_parse(s, c->nh_mac))
-		jw_err(w, "not a MAC address: \"%.40s\"", s);
-	else if (c->nh_mac[0] & 1)
-		jw_err(w, "must be a unicast MAC, got \"%s\"", s);
-	else if (!(c->nh_mac[0] | c->nh_mac[1] | c->nh_mac[2] | c->nh_mac[3] | c->nh_mac[4] |
-		   c->nh_mac[5]))
-		jw_err(w, "must not be all-zero, got \"%s\"", s);
-	jw_pop(w, old);
-}
-
 static void parse_source(struct walk *w, const cJSON *root, const char *key, int family,
 			 struct xdplb_addr *a, int *plen_out)
 {
@@ -301,7 +283,9 @@ static void parse_seed(struct walk *w, const cJSON *root, struct xdplb_config *c
 const struct config_key config_top_keys[] = {
 	{ "interface", CFG_HOST }, /* the LB's NIC */
 	{ "mode", CFG_HOST }, /* its driver's XDP support */
-	{ "next_hop_mac", CFG_HOST }, /* its router port */
+	{ "next_hop_mac", CFG_HOST }, /* its router port: the MAC, */
+	{ "next_hop", CFG_HOST }, /* or its address, resolved */
+	{ "announce", CFG_HOST }, /* its route table for BIRD */
 	{ "source_v4", CFG_HOST }, /* its own tunnel sources */
 	{ "source_v6", CFG_HOST }, /* (backends' decap accepts every LB's) */
 	{ "mtu", CFG_HOST }, /* its links' */
@@ -347,7 +331,8 @@ static void parse_root(struct walk *w, const cJSON *root, const struct config_op
 	parse_interface(w, root, o, c);
 	m = jw_enum(w, root, "mode", mode_names, XDPLB_MODE_NATIVE);
 	c->mode = o && o->mode >= 0 ? o->mode : m < 0 ? XDPLB_MODE_NATIVE : m;
-	parse_mac(w, root, c);
+	parse_next_hop(w, root, c);
+	parse_announce(w, root, c);
 	parse_source(w, root, "source_v4", XDPLB_AF_INET, &c->src_v4, &c->src_v4_plen);
 	parse_source(w, root, "source_v6", XDPLB_AF_INET6, &c->src_v6, &c->src_v6_plen);
 	c->mtu = CFG_DEFAULT_MTU;

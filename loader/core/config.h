@@ -13,6 +13,7 @@
 #include <net/if.h>
 
 #include "xdplb_abi.h"
+#include "config_fleet.h"
 #include "diag.h"
 
 enum xdplb_mode {
@@ -94,7 +95,11 @@ struct cfg_vip {
 struct xdplb_config {
 	char interface[IF_NAMESIZE];
 	enum xdplb_mode mode;
+	/* the next hop's MAC: next_hop_mac's, or (next_hop) zero until the
+	 * kernel layer resolves nh (neigh.c) */
 	__u8 nh_mac[6];
+	struct cfg_next_hop nh;
+	struct cfg_announce announce;
 	struct xdplb_addr src_v4, src_v6;
 	int src_v4_plen, src_v6_plen; /* 0: not configured */
 	__u32 mtu;

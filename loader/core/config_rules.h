@@ -21,4 +21,9 @@ void config_check_rules(struct walk *w, struct xdplb_config *c, const cJSON *roo
 void parse_health_check(struct walk *w, const cJSON *obj, struct health_check_cfg *h);
 void check_health_rules(struct walk *w, const struct xdplb_config *c, const struct cfg_vip *v);
 
+/* config_fleet.c: the host's next hop (next_hop or next_hop_mac, exactly
+ * one) and "announce", at the top level. */
+void parse_next_hop(struct walk *w, const cJSON *root, struct xdplb_config *c);
+void parse_announce(struct walk *w, const cJSON *root, struct xdplb_config *c);
+
 #endif

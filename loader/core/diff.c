@@ -105,6 +105,28 @@ static void source_str(const struct xdplb_addr *a, int family, int plen, char *b
 		snprintf(buf, len, "%s/%d", addr_str(a, family, s), plen);
 }
 
+/* A next_hop is a MAC only once the kernel resolved it (load, service):
+ * a file's address is compared with another file's address, a MAC with a
+ * MAC, and an address with the MAC the maps hold not at all. */
+static void next_hop_diff(struct diff *d, const struct xdplb_config *x,
+			  const struct xdplb_config *y)
+{
+	char s1[80], s2[80];
+
+	if (!mac_is_zero(x->nh_mac) && !mac_is_zero(y->nh_mac)) {
+		if (memcmp(x->nh_mac, y->nh_mac, 6))
+			global(d, "next_hop_mac: %s -> %s", mac_str(x->nh_mac, s1),
+			       mac_str(y->nh_mac, s2));
+		return;
+	}
+	if (x->nh.kind == NH_MAC || y->nh.kind == NH_MAC)
+		return;
+	next_hop_str(&x->nh, x->nh_mac, s1, sizeof(s1));
+	next_hop_str(&y->nh, y->nh_mac, s2, sizeof(s2));
+	if (strcmp(s1, s2))
+		global(d, "next_hop: %s -> %s", s1, s2);
+}
+
 static void globals(struct diff *d)
 {
 	const struct xdplb_config *x = &d->a->cfg, *y = &d->b->cfg;
@@ -116,8 +138,7 @@ static void globals(struct diff *d)
 	if (x->mode >= 0 && y->mode >= 0 && x->mode != y->mode)
 		global(d, "mode: %s -> %s", x->mode ? "generic" : "native",
 		       y->mode ? "generic" : "native");
-	if (memcmp(x->nh_mac, y->nh_mac, 6))
-		global(d, "next_hop_mac: %s -> %s", mac_str(x->nh_mac, s1), mac_str(y->nh_mac, s2));
+	next_hop_diff(d, x, y);
 	if (x->src_v4_plen != y->src_v4_plen || addr_cmp(&x->src_v4, &y->src_v4)) {
 		source_str(&x->src_v4, XDPLB_AF_INET, x->src_v4_plen, s1, sizeof(s1));
 		source_str(&y->src_v4, XDPLB_AF_INET, y->src_v4_plen, s2, sizeof(s2));

@@ -421,6 +421,10 @@ static void plan_ctl(const struct lb_live *l, const struct checked *c, const str
 	if (env->health_only) { /* the config as it was; only the states changed */
 		p->ctl.bank[i] = l->ctl.bank[a];
 		p->ctl.bank[i].health_seq = l->ctl.bank[a].health_seq + 1;
+		if (env->macs) {
+			memcpy(p->ctl.bank[i].if_mac, env->if_mac, 6);
+			memcpy(p->ctl.bank[i].nh_mac, cfg->nh_mac, 6);
+		}
 		memcpy(p->ctl.prog_digest, env->prog_digest, sizeof(p->ctl.prog_digest));
 		p->ctl.prog_id = env->prog_id;
 		return;

@@ -43,6 +43,10 @@ struct plan_env {
 	__u8 prog_digest[32]; /* the program the link runs after this change */
 	__u32 prog_id;
 	bool health_only; /* a health change: health_seq + 1, generation kept */
+	/* with health_only: if_mac and the config's nh_mac replace the live
+	 * ones (the service found the next hop's or the interface's MAC
+	 * changed); the config is otherwise the live one */
+	bool macs;
 	const struct plan_hint *hint; /* NULL: work ids and reuse out */
 };
 

@@ -15,6 +15,7 @@
 #include "diff.h"
 #include "effective.h"
 #include "maps.h"
+#include "neigh.h"
 #include "netdev.h"
 #include "overrides.h"
 #include "plan.h"
@@ -80,7 +81,9 @@ static void globals(const struct checked *live, const struct checked *want, stru
 	const struct xdplb_config *l = &live->cfg, *w = &want->cfg;
 	char m1[20], m2[20];
 
-	if (memcmp(l->nh_mac, w->nh_mac, 6))
+	/* a next_hop address is the service's to keep resolved: compared
+	 * once resolved (neigh_lookup_cfg()) */
+	if (memcmp(l->nh_mac, w->nh_mac, 6) && (w->nh.kind == NH_MAC || !mac_is_zero(w->nh_mac)))
 		add(a, "global", "next_hop_mac", "live %s, config %s", mac_str(l->nh_mac, m1),
 		    mac_str(w->nh_mac, m2));
 	if (l->mtu != w->mtu)
@@ -413,6 +416,23 @@ int audit_maps(const struct lb_maps *m, struct checked *want, const struct overr
 	return err;
 }
 
+/* A next_hop address: the MAC the neighbour table has for it now, for
+ * globals() to compare with the live one (the service keeps them equal). */
+static void next_hop(const char *ifname, struct checked *want, struct audit *a)
+{
+	struct nh_found f;
+	char s[64];
+
+	if (want->cfg.nh.kind == NH_MAC)
+		return;
+	if (neigh_peek(netdev_ifindex(ifname), &want->cfg.nh, &f) || !f.resolved) {
+		add(a, "global", "next_hop", "%s does not resolve on %s now",
+		    next_hop_str(&want->cfg.nh, NULL, s, sizeof(s)), ifname);
+		return;
+	}
+	memcpy(want->cfg.nh_mac, f.mac, 6);
+}
+
 int audit_run(const char *ifname, struct checked *want, const struct overrides *ov, struct audit *a)
 {
 	struct lb_live st;
@@ -446,6 +466,7 @@ int audit_run(const char *ifname, struct checked *want, const struct overrides *
 			    "frames leave with source %s but the interface is now %s: reload",
 			    mac_str(live_g(&st)->if_mac, m1), mac_str(mac, m2));
 		}
+		next_hop(ifname, want, a);
 		err = audit_live(&m, &st, want, ov, a);
 	}
 	live_free(&st);

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "maps.h"
 #include "netdev.h"
+#include "rtnl.h"
 
 /* From linux/bpf.h of 6.6 (tcx), newer than this system's uapi header and
  * libbpf 1.1; bpf_link_create passes an attach type it does not know
@@ -94,58 +95,6 @@ out_destroy:
 
 /* ------------------------------------------------------------ routing */
 
-struct nl_req {
-	struct nlmsghdr n;
-	union {
-		struct rtmsg r;
-		struct fib_rule_hdr f;
-	};
-	char attrs[256];
-};
-
-/* Appends an attribute to the request (the buffer fits what we send). */
-static struct rtattr *nl_attr(struct nl_req *q, __u16 type, const void *data, size_t len)
-{
-	struct rtattr *a = (void *)((char *)q + NLMSG_ALIGN(q->n.nlmsg_len));
-
-	a->rta_type = type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(a), data, len);
-	q->n.nlmsg_len = NLMSG_ALIGN(q->n.nlmsg_len) + RTA_ALIGN(a->rta_len);
-	return a;
-}
-
-/* One request, and the kernel's answer to it: 0 or -errno. */
-static int rtnl_talk(struct nlmsghdr *n)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	char buf[4096];
-	struct nlmsghdr *h = (void *)buf;
-	ssize_t len;
-	int fd, err;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	n->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	n->nlmsg_seq = 1;
-	if (sendto(fd, n, n->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	len = recv(fd, buf, sizeof(buf), 0);
-	if (len < 0)
-		err = -errno;
-	else if (!NLMSG_OK(h, (size_t)len) || h->nlmsg_type != NLMSG_ERROR)
-		err = -EPROTO;
-	else
-		err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-out:
-	close(fd);
-	return err;
-}
-
 static int af_of(__u8 family)
 {
 	return family == XDPLB_AF_INET ? AF_INET : AF_INET6;
@@ -156,7 +105,7 @@ static int hc_rule(__u8 family, bool add)
 {
 	__u32 mark = XDPLB_HC_MARK_TAG, mask = XDPLB_HC_MARK_TAG_MASK;
 	__u32 table = HC_TUNNEL_TABLE, pref = HC_TUNNEL_RULE_PREF;
-	struct nl_req q;
+	struct rtnl_req q;
 	int err;
 
 	memset(&q, 0, sizeof(q));
@@ -166,11 +115,11 @@ static int hc_rule(__u8 family, bool add)
 	q.n.nlmsg_flags = add ? NLM_F_CREATE | NLM_F_EXCL : 0;
 	q.f.family = (__u8)af_of(family);
 	q.f.action = FR_ACT_TO_TBL;
-	nl_attr(&q, FRA_FWMARK, &mark, sizeof(mark));
-	nl_attr(&q, FRA_FWMASK, &mask, sizeof(mask));
-	nl_attr(&q, FRA_TABLE, &table, sizeof(table));
-	nl_attr(&q, FRA_PRIORITY, &pref, sizeof(pref));
-	err = rtnl_talk(&q.n);
+	rtnl_attr(&q, FRA_FWMARK, &mark, sizeof(mark));
+	rtnl_attr(&q, FRA_FWMASK, &mask, sizeof(mask));
+	rtnl_attr(&q, FRA_TABLE, &table, sizeof(table));
+	rtnl_attr(&q, FRA_PRIORITY, &pref, sizeof(pref));
+	err = rtnl_request(&q.n, NULL, NULL);
 	if ((add && err == -EEXIST) || (!add && (err == -ENOENT || err == -EAFNOSUPPORT)))
 		return 0;
 	return err;
@@ -184,7 +133,7 @@ static int hc_default_route(__u8 family, int ifindex, const struct xdplb_addr *v
 {
 	__u32 table = HC_TUNNEL_TABLE;
 	struct rtattr *metrics;
-	struct nl_req q;
+	struct rtnl_req q;
 	int err;
 
 	memset(&q, 0, sizeof(q));
@@ -196,15 +145,15 @@ static int hc_default_route(__u8 family, int ifindex, const struct xdplb_addr *v
 	q.r.rtm_protocol = RTPROT_STATIC; /* deletion matches it: only ours goes */
 	q.r.rtm_scope = add ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE;
 	q.r.rtm_type = RTN_UNICAST;
-	nl_attr(&q, RTA_TABLE, &table, sizeof(table));
+	rtnl_attr(&q, RTA_TABLE, &table, sizeof(table));
 	if (add) {
-		nl_attr(&q, RTA_GATEWAY, via->b, family == XDPLB_AF_INET ? 4 : 16);
-		nl_attr(&q, RTA_OIF, &ifindex, sizeof(ifindex));
-		metrics = nl_attr(&q, RTA_METRICS, NULL, 0);
-		nl_attr(&q, RTAX_MTU, &mtu, sizeof(mtu));
+		rtnl_attr(&q, RTA_GATEWAY, via->b, family == XDPLB_AF_INET ? 4 : 16);
+		rtnl_attr(&q, RTA_OIF, &ifindex, sizeof(ifindex));
+		metrics = rtnl_attr(&q, RTA_METRICS, NULL, 0);
+		rtnl_attr(&q, RTAX_MTU, &mtu, sizeof(mtu));
 		metrics->rta_len = (unsigned short)((char *)&q + q.n.nlmsg_len - (char *)metrics);
 	}
-	err = rtnl_talk(&q.n);
+	err = rtnl_request(&q.n, NULL, NULL);
 	if (!add && (err == -ESRCH || err == -ENOENT || err == -EAFNOSUPPORT))
 		return 0;
 	return err;

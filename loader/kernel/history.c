@@ -80,7 +80,7 @@ static int fsync_dir(const char *dir)
 
 /* dir/name gets exactly these bytes, or keeps what it had: a temporary
  * file, fsync, rename, fsync of the directory. */
-static int write_atomic(const char *dir, const char *name, const void *data, size_t len)
+int history_write_file(const char *dir, const char *name, const void *data, size_t len)
 {
 	char tmp[700], path[700];
 	const char *p = data;
@@ -299,22 +299,22 @@ int history_begin(struct history *h, const char *text, size_t len, const char *h
 	meta->seq = h->n ? h->e[h->n - 1].seq + 1 : 1;
 	meta->pending = true;
 	snprintf(name, sizeof(name), "%06u.json", meta->seq);
-	err = write_atomic(h->dir, name, text, len);
+	err = history_write_file(h->dir, name, text, len);
 	/* the host file beside it, so that a rollback restores both */
 	snprintf(name, sizeof(name), "%06u.host.json", meta->seq);
 	if (!err && host)
-		err = write_atomic(h->dir, name, host, host_len);
+		err = history_write_file(h->dir, name, host, host_len);
 	/* the overrides it goes live with: before the entry exists */
 	snprintf(name, sizeof(name), "%06u.overrides.json", meta->seq);
 	if (!err && overrides)
-		err = write_atomic(h->dir, name, overrides, strlen(overrides));
+		err = history_write_file(h->dir, name, overrides, strlen(overrides));
 	fault_point("history-config-written");
 	js = meta_json(meta);
 	if (!err && !js)
 		err = -ENOMEM;
 	snprintf(name, sizeof(name), "%06u.pending", meta->seq);
 	if (!err)
-		err = write_atomic(h->dir, name, js, strlen(js));
+		err = history_write_file(h->dir, name, js, strlen(js));
 	free(js);
 	if (err)
 		return err;
@@ -459,7 +459,7 @@ int history_overrides_write(const char *dir, const struct overrides *o)
 	js = overrides_json(o);
 	if (!js)
 		return -ENOMEM;
-	err = write_atomic(dir, "overrides.json", js, strlen(js));
+	err = history_write_file(dir, "overrides.json", js, strlen(js));
 	free(js);
 	return err;
 }

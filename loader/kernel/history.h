@@ -45,6 +45,9 @@ struct history {
  * IFACE@NAME in a named network namespace, /run/xdplb/state/IFACE@ns<cookie>
  * in an unnamed one. */
 void history_default_dir(const char *ifname, char *buf, size_t len);
+/* dir/name gets exactly these bytes, or keeps what it had (a temporary
+ * file, fsync, rename): for the state dir's other files (announce.c). */
+int history_write_file(const char *dir, const char *name, const void *data, size_t len);
 
 /* Reads the entries of dir (creating it). */
 int history_open(const char *dir, struct history *h);

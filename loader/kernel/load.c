@@ -36,6 +36,7 @@
 #include "commit.h"
 #include "maps.h"
 #include "names.h"
+#include "neigh.h"
 #include "netdev.h"
 
 /* ------------------------------------------------------------ the plan */
@@ -459,8 +460,7 @@ static int update(struct lb_txn *t, const struct lb_maps *m, struct checked *c, 
 /* ----------------------------------------------------------- load */
 
 /* The interface's index, MAC and pin dir (made). */
-static int interface(const struct xdplb_config *cfg, int *ifindex, __u8 mac[6],
-		     struct load_result *res)
+static int interface(struct xdplb_config *cfg, int *ifindex, __u8 mac[6], struct load_result *res)
 {
 	int err;
 
@@ -474,6 +474,10 @@ static int interface(const struct xdplb_config *cfg, int *ifindex, __u8 mac[6],
 		pr_warn("reading the MAC address of %s: %s\n", cfg->interface, strerror(-err));
 		return err;
 	}
+	/* a next_hop address: its MAC now, before anything is written (said) */
+	err = neigh_resolve_cfg(cfg);
+	if (err)
+		return err == -EHOSTUNREACH || err == -ENETUNREACH ? -ECANCELED : err;
 	return pin_dir(cfg->interface, 0, res->pin_dir, sizeof(res->pin_dir));
 }
 

@@ -38,6 +38,24 @@ int netdev_mac(const char *ifname, __u8 mac[6])
 	return err;
 }
 
+int netdev_running(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int fd, r;
+
+	if (strlen(ifname) >= sizeof(ifr.ifr_name))
+		return -ENAMETOOLONG;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(ifr.ifr_name, ifname);
+	r = ioctl(fd, SIOCGIFFLAGS, &ifr) ?
+		    -errno :
+		    (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+	close(fd);
+	return r;
+}
+
 int netdev_addrs(const char *ifname, struct xdplb_addr *addrs, __u8 *families, int max)
 {
 	struct ifaddrs *ifa, *i;

@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <systemd/sd-daemon.h>
 
+#include "addr.h"
 #include "bpffs.h"
 #include "commit.h"
 #include "effective.h"
@@ -33,14 +34,17 @@
 #include "log.h"
 #include "maps.h"
 #include "metrics.h"
+#include "neigh.h"
 #include "netdev.h"
 #include "serve.h"
 #include "service.h"
 #include "sha256.h"
 #include "status.h"
+#include "svc_announce.h"
 #include "svc_health.h"
 
 #define RELOAD_SETTLE 0.2 /* seconds after the last change of the file */
+#define NH_REFRESH 1.0 /* seconds between looks at the next hop's and the interface's MACs */
 
 struct svc {
 	const struct service_opts *o;
@@ -53,6 +57,7 @@ struct svc {
 	__u32 *vip_ids, **be_ids; /* of cfg */
 	bool *changed, *touched; /* scratch of a round, per cfg VIP */
 	struct svc_health hc;
+	struct svc_announce ann; /* the VIPs' routes for BGP (docs/fleet.md) */
 	pthread_mutex_t mu; /* hc, cfg and the counters, for the exporter */
 	struct serve *http;
 	int ep, sigfd, ino;
@@ -63,6 +68,10 @@ struct svc {
 	__u64 reloads_ok, reloads_refused, reloads_failed, applies, apply_failures;
 	bool last_reload_ok, tunnel_ok;
 	double apply_cpu, apply_rcu, apply_wall;
+	/* the next hop (a next_hop address: the neighbour table's MAC) */
+	double next_nh;
+	bool nh_unresolved;
+	__u64 nh_changes;
 };
 
 static double now_mono(void)
@@ -297,6 +306,11 @@ static int svc_sync(struct svc *s, struct checked *cfg)
 	if (!err)
 		err = svc_health_build(&s->hc, &old, &s->cfg, s->be_ids, now_mono());
 	svc_health_free(&old);
+	/* a next_hop address adopted (not loaded) has no MAC yet: the live one */
+	if (!err && mac_is_zero(s->cfg.cfg.nh_mac))
+		memcpy(s->cfg.cfg.nh_mac, live_g(&s->live)->nh_mac, 6);
+	s->ann.dirty = true;
+	s->next_nh = 0; /* a new config may name another next hop */
 	if (!err)
 		tunnel(s);
 	pthread_mutex_unlock(&s->mu);
@@ -354,7 +368,9 @@ static int external_change(struct svc *s)
 	return memcmp(&ctl, &s->live.ctl, sizeof(ctl)) != 0;
 }
 
-static int commit(struct svc *s)
+/* if_mac: NULL for a health commit; else a commit of the MACs (the
+ * interface's, and the config's nh_mac), nothing else. */
+static int commit(struct svc *s, const __u8 *if_mac)
 {
 	struct plan_hint hint = { .vip_ids = s->vip_ids,
 				  .be_ids = s->be_ids,
@@ -373,7 +389,8 @@ static int commit(struct svc *s)
 	for (__u32 v = 0; v < s->cfg.cfg.n_vips; v++)
 		same[v] = !s->changed[v];
 	hint.table_same = same;
-	memcpy(env.if_mac, live_g(&s->live)->if_mac, 6);
+	memcpy(env.if_mac, if_mac ? if_mac : live_g(&s->live)->if_mac, 6);
+	env.macs = if_mac != NULL;
 	memcpy(env.prog_digest, s->live.ctl.prog_digest, sizeof(env.prog_digest));
 	env.prog_id = s->live.ctl.prog_id;
 	lock = lb_lock(s->pin_dir);
@@ -412,7 +429,8 @@ static void round_(struct svc *s, double now)
 	pthread_mutex_lock(&s->mu);
 	n = s->hc.on ? svc_health_round(&s->hc, &s->cfg, now, s->changed, s->touched) : 0;
 	if (n > 0) {
-		err = commit(s);
+		s->ann.dirty = true;
+		err = commit(s, NULL);
 		s->applies += !err;
 		/* ESTALE: the maps changed by hand; adopted, applied next round */
 		s->apply_failures += err && err != -ESTALE;
@@ -439,6 +457,72 @@ static void round_(struct svc *s, double now)
 		return;
 	}
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* ------------------------------------------------------------ next hop */
+
+/* The MAC the next hop has now: the config's fixed one, or the neighbour
+ * table's for a next_hop address. 1 found, 0 unresolved (said once). */
+static int nh_now(struct svc *s, __u8 mac[6])
+{
+	const struct xdplb_config *c = &s->cfg.cfg;
+	struct nh_found f;
+	char a[64];
+	int err;
+
+	if (c->nh.kind == NH_MAC) {
+		memcpy(mac, c->nh_mac, 6);
+		return 1;
+	}
+	err = neigh_find(netdev_ifindex(s->ifname), &c->nh, &f);
+	if (err || !f.resolved) {
+		if (!s->nh_unresolved)
+			pr_warn("%s: next_hop %s does not resolve now%s%s: the data path keeps sending to %s\n",
+				s->ifname, next_hop_str(&c->nh, NULL, a, sizeof(a)),
+				err ? ": " : "", err ? strerror(-err) : "",
+				mac_str(live_g(&s->live)->nh_mac, a));
+		s->nh_unresolved = true;
+		return 0;
+	}
+	if (s->nh_unresolved)
+		pr_info("%s: next_hop %s resolves again\n", s->ifname,
+			next_hop_str(&c->nh, NULL, a, sizeof(a)));
+	s->nh_unresolved = false;
+	memcpy(mac, f.mac, 6);
+	return 1;
+}
+
+/* A next hop whose MAC changed (a router replaced, a VRRP failover), or an
+ * interface whose own MAC did (the program passes frames to any other
+ * MAC: a stale if_mac is an outage), goes live through a commit of the
+ * MACs alone. Under mu. */
+static void nh_refresh(struct svc *s, double now)
+{
+	const struct xdplb_global_cfg *g = live_g(&s->live);
+	char m1[20], m2[20], m3[20], m4[20];
+	__u8 nh[6], ifm[6];
+	int err;
+
+	if (now < s->next_nh || !s->have_cfg || !s->m.skel)
+		return;
+	s->next_nh = now + NH_REFRESH;
+	if (netdev_mac(s->ifname, ifm) || nh_now(s, nh) <= 0)
+		return;
+	if (!memcmp(nh, g->nh_mac, 6) && !memcmp(ifm, g->if_mac, 6))
+		return;
+	pr_info("%s: next hop MAC %s -> %s, interface MAC %s -> %s: committing\n", s->ifname,
+		mac_str(g->nh_mac, m1), mac_str(nh, m2), mac_str(g->if_mac, m3), mac_str(ifm, m4));
+	memcpy(s->cfg.cfg.nh_mac, nh, 6);
+	memset(s->changed, 0, (s->cfg.cfg.n_vips + 1) * sizeof(*s->changed));
+	memset(s->touched, 0, (s->cfg.cfg.n_vips + 1) * sizeof(*s->touched));
+	err = commit(s, ifm);
+	if (err) {
+		s->next_nh = now; /* again at the next round */
+		if (err != -ESTALE)
+			pr_warn("%s: committing the new MACs: %s\n", s->ifname, strerror(-err));
+		return;
+	}
+	s->nh_changes++;
 }
 
 /* ------------------------------------------------------------ reloads */
@@ -620,6 +704,16 @@ static void metrics(struct mbuf *b, void *arg)
 	metrics_family(b, "xdplb_health_transitions_total", "counter",
 		       "Changes of the backend's checks between up, down, held and released");
 	backend_metrics(b, s, "xdplb_health_transitions_total", 4);
+	if (s->have_cfg) {
+		sann_metrics(b, &s->ann, &s->cfg);
+		metrics_family(
+			b, "xdplb_next_hop_resolved", "gauge",
+			"1 when the next hop's MAC is known (next_hop_mac, or next_hop resolved at the last look)");
+		metrics_sample(b, "xdplb_next_hop_resolved", lif, !s->nh_unresolved);
+		metrics_family(b, "xdplb_next_hop_changes_total", "counter",
+			       "Commits of a new next hop or interface MAC by the service");
+		metrics_sample(b, "xdplb_next_hop_changes_total", lif, (double)s->nh_changes);
+	}
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -724,6 +818,11 @@ static void tick(struct svc *s)
 	if (now >= s->next_round) {
 		round_(s, now);
 		s->next_round = now + s->o->round;
+		pthread_mutex_lock(&s->mu);
+		nh_refresh(s, now);
+		if (s->have_cfg)
+			sann_step(&s->ann, &s->cfg, &s->hc, now);
+		pthread_mutex_unlock(&s->mu);
 	}
 	if (s->wd_interval > 0 && now >= s->next_wd) {
 		sd_notify(0, "WATCHDOG=1");
@@ -835,8 +934,15 @@ int service_run(const struct service_opts *o)
 	err = pin_dir(s->ifname, 0, s->pin_dir, sizeof(s->pin_dir));
 	if (!err)
 		err = setup(s);
-	if (!err)
+	if (!err) {
+		char dir[512];
+
+		state_dir_path(s, dir, sizeof(dir));
+		sann_init(&s->ann, s->ifname, s->pin_dir, dir);
 		err = start(s);
+	}
+	if (!err)
+		sann_start(&s->ann, &s->hc, now_mono());
 	if (!err && o->listen) {
 		struct serve_cfg sc = { .listen = o->listen, .window = 60, .n_ifaces = 1 };
 
@@ -851,11 +957,15 @@ int service_run(const struct service_opts *o)
 		pr_info("%s: running (%s)\n", s->ifname, o->config);
 		err = loop(s);
 		sd_notify(0, "STOPPING=1");
+		/* a stopped service cannot keep its verdicts current: the
+		 * routers stop sending here (docs/fleet.md) */
+		sann_stop(&s->ann);
 		pr_info("%s: stopping; the data path keeps running\n", s->ifname);
 	}
 	serve_stop(s->http);
 	pthread_mutex_lock(&s->mu);
 	svc_health_free(&s->hc);
+	sann_free(&s->ann);
 	free_ids(s);
 	if (s->have_cfg)
 		checked_free(&s->cfg);

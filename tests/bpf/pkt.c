@@ -8,7 +8,7 @@
 
 const __u8 LB_MAC[6] = { 0x02, 0, 0, 0, 0, 0xaa };
 const __u8 ROUTER_MAC[6] = { 0x02, 0, 0, 0, 0, 0xcc };
-const __u8 NH_MAC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+const __u8 NEXT_HOP_MAC[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 
 static __u32 sum16(const void *data, size_t len, __u32 sum)
 {
@@ -178,7 +178,7 @@ size_t pkt_expect_encap(const __u8 *in, size_t in_len, const struct encap_want *
 	__u8 tos = inner4 ? ip[1] : (__u8)((ip[0] & 0xf) << 4 | ip[1] >> 4);
 	__u8 *o = out + l2;
 
-	memcpy(out, NH_MAC, 6);
+	memcpy(out, NEXT_HOP_MAC, 6);
 	memcpy(out + 6, LB_MAC, 6);
 	memcpy(out + 12, in + 12, l2 - 12); /* the VLAN tag, if any, unchanged */
 	put16(out + l2 - 2, w->backend_family == 4 ? 0x0800 : 0x86dd);

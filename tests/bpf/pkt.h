@@ -19,7 +19,7 @@
 #define TCPF_RST 0x04
 
 /* The LB's own MAC (frames arrive to it) and the sender's. */
-extern const __u8 LB_MAC[6], ROUTER_MAC[6], NH_MAC[6];
+extern const __u8 LB_MAC[6], ROUTER_MAC[6], NEXT_HOP_MAC[6];
 
 struct pkt_spec {
 	int family; /* 4 or 6 */

@@ -479,7 +479,7 @@ static void check_tx(struct run *r, const struct expect *e, const __u8 *out, siz
 	olen = be->family == XDPLB_AF_INET ? 20 : 40;
 	prop_assert(r, out_len == r->in_len + olen, "XDP_TX of %zu bytes, want %zu", out_len,
 		    r->in_len + olen);
-	prop_assert(r, !memcmp(out, NH_MAC, 6) && !memcmp(out + 6, LB_MAC, 6), "MACs");
+	prop_assert(r, !memcmp(out, NEXT_HOP_MAC, 6) && !memcmp(out + 6, LB_MAC, 6), "MACs");
 	prop_assert(r, !memcmp(out + 12, r->in + 12, l2 - 14), "VLAN tag changed");
 	prop_assert(r, get16(out + l2 - 2) == (olen == 20 ? 0x0800 : 0x86dd), "EtherType");
 	prop_assert(r, lbfix_dest(&r->f, out) == be, "outer destination is not %s", be->name);

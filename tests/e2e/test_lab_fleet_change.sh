@@ -134,7 +134,7 @@ lab config --lb 1 >"$TMP/full3.json"
 $PY - "$TMP/full3.json" "$TMP/s3.json" "$TMP/s4.json" <<'EOF'
 import json, sys
 full = json.load(open(sys.argv[1]))
-host = {k: full[k] for k in ("interface", "next_hop_mac", "source_v4") if k in full}
+host = {k: full[k] for k in ("interface", "next_hop_mac", "next_hop", "announce", "source_v4") if k in full}
 for n, f in (("3", sys.argv[2]), ("4", sys.argv[3])):
     json.dump(dict(host, **json.load(open(f))), open(sys.argv[1].replace("full3", "full" + n), "w"))
 EOF

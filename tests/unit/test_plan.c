@@ -235,6 +235,44 @@ Test(plan, health_change_writes_one_entry)
 	live_free(&l);
 }
 
+/* The service's commit of new MACs (a next hop that changed): only ctl
+ * changes, the MACs in the new bank, the generation kept. */
+Test(plan, macs_only)
+{
+	struct lb_live l = { 0 };
+	struct checked c;
+	struct plan p, q;
+	bool same[2] = { true, true }, touched[2] = { false, false };
+	const __u8 nh[6] = { 2, 0, 0, 0, 0, 0xaa }, ifm[6] = { 2, 0, 0, 0, 0, 0xbb };
+
+	step(&l, "a:1,2,3;b:4", &c, &p);
+	struct plan_hint h = {
+		.vip_ids = p.vip_ids, .be_ids = p.be_ids, .table_same = same, .touched = touched
+	};
+	struct plan_env e = env;
+
+	e.health_only = true;
+	e.macs = true;
+	e.hint = &h;
+	memcpy(e.if_mac, ifm, 6);
+	memcpy(c.cfg.nh_mac, nh, 6);
+	cr_assert(eq(int, plan_build(&l, &c, &e, &q), 0));
+	cr_expect(eq(u32, q.n_bw + q.n_vw + q.n_mbw + q.n_mvw + q.n_vdel, 0), "no entry written");
+	cr_expect(eq(u8[6], q.ctl.bank[q.bank].nh_mac, (__u8 *)nh));
+	cr_expect(eq(u8[6], q.ctl.bank[q.bank].if_mac, (__u8 *)ifm));
+	cr_expect(eq(u32, q.ctl.bank[q.bank].generation, l.ctl.bank[p.bank].generation));
+	cr_expect(eq(u32, q.ctl.bank[q.bank].hash_seed, l.ctl.bank[p.bank].hash_seed));
+	plan_free(&q, c.cfg.n_vips);
+	/* without macs, a health commit keeps the live MACs */
+	e.macs = false;
+	cr_assert(eq(int, plan_build(&l, &c, &e, &q), 0));
+	cr_expect(eq(u8[6], q.ctl.bank[q.bank].nh_mac, l.ctl.bank[p.bank].nh_mac));
+	plan_free(&q, c.cfg.n_vips);
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	live_free(&l);
+}
+
 /* A health change with the touched VIPs named compares only their backend
  * entries, and plans exactly what the pass over every id plans. */
 Test(plan, health_change_touched_only)
