@@ -77,7 +77,7 @@ digest=$("$XDPLB" validate --json "$CFG" | python3 -c 'import json,sys; print(js
 	ok "every backend is live, a draining one has no table slot" || not_ok "backends: $(jq_ 'd["vips"]')"
 prog=$(jq_ 'd["prog_id"]')
 ip -n "$NS1" link show veth0 | grep -q "xdp" && ok "ip link shows XDP on veth0" || not_ok "no XDP on veth0"
-ls "$XDPLB_BPFFS/xdplb/" | grep -q "^veth0@ns" && ok "pinned under veth0@ns<inode>" ||
+ls "$XDPLB_BPFFS/xdplb/" | grep -q "^veth0@ns" && ok "pinned under veth0@ns<cookie>" ||
 	not_ok "pin dir: $(ls "$XDPLB_BPFFS/xdplb/")"
 check "status finds the only LB without --iface" in_ns "$NS1" "$XDPLB" status
 
