@@ -16,7 +16,7 @@ set -u
 NS=xdplbu$$
 TMP=$(mktemp -d /tmp/xdplb-units.XXXXXX)
 . "$(dirname "$0")/lib.sh"
-SVC_PID= NOTIFY_PID=
+SVC_PID='' NOTIFY_PID=''
 MAX_EXPOSURE=4.0
 CHECK=$SRC/tests/e2e/unit_sandbox.py
 
@@ -106,21 +106,24 @@ exec_of() {
 		-e 's/\$XDPLB_RUN_ARGS//' -e "s|/etc/xdplb/|$TMP/etc/|g"
 }
 # sandboxed UNIT TRACE CMD...: CMD with the unit's bounding set and
-# no_new_privs, in the test's namespace, traced
+# no_new_privs, in the test's namespace, traced (2 minutes at most)
 sandboxed() {
 	local unit=$1 trace=$2 caps
 	shift 2
-	caps=$("$CHECK" get "$unit" CapabilityBoundingSet | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
-	nsenter --net=/run/netns/"$NS" setpriv --no-new-privs --inh-caps=-all --ambient-caps=-all \
+	caps=$("$CHECK" get "$unit" CapabilityBoundingSet | tr '[:upper:]' '[:lower:]' | sed 's/cap_/+/g; s/ /,/g')
+	timeout -k 5 120 nsenter --net=/run/netns/"$NS" setpriv --no-new-privs --inh-caps=-all --ambient-caps=-all \
 		--bounding-set="-all${caps:+,$caps}" strace -f -qq -o "$trace" "$@"
 }
 # stop_traced: SIGTERM to the xdplb that $SVC_PID (a subshell) runs under
-# strace, as systemd stops it; then waits for it
+# timeout and strace, as systemd stops it (found among its descendants)
 stop_traced() {
-	local tracer svc
-	tracer=$(pgrep -P "$SVC_PID" | head -1)
-	svc=${tracer:+$(pgrep -P "$tracer" -x xdplb | head -1)}
-	[ -n "$svc" ] && kill -TERM "$svc"
+	local pids=$SVC_PID svc="" i
+	for i in 1 2 3 4 5; do
+		pids=$(for p in $pids; do pgrep -P "$p"; done)
+		svc=$(for p in $pids; do [ "$(cat /proc/"$p"/comm 2>/dev/null)" = xdplb ] && echo "$p"; done)
+		[ -n "$svc" ] || [ -z "$pids" ] && break
+	done
+	[ -n "$svc" ] && kill -TERM $svc
 }
 # inside UNIT TRACE: the trace stayed inside the unit's sandbox
 inside() {
@@ -139,9 +142,12 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
 s.settimeout(120)
 with open(sys.argv[2], "a") as f:
-    while True:
-        m = s.recv(4096).decode()
-        f.write(m.replace("\n", " ") + "\n"); f.flush()' "$TMP/notify.sock" "$TMP/notify.log" &
+    try:
+        while True:
+            m = s.recv(4096).decode()
+            f.write(m.replace("\n", " ") + "\n"); f.flush()
+    except TimeoutError:
+        pass' "$TMP/notify.sock" "$TMP/notify.log" &
 NOTIFY_PID=$!
 wait_for 5 test -S "$TMP/notify.sock"
 : >"$TMP/notify.log"
