@@ -208,6 +208,9 @@ $(MANS): $(O)/man/%: $(O)/man/stamp
 UNITS := xdplb@.service xdplb-serve.service xdplb-audit@.service xdplb-audit@.timer
 UNIT_SED := -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/share/doc/xdplb/|$(DOCDIR)/|g'
 DOC_DIRS := prometheus grafana examples
+DOC_FILES := README.md $(notdir $(wildcard docs/*.md)) \
+	$(patsubst docs/%,%,$(wildcard docs/prometheus/*.yml docs/grafana/*.json)) \
+	$(wildcard examples/*.json)
 
 install: all man
 	install -D -m 0755 $(O)/xdplb $(DESTDIR)$(SBINDIR)/xdplb
@@ -225,12 +228,14 @@ install: all man
 	install -m 0644 docs/grafana/*.json $(DESTDIR)$(DOCDIR)/grafana/
 	install -m 0644 examples/*.json $(DESTDIR)$(DOCDIR)/examples/
 
-# Removes what install put there, and the directories it leaves empty;
-# never /etc/xdplb, /var/lib/xdplb or the pins.
+# Removes the files install put there (by name: DOCDIR may be shared), and
+# the doc directories it leaves empty; never /etc/xdplb, /var/lib/xdplb or
+# the pins.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/xdplb $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
 		$(DESTDIR)$(MANDIR)/man8/xdplb.8 $(DESTDIR)$(MANDIR)/man5/xdplb.json.5
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_FILES))
+	-rmdir $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_DIRS)) $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # A Debian package (debian/), built in a copy of the tree under $(O)/deb so
 # that the worktree stays clean: $(O)/deb/xdplb_VERSION_ARCH.deb.
