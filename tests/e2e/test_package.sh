@@ -4,8 +4,9 @@
 # The Debian package, as CI builds and uses it: `make deb` (in a build dir
 # of the test's own: the worktree stays as it was), lintian with no error,
 # `dpkg -i`, then `xdplb version`, `man -w` and the units from the
-# installed package, the maintainer scripts' contents, and `dpkg --purge`,
-# which leaves the machine as before. When xdplb is installed already (a
+# installed package, the maintainer scripts' contents, an upgrade with a
+# data path loaded (left as it was), and `dpkg --purge`, which leaves the
+# machine as before (and the data path running). When xdplb is installed already (a
 # package or /usr/sbin/xdplb), the install round trip is skipped: the test
 # never touches what it did not install. TAP output.
 set -u
@@ -13,8 +14,11 @@ set -u
 TMP=$(mktemp -d /tmp/xdplb-pkg.XXXXXX)
 . "$(dirname "$0")/lib.sh"
 INSTALLED=
+NS=xdplbp$$
 cleanup() {
 	[ -n "$INSTALLED" ] && dpkg --purge xdplb >/dev/null 2>&1
+	veth_ns_del "$NS"
+	release_bpffs
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -117,6 +121,26 @@ check "systemd-analyze verify of the installed units" systemd-analyze verify \
 assert "... ExecStart is /usr/sbin/xdplb in every service" \
 	test "$(grep -h '^ExecStart=' /lib/systemd/system/xdplb*.service | grep -vc '^ExecStart=/usr/sbin/xdplb ')" = 0
 
+# ---------------------------------------------------------------- upgrade
+# with a data path loaded by the installed binary: the upgrade's scripts
+# leave its program, link, generation and conntrack as they were
+private_bpffs
+veth_ns "$NS"
+live() {
+	nsenter --net=/run/netns/"$NS" /usr/sbin/xdplb status --iface veth0 --json 2>/dev/null |
+		python3 -c "import json, sys; d = json.load(sys.stdin)
+print(d['prog_id'], d['link_id'], d['generation'], d['config_digest'], d['attached'])"
+}
+check "load, with the installed binary" \
+	nsenter --net=/run/netns/"$NS" /usr/sbin/xdplb load --iface veth0 "$SRC/examples/lb.json"
+before=$(live)
+# the same package with a higher version: dpkg runs the upgrade paths
+dpkg-deb -R "$DEB" "$TMP/re" && sed -i 's/^Version: .*/&+upgrade1/' "$TMP/re/DEBIAN/control" &&
+	dpkg-deb -b "$TMP/re" "$TMP/up.deb" >/dev/null
+check "dpkg -i of version $(dpkg-deb -f "$TMP/up.deb" Version): an upgrade" dpkg -i "$TMP/up.deb"
+assert "... the data path is as it was (prog, link, generation, digest: $before)" \
+	test -n "$before" -a "$(live)" = "$before"
+
 # ---------------------------------------------------------------- purge
 check "dpkg --purge xdplb" dpkg --purge xdplb
 INSTALLED=
@@ -125,5 +149,8 @@ left=$(grep -v '/$' "$TMP/files" | while read -r f; do [ -e "$f" ] && echo "$f";
 assert "... every file of the package is gone" test -z "$left"
 [ -z "$etc_before" ] && assert "... /etc/xdplb is gone (it was empty)" test ! -e /etc/xdplb
 assert "... dpkg knows no xdplb" test -z "$(dpkg-query -W -f='${Status}' xdplb 2>/dev/null | grep installed)"
+assert "... and the data path still runs (the purge unloads nothing)" \
+	test "$(nsenter --net=/run/netns/"$NS" "$XDPLB" status --iface veth0 --json 2>/dev/null |
+		python3 -c "import json, sys; print(json.load(sys.stdin)['prog_id'])")" = "${before%% *}"
 
 tap_end
