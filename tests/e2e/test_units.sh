@@ -103,7 +103,7 @@ EOF
 # and this test's config
 exec_of() {
 	sed -n 's/^ExecStart=//p' "$1" | sed -e "s|^/usr/sbin/xdplb|$XDPLB|" -e 's/%i/veth0/g' \
-		-e 's/\$XDPLB_RUN_ARGS//' -e "s|/etc/xdplb/|$TMP/etc/|g"
+		-e 's/\$XDPLB_RUN_ARGS//' -e 's/\$XDPLB_CONFIG_ARGS//' -e "s|/etc/xdplb/|$TMP/etc/|g"
 }
 # sandboxed UNIT TRACE CMD...: CMD with the unit's bounding set and
 # no_new_privs, in the test's namespace, traced (2 minutes at most)
