@@ -14,12 +14,18 @@
 int config_read_file(const char *path, char **text, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return -errno;
+	return config_read_stream(f, text, len);
+}
+
+int config_read_stream(FILE *f, char **text, size_t *len)
+{
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	int err;
 
-	if (!f)
-		return -errno;
 	errno = 0;
 	for (;;) {
 		if (n > CONFIG_MAX_BYTES) { /* /dev/zero, a log file by mistake */

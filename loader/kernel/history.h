@@ -17,29 +17,32 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "histmeta.h"
+
 #define HISTORY_KEEP 50 /* entries kept; older ones are pruned */
 
-struct hist_entry {
-	unsigned int seq;
-	char digest[72]; /* "sha256:<hex>" */
-	long long time; /* seconds since the epoch */
-	char user[64];
-	__u32 generation; /* the live generation this config became */
-	char source[256]; /* the file it came from */
-	char note[160]; /* "rollback to 3", "forced", ... */
-	bool pending;
-};
-
 struct history {
-	char dir[512];
+	char dir[512]; /* "" until open */
+	int dfd; /* the state dir, checked: every file is opened at it */
 	struct hist_entry *e; /* oldest first */
 	size_t n;
+	size_t junk; /* entry files skipped (each said): unreadable, malformed */
+	unsigned int max_seq; /* the highest number of any entry file, junk too */
 };
 
 /* The default state dir of an interface: /var/lib/xdplb/IFACE[@ns<inode>]. */
 void history_default_dir(const char *ifname, char *buf, size_t len);
 
-/* Reads the entries of dir (creating it). */
+/* The state dir dir, opened (created if create) and checked: owned by
+ * root or the euid, writable by no one else, nor any directory above it
+ * but sticky ones. The fd, or -errno: -EPERM refused (said), -ENOENT not
+ * there (said if create). */
+int history_dir_open(const char *dir, bool create);
+
+/* Reads the entries of dir (creating it, checking it: history_dir_open).
+ * Files are opened at the checked dir's fd, never through a symlink, and
+ * only regular ones read; an entry that is not one, or whose metadata is
+ * malformed, is skipped and said (histmeta.h). */
 int history_open(const char *dir, struct history *h);
 void history_free(struct history *h);
 /* The newest committed entry, or NULL. */
@@ -52,6 +55,11 @@ int history_read_config(const struct history *h, unsigned int seq, char **text, 
  * with (NULL: none) first, then its meta); meta->seq gets its number. */
 int history_begin(struct history *h, const char *text, size_t len, const char *overrides,
 		  struct hist_entry *meta);
+/* Records the live config (generation, digest, load time) as a committed
+ * entry without bytes (no_config) unless the newest entry is it already:
+ * what a load with --no-history left unrecorded. */
+int history_record_live(struct history *h, __u32 generation, const __u8 digest[32],
+			long long load_time);
 /* Turns the pending entry into a committed one. */
 int history_commit(struct history *h, unsigned int seq);
 /* Drops an entry (a pending one whose load failed). */
