@@ -304,8 +304,11 @@ int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct 
 	 * all work on it */
 	if (exists)
 		err = status_read_maps(m, LIVE_TABLE_IDS, &t->live);
-	if (!err)
+	if (!err) {
 		err = apply_overrides(t, c, o);
+		if (err && err != -ECANCELED) /* the state dir's overrides unread (said) */
+			say_live(t);
+	}
 	if (!err && exists && t->live.ct_size != c->cfg.ct_size) {
 		pr_warn("conntrack_size %u differs from the live %u: it is fixed at the first load; `xdplb unload` first (which forgets every flow)\n",
 			c->cfg.ct_size, t->live.ct_size);
