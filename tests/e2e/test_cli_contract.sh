@@ -35,7 +35,7 @@ for c in $all; do
 	"$XDPLB" $c --help >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	missing=$(grep -o -- '--[a-z-]*' <(head -3 "$TMP/out" | grep '^usage:') | sort -u |
-		while read -r o; do grep -qE "^  (-., )?$o( |$)" "$TMP/out" || echo "$o"; done)
+		while read -r o; do grep -qE "^  (-., |  )?$o( |$)" "$TMP/out" || echo "$o"; done)
 	[ $rc = 0 ] && grep -q "^usage: xdplb $c" "$TMP/out" && [ -z "$missing" ] &&
 		ok "$c --help: exit 0, every option of its usage explained" ||
 		{ not_ok "$c --help (exit $rc; unexplained: $missing)"; show_output; }
