@@ -28,6 +28,15 @@ ARCH_INC := -idirafter /usr/include/$(shell $(CC) -dumpmachine)
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wno-format-nonliteral -Wmissing-prototypes
 CFLAGS ?= -O2 -g
+# SANITIZE=1: the loader and its tests with ASan and UBSan, every report
+# fatal (make test-asan builds that in $(ASAN_O) and runs the tests on it)
+# (clang: its -fsanitize=undefined includes float-cast-overflow, the UB of
+# a negative or huge double cast to an integer, which gcc's leaves out, and
+# its UBSan honours log_path, which tools/test-asan collects reports with)
+ifeq ($(SANITIZE),1)
+CC := clang-14
+CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 BASE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_FILE_OFFSET_BITS=64 -Ibpf
 # The loader's layers (docs/architecture.md): each sees only the headers of
 # the layers below it, so a pure-core file that reached for the kernel
@@ -122,6 +131,11 @@ $(O)/xdplb: $(CLI_OBJS) $(O)/libxdplb_render.a $(O)/libxdplb.a $(O)/libxdplb_cor
 # ---------------------------------------------------------------- tests
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 TEST_CFLAGS := -Wno-missing-field-initializers
+ifeq ($(SANITIZE),1)
+# Criterion's eq(u8[N], ...) expands to pointer arithmetic on NULL in the
+# test's own file; the code under test (the .a files) keeps every check
+TEST_CFLAGS += -fno-sanitize=pointer-overflow
+endif
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
 
@@ -146,6 +160,36 @@ TEST_BINS := $(O)/tests/unit $(O)/tests/bpf
 # Needs root (BPF, namespaces). Ends with Criterion's summary line.
 test: all $(TEST_BINS) $(O)/xdplb-bench $(O)/xdplb-pktgen $(O)/xdplb-probe
 	$(Q)tests/run $(O)
+
+# The unit tests, the kernel-layer tests and the CLI e2e tests once more,
+# with the loader built with -fsanitize=address,undefined in $(ASAN_O):
+# any report fails (tools/test-asan). Needs root, like make test.
+ASAN_O ?= build-asan
+test-asan:
+	$(Q)$(MAKE) --no-print-directory O=$(ASAN_O) SANITIZE=1 $(ASAN_O)/xdplb \
+		$(ASAN_O)/tests/unit $(ASAN_O)/tests/bpf
+	$(Q)tools/test-asan $(ASAN_O)
+
+# ---------------------------------------------------------------- fuzz
+# libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined), each run
+# for FUZZ_SECONDS from its committed seed corpus (tests/fuzz/corpus/T);
+# a crash, a leak or a sanitizer report fails. Pure code only: no root.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -std=gnu11 -D_FILE_OFFSET_BITS=64 -Ibpf $(CORE_INC) -Iloader/cli
+FUZZ_CORE_SRCS := $(CORE_SRCS)
+
+$(O)/fuzz:
+	$(Q)mkdir -p $@
+
+$(O)/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_CORE_SRCS) $(CORE_HDRS) $(BPF_HDRS) | $(O)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_CORE_SRCS) $(CJSON_LIBS) -lm -o $@
+
+fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
+	$(Q)tools/fuzz $(O) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # ---------------------------------------------------------------- bench
 BENCH_SRCS := $(wildcard bench/*.c)
@@ -204,6 +248,8 @@ clean:
 help:
 	@echo "make [O=build] [V=1]   build $(O)/xdplb"
 	@echo "make test              unit + BPF + e2e tests (root)"
+	@echo "make test-asan         unit, BPF and CLI e2e tests on an ASan+UBSan build (root)"
+	@echo "make fuzz [FUZZ_SECONDS=60]  the libFuzzer targets, each for FUZZ_SECONDS"
 	@echo "make bench | demo | docs | format | install | clean"
 
-.PHONY: all test bench demo docs format install clean help
+.PHONY: all test test-asan fuzz bench demo docs format install clean help
