@@ -177,16 +177,21 @@ test-asan:
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer -std=gnu11 -D_FILE_OFFSET_BITS=64 -Ibpf $(CORE_INC) -Iloader/cli
-FUZZ_CORE_SRCS := $(CORE_SRCS)
+FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -std=gnu11 -D_FILE_OFFSET_BITS=64 -Ibpf $(CORE_INC)
+# the pure core, instrumented for coverage once, linked into every target
+FUZZ_CORE_OBJS := $(CORE_SRCS:loader/core/%.c=$(O)/fuzz/core/%.o)
 
-$(O)/fuzz:
+$(O)/fuzz/core:
 	$(Q)mkdir -p $@
 
-$(O)/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_CORE_SRCS) $(CORE_HDRS) $(BPF_HDRS) | $(O)/fuzz
+$(O)/fuzz/core/%.o: loader/core/%.c $(CORE_HDRS) $(BPF_HDRS) | $(O)/fuzz/core
+	$(call msg,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(O)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_CORE_OBJS)
 	$(call msg,FUZZ,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_CORE_SRCS) $(CJSON_LIBS) -lm -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_CORE_OBJS) $(CJSON_LIBS) -lm -o $@
 
 fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
 	$(Q)tools/fuzz $(O) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
