@@ -75,8 +75,7 @@ static int verify_after_load(const struct checked *c, const struct load_args *o,
 		out->unloaded = !err;
 		return err ? EXIT_SYSTEM : EXIT_INVALID;
 	}
-	err = lb_rollback(c->cfg.interface, o->state_dir, 0, o->cfg.mode, o->no_history, &rr,
-			  &seq);
+	err = lb_rollback(c->cfg.interface, o->state_dir, 0, o->cfg.mode, o->no_history, &rr, &seq);
 	if (err) {
 		pr_warn("%s: ROLLBACK FAILED: %s\n", c->cfg.interface, strerror(-err));
 		return EXIT_SYSTEM;

@@ -131,8 +131,8 @@ static int parse_obj(const cJSON *o, unsigned int name_seq, struct hist_entry *e
 	return 0;
 }
 
-int hist_meta_parse(const char *name, const char *text, size_t len, struct hist_entry *e,
-		    char *why, size_t why_len)
+int hist_meta_parse(const char *name, const char *text, size_t len, struct hist_entry *e, char *why,
+		    size_t why_len)
 {
 	const char *end = NULL;
 	unsigned int seq;

@@ -42,8 +42,8 @@ int hist_meta_name(const char *name, unsigned int *seq, bool *pending);
 
 /* The entry in text (len bytes) of the file `name`. 0, or -EINVAL with a
  * reason in why (naming the field). */
-int hist_meta_parse(const char *name, const char *text, size_t len, struct hist_entry *e,
-		    char *why, size_t why_len);
+int hist_meta_parse(const char *name, const char *text, size_t len, struct hist_entry *e, char *why,
+		    size_t why_len);
 
 /* e as the JSON of its file (malloc'ed), or NULL: no memory. */
 char *hist_meta_json(const struct hist_entry *e);

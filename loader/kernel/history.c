@@ -50,13 +50,13 @@ const char *history_user(char *buf, size_t len)
 
 static const char *file_kind(mode_t m)
 {
-	return S_ISDIR(m)    ? "a directory"
-	       : S_ISFIFO(m) ? "a FIFO"
-	       : S_ISLNK(m)  ? "a symbolic link"
-	       : S_ISSOCK(m) ? "a socket"
-	       : S_ISCHR(m)  ? "a character device"
-	       : S_ISBLK(m)  ? "a block device"
-			     : "not a regular file";
+	return S_ISDIR(m)  ? "a directory" :
+	       S_ISFIFO(m) ? "a FIFO" :
+	       S_ISLNK(m)  ? "a symbolic link" :
+	       S_ISSOCK(m) ? "a socket" :
+	       S_ISCHR(m)  ? "a character device" :
+	       S_ISBLK(m)  ? "a block device" :
+			     "not a regular file";
 }
 
 /* Whoever may write in a directory may replace what is in it: the state

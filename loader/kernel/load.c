@@ -245,8 +245,7 @@ static int history_start(struct lb_txn *t, struct checked *c, const struct load_
 	/* a load killed earlier may have left a pending entry */
 	err = history_resolve(&t->h, g->generation, g->digest);
 	if (!err && t->exists && (t->live.ctl.flags & XDPLB_CTL_F_UNRECORDED))
-		err = history_record_live(&t->h, g->generation, g->digest,
-					  (long long)g->load_time);
+		err = history_record_live(&t->h, g->generation, g->digest, (long long)g->load_time);
 	if (err)
 		return err;
 	memset(e, 0, sizeof(*e));

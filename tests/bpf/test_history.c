@@ -213,8 +213,7 @@ Test(history, planted_symlinks_not_followed, .init = mktarget, .fini = rmtarget)
 
 /* A symlink or a FIFO named like an entry is skipped (and said), promptly:
  * the old code read the FIFO and waited for a writer for ever. */
-Test(history, fifo_and_symlink_entries_skipped, .init = mktarget, .fini = rmtarget,
-     .timeout = 10)
+Test(history, fifo_and_symlink_entries_skipped, .init = mktarget, .fini = rmtarget, .timeout = 10)
 {
 	char path[256], t[128], *text = NULL;
 	struct history h;
@@ -289,7 +288,8 @@ Test(history, refuses_world_writable_dir, .init = mkstate, .fini = rmstate)
 	cr_expect(eq(int, history_open(dir, &h), -EPERM), "group-writable");
 	history_free(&h);
 	state_dir_mode(01777);
-	cr_expect(eq(int, history_open(dir, &h), -EPERM), "sticky is not enough for the dir itself");
+	cr_expect(eq(int, history_open(dir, &h), -EPERM),
+		  "sticky is not enough for the dir itself");
 	history_free(&h);
 	state_dir_mode(0755);
 	cr_expect(eq(int, history_open(dir, &h), 0));

@@ -23,10 +23,10 @@ static inline char *fuzz_str(const uint8_t *data, size_t size)
 }
 
 /* A property that must hold: a crash libFuzzer reports, with the input. */
-#define FUZZ_ASSERT(cond)          \
-	do {                       \
-		if (!(cond))       \
-			abort();   \
+#define FUZZ_ASSERT(cond)        \
+	do {                     \
+		if (!(cond))     \
+			abort(); \
 	} while (0)
 
 #endif

@@ -39,7 +39,8 @@ Test(histmeta, valid)
 	cr_expect(eq(str, e.source, "/etc/lb.json"));
 	cr_expect(not(e.pending));
 	cr_expect(not(e.no_config));
-	cr_expect(eq(int, parse5(NULL, "0", NULL, NULL, &e, why), 0), "generation 0: before any load");
+	cr_expect(eq(int, parse5(NULL, "0", NULL, NULL, &e, why), 0),
+		  "generation 0: before any load");
 	cr_expect(eq(int, parse5(NULL, "4294967295", NULL, NULL, &e, why), 0));
 	cr_expect(eq(u32, e.generation, 4294967295u));
 }
@@ -48,9 +49,9 @@ Test(histmeta, valid)
  * the next entry to 0, 1.5 and "5" were read as something */
 Test(histmeta, seq_out_of_range)
 {
-	static const char *const bad[] = { "-5",	  "0",	 "4294967295", "4294967296", "1e300",
-					   "5.5",	  "\"5\"", "null",	     "true",	   "[5]",
-					   "100000000", "-0.5" };
+	static const char *const bad[] = { "-5",    "0",   "4294967295", "4294967296",
+					   "1e300", "5.5", "\"5\"",	 "null",
+					   "true",  "[5]", "100000000",	 "-0.5" };
 	struct hist_entry e;
 	char why[160];
 
@@ -77,8 +78,10 @@ Test(histmeta, other_fields)
 {
 	static const char *const gens[] = { "-1", "4294967296", "1.5", "\"7\"", "null" };
 	static const char *const times[] = { "-1", "1e20", "0.5", "\"now\"" };
-	static const char *const digests[] = { "\"sha256:00\"", "\"md5:" DG "\"", "7", "null",
-					       "\"sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\"" };
+	static const char *const digests[] = {
+		"\"sha256:00\"", "\"md5:" DG "\"", "7", "null",
+		"\"sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\""
+	};
 	struct hist_entry e;
 	char why[160];
 
@@ -95,15 +98,21 @@ Test(histmeta, other_fields)
 
 Test(histmeta, not_an_object)
 {
-	static const char *const bad[] = { "", "[]", "5", "{", "{\"seq\": 5}",
-					   "{\"seq\": 5, \"digest\": \"" DG
-					   "\", \"time\": 1, \"generation\": 1} trailing" };
+	static const char *const bad[] = {
+		"",
+		"[]",
+		"5",
+		"{",
+		"{\"seq\": 5}",
+		"{\"seq\": 5, \"digest\": \"" DG "\", \"time\": 1, \"generation\": 1} trailing"
+	};
 	struct hist_entry e;
 	char why[160];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_expect(eq(int, hist_meta_parse("000005.meta", bad[i], strlen(bad[i]), &e, why,
-						  sizeof(why)),
+		cr_expect(eq(int,
+			     hist_meta_parse("000005.meta", bad[i], strlen(bad[i]), &e, why,
+					     sizeof(why)),
 			     -EINVAL),
 			  "%s", bad[i]);
 }
@@ -116,20 +125,22 @@ Test(histmeta, strings)
 	memset(longer, 'x', sizeof(longer) - 1);
 	longer[sizeof(longer) - 1] = '\0';
 	snprintf(text, sizeof(text),
-		 "{\"seq\": 5, \"digest\": \"" DG "\", \"time\": 1, \"generation\": 1, \"source\": \"%s\"}",
+		 "{\"seq\": 5, \"digest\": \"" DG
+		 "\", \"time\": 1, \"generation\": 1, \"source\": \"%s\"}",
 		 longer);
 	cr_expect(eq(int, hist_meta_parse("000005.meta", text, strlen(text), &e, why, sizeof(why)),
 		     -EINVAL));
 	cr_expect(eq(str, why, "source: longer than 255 bytes"));
 	snprintf(text, sizeof(text),
-		 "{\"seq\": 5, \"digest\": \"" DG "\", \"time\": 1, \"generation\": 1, \"user\": 5}");
+		 "{\"seq\": 5, \"digest\": \"" DG
+		 "\", \"time\": 1, \"generation\": 1, \"user\": 5}");
 	cr_expect(eq(int, hist_meta_parse("000005.meta", text, strlen(text), &e, why, sizeof(why)),
 		     -EINVAL));
 	/* user, source and note may be absent: an entry recorded afterwards */
 	snprintf(text, sizeof(text),
 		 "{\"seq\": 5, \"digest\": \"" DG "\", \"time\": 1, \"generation\": 1}");
-	cr_expect(eq(int, hist_meta_parse("000005.pending", text, strlen(text), &e, why,
-					  sizeof(why)),
+	cr_expect(eq(int,
+		     hist_meta_parse("000005.pending", text, strlen(text), &e, why, sizeof(why)),
 		     0));
 	cr_expect(e.pending);
 }
@@ -142,13 +153,19 @@ Test(histmeta, names)
 		unsigned int seq;
 		bool pending;
 	} cases[] = {
-		{ "000005.meta", 0, 5, false },	    { "000005.pending", 0, 5, true },
-		{ "5.meta", 0, 5, false },	    { "1234567.meta", 0, 1234567, false },
+		{ "000005.meta", 0, 5, false },
+		{ "000005.pending", 0, 5, true },
+		{ "5.meta", 0, 5, false },
+		{ "1234567.meta", 0, 1234567, false },
 		{ "99999999.meta", 0, 99999999, false },
-		{ "100000000.meta", -EINVAL },	    { "4294967297.meta", -EINVAL },
-		{ "000000.meta", -EINVAL },	    { "-5.meta", -EINVAL },
-		{ "00000a.meta", -EINVAL },	    { "000005.json", -EINVAL },
-		{ "000005.meta.tmp", -EINVAL },	    { ".meta", -EINVAL },
+		{ "100000000.meta", -EINVAL },
+		{ "4294967297.meta", -EINVAL },
+		{ "000000.meta", -EINVAL },
+		{ "-5.meta", -EINVAL },
+		{ "00000a.meta", -EINVAL },
+		{ "000005.json", -EINVAL },
+		{ "000005.meta.tmp", -EINVAL },
+		{ ".meta", -EINVAL },
 		{ "00000000000000000000000000000000000000000000000000000000000000001.meta", 0, 1 },
 	};
 
@@ -156,8 +173,8 @@ Test(histmeta, names)
 		unsigned int seq = 0;
 		bool pending = false;
 
-		cr_expect(eq(int, hist_meta_name(cases[i].name, &seq, &pending), cases[i].err), "%s",
-			  cases[i].name);
+		cr_expect(eq(int, hist_meta_name(cases[i].name, &seq, &pending), cases[i].err),
+			  "%s", cases[i].name);
 		if (!cases[i].err) {
 			cr_expect(eq(u32, seq, cases[i].seq), "%s", cases[i].name);
 			cr_expect(eq(int, pending, cases[i].pending), "%s", cases[i].name);
@@ -180,7 +197,8 @@ Test(histmeta, round_trip)
 	snprintf(e.note, sizeof(e.note), "rollback to 3");
 	js = hist_meta_json(&e);
 	cr_assert(js != NULL);
-	cr_assert(eq(int, hist_meta_parse("000042.meta", js, strlen(js), &back, why, sizeof(why)), 0),
+	cr_assert(eq(int, hist_meta_parse("000042.meta", js, strlen(js), &back, why, sizeof(why)),
+		     0),
 		  "%s", why);
 	cr_expect(eq(int, memcmp(&e, &back, sizeof(e)), 0));
 	free(js);

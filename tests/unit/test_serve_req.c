@@ -17,16 +17,28 @@ Test(serve_req, routes)
 	cr_expect(eq(int, serve_route("GET", ""), SERVE_NOT_FOUND));
 	cr_expect(eq(int, serve_route("GET", NULL), SERVE_NOT_FOUND));
 	cr_expect(eq(int, serve_route("POST", "/metrics"), SERVE_NOT_ALLOWED));
-	cr_expect(eq(int, serve_route("get", "/metrics"), SERVE_NOT_ALLOWED), "methods are case-sensitive");
+	cr_expect(eq(int, serve_route("get", "/metrics"), SERVE_NOT_ALLOWED),
+		  "methods are case-sensitive");
 	cr_expect(eq(int, serve_route(NULL, "/metrics"), SERVE_NOT_ALLOWED));
 }
 
 Test(serve_req, listen)
 {
-	static const char *const bad[] = { "", ":80", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0",
-					   "127.0.0.1:65536", "127.0.0.1:+80", "127.0.0.1: 80",
-					   "127.0.0.1:-1", "localhost:80", "[::1:80", "::1:80",
-					   "[]:80", "[:80", "127.0.0.1:80x" };
+	static const char *const bad[] = { "",
+					   ":80",
+					   "127.0.0.1",
+					   "127.0.0.1:",
+					   "127.0.0.1:0",
+					   "127.0.0.1:65536",
+					   "127.0.0.1:+80",
+					   "127.0.0.1: 80",
+					   "127.0.0.1:-1",
+					   "localhost:80",
+					   "[::1:80",
+					   "::1:80",
+					   "[]:80",
+					   "[:80",
+					   "127.0.0.1:80x" };
 	struct sockaddr_storage ss;
 	socklen_t len;
 
