@@ -72,6 +72,28 @@ expect_rc "rollback with them: prompt" 0 timeout 20 nsenter --net=/run/netns/"$N
 rm -f "$SD/000099.meta" "$SD/000098.pending"
 g=$(gen)
 
+# ------------------------------------------------ junk metadata (item 4)
+x history --json --state-dir "$SD" veth0 >"$TMP/h.json"
+python3 - "$SD" "$TMP/h.json" <<'PY'
+import json, sys
+sd, h = sys.argv[1], json.load(open(sys.argv[2]))
+live = [e for e in h if e["live"]][0]["entry"]
+m = json.load(open(f"{sd}/{live:06d}.meta"))
+json.dump(m, open(f"{sd}/000900.meta", "w"))  # a copy: it says another entry
+for n, seq in ((901, -5), (902, 4294967295), (903, 1.5)):
+    json.dump(dict(m, seq=seq), open(f"{sd}/{n:06d}.meta", "w"))
+PY
+check "history with junk entries (seq -5, 4294967295, 1.5, a copy of the live one)" \
+	x history --json --state-dir "$SD" veth0
+check_json "none of them listed, exactly one live" \
+	"not [e for e in d if e['entry'] >= 900] and sum(e['live'] for e in d) == 1"
+assert "each said" test "$(grep -c 'skipped: seq' "$TMP/err")" = 4
+check "a load beside them" x load --iface veth0 --state-dir "$SD" "$A"
+check "history" x history --json --state-dir "$SD" veth0
+check_json "numbered above them, none overwritten" "d[0]['entry'] == 904 and d[0]['live']"
+rm -f "$SD"/00090[0-3].meta
+g=$(gen)
+
 # ---------------------------------- a state dir others could steer (item 3)
 chmod 0777 "$SD"
 expect_rc "a world-writable state dir: refused" 3 x load --iface veth0 --state-dir "$SD" "$B"
