@@ -182,7 +182,11 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 # the pure core, instrumented for coverage once, linked into every target
 FUZZ_CORE_OBJS := $(CORE_SRCS:loader/core/%.c=$(O)/fuzz/core/%.o)
 
+# libFuzzer is clang's runtime, a Debian package of its own
 $(O)/fuzz/core:
+	$(Q)echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+		$(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined - -o /dev/null 2>/dev/null || \
+		{ echo "$(FUZZ_CC) cannot build a libFuzzer target: install the Debian packages clang-14 and libclang-rt-14-dev (tools/install-deps installs everything)" >&2; exit 1; }
 	$(Q)mkdir -p $@
 
 $(O)/fuzz/core/%.o: loader/core/%.c $(CORE_HDRS) $(BPF_HDRS) | $(O)/fuzz/core
