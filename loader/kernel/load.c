@@ -287,6 +287,9 @@ static void say_unrecorded(const struct checked *c, const struct load_opts *o)
 	pr_warn("%s: --no-history: this config (%s, from %s, by %s) goes live RECORDED IN NO HISTORY; `xdplb status` says so until a load records it; `xdplb rollback` cannot return to it\n",
 		c->cfg.interface, digest_str(c->cfg.digest, dg), o->source ? o->source : "?",
 		getenv("SUDO_USER") ? getenv("SUDO_USER") : "the caller");
+	if (o->overrides) /* a rollback's: applied, not kept for the next reload */
+		pr_warn("%s: --no-history: the overrides it goes live with are not kept in the state dir either: the next load applies those of the state dir\n",
+			c->cfg.interface);
 }
 
 int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct checked *c,
@@ -668,8 +671,8 @@ int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int 
 	if (to) {
 		target = history_find(&h, to);
 	} else if (last && !is_live(ifname, last)) {
-		pr_warn("%s: the live config is in no history entry (loaded with --no-history): rolling back to the newest, %u\n",
-			ifname, last->seq);
+		pr_warn("%s: the live config is in no entry of %s (loaded with --no-history?): rolling back to the newest, %u\n",
+			ifname, h.dir, last->seq);
 		target = last;
 	} else if (last) {
 		for (size_t i = 0; i < h.n; i++)
