@@ -252,7 +252,7 @@ install: all
 	install -m 0644 docs/grafana/*.json $(DESTDIR)$(PREFIX)/share/doc/xdplb/grafana/
 
 clean:
-	$(Q)rm -rf $(O)
+	$(Q)rm -rf $(O) $(ASAN_O)
 
 help:
 	@echo "make [O=build] [V=1]   build $(O)/xdplb"
