@@ -34,6 +34,15 @@ ARCH_INC := -idirafter /usr/include/$(shell $(CC) -dumpmachine)
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wno-format-nonliteral -Wmissing-prototypes
 CFLAGS ?= -O2 -g
+# SANITIZE=1: the loader and its tests with ASan and UBSan, every report
+# fatal (make test-asan builds that in $(ASAN_O) and runs the tests on it)
+# (clang: its -fsanitize=undefined includes float-cast-overflow, the UB of
+# a negative or huge double cast to an integer, which gcc's leaves out, and
+# its UBSan honours log_path, which tools/test-asan collects reports with)
+ifeq ($(SANITIZE),1)
+CC := clang-14
+CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 BASE_CFLAGS := $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -D_FILE_OFFSET_BITS=64 -Ibpf
 # The loader's layers (docs/architecture.md): each sees only the headers of
 # the layers below it, so a pure-core file that reached for the kernel
@@ -129,6 +138,11 @@ $(O)/xdplb: $(CLI_OBJS) $(O)/libxdplb_render.a $(O)/libxdplb.a $(O)/libxdplb_cor
 # ---------------------------------------------------------------- tests
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 TEST_CFLAGS := -Wno-missing-field-initializers
+ifeq ($(SANITIZE),1)
+# Criterion's eq(u8[N], ...) expands to pointer arithmetic on NULL in the
+# test's own file; the code under test (the .a files) keeps every check
+TEST_CFLAGS += -fno-sanitize=pointer-overflow
+endif
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
 
@@ -153,6 +167,45 @@ TEST_BINS := $(O)/tests/unit $(O)/tests/bpf
 # Needs root (BPF, namespaces). Ends with Criterion's summary line.
 test: all $(TEST_BINS) $(O)/xdplb-bench $(O)/xdplb-pktgen $(O)/xdplb-probe
 	$(Q)tests/run $(O)
+
+# The unit tests, the kernel-layer tests and the CLI e2e tests once more,
+# with the loader built with -fsanitize=address,undefined in $(ASAN_O):
+# any report fails (tools/test-asan). Needs root, like make test.
+ASAN_O ?= build-asan
+test-asan:
+	$(Q)$(MAKE) --no-print-directory O=$(ASAN_O) SANITIZE=1 $(ASAN_O)/xdplb \
+		$(ASAN_O)/tests/unit $(ASAN_O)/tests/bpf
+	$(Q)tools/test-asan $(ASAN_O)
+
+# ---------------------------------------------------------------- fuzz
+# libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined), each run
+# for FUZZ_SECONDS from its committed seed corpus (tests/fuzz/corpus/T);
+# a crash, a leak or a sanitizer report fails. Pure code only: no root.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -std=gnu11 -D_FILE_OFFSET_BITS=64 -Ibpf $(CORE_INC)
+# the pure core, instrumented for coverage once, linked into every target
+FUZZ_CORE_OBJS := $(CORE_SRCS:loader/core/%.c=$(O)/fuzz/core/%.o)
+
+# libFuzzer is clang's runtime, a Debian package of its own
+$(O)/fuzz/core:
+	$(Q)echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+		$(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined - -o /dev/null 2>/dev/null || \
+		{ echo "$(FUZZ_CC) cannot build a libFuzzer target: install the Debian packages clang-14 and libclang-rt-14-dev (tools/install-deps installs everything)" >&2; exit 1; }
+	$(Q)mkdir -p $@
+
+$(O)/fuzz/core/%.o: loader/core/%.c $(CORE_HDRS) $(BPF_HDRS) | $(O)/fuzz/core
+	$(call msg,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(O)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_CORE_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_CORE_OBJS) $(CJSON_LIBS) -lm -o $@
+
+fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
+	$(Q)tools/fuzz $(O) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # ---------------------------------------------------------------- bench
 BENCH_SRCS := $(wildcard bench/*.c)
@@ -245,14 +298,13 @@ deb:
 	$(Q)tools/build-deb $(O) $(DEB_JOBS)
 
 clean:
-	$(Q)rm -rf $(O)
+	$(Q)rm -rf $(O) $(ASAN_O)
 
 help:
 	@echo "make [O=build] [V=1]   build $(O)/xdplb"
 	@echo "make test              unit + BPF + e2e tests (root)"
-	@echo "make man               build $(O)/man/xdplb.8 and xdplb.json.5 (scdoc)"
-	@echo "make install | uninstall [PREFIX=/usr/local] [DESTDIR=]"
-	@echo "make deb               a Debian package in $(O)/deb (docs/packaging.md)"
-	@echo "make bench | demo | docs | format | clean"
+	@echo "make test-asan         unit, BPF and CLI e2e tests on an ASan+UBSan build (root)"
+	@echo "make fuzz [FUZZ_SECONDS=60]  the libFuzzer targets, each for FUZZ_SECONDS"
+	@echo "make bench | demo | docs | format | install | clean"
 
-.PHONY: all test bench demo docs man format install uninstall deb clean help
+.PHONY: all test test-asan fuzz bench demo docs format install clean help
