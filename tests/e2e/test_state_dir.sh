@@ -88,7 +88,7 @@ check "history with junk entries (seq -5, 4294967295, 1.5, a copy of the live on
 check_json "none of them listed, exactly one live" \
 	"not [e for e in d if e['entry'] >= 900] and sum(e['live'] for e in d) == 1"
 assert "each said" test "$(grep -c 'skipped: seq' "$TMP/err")" = 4
-check "a load beside them" x load --iface veth0 --state-dir "$SD" "$A"
+check "a load beside them (--force: the same config would be a no-op)" x load --iface veth0 --force --state-dir "$SD" "$A"
 check "history" x history --json --state-dir "$SD" veth0
 check_json "numbered above them, none overwritten" "d[0]['entry'] == 904 and d[0]['live']"
 rm -f "$SD"/00090[0-3].meta
