@@ -1,11 +1,17 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# xdplb: make · make test · make bench · make demo · make format · make install · make clean
+# xdplb: make · make test · make bench · make demo · make format · make man · make install ·
+# make uninstall · make deb · make clean
 #
-# Out-of-tree: everything generated (BPF objects, skeletons, binaries) goes
-# to $(O). V=1 shows the commands.
+# Out-of-tree: everything generated (BPF objects, skeletons, binaries, man
+# pages, packages) goes to $(O). V=1 shows the commands.
 
 O ?= build
 PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DOCDIR ?= $(PREFIX)/share/doc/xdplb
+MANDIR ?= $(PREFIX)/share/man
+# systemd reads /usr/local/lib/systemd/system too; Debian 12 packages use /lib
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
@@ -28,7 +34,16 @@ ARCH_INC := -idirafter /usr/include/$(shell $(CC) -dumpmachine)
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wno-format-nonliteral -Wmissing-prototypes
 CFLAGS ?= -O2 -g
-BASE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_FILE_OFFSET_BITS=64 -Ibpf
+# SANITIZE=1: the loader and its tests with ASan and UBSan, every report
+# fatal (make test-asan builds that in $(ASAN_O) and runs the tests on it)
+# (clang: its -fsanitize=undefined includes float-cast-overflow, the UB of
+# a negative or huge double cast to an integer, which gcc's leaves out, and
+# its UBSan honours log_path, which tools/test-asan collects reports with)
+ifeq ($(SANITIZE),1)
+CC := clang-14
+CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+BASE_CFLAGS := $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -D_FILE_OFFSET_BITS=64 -Ibpf
 # The loader's layers (docs/architecture.md): each sees only the headers of
 # the layers below it, so a pure-core file that reached for the kernel
 # layer would not compile.
@@ -45,7 +60,7 @@ $(if $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo ok),,\
 	$(error $(1) not found: install the Debian package $(2) (tools/install-deps installs everything)))
 endef
 # (demo installs what is missing first, then builds)
-ifeq ($(filter clean format help demo,$(MAKECMDGOALS)),)
+ifeq ($(filter clean format help demo uninstall deb,$(MAKECMDGOALS)),)
 $(call need_pkg,libbpf,libbpf-dev)
 $(call need_pkg,libcjson,libcjson-dev)
 $(call need_pkg,libelf,libelf-dev)
@@ -117,11 +132,17 @@ $(O)/libxdplb_render.a: $(RENDER_OBJS)
 
 $(O)/xdplb: $(CLI_OBJS) $(O)/libxdplb_render.a $(O)/libxdplb.a $(O)/libxdplb_core.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XCFLAGS) $^ $(LIBBPF_LIBS) $(CJSON_LIBS) $(MHD_LIBS) $(SYSTEMD_LIBS) -lelf -lz -lm -lpthread -o $@
+	$(Q)$(CC) $(XCFLAGS) $^ $(LIBBPF_LIBS) $(CJSON_LIBS) $(MHD_LIBS) $(SYSTEMD_LIBS) -lelf -lz -lm -lpthread \
+		$(LDFLAGS) -o $@
 
 # ---------------------------------------------------------------- tests
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 TEST_CFLAGS := -Wno-missing-field-initializers
+ifeq ($(SANITIZE),1)
+# Criterion's eq(u8[N], ...) expands to pointer arithmetic on NULL in the
+# test's own file; the code under test (the .a files) keeps every check
+TEST_CFLAGS += -fno-sanitize=pointer-overflow
+endif
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
 
@@ -146,6 +167,45 @@ TEST_BINS := $(O)/tests/unit $(O)/tests/bpf
 # Needs root (BPF, namespaces). Ends with Criterion's summary line.
 test: all $(TEST_BINS) $(O)/xdplb-bench $(O)/xdplb-pktgen $(O)/xdplb-probe
 	$(Q)tests/run $(O)
+
+# The unit tests, the kernel-layer tests and the CLI e2e tests once more,
+# with the loader built with -fsanitize=address,undefined in $(ASAN_O):
+# any report fails (tools/test-asan). Needs root, like make test.
+ASAN_O ?= build-asan
+test-asan:
+	$(Q)$(MAKE) --no-print-directory O=$(ASAN_O) SANITIZE=1 $(ASAN_O)/xdplb \
+		$(ASAN_O)/tests/unit $(ASAN_O)/tests/bpf
+	$(Q)tools/test-asan $(ASAN_O)
+
+# ---------------------------------------------------------------- fuzz
+# libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined), each run
+# for FUZZ_SECONDS from its committed seed corpus (tests/fuzz/corpus/T);
+# a crash, a leak or a sanitizer report fails. Pure code only: no root.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -std=gnu11 -D_FILE_OFFSET_BITS=64 -Ibpf $(CORE_INC)
+# the pure core, instrumented for coverage once, linked into every target
+FUZZ_CORE_OBJS := $(CORE_SRCS:loader/core/%.c=$(O)/fuzz/core/%.o)
+
+# libFuzzer is clang's runtime, a Debian package of its own
+$(O)/fuzz/core:
+	$(Q)echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+		$(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined - -o /dev/null 2>/dev/null || \
+		{ echo "$(FUZZ_CC) cannot build a libFuzzer target: install the Debian packages clang-14 and libclang-rt-14-dev (tools/install-deps installs everything)" >&2; exit 1; }
+	$(Q)mkdir -p $@
+
+$(O)/fuzz/core/%.o: loader/core/%.c $(CORE_HDRS) $(BPF_HDRS) | $(O)/fuzz/core
+	$(call msg,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(O)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_CORE_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_CORE_OBJS) $(CJSON_LIBS) -lm -o $@
+
+fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
+	$(Q)tools/fuzz $(O) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # ---------------------------------------------------------------- bench
 BENCH_SRCS := $(wildcard bench/*.c)
@@ -183,27 +243,68 @@ docs: $(O)/xdplb
 format:
 	$(Q)clang-format -i bpf/*.c bpf/*.h loader/*/*.c loader/*/*.h tests/*/*.c $(wildcard tests/*/*.h)
 
-install: all
-	install -D -m 0755 $(O)/xdplb $(DESTDIR)$(PREFIX)/sbin/xdplb
-	install -D -m 0644 contrib/systemd/xdplb-audit@.service \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb-audit@.service
-	install -D -m 0644 contrib/systemd/xdplb-audit@.timer \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb-audit@.timer
-	install -D -m 0644 contrib/systemd/xdplb@.service \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb@.service
-	install -D -m 0644 contrib/systemd/xdplb-serve.service \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb-serve.service
-	install -d $(DESTDIR)$(PREFIX)/share/doc/xdplb/prometheus $(DESTDIR)$(PREFIX)/share/doc/xdplb/grafana
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/xdplb/
-	install -m 0644 docs/prometheus/*.yml $(DESTDIR)$(PREFIX)/share/doc/xdplb/prometheus/
-	install -m 0644 docs/grafana/*.json $(DESTDIR)$(PREFIX)/share/doc/xdplb/grafana/
+# The man pages, in scdoc, from the option tables and docs/config.md
+MANS := $(O)/man/xdplb.8 $(O)/man/xdplb.json.5
+man: $(MANS)
+
+$(O)/man/stamp: $(O)/xdplb tools/man-page $(wildcard docs/man/*.scd.in) docs/config.md
+	$(call msg,GEN,$(O)/man/*.scd)
+	$(Q)tools/man-page $(O)/xdplb $(O)/man && touch $@
+
+$(MANS): $(O)/man/%: $(O)/man/stamp
+	$(call msg,SCDOC,$@)
+	$(Q)$(if $(shell command -v scdoc),,$(error scdoc not found: install the Debian package scdoc))
+	$(Q)scdoc <$(O)/man/$*.scd >$@
+
+# The units name the binary and the docs by their installed paths: the
+# files in contrib/systemd say /usr/local, the installed ones $(PREFIX).
+UNITS := xdplb@.service xdplb-serve.service xdplb-audit@.service xdplb-audit@.timer
+UNIT_SED := -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/share/doc/xdplb/|$(DOCDIR)/|g'
+DOC_DIRS := prometheus grafana examples
+DOC_FILES := README.md $(notdir $(wildcard docs/*.md)) \
+	$(patsubst docs/%,%,$(wildcard docs/prometheus/*.yml docs/grafana/*.json)) \
+	$(wildcard examples/*.json)
+
+install: all man
+	install -D -m 0755 $(O)/xdplb $(DESTDIR)$(SBINDIR)/xdplb
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in $(UNITS); do \
+		sed $(UNIT_SED) contrib/systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -D -m 0644 $(O)/man/xdplb.8 $(DESTDIR)$(MANDIR)/man8/xdplb.8
+	install -D -m 0644 $(O)/man/xdplb.json.5 $(DESTDIR)$(MANDIR)/man5/xdplb.json.5
+	install -d $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_DIRS))
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/prometheus/*.yml $(DESTDIR)$(DOCDIR)/prometheus/
+	install -m 0644 docs/grafana/*.json $(DESTDIR)$(DOCDIR)/grafana/
+	install -m 0644 examples/*.json $(DESTDIR)$(DOCDIR)/examples/
+
+# Removes the files install put there (by name: DOCDIR may be shared), and
+# the doc directories it leaves empty; never /etc/xdplb, /var/lib/xdplb or
+# the pins.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/xdplb $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+		$(DESTDIR)$(MANDIR)/man8/xdplb.8 $(DESTDIR)$(MANDIR)/man5/xdplb.json.5
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_FILES))
+	-rmdir $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_DIRS)) $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# A Debian package (debian/), built in a copy of the tree under $(O)/deb so
+# that the worktree stays clean: $(O)/deb/xdplb_VERSION_ARCH.deb.
+# DEB_JOBS: parallel jobs of the build (default 2).
+DEB_JOBS ?= 2
+deb:
+	$(Q)tools/build-deb $(O) $(DEB_JOBS)
 
 clean:
-	$(Q)rm -rf $(O)
+	$(Q)rm -rf $(O) $(ASAN_O)
 
 help:
 	@echo "make [O=build] [V=1]   build $(O)/xdplb"
 	@echo "make test              unit + BPF + e2e tests (root)"
+	@echo "make test-asan         unit, BPF and CLI e2e tests on an ASan+UBSan build (root)"
+	@echo "make fuzz [FUZZ_SECONDS=60]  the libFuzzer targets, each for FUZZ_SECONDS"
 	@echo "make bench | demo | docs | format | install | clean"
 
-.PHONY: all test bench demo docs format install clean help
+.PHONY: all test test-asan fuzz bench demo docs format install clean help

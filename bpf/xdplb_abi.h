@@ -225,8 +225,14 @@ struct xdplb_ctl {
 	 * digest, on a link still running that id, loads no program. */
 	__u8 prog_digest[32];
 	__u32 prog_id;
-	__u32 pad;
+	__u32 flags; /* XDPLB_CTL_F_*: the loader's, the program reads none (was padding) */
 };
+
+/* The live config is in no history: loaded with --no-history, or its
+ * history entry could not be committed. The next load that can write the
+ * history records it (as an entry without the config's bytes) and clears
+ * this. */
+#define XDPLB_CTL_F_UNRECORDED (1u << 0)
 
 /* The bank packets use (and the one a loader must leave alone). */
 __xdplb_inline __u32 xdplb_active_bank(const struct xdplb_ctl *c)

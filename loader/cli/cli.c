@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,34 @@ void cli_set_json(bool on)
 	json_out = on;
 }
 
+/* Short decimals: a fraction with 6 significant digits (0.666667, not
+ * cJSON's round-trip 0.66666666666666663), a larger number with 6 decimals
+ * (a timestamp keeps its microseconds). Integers (ids, counters,
+ * generations) stay exact. */
+static void json_shorten(cJSON *o)
+{
+	for (cJSON *c = o ? o->child : NULL; c; c = c->next) {
+		double v = c->valuedouble;
+
+		if (cJSON_IsNumber(c) && isfinite(v) && v != floor(v)) {
+			char b[32];
+
+			if (fabs(v) < 1)
+				snprintf(b, sizeof(b), "%.6g", v);
+			else
+				snprintf(b, sizeof(b), "%.6f", v);
+			cJSON_SetNumberValue(c, strtod(b, NULL));
+		}
+		json_shorten(c);
+	}
+}
+
 static void emit_json(cJSON *o, bool pretty)
 {
-	char *s = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+	char *s;
+
+	json_shorten(o);
+	s = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
 
 	if (s)
 		printf("%s\n", s);

@@ -36,6 +36,7 @@ struct load_args {
 	struct cfg_args cfg;
 	double verify; /* seconds; 0: no verification */
 	const char *state_dir;
+	bool no_history;
 };
 
 /* --verify: watch real traffic; roll back when it breaks the guards.
@@ -74,7 +75,7 @@ static int verify_after_load(const struct checked *c, const struct load_args *o,
 		out->unloaded = !err;
 		return err ? EXIT_SYSTEM : EXIT_INVALID;
 	}
-	err = lb_rollback(c->cfg.interface, o->state_dir, 0, o->cfg.mode, &rr, &seq);
+	err = lb_rollback(c->cfg.interface, o->state_dir, 0, o->cfg.mode, o->no_history, &rr, &seq);
 	if (err) {
 		pr_warn("%s: ROLLBACK FAILED: %s\n", c->cfg.interface, strerror(-err));
 		return EXIT_SYSTEM;
@@ -89,7 +90,7 @@ static int verify_after_load(const struct checked *c, const struct load_args *o,
 static void print_loaded(const struct checked *c, const struct load_result *r,
 			 const struct verify_outcome *vo)
 {
-	char dg[80];
+	char dg[80], entry[64];
 
 	if (cli_json()) {
 		cJSON *j = cJSON_CreateObject(), *v;
@@ -102,6 +103,7 @@ static void print_loaded(const struct checked *c, const struct load_result *r,
 		cJSON_AddNumberToObject(j, "link_id", r->link_id);
 		cJSON_AddNumberToObject(j, "generation", r->generation);
 		cJSON_AddNumberToObject(j, "history_entry", r->history_seq);
+		cJSON_AddBoolToObject(j, "unrecorded", r->unrecorded);
 		cJSON_AddStringToObject(j, "config_digest", digest_str(c->cfg.digest, dg));
 		cJSON_AddStringToObject(j, "pin_dir", r->pin_dir);
 		if (vo && vo->ran) {
@@ -123,11 +125,15 @@ static void print_loaded(const struct checked *c, const struct load_result *r,
 		       c->cfg.interface, digest_str(c->cfg.digest, dg), r->generation);
 		return;
 	}
-	printf("%s: %s generation %u (%s mode, prog %u, link %u%s), %s, history entry %u; %u new VIP id%s, %u new backend id%s\n",
+	if (r->unrecorded)
+		snprintf(entry, sizeof(entry), "UNRECORDED (in no history)");
+	else
+		snprintf(entry, sizeof(entry), "history entry %u", r->history_seq);
+	printf("%s: %s generation %u (%s mode, prog %u, link %u%s), %s, %s; %u new VIP id%s, %u new backend id%s\n",
 	       c->cfg.interface, r->created ? "attached," : "updated to", r->generation,
 	       c->cfg.mode == XDPLB_MODE_GENERIC ? "generic" : "native", r->prog_id, r->link_id,
-	       r->prog_replaced ? ", program replaced" : "", digest_str(c->cfg.digest, dg),
-	       r->history_seq, r->new_vips, r->new_vips == 1 ? "" : "s", r->new_backends,
+	       r->prog_replaced ? ", program replaced" : "", digest_str(c->cfg.digest, dg), entry,
+	       r->new_vips, r->new_vips == 1 ? "" : "s", r->new_backends,
 	       r->new_backends == 1 ? "" : "s");
 }
 
@@ -158,6 +164,7 @@ static int run_load(void *args, int argc, char **argv)
 				.force = o->cfg.force,
 				.note = o->cfg.force ? "forced" : NULL,
 				.skip_same = !o->cfg.force,
+				.no_history = o->no_history,
 				.source = realpath(argv[0], src) ? src : argv[0] };
 
 	err = lb_load(&c, &lo, &r);
@@ -189,6 +196,9 @@ static const struct cli_opt load_opts[] = {
 	    "then watch real new flows for SEC seconds and roll back if they break the guards",
 	    offsetof(struct load_args, verify), .min = 0, .max = 3600, .min_open = true),
 	OPT_STATE_DIR(struct load_args, state_dir),
+	OPT("no-history", 0, OPT_FLAG, NULL,
+	    "write nothing to the state dir: the way through a full or read-only one (the config goes live unrecorded, said loudly and marked; the next load records it)",
+	    offsetof(struct load_args, no_history)),
 	OPT_END,
 };
 
@@ -326,18 +336,23 @@ static void print_history(const char *ifname, const char *dir, const struct hist
 			  __u32 live_gen, const char *live_dg)
 {
 	cJSON *arr = cli_json() ? cJSON_CreateArray() : NULL;
+	bool live_seen = false;
 	char ts[32];
 
 	if (!arr && !h->n)
 		printf("%s: no history in %s\n", ifname, dir);
 	for (size_t i = h->n; i > 0; i--) {
 		const struct hist_entry *e = &h->e[i - 1];
-		bool live = !e->pending && e->generation == live_gen && !strcmp(e->digest, live_dg);
+		/* the newest entry that matches: a copy of it further down is
+		 * not live too */
+		bool live = !live_seen && !e->pending && e->generation == live_gen &&
+			    !strcmp(e->digest, live_dg);
 		time_t t = (time_t)e->time;
 		struct tm tm;
 
 		gmtime_r(&t, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		live_seen |= live;
 		if (arr) {
 			cJSON *j = cJSON_CreateObject();
 
@@ -353,16 +368,17 @@ static void print_history(const char *ifname, const char *dir, const struct hist
 			cJSON_AddStringToObject(j, "note", e->note);
 			cJSON_AddBoolToObject(j, "live", live);
 			cJSON_AddBoolToObject(j, "pending", e->pending);
+			cJSON_AddBoolToObject(j, "config_kept", !e->no_config);
 			cJSON_AddItemToArray(arr, j);
 			continue;
 		}
 		if (!arr && i == h->n)
-			printf("  %5s  %-20s  %-10s %5s  %-19s  %s\n", "ENTRY", "TIME (UTC)", "USER",
-			       "GEN", "DIGEST", "SOURCE  # NOTE");
-		printf("%c %5u  %-20s  %-10s %5u  %.19s  %s%s%s%s%s\n", live ? '*' : ' ', e->seq, ts,
-		       e->user, e->generation, e->digest, e->source,
-		       e->host_source[0] ? " --host " : "", e->host_source, e->note[0] ? "  # " : "",
-		       e->note);
+			printf("  %5s  %-20s  %-10s %5s  %-19s  %s\n", "ENTRY", "TIME (UTC)",
+			       "USER", "GEN", "DIGEST", "SOURCE  # NOTE");
+		printf("%c %5u  %-20s  %-10s %5u  %.19s  %s%s%s%s%s\n", live ? '*' : ' ', e->seq,
+		       ts, e->user, e->generation, e->digest, e->source,
+		       e->host_source[0] ? " --host " : "", e->host_source,
+		       e->note[0] ? "  # " : "", e->note);
 	}
 	if (arr)
 		print_json(arr);
@@ -391,11 +407,10 @@ static int run_history(void *args, int argc, char **argv)
 	}
 	if (history_open(dir, &h))
 		return EXIT_SYSTEM;
-	/* a load killed half-way leaves a pending entry: settle it by what is live */
-	if (loaded && history_resolve(&h, live_gen, live_digest)) {
-		history_free(&h);
-		return EXIT_SYSTEM;
-	}
+	/* a load killed half-way leaves a pending entry: settle it by what
+	 * is live (a read-only state dir: listed as it is) */
+	if (loaded && history_resolve(&h, live_gen, live_digest))
+		pr_warn("%s: pending entries not settled: listed as they are\n", dir);
 	print_history(ifname, dir, &h, live_gen, dg);
 	history_free(&h);
 	return EXIT_OK;
@@ -428,6 +443,7 @@ struct rollback_args {
 	const char *state_dir;
 	unsigned long long to;
 	int mode;
+	bool no_history;
 };
 
 static void init_rollback(void *args)
@@ -446,7 +462,8 @@ static int run_rollback(void *args, int argc, char **argv)
 
 	if (read_iface(&ra, argc, argv, ifname))
 		return EXIT_INVALID;
-	err = lb_rollback(ifname, a->state_dir, (unsigned int)a->to, a->mode, &r, &seq);
+	err = lb_rollback(ifname, a->state_dir, (unsigned int)a->to, a->mode, a->no_history, &r,
+			  &seq);
 	if (!err && cli_json()) {
 		cJSON *j = cJSON_CreateObject();
 
@@ -454,8 +471,12 @@ static int run_rollback(void *args, int argc, char **argv)
 		cJSON_AddNumberToObject(j, "rolled_back_to", seq);
 		cJSON_AddNumberToObject(j, "generation", r.generation);
 		cJSON_AddNumberToObject(j, "history_entry", r.history_seq);
+		cJSON_AddBoolToObject(j, "unrecorded", r.unrecorded);
 		cJSON_AddBoolToObject(j, "program_replaced", r.prog_replaced);
 		print_json(j);
+	} else if (!err && r.unrecorded) {
+		printf("%s: rolled back to history entry %u: generation %u, UNRECORDED (in no history)\n",
+		       ifname, seq, r.generation);
 	} else if (!err) {
 		printf("%s: rolled back to history entry %u: generation %u, history entry %u\n",
 		       ifname, seq, r.generation, r.history_seq);
@@ -467,10 +488,13 @@ static const struct cli_opt rollback_opts[] = {
 	OPT_IFACE_READ(struct rollback_args, iface),
 	OPT("to", 't', OPT_UINT, "N",
 	    "the history entry to go back to (default: the one before the live one)",
-	    offsetof(struct rollback_args, to), .min = 1, .max = 999999,
+	    offsetof(struct rollback_args, to), .min = 1, .max = HIST_SEQ_MAX,
 	    .what = "a history entry number (xdplb history)"),
 	OPT_STATE_DIR(struct rollback_args, state_dir),
 	OPT_MODE(struct rollback_args, mode),
+	OPT("no-history", 0, OPT_FLAG, NULL,
+	    "write nothing to the state dir (read-only or full): the config goes live unrecorded",
+	    offsetof(struct rollback_args, no_history)),
 	OPT_END,
 };
 

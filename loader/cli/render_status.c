@@ -29,6 +29,7 @@ cJSON *status_json(const struct lb_live *s)
 	cJSON_AddNumberToObject(o, "health_seq", live_g(s)->health_seq);
 	cJSON_AddStringToObject(o, "config_digest", digest_str(live_g(s)->digest, buf));
 	cJSON_AddNumberToObject(o, "load_time", (double)live_g(s)->load_time);
+	cJSON_AddBoolToObject(o, "unrecorded", !!(s->ctl.flags & XDPLB_CTL_F_UNRECORDED));
 	cJSON_AddNumberToObject(o, "active_bank", live_active(s));
 	cJSON_AddNumberToObject(o, "conntrack_size", s->ct_size);
 	cJSON_AddNumberToObject(o, "hash_seed", live_g(s)->hash_seed);
@@ -113,6 +114,8 @@ void status_print(const struct lb_live *s)
 		       s->link_id);
 	printf("\n  config %s, generation %u, loaded %s\n", digest_str(live_g(s)->digest, buf),
 	       live_g(s)->generation, ts);
+	if (s->ctl.flags & XDPLB_CTL_F_UNRECORDED)
+		printf("  UNRECORDED: this config is in no history (loaded with --no-history); the next load records it\n");
 	printf("  next hop %s, mtu %u, hash seed 0x%x, conntrack %u flows\n",
 	       mac_str(live_g(s)->nh_mac, buf), live_g(s)->mtu, live_g(s)->hash_seed, s->ct_size);
 	for (__u32 i = 0; i < s->n_vips; i++) {

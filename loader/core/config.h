@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <net/if.h>
 
 #include "xdplb_abi.h"
@@ -170,6 +171,9 @@ int config_parse(const char *text, size_t len, const struct config_opts *opts,
  * beyond CONFIG_MAX_BYTES (config_file.c: the one file reader of the CLI,
  * validation and history). */
 int config_read_file(const char *path, char **text, size_t *len);
+/* The same from an open stream, which it closes (the history opens its
+ * files itself: openat, O_NOFOLLOW, regular files only). */
+int config_read_stream(FILE *f, char **text, size_t *len);
 /* What config_read_file's error means, for a message. */
 const char *config_read_strerror(int err);
 /* The canonical form of the shared part (JSON text, malloc'ed; NULL: no

@@ -12,27 +12,27 @@
 
 #include "config.h"
 
-static void close_in(FILE *f, bool in)
-{
-	if (!in)
-		fclose(f);
-}
-
 int config_read_file(const char *path, char **text, size_t *len)
 {
-	bool in = !strcmp(path, "-"); /* standard input, as `jq ... | xdplb validate -` */
-	FILE *f = in ? stdin : fopen(path, "rb");
+	/* standard input, as in `jq ... | xdplb validate -` (read once, closed) */
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+
+	if (!f)
+		return -errno;
+	return config_read_stream(f, text, len);
+}
+
+int config_read_stream(FILE *f, char **text, size_t *len)
+{
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	int err;
 
-	if (!f)
-		return -errno;
 	errno = 0;
 	for (;;) {
 		if (n > CONFIG_MAX_BYTES) { /* /dev/zero, a log file by mistake */
 			free(buf);
-			close_in(f, in);
+			fclose(f);
 			return -EFBIG;
 		}
 		if (n == cap) {
@@ -40,7 +40,7 @@ int config_read_file(const char *path, char **text, size_t *len)
 
 			if (!nb) {
 				free(buf);
-				close_in(f, in);
+				fclose(f);
 				return -ENOMEM;
 			}
 			buf = nb;
@@ -52,7 +52,7 @@ int config_read_file(const char *path, char **text, size_t *len)
 			break;
 	}
 	err = ferror(f) ? (errno ? -errno : -EIO) : 0; /* EISDIR says more than EIO */
-	close_in(f, in);
+	fclose(f);
 	if (err) {
 		free(buf);
 		return err;

@@ -7,6 +7,7 @@
 
 #include "addr.h"
 #include "diff.h"
+#include "names.h"
 #include "guards.h"
 #include "simulate.h"
 
@@ -235,7 +236,7 @@ int diff_guard(const struct diff *d, struct diags *out)
 		const struct vip_diff *vd = &d->v[i];
 		const struct cfg_vip *v;
 		struct guards g;
-		char path[32];
+		char path[32], vep[96];
 		int prec;
 
 		if (vd->a < 0 || vd->b < 0)
@@ -251,10 +252,11 @@ int diff_guard(const struct diff *d, struct diags *out)
 		/* enough decimals that "above" never reads "50.0% above 50.0%" */
 		prec = (int)(1000 * vd->moved + 0.5) == (int)(1000 * g.max_flows_moved + 0.5) ? 3 :
 												1;
+		vip_endpoint_str(&v->addr, v->family, v->port, v->proto, vep, sizeof(vep));
 		diag_add(
 			out, path,
-			"this update moves %.*f%% of VIP \"%s\"'s new flows to other backends (%s), above %.*f%% allowed by max_flows_moved; pass --force to apply it anyway",
-			prec, 100 * vd->moved, v->name,
+			"this update moves %.*f%% of the new flows of VIP \"%s\" at %s to other backends (%s), above %.*f%% allowed by max_flows_moved; pass --force to apply it anyway",
+			prec, 100 * vd->moved, v->name, vep,
 			vd->estimated ? "estimated from synthetic flows" : "exact, slot by slot",
 			prec, 100 * g.max_flows_moved);
 		diag_mark_guard(out);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 
 #include "guards.h"
+#include "names.h"
+#include "addr.h"
 
 double guard_max_backend_share(const struct xdplb_config *cfg, const struct cfg_vip *v)
 {
@@ -29,22 +31,36 @@ static const char *origin(const struct xdplb_config *cfg, const struct cfg_vip *
 	return buf;
 }
 
+/* The smallest max_backend_share that lets every backend of the VIP
+ * through: one suggestion per VIP, whichever backend's line it is on. */
+static double share_needed(const struct cfg_vip *v, const __u32 *counts)
+{
+	__u32 most = 0;
+
+	for (__u32 b = 0; b < v->n_backends; b++)
+		if (counts[b] > most)
+			most = counts[b];
+	return ceil((double)most / v->table_size * 100) / 100;
+}
+
 static int check_vip(const struct xdplb_config *cfg, __u32 vi, const __u32 *counts, struct diags *d)
 {
 	const struct cfg_vip *v = &cfg->vips[vi];
 	struct guards g = config_vip_guards(cfg, v);
 	double max_share = guard_max_backend_share(cfg, v);
-	char path[96], obuf[48];
+	char path[96], obuf[48], vep[96], bad_addr[ADDR_STRLEN];
 	__u32 n_active;
 	__u64 wsum = vip_active_weight(v, &n_active);
 	int bad = 0;
 
+	/* an engineer thinks of names and addresses, not JSON paths */
+	vip_endpoint_str(&v->addr, v->family, v->port, v->proto, vep, sizeof(vep));
 	if ((int)n_active < g.min_active_backends) {
 		snprintf(path, sizeof(path), "vips[%u].backends", vi);
 		diag_add(
 			d, path,
-			"%u backend%s take%s new flows (active with weight > 0), fewer than %d required by min_active_backends; set \"guards\": {\"min_active_backends\": %u} on the VIP to allow it",
-			n_active, n_active == 1 ? "" : "s", n_active == 1 ? "s" : "",
+			"VIP \"%s\" at %s: %u backend%s take%s new flows (active with weight > 0), fewer than %d required by min_active_backends; set \"guards\": {\"min_active_backends\": %u} on the VIP to allow it",
+			v->name, vep, n_active, n_active == 1 ? "" : "s", n_active == 1 ? "s" : "",
 			g.min_active_backends, n_active);
 		diag_mark_guard(d);
 		bad++;
@@ -52,29 +68,32 @@ static int check_vip(const struct xdplb_config *cfg, __u32 vi, const __u32 *coun
 	if (!wsum)
 		return bad;
 	for (__u32 b = 0; b < v->n_backends; b++) {
-		double wshare = (double)backend_new_flow_weight(&v->backends[b]) / (double)wsum;
+		const struct cfg_backend *be = &v->backends[b];
+		double wshare = (double)backend_new_flow_weight(be) / (double)wsum;
 		double tshare = (double)counts[b] / v->table_size;
 
 		snprintf(path, sizeof(path), "vips[%u].backends[%u]", vi, b);
+		addr_str(&be->addr, be->family, bad_addr);
 		/* a prime table cannot split exactly: one slot above the limit
 		 * is the limit (200:100 gives 43692 of 65537 slots, not 2/3) */
 		if (tshare > max_share + 1.0 / v->table_size + 1e-9) {
 			diag_add(
 				d, path,
-				"would take %.1f%% of new flows of VIP \"%s\" (weight share %.1f%%), above %.1f%% allowed by max_backend_share (%s); set \"guards\": {\"max_backend_share\": %.2f} on the VIP to allow it",
-				100 * tshare, v->name, 100 * wshare, 100 * max_share,
+				"backend \"%s\" (%s) would take %.1f%% of new flows of VIP \"%s\" at %s (weight share %.1f%%), above %.1f%% allowed by max_backend_share (%s); set \"guards\": {\"max_backend_share\": %.2f} on the VIP to allow it",
+				be->name, bad_addr, 100 * tshare, v->name, vep, 100 * wshare,
+				100 * max_share,
 				origin(cfg, v, v->guards.max_backend_share,
 				       cfg->guards.max_backend_share, obuf, sizeof(obuf)),
-				ceil(tshare * 100) / 100);
+				share_needed(v, counts));
 			diag_mark_guard(d);
 			bad++;
 		}
 		if (fabs(tshare - wshare) > g.max_share_error + 1e-9) {
 			diag_add(
 				d, path,
-				"table share %.2f%% is %.2f points from its weight share %.2f%%, more than max_share_error (%.2f points)",
-				100 * tshare, 100 * fabs(tshare - wshare), 100 * wshare,
-				100 * g.max_share_error);
+				"backend \"%s\" (%s) of VIP \"%s\": table share %.2f%% is %.2f points from its weight share %.2f%%, more than max_share_error (%.2f points)",
+				be->name, bad_addr, v->name, 100 * tshare,
+				100 * fabs(tshare - wshare), 100 * wshare, 100 * g.max_share_error);
 			diag_mark_guard(d);
 			bad++;
 		}

@@ -137,7 +137,8 @@ int overrides_set_all(struct overrides *dst, const struct overrides *src)
 	dst->v = calloc(src->n + 1, sizeof(*dst->v));
 	if (!dst->v)
 		return -ENOMEM;
-	memcpy(dst->v, src->v, src->n * sizeof(*dst->v));
+	if (src->n) /* an empty set may have no array: memcpy from NULL is UB */
+		memcpy(dst->v, src->v, src->n * sizeof(*dst->v));
 	dst->n = src->n;
 	return 0;
 }

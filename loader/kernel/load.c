@@ -82,6 +82,11 @@ int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, struct checked *c, c
 			res->new_backends += p.be_fresh[v][b];
 	}
 	res->generation = p.ctl.bank[p.bank].generation;
+	/* the mark goes live with the config it is about, in the same commit */
+	if (t->unrecorded)
+		p.ctl.flags |= XDPLB_CTL_F_UNRECORDED;
+	else if (t->pending)
+		p.ctl.flags &= ~XDPLB_CTL_F_UNRECORDED;
 	err = maps_commit(m, &t->live, &p, c, NULL, NULL);
 	plan_free(&p, c->cfg.n_vips);
 	return err;
@@ -209,7 +214,24 @@ static int apply_overrides(struct lb_txn *t, struct checked *c, const struct loa
 	return err;
 }
 
-/* The pending history entry of this load, written before its commit point. */
+/* What is live, for every refusal that must say it and that nothing
+ * changed. */
+static void say_live(const struct lb_txn *t)
+{
+	const struct xdplb_global_cfg *g;
+	char dg[80];
+
+	if (!t->exists) {
+		pr_warn("%s: nothing changed: xdplb is not loaded there\n", t->live.ifname);
+		return;
+	}
+	g = live_g(&t->live);
+	pr_warn("%s: nothing changed: live is still generation %u, %s\n", t->live.ifname,
+		g->generation, digest_str(g->digest, dg));
+}
+
+/* The pending history entry of this load, written before its commit point.
+ * A live config a --no-history load left unrecorded is recorded first. */
 static int history_start(struct lb_txn *t, struct checked *c, const struct load_opts *o)
 {
 	const struct xdplb_global_cfg *g = live_g(&t->live);
@@ -223,6 +245,8 @@ static int history_start(struct lb_txn *t, struct checked *c, const struct load_
 		return err;
 	/* a load killed earlier may have left a pending entry */
 	err = history_resolve(&t->h, g->generation, g->digest);
+	if (!err && t->exists && (t->live.ctl.flags & XDPLB_CTL_F_UNRECORDED))
+		err = history_record_live(&t->h, g->generation, g->digest, (long long)g->load_time);
 	if (err)
 		return err;
 	memset(e, 0, sizeof(*e));
@@ -248,19 +272,50 @@ static int history_start(struct lb_txn *t, struct checked *c, const struct load_
 	return err;
 }
 
-/* Is c, with the overrides applied, what is live, completely, with this
- * binary's program attached as asked? (load_opts.skip_same) */
-static bool same_as_live(const struct lb_txn *t, const struct checked *c,
-			 const struct load_opts *o)
+/* Is c, with the overrides applied, what is live, completely, recorded,
+ * with this binary's program attached as asked? (load_opts.skip_same; a
+ * config live unrecorded (--no-history) gets recorded by the next load) */
+static bool same_as_live(const struct lb_txn *t, const struct checked *c, const struct load_opts *o)
 {
 	const struct xdplb_ctl *ctl = &t->live.ctl;
 	__u8 digest[32];
 
 	maps_object_digest(digest);
 	return !memcmp(&ctl->bank[0], &ctl->bank[1], sizeof(ctl->bank[0])) &&
+	       !(ctl->flags & XDPLB_CTL_F_UNRECORDED) && !o->no_history &&
 	       config_is_live(&c->cfg, live_g(&t->live)) && o->if_mac &&
 	       !memcmp(live_g(&t->live)->if_mac, o->if_mac, 6) && o->link_prog_id &&
 	       o->link_prog_id == ctl->prog_id && !memcmp(ctl->prog_digest, digest, 32);
+}
+
+/* The history could not be written: the load is refused, and says why,
+ * what is live and the way through. */
+static void history_refused(const struct lb_txn *t, const struct checked *c,
+			    const struct load_opts *o, int err)
+{
+	char dir[512];
+
+	state_dir(o, c, dir, sizeof(dir));
+	if (err == -EPERM) /* an untrusted state dir (said): no way around it */
+		pr_warn("%s: refused: the state dir %s is not safe to use\n", t->live.ifname, dir);
+	else
+		pr_warn("%s: refused: the history cannot be recorded in %s (%s); --no-history applies the config unrecorded (an emergency way through: the next load that can write the history records it)\n",
+			t->live.ifname, dir, strerror(-err));
+	say_live(t);
+}
+
+/* --no-history: said loudly, on stderr and in the log (the journal when
+ * run by systemd). */
+static void say_unrecorded(const struct checked *c, const struct load_opts *o)
+{
+	char dg[80];
+
+	pr_warn("%s: --no-history: this config (%s, from %s, by %s) goes live RECORDED IN NO HISTORY; `xdplb status` says so until a load records it; `xdplb rollback` cannot return to it\n",
+		c->cfg.interface, digest_str(c->cfg.digest, dg), o->source ? o->source : "?",
+		getenv("SUDO_USER") ? getenv("SUDO_USER") : "the caller");
+	if (o->overrides) /* a rollback's: applied, not kept for the next reload */
+		pr_warn("%s: --no-history: the overrides it goes live with are not kept in the state dir either: the next load applies those of the state dir\n",
+			c->cfg.interface);
 }
 
 int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct checked *c,
@@ -270,14 +325,18 @@ int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct 
 
 	memset(t, 0, sizeof(*t));
 	t->exists = exists;
+	t->m = m;
 	t->own_ov = o->overrides != NULL;
 	snprintf(t->live.ifname, sizeof(t->live.ifname), "%s", c->cfg.interface);
 	/* the one read of what is live: the guard, the history and the plan
 	 * all work on it */
 	if (exists)
 		err = status_read_maps(m, LIVE_TABLE_IDS, &t->live);
-	if (!err)
+	if (!err) {
 		err = apply_overrides(t, c, o);
+		if (err && err != -ECANCELED) /* the state dir's overrides unread (said) */
+			say_live(t);
+	}
 	if (!err && exists && o->skip_same && same_as_live(t, c, o)) {
 		t->unchanged = true;
 		return 0;
@@ -289,9 +348,14 @@ int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct 
 	}
 	if (!err && exists && !o->no_moves_guard)
 		err = check_moves(&t->live, c, o);
-	if (!err && o->text) {
+	if (!err && o->text && o->no_history) {
+		say_unrecorded(c, o);
+		t->unrecorded = true;
+	} else if (!err && o->text) {
 		err = history_start(t, c, o);
 		t->pending = !err;
+		if (err)
+			history_refused(t, c, o, err);
 	}
 	/* what the health checks decided stays: the configured states of the
 	 * new config, with the live health on top (docs/health.md) */
@@ -302,10 +366,25 @@ int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct 
 	return err;
 }
 
+/* The live config is in no history: the mark in ctl, for status and for
+ * the next load (a config whose entry could not be committed). */
+static void mark_unrecorded(const struct lb_txn *t)
+{
+	struct xdplb_ctl ctl;
+	__u32 zero = 0;
+
+	if (!t->m || bpf_map_lookup_elem(LB_FD(t->m, ctl), &zero, &ctl))
+		return;
+	ctl.flags |= XDPLB_CTL_F_UNRECORDED;
+	if (bpf_map_update_elem(LB_FD(t->m, ctl), &zero, &ctl, BPF_ANY))
+		pr_warn("marking the live config unrecorded in the ctl map: %s\n", strerror(errno));
+}
+
 int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res)
 {
 	int err = 0;
 
+	res->unrecorded = t->unrecorded && ok;
 	if (t->pending && ok) {
 		fault_point("applied");
 		err = history_commit(&t->h, t->e.seq);
@@ -317,8 +396,12 @@ int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res)
 		fault_point("history-committed");
 		if (!err)
 			err = history_prune(&t->h, HISTORY_KEEP);
-		if (err)
-			pr_warn("the config is live, but recording it in %s failed\n", t->h.dir);
+		if (err) {
+			pr_warn("%s: the config is live (generation %u), but recording it in %s failed: marked unrecorded; the next load that can write the history records it\n",
+				t->live.ifname, res->generation, t->h.dir);
+			mark_unrecorded(t);
+			res->unrecorded = true;
+		}
 	} else if (t->pending) {
 		history_drop(&t->h, t->e.seq); /* this load never went live */
 	}
@@ -574,7 +657,7 @@ int lb_load(struct checked *c, const struct load_opts *o, struct load_result *re
  * operator's override (not judged by max_flows_moved). */
 static int reapply(struct history *h, unsigned int seq, const char *ifname, int mode,
 		   const struct overrides *ov, const struct override *must, bool is_override,
-		   const char *note, bool force, struct load_result *res)
+		   const char *note, bool force, bool no_history, struct load_result *res)
 {
 	struct config_opts co = { .iface = ifname, .mode = mode, .force = true };
 	const struct hist_entry *e = history_find(h, seq);
@@ -614,6 +697,7 @@ static int reapply(struct history *h, unsigned int seq, const char *ifname, int 
 				.force = force,
 				.note = note,
 				.overrides = ov,
+				.no_history = no_history,
 				.no_moves_guard = is_override };
 
 	err = lb_load(&c, &lo, res);
@@ -636,8 +720,24 @@ static int open_history(const char *ifname, const char *state_dir, struct histor
 	return history_open(dir, h);
 }
 
+/* Whether e is the config live on ifname (an entry a --no-history load
+ * left behind is not). */
+static bool is_live(const char *ifname, const struct hist_entry *e)
+{
+	struct lb_live st;
+	char dg[80];
+	bool live;
+
+	if (status_read(ifname, 0, &st))
+		return true; /* nothing to compare: as before */
+	digest_str(live_g(&st)->digest, dg);
+	live = live_g(&st)->generation == e->generation && !strcmp(dg, e->digest);
+	live_free(&st);
+	return live;
+}
+
 int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int mode,
-		struct load_result *res, unsigned int *seq)
+		bool no_history, struct load_result *res, unsigned int *seq)
 {
 	const struct hist_entry *last, *target = NULL;
 	struct overrides ov = { 0 };
@@ -650,6 +750,10 @@ int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int 
 	last = history_last(&h);
 	if (to) {
 		target = history_find(&h, to);
+	} else if (last && !is_live(ifname, last)) {
+		pr_warn("%s: the live config is in no entry of %s (loaded with --no-history?): rolling back to the newest, %u\n",
+			ifname, h.dir, last->seq);
+		target = last;
 	} else if (last) {
 		for (size_t i = 0; i < h.n; i++)
 			if (!h.e[i].pending && h.e[i].seq < last->seq)
@@ -668,7 +772,8 @@ int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int 
 	/* the configured state of then: its config and its overrides */
 	err = history_entry_overrides(&h, target->seq, &ov);
 	if (!err)
-		err = reapply(&h, target->seq, ifname, mode, &ov, NULL, false, note, true, res);
+		err = reapply(&h, target->seq, ifname, mode, &ov, NULL, false, note, true,
+			      no_history, res);
 out:
 	overrides_free(&ov);
 	history_free(&h);
@@ -714,7 +819,7 @@ int lb_override(const char *ifname, const char *state_dir, const char *vip, cons
 		snprintf(note, sizeof(note), "override %s/%s %s weight %d", vip, backend,
 			 state >= 0 ? state_str((__u8)state) : "", weight);
 	err = reapply(&h, last->seq, ifname, -1, &ov, state >= 0 || weight >= 0 ? &must : NULL,
-		      true, note, force, res);
+		      true, note, force, false, res);
 out:
 	overrides_free(&ov);
 	history_free(&h);

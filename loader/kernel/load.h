@@ -24,6 +24,7 @@ struct load_result {
 	__u32 generation;
 	__u32 new_vips, new_backends; /* ids handed out */
 	unsigned int history_seq; /* the history entry of this load */
+	bool unrecorded; /* live, but in no history (--no-history, or its recording failed) */
 	char pin_dir[512];
 };
 
@@ -40,6 +41,11 @@ struct load_opts {
 	 * whose flows it means to move (the other guards still judge it) */
 	bool no_moves_guard;
 	const char *note; /* for the history: "rollback to 3", ... */
+	/* write nothing to the state dir: the way through a full or read-only
+	 * one. The config goes live unrecorded (said loudly, marked in ctl:
+	 * XDPLB_CTL_F_UNRECORDED) and the next load that records its own
+	 * entry records this one first. */
+	bool no_history;
 	/* the operators' overrides to apply (and keep in the state dir once
 	 * live); NULL: those of the state dir */
 	const struct overrides *overrides;
@@ -76,6 +82,8 @@ struct lb_txn {
 	struct history h;
 	struct hist_entry e;
 	bool pending;
+	bool unrecorded; /* --no-history: this config goes live in no history */
+	const struct lb_maps *m; /* the maps it changes */
 	struct overrides ov; /* applied */
 	bool own_ov; /* given by the caller: the state dir's once live */
 	__u8 prog_digest[32]; /* the program the link runs after the change */
@@ -93,10 +101,12 @@ int lb_txn_end(struct lb_txn *t, bool ok, struct load_result *res);
  * applies them, stale ones warned about: how many applied, or -errno. */
 int lb_kept_overrides(const char *dir, struct checked *c);
 
-/* Re-applies history entry `to` (0: the one before the live one) through
- * the same validated, atomic path. *seq gets the entry applied. */
+/* Re-applies history entry `to` (0: the one before the live one; the
+ * newest one when the live config is in no entry) through the same
+ * validated, atomic path. *seq gets the entry applied. no_history: as
+ * load_opts. */
 int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int mode,
-		struct load_result *res, unsigned int *seq);
+		bool no_history, struct load_result *res, unsigned int *seq);
 
 /* An operator's override of one backend of the live config: its
  * configured state (state, or -1) and/or weight (or -1); both -1 clear it.

@@ -30,6 +30,7 @@
 #include "gzip.h"
 #include "metrics.h"
 #include "serve.h"
+#include "serve_req.h"
 #include "status.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -241,15 +242,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct serve *s = cls;
 	struct mbuf b = { 0 };
 
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+	switch (serve_route(method, url)) {
+	case SERVE_NOT_ALLOWED:
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", not_allowed,
 			     strlen(not_allowed), false);
-	if (!strcmp(url, "/"))
+	case SERVE_INDEX:
 		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", index_page,
 			     strlen(index_page), false);
-	if (strcmp(url, "/metrics"))
+	case SERVE_NOT_FOUND:
 		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found, strlen(not_found),
 			     false);
+	case SERVE_METRICS:
+		break;
+	}
 	/* no doubling and copying of tens of megabytes */
 	b.p = malloc(s->last_len + s->last_len / 8 + 4096);
 	b.cap = b.p ? s->last_len + s->last_len / 8 + 4096 : 0;
@@ -262,48 +267,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	s->last_len = b.len;
 	return reply_metrics(c, &b);
-}
-
-/* "HOST:PORT", "[V6]:PORT" or ":PORT" (every address, IPv4 and IPv6, as
- * node_exporter's ":9100"), numeric addresses only. */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[64];
-	const char *colon = strrchr(s, ':');
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-	unsigned long port;
-	char *end;
-	size_t hl;
-
-	if (!colon || (size_t)(colon - s) >= sizeof(host))
-		return -1;
-	port = strtoul(colon + 1, &end, 10);
-	if (!colon[1] || *end || !port || port > 65535)
-		return -1;
-	hl = (size_t)(colon - s);
-	if (!hl) { /* ":PORT": the IPv6 wildcard, dual-stack (open_listener) */
-		memset(ss, 0, sizeof(*ss));
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		a6->sin6_addr = in6addr_any;
-		*len = sizeof(*a6);
-		return 0;
-	}
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[' && host[hl - 1] == ']') {
-		host[hl - 1] = '\0';
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*a6);
-		return inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1 ? 0 : -1;
-	}
-	a4->sin_family = AF_INET;
-	a4->sin_port = htons((uint16_t)port);
-	*len = sizeof(*a4);
-	return inet_pton(AF_INET, host, &a4->sin_addr) == 1 ? 0 : -1;
 }
 
 /* Our own socket, so that a bind error is reported as what it is. */
@@ -394,7 +357,7 @@ static int serve_prepare(const struct serve_cfg *c, struct serve **out)
 		if (!dup)
 			s->ifaces[s->n_ifaces++] = c->ifaces[i];
 	}
-	if (parse_listen(c->listen, &ss, &len)) {
+	if (serve_parse_listen(c->listen, &ss, &len)) {
 		pr_warn("serve: --listen %s: want ADDRESS:PORT, [ADDRESS]:PORT or :PORT, e.g. 127.0.0.1:9435, [::1]:9435, :9435\n",
 			c->listen);
 		return 2;

@@ -52,9 +52,9 @@ expect_rc "validate --help: 0" 0 "$XDPLB" validate --help
 assert "... the usage on stdout" grep -q "^usage: xdplb validate CONFIG" "$TMP/out"
 expect_rc "validate the postmortem example: 1" 1 "$XDPLB" validate "$SRC/examples/postmortem.json"
 assert "... names the backend and the override" \
-	grep -q 'vips\[0\].backends\[2\]: would take 80.0%.*"max_backend_share": 0.81' "$TMP/err"
+	grep -q 'vips\[0\].backends\[2\]: backend "web-3" (198.51.100.13) would take 80.0%.*"max_backend_share": 0.81' "$TMP/err"
 expect_rc "validate --force the postmortem example: 0, a warning" 0 "$XDPLB" validate --force "$SRC/examples/postmortem.json"
-assert "... marked (forced)" grep -q "(forced) would take 80.0%" "$TMP/err"
+assert "... marked (forced)" grep -q "(forced) backend \"web-3\" (198.51.100.13) would take 80.0%" "$TMP/err"
 expect_rc "validate a directory: 3" 3 "$XDPLB" validate "$TMP"
 assert "... says it is a directory" grep -q "Is a directory" "$TMP/err"
 expect_rc "validate /dev/zero: 1, not read to the end of memory" 1 "$XDPLB" validate /dev/zero

@@ -151,11 +151,11 @@ Test(diff, replacing_the_pool_is_refused)
 	struct checked a, b;
 	struct diff d = run("1,2,3,4", "", "1,5,6,7", "", &a, &b);
 	struct diags g = { 0 };
-	char msg[64];
+	char msg[128];
 
 	cr_expect(ge(dbl, d.v[0].moved, 0.74));
 	cr_assert(eq(int, diff_guard(&d, &g), 1));
-	snprintf(msg, sizeof(msg), "moves %.1f%% of VIP \"web\"", 100 * d.v[0].moved);
+	snprintf(msg, sizeof(msg), "moves %.1f%% of the new flows of VIP \"web\" at 203.0.113.10:80/tcp", 100 * d.v[0].moved);
 	cr_expect(not(eq(ptr, strstr(g.v[0].msg, msg), NULL)), "%s", g.v[0].msg);
 	diags_free(&g);
 	done(&d, &a, &b);

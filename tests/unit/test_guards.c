@@ -4,6 +4,7 @@
 #include <criterion/new/assert.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "helpers.h"
 
@@ -40,7 +41,7 @@ Test(guards, postmortem_shape_refused)
 	cr_expect(eq(str, d.v[0].path, "vips[0].backends[2]"));
 	cr_expect(eq(
 		str, d.v[0].msg,
-		"would take 97.1% of new flows of VIP \"web\" (weight share 97.1%), above 50.0% allowed by max_backend_share (default for 4 backends); set \"guards\": {\"max_backend_share\": 0.98} on the VIP to allow it"));
+		"backend \"b2\" (198.51.100.12) would take 97.1% of new flows of VIP \"web\" at 203.0.113.10:80/tcp (weight share 97.1%), above 50.0% allowed by max_backend_share (default for 4 backends); set \"guards\": {\"max_backend_share\": 0.98} on the VIP to allow it"));
 	diags_free(&d);
 
 	/* the explicit override the message names makes it valid */
@@ -166,4 +167,35 @@ Test(guards, max_share_error_catches_table_bugs)
 	cr_assert(eq(int, check_str(json, &c, &d), -EINVAL));
 	cr_expect(not(eq(ptr, strstr(d.v[0].msg, "max_share_error"), NULL)));
 	diags_free(&d);
+}
+
+/* Two backends over max_backend_share: both lines suggest the one value
+ * that lets the whole VIP through (0.46 here), not each its own (0.46 and
+ * 0.41), so that setting the one suggested works. */
+Test(guards, one_suggestion_per_vip)
+{
+	const __u32 w[] = { 45, 40, 15 };
+	char json[2048], *sugg0, *sugg1;
+	struct checked c;
+	struct diags d;
+
+	vip_json(json, sizeof(json),
+		 "\"guards\": { \"max_backend_share\": 0.3, \"max_share_error\": 1 },", w, NULL, 3);
+	cr_assert(eq(int, check_str(json, &c, &d), -EINVAL));
+	cr_assert(eq(sz, d.n, 2));
+	sugg0 = strstr(d.v[0].msg, "{\"max_backend_share\": ");
+	sugg1 = strstr(d.v[1].msg, "{\"max_backend_share\": ");
+	cr_assert(sugg0 && sugg1, "%s / %s", d.v[0].msg, d.v[1].msg);
+	cr_expect(eq(int, strncmp(sugg0, "{\"max_backend_share\": 0.46}", 27), 0), "%s",
+		  d.v[0].msg);
+	cr_expect(eq(int, strncmp(sugg1, "{\"max_backend_share\": 0.46}", 27), 0), "%s",
+		  d.v[1].msg);
+	cr_expect(not(eq(ptr, strstr(d.v[1].msg, "backend \"b1\" (198.51.100.11)"), NULL)), "%s",
+		  d.v[1].msg);
+	diags_free(&d);
+	vip_json(json, sizeof(json),
+		 "\"guards\": { \"max_backend_share\": 0.46, \"max_share_error\": 1 },", w, NULL,
+		 3);
+	cr_expect(eq(int, check_str(json, &c, &d), 0), "the suggestion lets it through");
+	checked_free(&c);
 }
