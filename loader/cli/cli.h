@@ -99,7 +99,7 @@ extern const struct cli_cmd cmd_announce; /* announce_cmd.c */
 	    offsetof(type, f), .values = mode_names)
 #define OPT_STATE_DIR(type, f)                                                              \
 	OPT("state-dir", 's', OPT_STR, "DIR",                                               \
-	    "where the history is kept (default $XDPLB_STATE_DIR/IF or /var/lib/xdplb/IF)", \
+	    "where the history is kept (default /var/lib/xdplb/IF; IF@NAME in a named network namespace: docs/cli.md)", \
 	    offsetof(type, f))
 #define OPT_HOST(type, f)                                                                       \
 	OPT("host", 'H', OPT_STR, "HOSTFILE",                                                   \

@@ -48,6 +48,7 @@ const struct cli_cmd *const cli_commands[] = {
 static const char *const globals =
 	"global options (before the command):\n"
 	"  -v, --verbose   more diagnostics (-vv: libbpf's debug output too)\n"
+	"  -q, --quiet     warnings and errors only (the service then logs no verdicts or reloads)\n"
 	"  -j, --json      JSON output, as the command's own --json\n"
 	"  -h, --help      this help\n"
 	"  -V, --version   as `xdplb version`\n";
@@ -58,7 +59,7 @@ static const char *const exits =
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xdplb [-v|-vv] [--json] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: xdplb [-v|-vv|-q] [--json] COMMAND [ARGS]\n\ncommands:\n");
 	for (int i = 0; cli_commands[i]; i++)
 		fprintf(f, "  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
 	fprintf(f,
@@ -134,6 +135,8 @@ static int global_opts(int argc, char **argv)
 			log_level = log_level == LOG_WARN ? LOG_INFO : LOG_DEBUG;
 		else if (!strcmp(argv[i], "-vv"))
 			log_level = LOG_DEBUG;
+		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+			log_quiet = true;
 		else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
 			cli_set_json(true);
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))

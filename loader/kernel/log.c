@@ -11,6 +11,7 @@
 #include "log.h"
 
 enum log_level log_level = LOG_WARN;
+bool log_quiet;
 static void (*warn_hook)(const char *msg);
 
 /*
@@ -74,7 +75,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (lvl > log_level)
+	if (lvl > log_level || (log_quiet && lvl > LOG_WARN))
 		return;
 	va_start(ap, fmt);
 	emit(lvl, "", fmt, ap);

@@ -3,9 +3,13 @@
 #ifndef XDPLB_LOG_H
 #define XDPLB_LOG_H
 
+#include <stdbool.h>
+
 enum log_level { LOG_WARN = 0, LOG_INFO = 1, LOG_DEBUG = 2 };
 
 extern enum log_level log_level;
+/* -q: warnings and errors only, whatever a command would log at info. */
+extern bool log_quiet;
 
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Route libbpf's messages through log_msg (warnings always, debug with -v -v). */

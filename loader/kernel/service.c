@@ -917,7 +917,7 @@ int service_run(const struct service_opts *o)
 	s->o = o;
 	s->ino = -1;
 	/* a service says what it does (journalctl -u xdplb@IF); -v adds debug */
-	if (log_level < LOG_INFO)
+	if (log_level < LOG_INFO && !log_quiet) /* verdicts and reloads, unless -q */
 		log_level = LOG_INFO;
 	pthread_mutex_init(&s->mu, NULL);
 	/* the interface: --iface, else the file's (read again below) */

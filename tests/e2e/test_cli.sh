@@ -154,6 +154,13 @@ sed '0,/"weight": 100/s//"weight": 150/' "$CFG" >"$TMP/w150.json"
 "$XDPLB" diff - "$TMP/w150.json" <"$CFG" >"$TMP/out" 2>&1 && grep -q "web-1" "$TMP/out" &&
 	ok "diff - NEW: the old config from standard input" || not_ok "diff -: $(head -3 "$TMP/out")"
 expect_rc "run - is refused (the service re-reads its file): exit 2" 2 "$XDPLB" run -
+# -q: warnings and errors only (what -v says at info is left out)
+in_ns "$NS1" "$XDPLB" -v load --iface veth0 --force --verify 0.2 "$TMP/lb2.json" >/dev/null 2>"$TMP/v.err"
+in_ns "$NS1" "$XDPLB" -v -q load --iface veth0 --force --verify 0.2 "$TMP/lb2.json" >/dev/null 2>"$TMP/q.err"
+grep -q "verifying new flows" "$TMP/v.err" && ! grep -q "verifying new flows" "$TMP/q.err" &&
+	grep -q "nothing to verify" "$TMP/q.err" &&
+	ok "-q: the info line -v prints is left out, the warning stays" ||
+	not_ok "-q: $(head -3 "$TMP/q.err") / -v: $(head -3 "$TMP/v.err")"
 # history has a header row
 in_ns "$NS1" "$XDPLB" history --iface veth0 >"$TMP/out" 2>&1
 head -1 "$TMP/out" | grep -q "ENTRY.*TIME (UTC).*USER.*GEN.*DIGEST.*SOURCE" &&
