@@ -334,6 +334,22 @@ code() { in_ns "$NS" curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(code "http://$EXPORTER/nope")" = 404 ] && ok "GET /nope is 404" || not_ok "GET /nope"
 [ "$(code -X POST "http://$EXPORTER/metrics")" = 405 ] && ok "POST /metrics is 405" || not_ok "POST"
 expect_rc "promtool test rules docs/prometheus/alerts_test.yml" 0 promtool test rules "$SRC/docs/prometheus/alerts_test.yml"
+# every alert links its section of docs/runbook.md
+/usr/bin/python3 - "$SRC/docs/prometheus/alerts.yml" "$SRC/docs/runbook.md" >"$TMP/rb" 2>&1 <<'EOF' &&
+import re, sys
+rules, book = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+anchors = {h.strip().lower() for h in re.findall(r"^### (Xdplb\w+)$", book, re.M)}
+bad = []
+for block in re.split(r"\n\s*- alert: ", rules)[1:]:
+    name = block.split()[0]
+    m = re.search(r'runbook_url: "file:///usr/share/doc/xdplb/runbook.md#(\w+)"', block)
+    if not m or m.group(1) != name.lower() or m.group(1) not in anchors:
+        bad.append(name)
+print(len(re.findall(r"- alert: ", rules)), "alerts, missing or wrong:", bad)
+sys.exit(1 if bad else 0)
+EOF
+	ok "every alert's runbook_url names its section of docs/runbook.md ($(cat "$TMP/rb"))" ||
+	not_ok "runbook_url: $(cat "$TMP/rb")"
 
 # the service's exposition: clean, its own families, and the same samples
 # of the maps as serve's (the imbalance window and the scrape's duration
