@@ -587,6 +587,33 @@ void metrics_write(struct mbuf *b, const struct metrics_if *ifs, size_t n, doubl
 	}
 }
 
+/* By enum xdplb_decap_stat (bpf/xdplb_abi.h). */
+static const char *const decap_results[XDPLB_DECAP_MAX] = {
+	[XDPLB_DECAP_V4_IN_V4] = "v4_in_v4",
+	[XDPLB_DECAP_V6_IN_V6] = "v6_in_v6",
+	[XDPLB_DECAP_V4_IN_V6] = "v4_in_v6",
+	[XDPLB_DECAP_V6_IN_V4] = "v6_in_v4",
+	[XDPLB_DECAP_PASS] = "pass",
+	[XDPLB_DECAP_MALFORMED] = "malformed",
+	[XDPLB_DECAP_BAD_SOURCE] = "bad_source",
+};
+
+void metrics_write_decap(struct mbuf *b, const struct metrics_decap *d, size_t n)
+{
+	if (!n)
+		return;
+	head(b, "xdplb_decap_packets_total", "counter",
+	     "Packets the backend's decap program handled, by result: a tunnel stripped (v4_in_v4, v6_in_v6, v4_in_v6, v6_in_v4), passed (pass: not a tunnel to this host), dropped (malformed, bad_source: not from an LB's tunnel source)");
+	for (size_t i = 0; i < n; i++)
+		for (int r = 0; r < XDPLB_DECAP_MAX; r++) {
+			struct lbl l = { .iface = d[i].ifname,
+					 .key = "result",
+					 .val = decap_results[r] };
+
+			sample_u(b, "xdplb_decap_packets_total", &l, d[i].c[r]);
+		}
+}
+
 bool metrics_tables_consistent(const struct lb_live *st)
 {
 	for (__u32 v = 0; v < st->n_vips; v++) {

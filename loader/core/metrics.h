@@ -54,6 +54,15 @@ void metrics_sample(struct mbuf *b, const char *name, const char *const *kv, dou
  * of active backends' slots equals the table size (status counts slots). */
 bool metrics_tables_consistent(const struct lb_live *st);
 
+/* A backend's decap program (xdplb decap attach): its counters, summed. */
+struct metrics_decap {
+	const char *ifname;
+	__u64 c[XDPLB_DECAP_MAX];
+};
+/* xdplb_decap_packets_total{iface,result} of each; nothing when n is 0
+ * (an LB without a decap program exports no such family). */
+void metrics_write_decap(struct mbuf *b, const struct metrics_decap *d, size_t n);
+
 /*
  * The imbalance window: a few earlier readings of each backend's new-flow
  * counter, at least window/8 apart. The imbalance of a VIP compares the

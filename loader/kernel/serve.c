@@ -27,6 +27,7 @@
 #include "bpffs.h"
 #include "log.h"
 #include "maps.h"
+#include "decap.h"
 #include "gzip.h"
 #include "metrics.h"
 #include "serve.h"
@@ -117,6 +118,25 @@ static void hist_sweep(struct serve *s, const struct metrics_if *mi, int n)
 	s->n_hist = k;
 }
 
+/* The decap programs of this namespace (on a backend that runs serve). */
+static void collect_decap(struct mbuf *b)
+{
+	char names[SERVE_MAX_IFACES][IF_NAMESIZE];
+	struct metrics_decap d[SERVE_MAX_IFACES];
+	int n = status_list_decap(names, SERVE_MAX_IFACES), k = 0;
+
+	for (int i = 0; i < n; i++) {
+		int err = lb_decap_counters(names[i], d[k].c);
+
+		if (err) {
+			pr_warn("%s: reading the decap counters: %s\n", names[i], strerror(-err));
+			continue;
+		}
+		d[k++].ifname = names[i];
+	}
+	metrics_write_decap(b, d, (size_t)k);
+}
+
 /* One exposition of every interface into b. */
 static int collect(struct serve *s, struct mbuf *b)
 {
@@ -166,6 +186,7 @@ static int collect(struct serve *s, struct mbuf *b)
 	}
 	hist_sweep(s, mi, n);
 	metrics_write(b, mi, (size_t)n, now_mono() - t0);
+	collect_decap(b);
 	if (s->hook)
 		s->hook(b, s->hook_arg);
 	for (int i = 0; i < n; i++) {

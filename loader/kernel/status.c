@@ -351,7 +351,9 @@ int status_read(const char *ifname, unsigned int parts, struct lb_live *l)
 	return err;
 }
 
-int status_list(char names[][IF_NAMESIZE], int max)
+/* The interfaces of this network namespace with a pin dir in
+ * <bpffs>/<sub> (the suffix says whose namespace a dir is). */
+static int list_pins(const char *sub, char names[][IF_NAMESIZE], int max)
 {
 	char root[256], dir[300], suffix[40];
 	struct dirent *de;
@@ -361,7 +363,7 @@ int status_list(char names[][IF_NAMESIZE], int max)
 	if (bpffs_root(root, sizeof(root)))
 		return 0;
 	netns_suffix(suffix, sizeof(suffix));
-	snprintf(dir, sizeof(dir), "%s/xdplb", root);
+	snprintf(dir, sizeof(dir), "%s/%s", root, sub);
 	d = opendir(dir);
 	if (!d)
 		return 0;
@@ -378,4 +380,14 @@ int status_list(char names[][IF_NAMESIZE], int max)
 	}
 	closedir(d);
 	return n;
+}
+
+int status_list(char names[][IF_NAMESIZE], int max)
+{
+	return list_pins("xdplb", names, max);
+}
+
+int status_list_decap(char names[][IF_NAMESIZE], int max)
+{
+	return list_pins("xdplb/decap", names, max);
 }

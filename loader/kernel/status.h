@@ -32,5 +32,7 @@ void status_read_link(struct lb_live *l);
 /* Names of the interfaces with xdplb loaded in this network namespace.
  * Returns the count (up to max). */
 int status_list(char names[][IF_NAMESIZE], int max);
+/* The same for the interfaces with a decap program (xdplb decap attach). */
+int status_list_decap(char names[][IF_NAMESIZE], int max);
 
 #endif

@@ -127,6 +127,12 @@ got=$(exchange $LB4 lb4 $SPOOF4 spoof4 $LB6 lb6 $SPOOF6 spoof6)
 	not_ok "ipip $(counter ipip) ip6ip6 $(counter ip6ip6)"
 check "decap status (text)" x decap status veth1
 assert "... shows bad_source and the sources" grep -q "bad_source 2" "$TMP/out"
+# the exporter on the backend exports the decap counters, as status reads them
+x serve --once >"$TMP/metrics" 2>"$TMP/serve.err"
+grep -q '^xdplb_decap_packets_total{iface="veth1",result="bad_source"} 2$' "$TMP/metrics" &&
+	[ "$(grep -c '^xdplb_decap_packets_total{iface="veth1",' "$TMP/metrics")" = 7 ] &&
+	ok "serve on the backend: xdplb_decap_packets_total, bad_source 2, seven results" ||
+	not_ok "decap metrics: $(grep decap_packets "$TMP/metrics" | head -8) $(head -2 "$TMP/serve.err")"
 
 # replacing the sources on the attached program: no detach
 id1=$(prog_id)

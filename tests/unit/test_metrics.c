@@ -481,3 +481,32 @@ Test(metrics, imbalance_by_weight_and_after_a_reset)
 	imb_free(&h);
 	free_status(&s);
 }
+
+/* A backend's decap counters: one family, a sample per result, labels
+ * from the ABI's order; nothing at all without a decap program. */
+Test(metrics, decap_counters)
+{
+	struct metrics_decap d = { .ifname = "eth1" };
+	struct mbuf b = { 0 }, none = { 0 };
+
+	for (int r = 0; r < XDPLB_DECAP_MAX; r++)
+		d.c[r] = 10 + (__u64)r;
+	metrics_write_decap(&b, &d, 1);
+	cr_assert(not(eq(ptr, b.p, NULL)));
+	cr_expect(not(eq(ptr, strstr(b.p, "# TYPE xdplb_decap_packets_total counter\n"), NULL)));
+	cr_expect(
+		not(eq(ptr,
+		       strstr(b.p,
+			      "xdplb_decap_packets_total{iface=\"eth1\",result=\"v4_in_v4\"} 10\n"),
+		       NULL)),
+		"%s", b.p);
+	cr_expect(
+		not(eq(ptr,
+		       strstr(b.p,
+			      "xdplb_decap_packets_total{iface=\"eth1\",result=\"bad_source\"} 16\n"),
+		       NULL)),
+		"%s", b.p);
+	metrics_write_decap(&none, &d, 0);
+	cr_expect(eq(sz, none.len, 0));
+	mbuf_free(&b);
+}
