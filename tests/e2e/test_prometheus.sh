@@ -294,10 +294,10 @@ bad=$(in_ns "$NS" python3 - "$PROM" "$SRC/docs/grafana/xdplb.json" <<'EOF'
 import json, sys, urllib.parse, urllib.request
 d = json.load(open(sys.argv[2]))
 exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
-exprs += [v["query"]["query"] for v in d["templating"]["list"]]
+exprs += [v["query"]["query"] for v in d["templating"]["list"] if v["type"] == "query"]
 bad = 0
 for e in exprs:
-    e = e.replace("$__rate_interval", "1m").replace('"$job"', '"xdplb"').replace("$instance", ".*").replace("$vip", ".*")
+    e = e.replace("$__rate_interval", "1m").replace('"$job"', '"xdplb"').replace("$instance", ".*").replace("$vip", ".*").replace("$iface", ".*")
     if e.startswith("label_values("):  # a Grafana function: check its selector
         e = e[len("label_values("):].rsplit(",", 1)[0]
     url = "http://%s/api/v1/query?%s" % (sys.argv[1], urllib.parse.urlencode({"query": e}))
@@ -312,6 +312,37 @@ for e in exprs:
 print("BAD", bad, "OF", len(exprs))
 EOF
 )
+# loadable by Grafana's file provisioning: no __inputs, every panel and
+# variable on the $datasource variable; the variables and panels an SRE
+# expects
+prov=$(python3 - "$SRC/docs/grafana/xdplb.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ds = []
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == "datasource" and isinstance(v, dict):
+                ds.append(v.get("uid"))
+            else:
+                walk(v)
+    elif isinstance(o, list):
+        for x in o:
+            walk(x)
+walk(d["panels"]); walk(d["templating"])
+var = {v["name"]: v["type"] for v in d["templating"]["list"]}
+exprs = " ".join(t["expr"] for p in d["panels"] for t in p.get("targets", []))
+problems = []
+if "__inputs" in d: problems.append("__inputs")
+if set(ds) != {"${datasource}"}: problems.append("datasources %s" % sorted(set(map(str, ds))))
+if var.get("datasource") != "datasource" or var.get("iface") != "query": problems.append("variables %s" % var)
+for want in ('action="aborted"', "xdplb_program_attached", "xdplb_health_check_passing"):
+    if want not in exprs: problems.append("no panel on " + want)
+print("; ".join(problems) or "ok %d datasource references" % len(ds))
+EOF
+)
+[ "${prov%% *}" = ok ] && ok "the dashboard provisions as is: no __inputs, a datasource and an iface variable, panels for aborted actions, attachment and health (${prov#ok })" ||
+	not_ok "dashboard provisioning: $prov"
 grep -q "^BAD 0 OF" <<<"$bad" && ok "every query of the Grafana dashboard runs and has data ($(grep -o 'OF [0-9]*' <<<"$bad" | cut -c4-) queries)" ||
 	{ not_ok "dashboard queries"; grep '^#' <<<"$bad" | head; }
 firing=$(q 'ALERTS{alertstate="firing"}')
