@@ -202,7 +202,7 @@ $(O)/fuzz/core/%.o: loader/core/%.c $(CORE_HDRS) $(BPF_HDRS) | $(O)/fuzz/core
 
 $(O)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_CORE_OBJS)
 	$(call msg,FUZZ,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_CORE_OBJS) $(CJSON_LIBS) -lm -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_CORE_OBJS) $(CJSON_LIBS) -lz -lm -o $@
 
 fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
 	$(Q)tools/fuzz $(O) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
