@@ -336,7 +336,7 @@ problems = []
 if "__inputs" in d: problems.append("__inputs")
 if set(ds) != {"${datasource}"}: problems.append("datasources %s" % sorted(set(map(str, ds))))
 if var.get("datasource") != "datasource" or var.get("iface") != "query": problems.append("variables %s" % var)
-for want in ('action="aborted"', "xdplb_program_attached", "xdplb_health_check_passing"):
+for want in ('action="aborted"', "xdplb_program_attached", "xdplb_backend_health"):
     if want not in exprs: problems.append("no panel on " + want)
 print("; ".join(problems) or "ok %d datasource references" % len(ds))
 EOF
