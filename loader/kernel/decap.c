@@ -236,18 +236,25 @@ out:
 	return err;
 }
 
-int lb_decap_counters(const char *ifname, __u64 out[XDPLB_DECAP_MAX])
+/* The decap map `name` pinned for ifname: its fd, or -errno. */
+static int decap_map(const char *ifname, const char *name)
 {
 	char dir[512], path[600];
-	int fd, err;
+	int fd, err = pin_dir(ifname, 1, dir, sizeof(dir));
 
-	err = pin_dir(ifname, 1, dir, sizeof(dir));
 	if (err)
 		return err;
-	snprintf(path, sizeof(path), "%s/decap_stats", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int lb_decap_counters(const char *ifname, __u64 out[XDPLB_DECAP_MAX])
+{
+	int fd = decap_map(ifname, "decap_stats"), err = 0;
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	memset(out, 0, sizeof(__u64) * XDPLB_DECAP_MAX);
 	for (__u32 i = 0; i < XDPLB_DECAP_MAX && !err; i++) {
 		err = maps_sum_percpu(fd, i, &out[i], 1);
@@ -261,16 +268,10 @@ int lb_decap_counters(const char *ifname, __u64 out[XDPLB_DECAP_MAX])
 
 int lb_decap_sources(const char *ifname, struct decap_srcs *out)
 {
-	char dir[512], path[600];
-	int fd, err;
+	int fd = decap_map(ifname, "decap_srcs"), err;
 
-	err = pin_dir(ifname, 1, dir, sizeof(dir));
-	if (err)
-		return err;
-	snprintf(path, sizeof(path), "%s/decap_srcs", dir);
-	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = srcs_read(fd, out);
 	close(fd);
 	return err;

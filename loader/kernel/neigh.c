@@ -171,35 +171,30 @@ static int lookup(int ifindex, struct nh_found *f)
 	return err == -ENOENT ? 0 : err;
 }
 
+/* f starts as the next hop's address: the config's, or the gateway's. */
+static int nh_address(int ifindex, const struct cfg_next_hop *nh, struct nh_found *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (nh->kind == NH_GATEWAY)
+		return gateway(ifindex, f);
+	f->addr = nh->addr;
+	f->family = nh->family;
+	return 0;
+}
+
 int neigh_peek(int ifindex, const struct cfg_next_hop *nh, struct nh_found *f)
 {
-	int err;
+	int err = nh_address(ifindex, nh, f);
 
-	memset(f, 0, sizeof(*f));
-	if (nh->kind == NH_GATEWAY) {
-		err = gateway(ifindex, f);
-		if (err)
-			return err;
-	} else {
-		f->addr = nh->addr;
-		f->family = nh->family;
-	}
-	return lookup(ifindex, f);
+	return err ? err : lookup(ifindex, f);
 }
 
 int neigh_find(int ifindex, const struct cfg_next_hop *nh, struct nh_found *f)
 {
-	int err;
+	int err = nh_address(ifindex, nh, f);
 
-	memset(f, 0, sizeof(*f));
-	if (nh->kind == NH_GATEWAY) {
-		err = gateway(ifindex, f);
-		if (err)
-			return err;
-	} else {
-		f->addr = nh->addr;
-		f->family = nh->family;
-	}
+	if (err)
+		return err;
 	/* made managed once (replacing the entry again would restart its
 	 * resolution); probed each time where managed entries are refused */
 	err = lookup(ifindex, f);
