@@ -3,13 +3,14 @@
  * decap_cmd.c - xdplb decap attach|detach|status: the backends' program.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <cjson/cJSON.h>
 
 #include "cli.h"
 #include "config.h"
@@ -84,17 +85,41 @@ struct decap_args {
 	bool any_source;
 };
 
-/* An LB config's source_v4/source_v6 into set. The whole file is checked
+/* Is text a fleet's host file (a JSON object without "vips")? Then its
+ * sources are an LB's own, and the shared file has none to give. */
+static bool is_host_file(const char *text)
+{
+	cJSON *o = cJSON_Parse(text);
+	bool host = cJSON_IsObject(o) && !cJSON_GetObjectItemCaseSensitive(o, "vips");
+
+	cJSON_Delete(o);
+	return host;
+}
+
+/* An LB config's source_v4/source_v6 into set: a whole config, or in a
+ * fleet an LB's host file (docs/fleet.md). The whole file is checked
  * (schema, not guards): a config the LB would refuse is no source of truth. */
 static int config_sources(const char *file, struct decap_srcs *set)
 {
+	static const char no_service[] = "{\"vips\": []}";
 	/* the LB's interface is not this host's business: a name stands in
 	 * for a config that leaves it to `load --iface` */
-	struct config_opts co = { .iface = "lb", .mode = -1 };
+	struct config_opts co = { .iface = "lb", .mode = -1, .name = file };
 	struct xdplb_config cfg;
 	struct diags d = { 0 };
-	int n = config_load_file(file, &co, &cfg, &d);
+	char *text = NULL;
+	size_t len = 0;
+	int n = config_read_file(file, &text, &len);
 
+	if (!n && is_host_file(text)) { /* merged into a service of no VIP */
+		co.host_text = text;
+		co.host_len = len;
+		co.host_name = file;
+		n = config_parse(no_service, sizeof(no_service) - 1, &co, &cfg, &d);
+	} else if (!n) {
+		n = config_parse(text, len, &co, &cfg, &d);
+	}
+	free(text);
 	if (n == -EINVAL) {
 		log_diags(&d, file);
 		pr_warn("%s: %zu error%s; nothing was changed\n", file, d.n, d.n == 1 ? "" : "s");
@@ -190,7 +215,7 @@ static const struct cli_opt attach_opts[] = {
 	    offsetof(struct decap_args, sources), .max_count = MAX_SOURCE_OPTS,
 	    .off_count = offsetof(struct decap_args, n_sources)),
 	OPT("config", 'c', OPT_LIST, "LB.json",
-	    "accept tunnels from this LB config's source_v4/source_v6 (repeatable: every LB of a fleet, up to 16)",
+	    "accept tunnels from this LB config's (or LB host file's) source_v4/source_v6 (repeatable: every LB of a fleet, up to 16)",
 	    offsetof(struct decap_args, configs), .max_count = MAX_CONFIG_OPTS,
 	    .off_count = offsetof(struct decap_args, n_configs)),
 	OPT("any-source", 0, OPT_FLAG, NULL,

@@ -152,6 +152,21 @@ printf '{ "next_hop_mac": "02:00:00:00:00:01", "source_v4": "192.0.2.8/29", "vip
 expect_rc "attach --config lb1.json --config lb2.json" 0 x decap attach veth1 --config "$TMP/lb1.json" --config "$TMP/lb2.json"
 check "decap status --json" x --json decap status veth1
 check_json "... the fleet's three sources" "sorted(d['sources']) == sorted(['$LB4/32', '$LB6/128', '192.0.2.8/29'])"
+# a fleet keeps each LB's sources in its host file (docs/fleet.md): --config
+# takes host files too
+printf '{ "interface": "eth0", "next_hop": "192.0.2.2", "source_v4": "%s", "source_v6": "%s" }\n' \
+	$LB4 $LB6 >"$TMP/lb1.host.json"
+printf '{ "interface": "eth0", "next_hop_mac": "02:00:00:00:00:01", "source_v4": "192.0.2.8/29" }\n' \
+	>"$TMP/lb2.host.json"
+expect_rc "attach --config lb1.host.json --config lb2.host.json" 0 \
+	x decap attach veth1 --config "$TMP/lb1.host.json" --config "$TMP/lb2.host.json"
+check "decap status --json" x --json decap status veth1
+check_json "... the same three sources from the host files" "sorted(d['sources']) == sorted(['$LB4/32', '$LB6/128', '192.0.2.8/29'])"
+printf '{ "interface": "eth0", "next_hop_mac": "02:00:00:00:00:01", "mtu": "big" }\n' >"$TMP/bad.host.json"
+expect_rc "a host file with an error: refused (exit 1), nothing changed" 1 x decap attach veth1 --config "$TMP/bad.host.json"
+assert "... the error names the file and the key" grep -q "bad.host.json: mtu: must be an integer" "$TMP/err"
+check "decap status --json" x --json decap status veth1
+check_json "... the sources stay" "len(d['sources']) == 3"
 got=$(exchange 192.0.2.15 lb2 $SPOOF4 spoof4 $LB6 lb6)
 [ "$got" = "lb2 lb6" ] && ok "LB 2's prefix and LB 1's v6 delivered, $SPOOF4 not (got: $got)" ||
 	not_ok "delivered: '$got', want 'lb2 lb6'"
