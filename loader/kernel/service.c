@@ -303,9 +303,12 @@ static int svc_sync(struct svc *s, struct checked *cfg)
 		err = alloc_ids(s);
 	if (!err)
 		err = live_ids(&s->live, &s->cfg, s->vip_ids, s->be_ids);
-	if (!err)
+	/* the checks are rebuilt only from a consistent reading; until then
+	 * the old ones stay (freeing them here left s->hc dangling) */
+	if (!err) {
 		err = svc_health_build(&s->hc, &old, &s->cfg, s->be_ids, now_mono());
-	svc_health_free(&old);
+		svc_health_free(&old);
+	}
 	/* a next_hop address adopted (not loaded) has no MAC yet: the live one */
 	if (!err && mac_is_zero(s->cfg.cfg.nh_mac))
 		memcpy(s->cfg.cfg.nh_mac, live_g(&s->live)->nh_mac, 6);
@@ -341,9 +344,12 @@ static int adopt_external(struct svc *s)
 		if (err)
 			return err;
 		maps_close(&s->m); /* the maps themselves may be new (unload, load) */
+		/* a load by hand flips the maps before it commits its history
+		 * entry: read in between, the newest entry is not what is live
+		 * (its backends have no live ids): read both again */
 		err = svc_sync(s, &c);
 		if (err)
-			return err;
+			continue;
 		if (config_is_live(&s->cfg.cfg, live_g(&s->live))) {
 			pr_warn("%s: the live config changed outside the service (now generation %u): running it\n",
 				s->ifname, live_g(&s->live)->generation);
