@@ -496,7 +496,7 @@ grep -q '^xdplb_build_info{version="[0-9.]*",abi="[0-9]*"} 1$' "$TMP/m.txt" &&
 	ok "xdplb_build_info: $(grep '^xdplb_build_info' "$TMP/m.txt")" || not_ok "no xdplb_build_info"
 
 # ":PORT" listens on every address, IPv4 and IPv6
-x serve --listen :19437 >/dev/null 2>&1 &
+nsenter --net=/run/netns/"$NS" "$XDPLB" serve --listen :19437 >/dev/null 2>&1 & # $! is xdplb: nsenter execs it
 LPID=$!
 for i in $(seq 1 50); do
 	in_ns "$NS" curl -s -o /dev/null "http://127.0.0.1:19437/metrics" && break
