@@ -264,8 +264,13 @@ static void tunnel(struct svc *s)
 }
 
 /* cfg (owned from now on) is what the maps hold: read them, and rebuild
- * the ids and the checks (what the old checks knew carries over). */
-static int svc_sync(struct svc *s, struct checked *cfg)
+ * the ids and the checks (what the old checks knew carries over). The
+ * caller holds the interface's lock: the overrides, the maps (and the
+ * history entry cfg came from) are then one reading, never the halves of
+ * a load by hand that flipped the maps but has not written its overrides
+ * yet (a health commit planned from such a reading undid the override).
+ * The tunnel is attached afterwards, by svc_tunnel(): that takes the lock. */
+static int svc_sync_locked(struct svc *s, struct checked *cfg)
 {
 	struct svc_health old = s->hc;
 	char dir[512];
@@ -314,47 +319,69 @@ static int svc_sync(struct svc *s, struct checked *cfg)
 		memcpy(s->cfg.cfg.nh_mac, live_g(&s->live)->nh_mac, 6);
 	s->ann.dirty = true;
 	s->next_nh = 0; /* a new config may name another next hop */
-	if (!err)
-		tunnel(s);
 	pthread_mutex_unlock(&s->mu);
 	if (err)
 		pr_warn("%s: reading what is live: %s\n", s->ifname, strerror(-err));
-	else
-		pr_info("%s: %u VIPs, %u checks%s\n", s->ifname, s->cfg.cfg.n_vips, s->hc.n,
-			s->hc.tunnel && s->tunnel_ok ? " (through the tunnel)" : "");
 	return err;
 }
 
-/* The maps changed under the service (an `xdplb load` or `rollback` by
- * hand): it runs what is live now. Called without mu (svc_sync takes it).
- * The history's newest entry and the maps are read one after the other,
- * not under the interface's lock (attaching the tunnel takes it): another
- * load in between shows as a digest that is not the entry's, and the
- * reading starts again. */
+/* After a sync, with the interface's lock released. */
+static void svc_tunnel(struct svc *s)
+{
+	pthread_mutex_lock(&s->mu);
+	tunnel(s);
+	pthread_mutex_unlock(&s->mu);
+	pr_info("%s: %u VIPs, %u checks%s\n", s->ifname, s->cfg.cfg.n_vips, s->hc.n,
+		s->hc.tunnel && s->tunnel_ok ? " (through the tunnel)" : "");
+}
+
+static int svc_sync(struct svc *s, struct checked *cfg)
+{
+	int lock = lb_lock(s->pin_dir), err;
+
+	if (lock < 0) {
+		checked_free(cfg);
+		pr_warn("%s: reading what is live: %s\n", s->ifname, strerror(-lock));
+		return lock;
+	}
+	err = svc_sync_locked(s, cfg);
+	lb_unlock(lock);
+	if (!err)
+		svc_tunnel(s);
+	return err;
+}
+
+/* The maps changed under the service (an `xdplb load`, `rollback` or
+ * `backend set` by hand): it runs what is live now. Called without mu
+ * (svc_sync_locked takes it). The history's newest entry, the overrides
+ * and the maps are read under the interface's lock, which every writer
+ * holds from its flip to its history commit: one consistent reading. A
+ * live config that is still not the newest entry was loaded with
+ * --no-history: the service runs the entry (its next commit restores it). */
 static int adopt_external(struct svc *s)
 {
-	int err = 0;
+	struct checked c;
+	int lock, err;
 
-	for (int i = 0; i < 5; i++) {
-		struct checked c;
-
-		if (i)
-			usleep(50 * 1000);
-		err = history_config(s, &c);
-		if (err)
-			return err;
+	lock = lb_lock(s->pin_dir);
+	if (lock < 0) {
+		pr_warn("%s: the maps changed by hand; locking them to read them: %s\n", s->ifname,
+			strerror(-lock));
+		return lock;
+	}
+	err = history_config(s, &c);
+	if (!err) {
 		maps_close(&s->m); /* the maps themselves may be new (unload, load) */
-		/* a load by hand flips the maps before it commits its history
-		 * entry: read in between, the newest entry is not what is live
-		 * (its backends have no live ids): read both again */
-		err = svc_sync(s, &c);
-		if (err)
-			continue;
-		if (config_is_live(&s->cfg.cfg, live_g(&s->live))) {
-			pr_warn("%s: the live config changed outside the service (now generation %u): running it\n",
-				s->ifname, live_g(&s->live)->generation);
-			return 0;
-		}
+		err = svc_sync_locked(s, &c);
+	}
+	lb_unlock(lock);
+	if (err)
+		return err;
+	svc_tunnel(s);
+	if (config_is_live(&s->cfg.cfg, live_g(&s->live))) {
+		pr_warn("%s: the live config changed outside the service (now generation %u): running it\n",
+			s->ifname, live_g(&s->live)->generation);
+		return 0;
 	}
 	pr_warn("%s: the live config (generation %u) is not the history's newest entry: running that entry\n",
 		s->ifname, live_g(&s->live)->generation);

@@ -159,6 +159,23 @@ if wait_for 5 be_is b2 health up; then ok "b2 back in within 5 s"; else
 fi
 assert "b2 active again" test "$(be b2 state)" = active
 
+# a setting by hand racing the service's health commit (seen once in CI):
+# `backend set` pauses 1.5 s between its flip and its history commit, with
+# the lock held, while b2 goes out. The service must not plan its commit
+# from a reading taken in between (it undid the setting); it waits for the
+# lock, reads again, and keeps b1 drained.
+check "b1's override cleared" x backend set web b1 clear --state-dir "$SD"
+stop_pid "${LPID[2]}"
+LPID[2]=
+XDPLB_FAULT=applied:pause=1500 x backend set web b1 drain --state-dir "$SD" >"$TMP/out" 2>&1
+assert "b2 out again, while b1 was set by hand" wait_for 5 be_is b2 health out
+sleep 0.5 # a few rounds more: any commit after the setting has happened
+assert "the setting by hand survived the health commit racing it" \
+	test "$(be b1 state)/$(be b1 override)" = drain/True
+listen 2
+assert "b2 back in" wait_for 5 be_is b2 health up
+
+
 stop_pid "$SVC_PID"
 SVC_PID=
 tap_end
