@@ -132,7 +132,7 @@ static int rig_open(struct rig *r)
 	r->bn = bench_bpf__open_and_load();
 	if (!r->bn)
 		return -errno;
-	bpf_map__set_max_entries(r->lb->maps.conntrack, r->c.cfg.ct_size);
+	maps_ct_size(&r->m, r->c.cfg.ct_size);
 	err = xdplb_bpf__load(r->lb);
 	if (err)
 		return err;

@@ -33,15 +33,16 @@ static __always_inline void write_l2(struct ethhdr *eth, const struct pkt *p,
 	}
 }
 
+/* id: the outer IPv4 ID when the inner packet has no DF (RFC 2003: DF
+ * comes from the inner header; RFC 6864: without it the ID must vary) */
 static __always_inline void write_outer_v4(struct iphdr *o, const struct pkt *p,
 					   const struct xdplb_backend *be,
-					   const struct xdplb_global_cfg *g, __u32 hash)
+					   const struct xdplb_global_cfg *g, __u32 hash, __u16 id)
 {
 	*(__u8 *)o = 0x45; /* version 4, ihl 5 */
 	o->tos = p->tos;
 	o->tot_len = bpf_htons(p->l3_len + sizeof(*o));
-	/* RFC 2003: DF from the inner header. Without DF the ID must vary. */
-	o->id = p->df ? 0 : (__be16)bpf_get_prandom_u32();
+	o->id = p->df ? 0 : bpf_htons(id);
 	o->frag_off = p->df ? bpf_htons(IP4_DF) : 0;
 	o->ttl = XDPLB_ENCAP_TTL;
 	o->protocol = p->flow.family == XDPLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
@@ -72,24 +73,23 @@ static __always_inline __u32 encap_outer_len(const struct xdplb_backend *be)
 	return be->family == XDPLB_AF_INET ? XDPLB_IPV4_HDR_LEN : XDPLB_IPV6_HDR_LEN;
 }
 
-/* The hash write_outer_v4/v6 take: the flow hash varies an IPv6 flow label
- * or a source prefix; a fixed IPv4 source needs none, which spares the
- * common case a jhash. */
-static __always_inline __u32 encap_hash(const struct pkt *p, const struct xdplb_backend *be,
-					const struct xdplb_global_cfg *g)
+/* The hash write_outer_v4/v6 take, to vary an IPv6 flow label or the
+ * host bits of an outer source per flow: the low word of the flow's
+ * conntrack tag (xdplb_flow_tag() with ctl.ct_seed), which the LB computes
+ * for its lookup anyway; the health-check tunnel computes the same. */
+static __always_inline __u32 encap_hash(const struct pkt *p, __u32 ct_seed)
 {
-	return be->family == XDPLB_AF_INET && !g->src_v4_hostmask ?
-		       0 :
-		       xdplb_flow_hash(&p->flow, g->hash_seed);
+	return (__u32)xdplb_flow_tag(&p->flow, ct_seed);
 }
 
 /* Prepends Ethernet (+ the same VLAN tag) and the outer IP header to the
- * packet p describes. 0, or VERDICT_DROP(TOO_BIG or ENCAP). */
+ * packet p describes; hash from encap_hash(), id for write_outer_v4(). 0,
+ * or VERDICT_DROP(TOO_BIG or ENCAP). */
 static __always_inline int encap(struct xdp_md *ctx, const struct pkt *p,
-				 const struct xdplb_backend *be, const struct xdplb_global_cfg *g)
+				 const struct xdplb_backend *be, const struct xdplb_global_cfg *g,
+				 __u32 hash, __u16 id)
 {
 	__u32 olen = encap_outer_len(be);
-	__u32 hash = encap_hash(p, be, g);
 	void *data, *end, *outer;
 	struct ethhdr *eth;
 
@@ -107,7 +107,7 @@ static __always_inline int encap(struct xdp_md *ctx, const struct pkt *p,
 		if (outer + sizeof(struct iphdr) > end)
 			return VERDICT_DROP(XDPLB_DROP_ENCAP);
 		write_l2(eth, p, g, bpf_htons(ETH_P_IP));
-		write_outer_v4(outer, p, be, g, hash);
+		write_outer_v4(outer, p, be, g, hash, id);
 	} else {
 		if (outer + sizeof(struct ipv6hdr) > end)
 			return VERDICT_DROP(XDPLB_DROP_ENCAP);

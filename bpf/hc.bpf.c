@@ -154,10 +154,10 @@ static __always_inline int probe_parse(struct __sk_buff *skb, struct pkt *p)
  * 0, or VERDICT_DROP(XDPLB_HC_ERROR). */
 static __always_inline int probe_encap(struct __sk_buff *skb, const struct pkt *p,
 				       const struct xdplb_backend *be,
-				       const struct xdplb_global_cfg *g)
+				       const struct xdplb_global_cfg *g, __u32 ct_seed)
 {
 	__u32 olen = encap_outer_len(be);
-	__u32 hash = encap_hash(p, be, g);
+	__u32 hash = encap_hash(p, ct_seed);
 	__u64 flags = be->family == XDPLB_AF_INET ? BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 :
 						    BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
 	void *data, *end, *outer;
@@ -173,7 +173,8 @@ static __always_inline int probe_encap(struct __sk_buff *skb, const struct pkt *
 		if (outer + sizeof(struct iphdr) > end)
 			return VERDICT_DROP(XDPLB_HC_ERROR);
 		write_l2(eth, p, g, bpf_htons(ETH_P_IP));
-		write_outer_v4(outer, p, be, g, hash);
+		/* probes are few: a random ID is cheap enough here */
+		write_outer_v4(outer, p, be, g, hash, (__u16)bpf_get_prandom_u32());
 	} else {
 		if (outer + sizeof(struct ipv6hdr) > end)
 			return VERDICT_DROP(XDPLB_HC_ERROR);
@@ -256,7 +257,7 @@ static __always_inline int hc(struct __sk_buff *skb)
 	/* the XDP program's rule; a GSO packet is cut into segments that fit */
 	if (!skb->gso_size && p.l3_len + encap_outer_len(be) > g->mtu)
 		return VERDICT_DROP(XDPLB_HC_TOO_BIG);
-	ret = probe_encap(skb, &p, be, g);
+	ret = probe_encap(skb, &p, be, g, c->ct_seed);
 	return IS_VERDICT(ret) ? ret : XDPLB_HC_ENCAP;
 }
 

@@ -67,12 +67,14 @@ struct {
 	__array(values, struct maglev_table);
 } tables SEC(".maps");
 
-/* 5-tuple -> backend id and cookie. Sized by the config (conntrack_size). */
+/* Flows -> backend id and cookie: per-CPU set-associative buckets
+ * (bpf/xdplb_abi.h). The loader sizes it from conntrack_size. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, XDPLB_DEFAULT_CT_SIZE);
-	__type(key, struct xdplb_flow_key);
-	__type(value, struct xdplb_flow_val);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdplb_flow_bucket);
 } conntrack SEC(".maps");
 
 /* [0] -> active bank and the global settings of both banks */
@@ -289,34 +291,160 @@ static __always_inline int parse_v6(struct cursor *c, struct pkt *p, __u32 bank)
 	return 0;
 }
 
-/* The backend a packet goes to. */
+/* The backend a packet goes to, and where conntrack keeps its flow. */
 struct pick {
 	struct xdplb_backend *be;
 	__u32 id; /* backend id */
 	int new_flow; /* (re)assigned from the Maglev table: conntrack remembers it */
+	int copied; /* found in another CPU's bucket: this CPU's remembers it */
+	__u64 tag; /* xdplb_flow_tag() */
+	__u32 now; /* XDPLB_CT_TIME_SHIFT units */
+	__u32 idx; /* the flow's bucket on this CPU */
+	struct xdplb_flow_bucket *bk; /* ... or NULL: no conntrack */
+	int way; /* the way of bk that holds the flow, or -1 */
 };
 
-/* The flow's remembered backend, if it still takes this packet: same
- * cookie (the id was not handed to another backend), and in the active
- * config active, or draining and the packet is not a new connection. A
- * removed backend (or one of a removed VIP) is NONE, so this also proves
- * the VIP is still there: a hit needs no VIP lookup at all. 1 on a hit. */
-static __always_inline int conntrack_hit(const struct pkt *p, __u32 bank, struct pick *pk)
+/* Does the remembered backend still take this packet? Same cookie (the id
+ * was not handed to another backend), and in the active config active, or
+ * draining and the packet is not a new connection. A removed backend (or
+ * one of a removed VIP) is NONE, so this also proves the VIP is still
+ * there: a hit needs no VIP lookup at all. */
+static __always_inline int ct_takes(const struct pkt *p, __u32 bank, __u32 id, __u32 cookie,
+				    struct pick *pk)
 {
-	struct xdplb_flow_val *ct = bpf_map_lookup_elem(&conntrack, &p->flow);
-	struct xdplb_backend *be;
+	struct xdplb_backend *be = bpf_map_lookup_elem(&backends, &id);
 
-	if (!ct)
+	if (!be || be->cookie != cookie)
 		return 0;
-	pk->id = ct->backend_id;
-	be = bpf_map_lookup_elem(&backends, &pk->id);
-	if (be && be->cookie == ct->cookie &&
-	    (be->state[bank] == XDPLB_BE_ACTIVE ||
-	     (be->state[bank] == XDPLB_BE_DRAIN && !p->syn))) {
-		pk->be = be;
+	if (be->state[bank] != XDPLB_BE_ACTIVE && (be->state[bank] != XDPLB_BE_DRAIN || p->syn))
+		return 0;
+	pk->be = be;
+	pk->id = id;
+	return 1;
+}
+
+/* The way of b that holds the flow tagged tag, or -1. */
+static __always_inline int ct_way(const struct xdplb_flow_bucket *b, __u64 tag)
+{
+	for (int w = 0; w < XDPLB_CT_WAYS; w++)
+		if ((b->flags & XDPLB_CT_F_USED(w)) && b->tag[w] == tag)
+			return w;
+	return -1;
+}
+
+struct peek {
+	const struct pkt *p;
+	struct pick *pk;
+	__u32 bank, cpu, bits, off;
+};
+
+/* bpf_loop's body: CPU i's bucket of the flow. 1 (stop) when it holds the
+ * flow and its backend takes the packet. */
+static long ct_peek_one(__u32 i, void *arg)
+{
+	struct peek *x = arg;
+	struct xdplb_flow_bucket *b;
+	__u32 idx = i << x->bits | x->off;
+	int w;
+
+	if (i == x->cpu)
+		return 0;
+	b = bpf_map_lookup_elem(&conntrack, &idx);
+	if (!b)
+		return 1;
+	w = ct_way(b, x->pk->tag);
+	if (w < 0 || w >= XDPLB_CT_WAYS)
+		return 0;
+	x->pk->copied = ct_takes(x->p, x->bank, b->backend_id[w], b->cookie[w], x->pk);
+	return x->pk->copied;
+}
+
+/* The flow's remembered backend, if it still takes this packet. Its CPU's
+ * bucket first; a packet that is not a SYN and misses there looks at the
+ * other CPUs' (its flow may have started on another). 1 on a hit. A way
+ * that holds the flow with a backend that no longer takes it is kept in
+ * pk->way: the new pick overwrites it. */
+static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb_ctl *cl,
+					 __u32 bank, struct pick *pk)
+{
+	__u32 bits = cl->ct_bits & 31, cpu = bpf_get_smp_processor_id();
+	__u32 off = (__u32)pk->tag & ((1u << bits) - 1);
+	struct xdplb_flow_bucket *b;
+	struct peek x;
+	int w;
+
+	pk->way = -1;
+	pk->idx = cpu << bits | off;
+	b = bpf_map_lookup_elem(&conntrack, &pk->idx);
+	if (!b)
+		return 0; /* no conntrack (a CPU beyond ct_cpus) */
+	pk->bk = b;
+	pk->now = bpf_ktime_get_coarse_ns() >> XDPLB_CT_TIME_SHIFT;
+	w = ct_way(b, pk->tag);
+	if (w >= 0 && w < XDPLB_CT_WAYS) {
+		pk->way = w;
+		if (!ct_takes(p, bank, b->backend_id[w], b->cookie[w], pk))
+			return 0;
+		/* a TCP SYN or a flow's first UDP packet starts it; any other
+		 * packet of it marks it established (the last to be evicted) */
+		if (!p->syn && !(b->flags & XDPLB_CT_F_EST(w)))
+			b->flags |= XDPLB_CT_F_EST(w);
+		if (b->seen[w] != pk->now)
+			b->seen[w] = pk->now;
 		return 1;
 	}
-	return 0;
+	if (p->syn || cl->ct_cpus < 2)
+		return 0;
+	x = (struct peek){ .p = p, .pk = pk, .bank = bank, .cpu = cpu, .bits = bits, .off = off };
+	bpf_loop(cl->ct_cpus < XDPLB_CT_MAX_CPUS ? cl->ct_cpus : XDPLB_CT_MAX_CPUS, ct_peek_one,
+		 &x, 0);
+	return pk->copied;
+}
+
+/* The way a new flow takes: a free one, else the oldest flow never seen
+ * after its first packet (a flood of SYNs or spoofed datagrams evicts
+ * its own), else the oldest. */
+static __always_inline int ct_victim(const struct xdplb_flow_bucket *b, __u32 now)
+{
+	__u32 best_age = 0, best_est = 2;
+	int best = 0;
+
+	for (int w = 0; w < XDPLB_CT_WAYS; w++) {
+		__u32 est = !!(b->flags & XDPLB_CT_F_EST(w)), age = now - b->seen[w];
+
+		if (!(b->flags & XDPLB_CT_F_USED(w)))
+			return w;
+		if (est < best_est || (est == best_est && age > best_age)) {
+			best = w;
+			best_est = est;
+			best_age = age;
+		}
+	}
+	return best;
+}
+
+/* Writes the flow into its CPU's bucket: a new pick, or one copied from
+ * another CPU (established: it was seen there). */
+static __always_inline void ct_remember(const struct pkt *p, const struct pick *pk)
+{
+	struct xdplb_flow_bucket *b = pk->bk;
+	int w;
+	__u32 est;
+
+	if (!b)
+		return;
+	w = pk->way >= 0 ? pk->way : ct_victim(b, pk->now);
+	if (w < 0 || w >= XDPLB_CT_WAYS)
+		return;
+	/* a TCP packet other than a SYN that starts an entry is the middle
+	 * of a flow (re-selected, or its entry lost): established */
+	est = pk->copied || (p->flow.proto == IPPROTO_TCP && !p->syn);
+	b->tag[w] = pk->tag;
+	b->backend_id[w] = pk->id;
+	b->cookie[w] = pk->be->cookie;
+	b->seen[w] = pk->now;
+	b->flags = (b->flags & ~XDPLB_CT_F_EST(w)) | XDPLB_CT_F_USED(w) |
+		   (est ? XDPLB_CT_F_EST(w) : 0);
 }
 
 /* A new flow (or one whose backend no longer takes it): the VIP's Maglev
@@ -414,19 +542,31 @@ static __always_inline void forwarded(const struct pkt *p, const struct pick *pk
 {
 	struct xdplb_be_stats *bs;
 
-	if (pk->new_flow) {
-		struct xdplb_flow_val nv = { .backend_id = pk->id, .cookie = pk->be->cookie };
-
-		bpf_map_update_elem(&conntrack, &p->flow, &nv, BPF_ANY);
-		if (vs)
-			vs->new_flows++;
-	}
+	if (pk->new_flow || pk->copied)
+		ct_remember(p, pk);
+	if (pk->new_flow && vs)
+		vs->new_flows++;
 	bs = bpf_map_lookup_elem(&be_stats, &pk->id);
 	if (bs) {
 		bs->packets++;
 		bs->bytes += p->frame_len;
 		bs->new_flows += pk->new_flow;
 	}
+}
+
+/* This CPU's next outer IPv4 ID (XDPLB_SLOT_IPV4_ID), spread by CPU so
+ * that two CPUs' sequences do not run in step. */
+static __always_inline __u16 ipv4_id(const struct pkt *p, const struct xdplb_backend *be)
+{
+	__u32 slot = XDPLB_SLOT_IPV4_ID;
+	__u64 *n;
+
+	if (p->df || be->family != XDPLB_AF_INET)
+		return 0;
+	n = bpf_map_lookup_elem(&global_stats, &slot);
+	if (!n)
+		return 0;
+	return (__u16)((*n)++ + bpf_get_smp_processor_id() * 0x9e37u);
 }
 
 /* The packet's way; XDP_TX when it leaves encapsulated, else a verdict. */
@@ -451,7 +591,8 @@ static __always_inline int process(struct xdp_md *ctx)
 	ret = parse(ctx, &p, bank, g);
 	if (IS_VERDICT(ret))
 		return ret;
-	hit = conntrack_hit(&p, bank, &pk);
+	pk.tag = xdplb_flow_tag(&p.flow, cl->ct_seed);
+	hit = conntrack_hit(&p, cl, bank, &pk);
 	if (hit) {
 		vs = bpf_map_lookup_elem(&vip_stats, &pk.be->vip_id);
 	} else {
@@ -469,7 +610,7 @@ static __always_inline int process(struct xdp_md *ctx)
 	}
 	count_vip(vs, &p, hit);
 	if (!IS_VERDICT(ret))
-		ret = encap(ctx, &p, pk.be, g);
+		ret = encap(ctx, &p, pk.be, g, (__u32)pk.tag, ipv4_id(&p, pk.be));
 	if (IS_VERDICT(ret)) {
 		if (vs)
 			vs->drops++;

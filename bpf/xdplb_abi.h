@@ -20,8 +20,10 @@
 
 /* 3: tables BPF_F_MMAPABLE; 4: ctl records the program, backends carry
  * configured state and health next to the effective state; 5: global_stats
- * of 64 slots; 6: be_slots, each backend's table slots published */
-#define XDPLB_ABI_VERSION 6
+ * of 64 slots; 6: be_slots, each backend's table slots published; 7:
+ * conntrack a per-CPU set-associative flow table in an array, its geometry
+ * and seed in ctl */
+#define XDPLB_ABI_VERSION 7
 
 #ifndef __xdplb_inline
 #define __xdplb_inline static inline __attribute__((always_inline))
@@ -169,8 +171,8 @@ struct xdplb_be_slots {
 };
 
 /* ----------------------------------------------------------------------- */
-/* conntrack: LRU_HASH, key struct xdplb_flow_key, value struct xdplb_flow_val.
- * One entry per flow to a VIP (the 5-tuple as received). */
+/* The 5-tuple of a packet to a VIP, as received: what conntrack remembers
+ * (hashed, xdplb_flow_tag()) and what the Maglev hash reads. */
 struct xdplb_flow_key {
 	struct xdplb_addr src;
 	struct xdplb_addr dst;
@@ -181,9 +183,31 @@ struct xdplb_flow_key {
 	__u8 pad[2];
 };
 
-struct xdplb_flow_val {
-	__u32 backend_id;
-	__u32 cookie; /* must equal backends[backend_id].cookie */
+/* conntrack: ARRAY[ct_cpus << ct_bits] of struct xdplb_flow_bucket,
+ * BPF_F_MMAPABLE (which also aligns every bucket to its cache line). A
+ * per-CPU set-associative flow table (docs/design-changes.md 37): CPU c
+ * owns buckets [c << ct_bits, (c + 1) << ct_bits) and only it writes them,
+ * so an insert takes no lock and evicts by a rule of its own instead of the
+ * kernel's LRU lists. A flow is found by the 64-bit keyed hash of its
+ * 5-tuple (xdplb_flow_tag()): its low ct_bits pick the bucket, all 64 bits
+ * are compared. A packet that is not a SYN and misses its CPU's bucket
+ * looks at the same bucket of the other CPUs (a flow whose packets moved
+ * CPU keeps its backend) and copies what it finds. Victims, in order: a
+ * free way, the oldest flow never seen again after its first packet (a SYN
+ * flood evicts its own), the oldest. */
+#define XDPLB_CT_WAYS 3
+#define XDPLB_CT_MAX_CPUS 128 /* CPUs a packet looks at, its own included */
+#define XDPLB_CT_F_USED(w) (1u << (w)) /* the way holds a flow */
+#define XDPLB_CT_F_EST(w) (1u << (8 + (w))) /* ... seen again after its first packet */
+/* seen: the time in units of 2^30 ns (1.07 s) from bpf_ktime_get_coarse_ns() */
+#define XDPLB_CT_TIME_SHIFT 30
+
+struct xdplb_flow_bucket {
+	__u64 tag[XDPLB_CT_WAYS]; /* xdplb_flow_tag() of the way's flow */
+	__u32 backend_id[XDPLB_CT_WAYS];
+	__u32 cookie[XDPLB_CT_WAYS]; /* must equal backends[backend_id].cookie */
+	__u32 seen[XDPLB_CT_WAYS]; /* last packet, XDPLB_CT_TIME_SHIFT units */
+	__u32 flags; /* XDPLB_CT_F_* */
 };
 
 /* ----------------------------------------------------------------------- */
@@ -226,6 +250,16 @@ struct xdplb_ctl {
 	__u8 prog_digest[32];
 	__u32 prog_id;
 	__u32 flags; /* XDPLB_CTL_F_*: the loader's, the program reads none (was padding) */
+	/* conntrack's geometry and hash key, written when it is created and
+	 * never again (the flows it holds are found with them): buckets per
+	 * CPU 1 << ct_bits, CPUs ct_cpus, xdplb_flow_tag() seed ct_seed (from
+	 * getrandom, so that nobody outside can aim flows at one bucket), and
+	 * the conntrack_size it was made for (the loader's: the program reads
+	 * the first three) */
+	__u32 ct_bits;
+	__u32 ct_cpus;
+	__u32 ct_seed;
+	__u32 ct_size;
 };
 
 /* The live config is in no history: loaded with --no-history, or its
@@ -316,6 +350,10 @@ enum xdplb_pass_reason {
 #define XDPLB_CNT_PASS_BASE (XDPLB_CNT_DROP_BASE + XDPLB_DROP_MAX)
 #define XDPLB_GLOBAL_MAX (XDPLB_CNT_PASS_BASE + XDPLB_PASS_MAX)
 #define XDPLB_GLOBAL_SLOTS 64
+/* Not a counter: this CPU's sequence for the outer IPv4 ID of packets
+ * without DF (RFC 6864: it must vary; a per-CPU counter costs an add
+ * where bpf_get_prandom_u32() cost 20 ns). Readers of counters skip it. */
+#define XDPLB_SLOT_IPV4_ID (XDPLB_GLOBAL_SLOTS - 1)
 
 /* names: ARRAY, value struct xdplb_name. vip_names[XDPLB_MAX_VIPS] and
  * be_names[XDPLB_MAX_BACKENDS]: the config's names, for status and metrics

@@ -108,6 +108,55 @@ __xdplb_inline __u32 xdplb_flow_hash(const struct xdplb_flow_key *f, __u32 seed)
 	return xdplb_jhash_words(w, 6, seed);
 }
 
+/* lookup3's hashword2(): two 32-bit results (c, then b) of one pass, for
+ * n 32-bit words; n is a constant at every call site. */
+__xdplb_inline __u64 xdplb_jhash2_words(const __u32 *k, __u32 n, __u32 seed)
+{
+	__u32 a, b, c;
+
+	a = b = c = XDPLB_JHASH_INITVAL + (n << 2) + seed;
+	while (n > 3) {
+		a += k[0];
+		b += k[1];
+		c += k[2];
+		XDPLB_JHASH_MIX(a, b, c);
+		n -= 3;
+		k += 3;
+	}
+	switch (n) {
+	case 3:
+		c += k[2];
+		/* fallthrough */
+	case 2:
+		b += k[1];
+		/* fallthrough */
+	case 1:
+		a += k[0];
+		XDPLB_JHASH_FINAL(a, b, c);
+		/* fallthrough */
+	case 0:
+		break;
+	}
+	return (__u64)b << 32 | c;
+}
+
+/* conntrack's name for a flow: a 64-bit hash of the whole 5-tuple keyed
+ * with the table's random seed (ctl.ct_seed). Its low bits pick the
+ * bucket; two flows are taken for one only if all 64 bits agree. The
+ * low word also varies the outer IPv6 flow label and source host bits
+ * (per flow, and free: conntrack computed it anyway). */
+__xdplb_inline __u64 xdplb_flow_tag(const struct xdplb_flow_key *f, __u32 seed)
+{
+	const __u32 *w = (const __u32 *)f;
+
+	if (f->family == XDPLB_AF_INET) {
+		__u32 v4[4] = { f->src.v4, f->dst.v4, w[8], w[9] }; /* ports; proto, family */
+
+		return xdplb_jhash2_words(v4, 4, seed);
+	}
+	return xdplb_jhash2_words(w, 10, seed);
+}
+
 /* The bit of the VIP filter for a destination address: its words folded
  * and mixed once (addresses differ in their last bits). */
 __xdplb_inline __u32 xdplb_vip_filter_bit(const struct xdplb_addr *a, __u8 family)

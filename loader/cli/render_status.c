@@ -32,6 +32,9 @@ cJSON *status_json(const struct lb_live *s)
 	cJSON_AddBoolToObject(o, "unrecorded", !!(s->ctl.flags & XDPLB_CTL_F_UNRECORDED));
 	cJSON_AddNumberToObject(o, "active_bank", live_active(s));
 	cJSON_AddNumberToObject(o, "conntrack_size", s->ct_size);
+	/* what conntrack holds: ct_cpus CPUs' buckets of XDPLB_CT_WAYS ways */
+	cJSON_AddNumberToObject(o, "conntrack_capacity", (double)s->ct_buckets * XDPLB_CT_WAYS);
+	cJSON_AddNumberToObject(o, "conntrack_cpus", s->ctl.ct_cpus);
 	cJSON_AddNumberToObject(o, "hash_seed", live_g(s)->hash_seed);
 	cJSON_AddNumberToObject(o, "mtu", live_g(s)->mtu);
 	cJSON_AddStringToObject(o, "next_hop_mac", mac_str(live_g(s)->nh_mac, buf));
@@ -116,8 +119,9 @@ void status_print(const struct lb_live *s)
 	       live_g(s)->generation, ts);
 	if (s->ctl.flags & XDPLB_CTL_F_UNRECORDED)
 		printf("  UNRECORDED: this config is in no history (loaded with --no-history); the next load records it\n");
-	printf("  next hop %s, mtu %u, hash seed 0x%x, conntrack %u flows\n",
-	       mac_str(live_g(s)->nh_mac, buf), live_g(s)->mtu, live_g(s)->hash_seed, s->ct_size);
+	printf("  next hop %s, mtu %u, hash seed 0x%x, conntrack %u flows (%llu on %u CPUs)\n",
+	       mac_str(live_g(s)->nh_mac, buf), live_g(s)->mtu, live_g(s)->hash_seed, s->ct_size,
+	       (unsigned long long)s->ct_buckets * XDPLB_CT_WAYS, s->ctl.ct_cpus);
 	for (__u32 i = 0; i < s->n_vips; i++) {
 		const struct st_vip *v = &s->vips[i];
 

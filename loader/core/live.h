@@ -83,7 +83,8 @@ struct lb_live {
 	struct xdplb_name *vnames, *bnames; /* by id: the names maps below the spans */
 	__u32 n_vnames, n_bnames;
 	__u32 empty_table_id; /* the placeholder table unused slots point at */
-	__u32 ct_size;
+	__u32 ct_size; /* conntrack_size as configured (ctl.ct_size) */
+	__u32 ct_buckets; /* conntrack's buckets, all CPUs (XDPLB_CT_WAYS flows each) */
 
 	/* the active bank: its VIPs, sorted by id, with their backends */
 	struct st_vip *vips;

@@ -196,7 +196,7 @@ static const struct family {
 	[F_LOAD_OK] = { "xdplb_config_last_load_successful", "gauge",
 			"1 if the last config written to the maps is completely live: program attached, no newer config half-applied, every table names only active backends" },
 	[F_CT_SIZE] = { "xdplb_conntrack_max_entries", "gauge",
-			"Capacity of the conntrack LRU map, in flows" },
+			"Flows conntrack holds: every CPU's buckets times their ways (conntrack_size, shared among the CPUs and rounded up to a power of two of buckets per CPU)" },
 };
 
 static void digest_hex(const __u8 *d, char *out)
@@ -249,7 +249,7 @@ static void if_family(struct mbuf *b, enum if_field f, const struct metrics_if *
 			sample_u(b, if_fam[f].name, &l, ifs[i].load_ok);
 			break;
 		case F_CT_SIZE:
-			sample_u(b, if_fam[f].name, &l, st->ct_size);
+			sample_u(b, if_fam[f].name, &l, (__u64)st->ct_buckets * XDPLB_CT_WAYS);
 			break;
 		default:
 			break;

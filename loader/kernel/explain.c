@@ -40,7 +40,8 @@ static const __u8 SENDER_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 /* The maps the private instance owns: what the program writes. */
 static bool is_private(const struct bpf_map *map)
 {
-	static const char *const own[] = { "conntrack", "be_stats", "vip_stats", "global_stats" };
+	static const char *const own[] = { "conntrack", "be_stats", "vip_stats", "global_stats",
+					   "ctl" };
 
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (!strcmp(bpf_map__name(map), own[i]))
@@ -48,12 +49,30 @@ static bool is_private(const struct bpf_map *map)
 	return false;
 }
 
+/* The private ctl: the live one, as read once, with one conntrack bucket
+ * per CPU (ct_bits 0) and the live hash key. */
+static int private_ctl(struct xdplb_bpf *skel, const struct xdplb_ctl *live)
+{
+	struct xdplb_ctl c = *live;
+	__u32 zero = 0;
+
+	c.ct_bits = 0;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.ctl), &zero, &c, BPF_ANY)) {
+		int err = -errno;
+
+		pr_warn("explain: writing the private ctl map: %s\n", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
 /* The embedded program over the live config maps and private state maps.
  * Backend counters only for the ids in use (be_span): the program skips
  * counters of ids beyond a map's size, and a full-size per-CPU array
  * would cost most of the run's time. */
-static struct xdplb_bpf *load_private(const struct lb_maps *live, __u32 be_span)
+static struct xdplb_bpf *load_private(const struct lb_maps *live, const struct xdplb_ctl *ctl)
 {
+	__u32 be_span = ctl->be_span < XDPLB_MAX_BACKENDS ? ctl->be_span : XDPLB_MAX_BACKENDS;
 	struct xdplb_bpf *skel = xdplb_bpf__open();
 	struct bpf_map *map;
 	int err = 0;
@@ -66,8 +85,8 @@ static struct xdplb_bpf *load_private(const struct lb_maps *live, __u32 be_span)
 	{
 		const char *name = bpf_map__name(map);
 
-		if (map == skel->maps.conntrack)
-			err = bpf_map__set_max_entries(map, EXPLAIN_CT_SIZE);
+		if (map == skel->maps.conntrack) /* one bucket per CPU: private_ctl() */
+			err = bpf_map__set_max_entries(map, ctl->ct_cpus ? ctl->ct_cpus : 1);
 		else if (map == skel->maps.be_stats)
 			err = bpf_map__set_max_entries(map, be_span ? be_span : 1);
 		else if (!is_private(map))
@@ -156,11 +175,13 @@ static void find_slot(const struct lb_maps *live, const struct xdplb_ctl *ctl,
 
 /* What the private counters and conntrack say the program did. */
 static void read_outcome(struct xdplb_bpf *skel, const struct lb_maps *live,
-			 const struct xdplb_flow_key *k, struct explain_result *r)
+			 const struct xdplb_ctl *ctl, const struct xdplb_flow_key *k,
+			 struct explain_result *r)
 {
 	int gfd = bpf_map__fd(skel->maps.global_stats);
-	struct xdplb_flow_val ct;
+	struct xdplb_ctl own = *ctl;
 	struct xdplb_vip_stats vs;
+	struct flow_entry ct;
 	__u64 n;
 
 	r->drop_reason = -1;
@@ -174,7 +195,8 @@ static void read_outcome(struct xdplb_bpf *skel, const struct lb_maps *live,
 		r->ct_miss = vs.ct_misses > 0;
 		r->new_flow = vs.new_flows > 0;
 	}
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.conntrack), k, &ct)) {
+	own.ct_bits = 0; /* private_ctl() */
+	if (flows_find(bpf_map__fd(skel->maps.conntrack), &own, k, &ct, 1) < 1) {
 		/* a new flow dropped after the pick (too big) is not
 		 * remembered: the table slot names the backend it went to */
 		if (!r->ct_miss || !r->have_slot || r->drop_reason < 0)
@@ -204,23 +226,30 @@ static int test_run(struct xdplb_bpf *skel, struct explain_result *r)
 	return 0;
 }
 
-/* Copies the flow's live conntrack entry, so that a hit is reproduced. A
- * lookup from the syscall does not mark an LRU entry as used (the kernel's
- * htab_lru_map_lookup_elem_sys, since 5.1): the live LRU order is kept. */
-static int copy_ct(struct xdplb_bpf *skel, const struct lb_maps *live,
+/* Copies the flow's live conntrack entry (the first CPU's that keeps it)
+ * into every CPU's bucket of the private table, so that a hit is
+ * reproduced on whichever CPU the test run takes. */
+static int copy_ct(struct xdplb_bpf *skel, const struct lb_maps *live, const struct xdplb_ctl *ctl,
 		   const struct xdplb_flow_key *k, struct explain_result *r)
 {
-	if (bpf_map_lookup_elem(LB_FD(live, conntrack), k, &r->ct_val))
-		return 0;
-	r->ct_live = true;
-	bpf_map_lookup_elem(LB_FD(live, be_names), &r->ct_val.backend_id, &r->ct_name);
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.conntrack), k, &r->ct_val, BPF_ANY)) {
-		int err = -errno;
+	struct flow_entry e[XDPLB_CT_MAX_CPUS];
+	struct xdplb_ctl own = *ctl;
+	int n = flows_find(LB_FD(live, conntrack), ctl, k, e, XDPLB_CT_MAX_CPUS), err = 0;
 
-		pr_warn("explain: copying the flow's conntrack entry: %s\n", strerror(errno));
-		return err;
+	if (n <= 0)
+		return n;
+	r->ct_live = true;
+	r->ct_val = e[0];
+	r->ct_cpus = n;
+	bpf_map_lookup_elem(LB_FD(live, be_names), &r->ct_val.backend_id, &r->ct_name);
+	own.ct_bits = 0; /* private_ctl() */
+	for (__u32 cpu = 0; !err && cpu < own.ct_cpus; cpu++) {
+		struct flow_entry x = e[0];
+
+		x.cpu = cpu;
+		err = flows_put(bpf_map__fd(skel->maps.conntrack), &own, k, &x);
 	}
-	return 0;
+	return err;
 }
 
 static void check_tag(struct xdplb_bpf *skel, int live_prog_fd, struct explain_result *r)
@@ -260,18 +289,19 @@ int explain_run(const struct explain_req *rq, struct explain_result *r)
 			FRAME_MAX_PAYLOAD);
 		return -EINVAL;
 	}
-	skel = load_private(rq->live,
-			    ctl.be_span < XDPLB_MAX_BACKENDS ? ctl.be_span : XDPLB_MAX_BACKENDS);
+	skel = load_private(rq->live, &ctl);
 	if (!skel)
 		return -EIO;
 	check_tag(skel, rq->live_prog_fd, r);
-	err = copy_ct(skel, rq->live, &k, r);
+	err = private_ctl(skel, &ctl);
+	if (!err)
+		err = copy_ct(skel, rq->live, &ctl, &k, r);
 	if (!err)
 		err = test_run(skel, r);
 	if (!err) {
 		find_vip(rq->live, &ctl, &k, r);
 		find_slot(rq->live, &ctl, &k, r);
-		read_outcome(skel, rq->live, &k, r);
+		read_outcome(skel, rq->live, &ctl, &k, r);
 		if (r->action == XDP_TX)
 			frame_decode(r->out, r->out_len, &r->outer);
 	}

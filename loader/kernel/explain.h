@@ -16,11 +16,11 @@
 #include <stdio.h>
 #include <cjson/cJSON.h>
 
+#include "flows.h"
 #include "frame.h"
 #include "maps.h"
 
 #define EXPLAIN_FRAME_MAX 4096
-#define EXPLAIN_CT_SIZE 1024 /* the private conntrack: one flow, and room */
 
 struct explain_req {
 	const struct lb_maps *live; /* the live maps, read only */
@@ -43,7 +43,8 @@ struct explain_result {
 	struct xdplb_name vip_name;
 
 	bool ct_live; /* the live conntrack has an entry for the flow */
-	struct xdplb_flow_val ct_val;
+	struct flow_entry ct_val; /* the first CPU's that keeps it */
+	int ct_cpus; /* how many CPUs keep it */
 	struct xdplb_name ct_name; /* of the live entry's backend id */
 	bool ct_hit, ct_miss; /* as the program counted them */
 

@@ -68,7 +68,11 @@ int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, struct checked *c, c
 
 	memcpy(env.if_mac, mac, 6);
 	prog_env(t, m, &env);
+	/* fresh maps: conntrack's geometry and key go live with the first
+	 * commit's ctl, and every later plan copies them from the live one */
 	if (!t->exists)
+		err = maps_ct_geometry(c->cfg.ct_size, &t->live.ctl);
+	if (!err && !t->exists)
 		err = maps_fill_slots(m);
 	if (!err)
 		err = plan_build(&t->live, c, &env, &p);
@@ -511,7 +515,7 @@ static int first_load(struct lb_txn *t, const struct lb_maps *m, struct checked 
 	int err = maps_pin_at(m, res->pin_dir);
 
 	if (!err)
-		err = bpf_map__set_max_entries(m->skel->maps.conntrack, c->cfg.ct_size);
+		err = maps_ct_size(m, c->cfg.ct_size);
 	if (!err)
 		err = load_program(m);
 	if (!err) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
@@ -16,6 +17,7 @@
 
 #include "log.h"
 #include "maps.h"
+#include "flowtab.h"
 #include "sha256.h"
 
 _Static_assert(sizeof(struct xdplb_vip_key) == 20, "vip key layout");
@@ -23,7 +25,7 @@ _Static_assert(sizeof(struct xdplb_vip_val) == 32, "vip value layout");
 _Static_assert(sizeof(struct xdplb_backend) == 40, "backend layout");
 _Static_assert(XDPLB_GLOBAL_MAX <= XDPLB_GLOBAL_SLOTS, "global_stats has a slot for each counter");
 _Static_assert(sizeof(struct xdplb_flow_key) == 40, "flow key layout");
-_Static_assert(sizeof(struct xdplb_flow_val) == 8, "flow value layout");
+_Static_assert(sizeof(struct xdplb_flow_bucket) == 64, "a flow bucket is one cache line");
 _Static_assert(sizeof(struct xdplb_global_cfg) % 8 == 0, "global cfg padding");
 _Static_assert(sizeof(struct xdplb_ctl) % 8 == 0, "ctl padding");
 _Static_assert(sizeof(struct xdplb_be_stats) == 24, "backend stats layout");
@@ -139,6 +141,40 @@ int maps_pin_at(const struct lb_maps *m, const char *dir)
 			pr_warn("setting the pin path %s: %s\n", path, strerror(-err));
 			return err;
 		}
+	}
+	return 0;
+}
+
+static __u32 possible_cpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 ? (__u32)n : 1;
+}
+
+int maps_ct_size(const struct lb_maps *m, __u32 ct_size)
+{
+	__u32 n = possible_cpus(), bits = flowtab_bits(ct_size, n);
+	int err = bpf_map__set_max_entries(m->skel->maps.conntrack, n << bits);
+
+	if (err)
+		pr_warn("sizing conntrack for %u flows (%u CPUs x %u buckets): %s\n", ct_size, n,
+			1u << bits, strerror(-err));
+	return err;
+}
+
+int maps_ct_geometry(__u32 ct_size, struct xdplb_ctl *ctl)
+{
+	__u32 n = possible_cpus();
+
+	ctl->ct_cpus = n;
+	ctl->ct_bits = flowtab_bits(ct_size, n);
+	ctl->ct_size = ct_size;
+	if (getrandom(&ctl->ct_seed, sizeof(ctl->ct_seed), 0) != sizeof(ctl->ct_seed)) {
+		int err = -errno;
+
+		pr_warn("conntrack's hash key from getrandom: %s\n", strerror(errno));
+		return err;
 	}
 	return 0;
 }

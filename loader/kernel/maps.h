@@ -31,6 +31,13 @@ int maps_open_pinned(const char *dir, struct lb_maps *m);
 int maps_pin_at(const struct lb_maps *m, const char *dir);
 void maps_close(struct lb_maps *m);
 
+/* Sizes conntrack for ct_size flows (loader/core/flowtab.h), before the
+ * object is loaded. */
+int maps_ct_size(const struct lb_maps *m, __u32 ct_size);
+/* conntrack's geometry and a new random hash key into ctl, for the first
+ * commit into maps that maps_ct_size() sized. */
+int maps_ct_geometry(__u32 ct_size, struct xdplb_ctl *ctl);
+
 /* SHA-256 of the embedded BPF object: what ctl.prog_digest records. */
 void maps_object_digest(__u8 out[32]);
 

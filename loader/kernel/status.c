@@ -303,10 +303,11 @@ int status_read_maps(const struct lb_maps *m, unsigned int parts, struct lb_live
 
 	l->parts |= parts & ~LIVE_LINK;
 	if (!bpf_obj_get_info_by_fd(LB_FD(m, conntrack), &mi, &len))
-		l->ct_size = mi.max_entries;
+		l->ct_buckets = mi.max_entries;
 	err = maps_id(LB_FD(m, table_empty), &l->empty_table_id);
 	if (!err)
 		err = read_config(m, parts, l);
+	l->ct_size = l->ctl.ct_size; /* as configured; the capacity is ct_buckets' */
 	if (!err && (parts & (LIVE_TABLE_IDS | LIVE_SLOTS | LIVE_TABLES)))
 		err = read_tables(m, parts, l);
 	if (!err && (parts & LIVE_COUNTERS))

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <sched.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
@@ -13,8 +15,18 @@
 #include "addr.h"
 #include "load.h"
 #include "lbfix.h"
+#include "xdplb_hash.h"
 #include "plan.h"
 #include "simulate.h"
+
+int lbfix_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
 
 void lbfix_open(struct lbfix *f, const char *json)
 {
@@ -24,13 +36,17 @@ void lbfix_open(struct lbfix *f, const char *json)
 	int err;
 
 	memset(f, 0, sizeof(*f));
+	/* conntrack is per CPU: a test's packets all run on CPU 0 unless it
+	 * moves them (lbfix_pin_cpu), as a NIC's RSS keeps a flow on one */
+	cr_assert(lbfix_pin_cpu(0) == 0, "pinning the test to CPU 0: %s", strerror(errno));
 	err = validate_text(json, strlen(json), &o, &c, &d);
 	cr_assert(err == 0, "test config invalid: %s: %s", d.n ? d.v[0].path : "",
 		  d.n ? d.v[0].msg : strerror(-err));
 	err = maps_open(&f->m);
 	cr_assert(err == 0, "opening the BPF object: %s", strerror(-err));
 	f->skel = f->m.skel;
-	bpf_map__set_max_entries(f->skel->maps.conntrack, c.cfg.ct_size);
+	err = maps_ct_size(&f->m, c.cfg.ct_size);
+	cr_assert(err == 0, "sizing conntrack: %s", strerror(-err));
 	err = xdplb_bpf__load(f->skel);
 	cr_assert(err == 0, "loading the BPF object: %s", strerror(-err));
 	f->prog_fd = bpf_program__fd(f->skel->progs.xdplb_lb);
@@ -90,6 +106,43 @@ __u64 lbfix_global(struct lbfix *f, __u32 idx)
 
 	cr_assert(maps_sum_percpu(LB_FD(&f->m, global_stats), idx, &v, 1) == 0);
 	return v;
+}
+
+struct xdplb_ctl lbfix_ctl(struct lbfix *f)
+{
+	struct xdplb_ctl c;
+	__u32 zero = 0;
+
+	cr_assert(bpf_map_lookup_elem(LB_FD(&f->m, ctl), &zero, &c) == 0, "reading ctl: %s",
+		  strerror(errno));
+	return c;
+}
+
+__u32 lbfix_encap_hash(struct lbfix *f, const struct xdplb_flow_key *k)
+{
+	return (__u32)xdplb_flow_tag(k, lbfix_ctl(f).ct_seed);
+}
+
+int lbfix_flows(struct lbfix *f, const struct xdplb_flow_key *k, struct flow_entry *e, int max)
+{
+	struct xdplb_ctl c = lbfix_ctl(f);
+	int n = flows_find(LB_FD(&f->m, conntrack), &c, k, e, max);
+
+	cr_assert(n >= 0, "reading conntrack: %s", strerror(-n));
+	return n;
+}
+
+__u64 lbfix_ct_count(struct lbfix *f)
+{
+	struct xdplb_ctl c = lbfix_ctl(f);
+	struct xdplb_flow_bucket b;
+	__u64 n = 0;
+
+	for (__u32 i = 0; i < c.ct_cpus << c.ct_bits; i++) {
+		cr_assert(bpf_map_lookup_elem(LB_FD(&f->m, conntrack), &i, &b) == 0);
+		n += (__u64)__builtin_popcount(b.flags & 0xff);
+	}
+	return n;
 }
 
 static int vip_index(const struct lbfix *f, const char *name)

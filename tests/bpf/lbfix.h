@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "flows.h"
 #include "maps.h"
 #include "pkt.h"
 #include "validate.h"
@@ -21,7 +22,10 @@ struct lbfix {
 	int prog_fd;
 };
 
-/* Loads the object and applies the config; aborts the test on failure. */
+/* Runs the calling test on that CPU from now on (0, or -errno). */
+int lbfix_pin_cpu(int cpu);
+/* Loads the object and applies the config; aborts the test on failure.
+ * Pins the test to CPU 0. */
 void lbfix_open(struct lbfix *f, const char *json);
 /* A reload: validates and applies a new config (0, or -errno). */
 int lbfix_apply(struct lbfix *f, const char *json);
@@ -35,6 +39,15 @@ struct xdplb_vip_stats lbfix_vip_stats(struct lbfix *f, const char *vip);
 struct xdplb_be_stats lbfix_be_stats(struct lbfix *f, const char *vip, const char *backend);
 /* The live id of a VIP's backend, or -1. */
 int lbfix_backend_id(struct lbfix *f, const char *vip, const char *backend);
+
+/* The live ctl map's value. */
+struct xdplb_ctl lbfix_ctl(struct lbfix *f);
+/* The hash the outer headers take for a flow (encap_hash() in bpf/encap.h). */
+__u32 lbfix_encap_hash(struct lbfix *f, const struct xdplb_flow_key *k);
+/* The flow's conntrack entries, one per CPU that keeps it (at most max). */
+int lbfix_flows(struct lbfix *f, const struct xdplb_flow_key *k, struct flow_entry *e, int max);
+/* Flows conntrack keeps, all CPUs. */
+__u64 lbfix_ct_count(struct lbfix *f);
 
 /* The config VIP a flow belongs to (exact port, then port 0), or -1. */
 int lbfix_vip_of(const struct lbfix *f, const struct xdplb_flow_key *k);

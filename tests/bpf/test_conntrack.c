@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <bpf/libbpf.h>
 
 #include "addr.h"
 #include "lbfix.h"
@@ -398,7 +399,7 @@ Test(conntrack, outer_source_from_prefix)
 	for (__u16 p = 1000; p < 1100; p++) {
 		struct pkt_spec s = flow4(p, TCPF_SYN);
 		struct xdplb_flow_key k = pkt_flow(&s);
-		__u32 h = xdplb_flow_hash(&k, 0);
+		__u32 h = lbfix_encap_hash(&f, &k);
 		size_t in_len = pkt_build(&s, in), out_len;
 		__u32 src;
 
@@ -409,7 +410,7 @@ Test(conntrack, outer_source_from_prefix)
 
 		s.dst = "203.0.113.11";
 		k = pkt_flow(&s);
-		h = xdplb_flow_hash(&k, 0);
+		h = lbfix_encap_hash(&f, &k);
 		in_len = pkt_build(&s, in);
 		cr_assert(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_TX));
 		cr_expect(eq(u8, out[14 + 8 + 15], (__u8)(0 | ((h & htonl(0xff)) >> 24))),
@@ -483,5 +484,116 @@ Test(conntrack, dropped_first_packet_starts_no_flow)
 	cr_expect(eq(u64, be_flows, vs.new_flows), "the VIP's new flows are its backends'");
 	cr_expect(eq(str, (char *)name_of(send_pkt(&f, &small, NULL)), (char *)b->name));
 	cr_expect(eq(u64, lbfix_vip_stats(&f, "web4").ct_hits, 1));
+	lbfix_close(&f);
+}
+
+/* A flow whose packets move to another CPU (RSS changed, a veth's sender
+ * moved) keeps its backend after a table change: a packet that is not a
+ * SYN and misses its CPU's bucket finds the flow in another CPU's, and
+ * that CPU keeps a copy, marked established. */
+Test(conntrack, flow_moving_cpu_keeps_backend)
+{
+	char a[4096], b[4096];
+	struct flow_entry e[XDPLB_CT_MAX_CPUS];
+	struct lbfix f;
+	struct xdplb_flow_key k;
+	int n;
+	__u16 p;
+
+	if (libbpf_num_possible_cpus() < 2 || lbfix_pin_cpu(1))
+		cr_skip_test("needs two CPUs");
+	lbfix_open(&f, config("be1,be2,be3", a, sizeof(a)));
+	p = port_moving(&f, "be1", config("be1,be2,be3,be4,be5,be6", b, sizeof(b)), "be1");
+	struct pkt_spec syn = flow4(p, TCPF_SYN), ack = flow4(p, TCPF_ACK);
+
+	k = pkt_flow(&syn);
+	cr_assert(eq(str, (char *)name_of(send_pkt(&f, &syn, NULL)), "be1"));
+	n = lbfix_flows(&f, &k, e, XDPLB_CT_MAX_CPUS);
+	cr_assert(eq(int, n, 1));
+	cr_expect(eq(u32, e[0].cpu, 0));
+	cr_expect(not(e[0].est), "a SYN alone is not established");
+	cr_assert(eq(int, lbfix_apply(&f, b), 0));
+	cr_assert(not(eq(str, (char *)name_of(lbfix_pick(&f, &k)), "be1")), "precondition");
+
+	cr_assert(eq(int, lbfix_pin_cpu(1), 0));
+	cr_expect(eq(str, (char *)name_of(send_pkt(&f, &ack, NULL)), "be1"),
+		  "the ACK on CPU 1 left its backend");
+	cr_expect(eq(u64, lbfix_vip_stats(&f, "web4").ct_hits, 1), "found on CPU 0: a hit");
+	n = lbfix_flows(&f, &k, e, XDPLB_CT_MAX_CPUS);
+	cr_assert(eq(int, n, 2), "CPU 1 keeps a copy");
+	cr_expect(eq(u32, e[1].cpu, 1));
+	cr_expect(e[1].est, "the copy is established");
+	cr_expect(eq(u32, e[1].backend_id, e[0].backend_id));
+	/* a retransmitted SYN on CPU 1 now hits there */
+	cr_expect(eq(str, (char *)name_of(send_pkt(&f, &syn, NULL)), "be1"));
+	lbfix_close(&f);
+}
+
+/* A SYN flood evicts its own entries, not established flows: 100 flows
+ * (SYN, then ACK) and then 10,000 new SYNs into 4,096 buckets of 3 ways
+ * on the flood's CPU. Least-recently-used alone would have lost ~40% of
+ * the 100 (a bucket that gets 3 SYNs after a flow forgets it). */
+Test(conntrack, syn_flood_evicts_its_own)
+{
+	static const char cfg[] =
+		"{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
+		"  \"source_v4\": \"192.0.2.1\", \"conntrack_size\": 16384, \"vips\": ["
+		"  { \"name\": \"web4\", \"address\": \"203.0.113.10\", \"port\": 80, \"table_size\": 1009,"
+		"    \"backends\": [ { \"name\": \"be1\", \"address\": \"198.51.100.11\" },"
+		"                   { \"name\": \"be2\", \"address\": \"198.51.100.12\" } ] } ] }";
+	struct lbfix f;
+	__u64 hits;
+
+	lbfix_open(&f, cfg);
+	cr_assert(le(u32, lbfix_ctl(&f).ct_bits, 12), "at most 4,096 buckets per CPU");
+	for (__u16 p = 1000; p < 1100; p++) {
+		struct pkt_spec syn = flow4(p, TCPF_SYN), ack = flow4(p, TCPF_ACK);
+
+		cr_assert(send_pkt(&f, &syn, NULL) != NULL);
+		cr_assert(send_pkt(&f, &ack, NULL) != NULL);
+	}
+	for (__u16 p = 20000; p < 30000; p++) {
+		struct pkt_spec syn = flow4(p, TCPF_SYN);
+
+		syn.src = "198.18.0.1";
+		cr_assert(send_pkt(&f, &syn, NULL) != NULL);
+	}
+	hits = lbfix_vip_stats(&f, "web4").ct_hits;
+	for (__u16 p = 1000; p < 1100; p++) {
+		struct pkt_spec ack = flow4(p, TCPF_ACK);
+
+		cr_assert(send_pkt(&f, &ack, NULL) != NULL);
+	}
+	hits = lbfix_vip_stats(&f, "web4").ct_hits - hits;
+	cr_expect(ge(u64, hits, 99), "%llu of 100 established flows still hit after the flood",
+		  (unsigned long long)hits);
+	lbfix_close(&f);
+}
+
+/* The outer IPv4 ID: 0 with DF; without DF it varies from packet to
+ * packet of one flow (RFC 6864), from a per-CPU sequence. */
+Test(conntrack, outer_ipv4_id)
+{
+	char cfg[4096];
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	struct pkt_spec s = flow4(5000, TCPF_ACK);
+	struct lbfix f;
+	__u16 id[3];
+	size_t in_len, out_len;
+
+	lbfix_open(&f, config("be1,be2", cfg, sizeof(cfg)));
+	for (int i = 0; i < 3; i++) {
+		in_len = pkt_build(&s, in);
+		cr_assert(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_TX));
+		memcpy(&id[i], out + 14 + 4, 2);
+	}
+	cr_expect(id[0] != id[1] && id[1] != id[2] && id[0] != id[2],
+		  "no DF: IDs %u %u %u must differ", id[0], id[1], id[2]);
+	s.frag = 0x4000; /* DF */
+	in_len = pkt_build(&s, in);
+	cr_assert(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_TX));
+	memcpy(&id[0], out + 14 + 4, 2);
+	cr_expect(eq(u16, id[0], 0), "DF: ID 0");
+	cr_expect(eq(u8, out[14 + 6] & 0x40, 0x40), "DF copied outward");
 	lbfix_close(&f);
 }

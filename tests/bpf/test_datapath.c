@@ -445,7 +445,7 @@ static void check_encap(struct lbfix *f, const struct fixture *fx, const __u8 *i
 	w.backend_family = want->family;
 	w.backend = want->addr;
 	w.src = outer_src(f, want->family);
-	w.flow_hash = xdplb_flow_hash(&k, f->c.cfg.hash_seed);
+	w.flow_hash = lbfix_encap_hash(f, &k);
 	exp_len = pkt_expect_encap(in, in_len, &w, out, exp);
 	cr_expect(eq(str, (char *)pkt_diff(out, out_len, exp, exp_len, diff, sizeof(diff)), ""),
 		  "%s: output differs from the expected frame", fx->desc);

@@ -65,8 +65,6 @@ static void read_state(struct live_state *s)
 		{ "web4", "be1" }, { "web4", "be2" }, { "web4", "be3" },
 		{ "web6", "v6a" }, { "web6", "v6b" },
 	};
-	struct xdplb_flow_key k, next;
-	void *prev = NULL;
 
 	memset(s, 0, sizeof(*s));
 	for (__u32 i = 0; i < XDPLB_GLOBAL_MAX; i++)
@@ -75,12 +73,7 @@ static void read_state(struct live_state *s)
 	s->vip[1] = lbfix_vip_stats(&f, "web6");
 	for (int i = 0; i < 5; i++)
 		s->be[i] = lbfix_be_stats(&f, be[i][0], be[i][1]);
-	/* bounded: the map holds at most conntrack_size entries */
-	while (s->ct_entries < 4096 && !bpf_map_get_next_key(LB_FD(&f.m, conntrack), prev, &next)) {
-		s->ct_entries++;
-		k = next;
-		prev = &k;
-	}
+	s->ct_entries = lbfix_ct_count(&f);
 }
 
 static void explain(const char *src, const char *dst, __u8 proto, bool syn, __u32 payload,

@@ -187,7 +187,7 @@ static void probe_equals_client_packet(void)
 
 		w.backend_family = be->family == XDPLB_AF_INET ? 4 : 6;
 		w.backend = be->addr;
-		w.flow_hash = xdplb_flow_hash(&k, f.c.cfg.hash_seed);
+		w.flow_hash = lbfix_encap_hash(&f, &k);
 		w.src = outer_src(w.backend_family, w.flow_hash);
 		want_len = pkt_expect_encap(in, in_len, &w, hc_out, want);
 		cr_expect(eq(str,
@@ -269,7 +269,7 @@ Test(hc_tunnel, ipv6_outer_fields, .init = hc_setup, .fini = hc_teardown)
 
 	for (size_t i = 0; i < 2; i++) {
 		struct xdplb_flow_key k = pkt_flow(&c[i].s);
-		__u32 label = xdplb_flow_hash(&k, f.c.cfg.hash_seed) & 0xfffff;
+		__u32 label = lbfix_encap_hash(&f, &k) & 0xfffff;
 		size_t len = egress_frame(&c[i].s, in), out_len;
 		const __u8 *o = out + 14;
 		__u8 src[16], dst[16];

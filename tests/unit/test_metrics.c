@@ -21,6 +21,7 @@ static void small_status(struct lb_live *s, __u32 n_be)
 	snprintf(s->ifname, sizeof(s->ifname), "eth0");
 	s->attached = true;
 	s->ct_size = 1024;
+	s->ct_buckets = 512; /* 2 CPUs x 256 buckets x 3 ways = 1536 flows */
 	s->ctl.bank[0].generation = 7;
 	s->ctl.bank[0].load_time = 1700000000;
 	for (int i = 0; i < 32; i++)
@@ -109,9 +110,9 @@ static const char golden[] =
 	"# HELP xdplb_config_last_load_successful 1 if the last config written to the maps is completely live: program attached, no newer config half-applied, every table names only active backends\n"
 	"# TYPE xdplb_config_last_load_successful gauge\n"
 	"xdplb_config_last_load_successful{iface=\"eth0\"} 1\n"
-	"# HELP xdplb_conntrack_max_entries Capacity of the conntrack LRU map, in flows\n"
+	"# HELP xdplb_conntrack_max_entries Flows conntrack holds: every CPU's buckets times their ways (conntrack_size, shared among the CPUs and rounded up to a power of two of buckets per CPU)\n"
 	"# TYPE xdplb_conntrack_max_entries gauge\n"
-	"xdplb_conntrack_max_entries{iface=\"eth0\"} 1024\n"
+	"xdplb_conntrack_max_entries{iface=\"eth0\"} 1536\n"
 	"# HELP xdplb_xdp_actions_total Packets the LB program returned each XDP action for\n"
 	"# TYPE xdplb_xdp_actions_total counter\n"
 	"xdplb_xdp_actions_total{iface=\"eth0\",action=\"aborted\"} 0\n"
@@ -207,7 +208,7 @@ static const char golden[] =
 	"xdplb_interfaces_loaded 1\n"
 	"# HELP xdplb_build_info Always 1: the exporter's xdplb version and the map layout (ABI) it reads\n"
 	"# TYPE xdplb_build_info gauge\n"
-	"xdplb_build_info{version=\"" XDPLB_VERSION "\",abi=\"6\"} 1\n"
+	"xdplb_build_info{version=\"" XDPLB_VERSION "\",abi=\"7\"} 1\n"
 	"# HELP xdplb_scrape_duration_seconds Time this scrape took to read the maps of every interface\n"
 	"# TYPE xdplb_scrape_duration_seconds gauge\n"
 	"xdplb_scrape_duration_seconds 0.25\n";

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * flows.c - conntrack from userspace (flows.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "flows.h"
+#include "log.h"
+#include "xdplb_hash.h"
+
+static int read_bucket(int fd, __u32 idx, struct xdplb_flow_bucket *b)
+{
+	if (!bpf_map_lookup_elem(fd, &idx, b))
+		return 0;
+	pr_warn("reading conntrack bucket %u: %s\n", idx, strerror(errno));
+	return -errno;
+}
+
+static __u32 bucket_of(const struct xdplb_ctl *ctl, __u32 cpu, __u64 tag)
+{
+	__u32 bits = ctl->ct_bits & 31;
+
+	return cpu << bits | ((__u32)tag & ((1u << bits) - 1));
+}
+
+static int way_of(const struct xdplb_flow_bucket *b, __u64 tag)
+{
+	for (int w = 0; w < XDPLB_CT_WAYS; w++)
+		if ((b->flags & XDPLB_CT_F_USED(w)) && b->tag[w] == tag)
+			return w;
+	return -1;
+}
+
+int flows_find(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_key *k,
+	       struct flow_entry *e, int max)
+{
+	__u64 tag = xdplb_flow_tag(k, ctl->ct_seed);
+	struct xdplb_flow_bucket b;
+	int n = 0, err, w;
+
+	for (__u32 cpu = 0; cpu < ctl->ct_cpus && n < max; cpu++) {
+		err = read_bucket(ct_fd, bucket_of(ctl, cpu, tag), &b);
+		if (err)
+			return err;
+		w = way_of(&b, tag);
+		if (w < 0)
+			continue;
+		e[n++] = (struct flow_entry){ .cpu = cpu,
+					      .way = (__u32)w,
+					      .backend_id = b.backend_id[w],
+					      .cookie = b.cookie[w],
+					      .seen = b.seen[w],
+					      .est = b.flags & XDPLB_CT_F_EST(w) };
+	}
+	return n;
+}
+
+int flows_put(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_key *k,
+	      const struct flow_entry *e)
+{
+	__u64 tag = xdplb_flow_tag(k, ctl->ct_seed);
+	__u32 idx = bucket_of(ctl, e->cpu, tag);
+	struct xdplb_flow_bucket b;
+	int err = read_bucket(ct_fd, idx, &b), w;
+
+	if (err)
+		return err;
+	w = way_of(&b, tag);
+	for (int i = 0; w < 0 && i < XDPLB_CT_WAYS; i++)
+		if (!(b.flags & XDPLB_CT_F_USED(i)))
+			w = i;
+	if (w < 0)
+		w = 0;
+	b.tag[w] = tag;
+	b.backend_id[w] = e->backend_id;
+	b.cookie[w] = e->cookie;
+	b.seen[w] = e->seen;
+	b.flags = (b.flags & ~XDPLB_CT_F_EST(w)) | XDPLB_CT_F_USED(w) |
+		  (e->est ? XDPLB_CT_F_EST(w) : 0);
+	if (bpf_map_update_elem(ct_fd, &idx, &b, BPF_ANY)) {
+		err = -errno;
+		pr_warn("writing conntrack bucket %u: %s\n", idx, strerror(errno));
+	}
+	return err;
+}

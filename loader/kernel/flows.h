@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * flows.h - conntrack from userspace: where a flow is kept, in which CPU's
+ * bucket and way (bpf/xdplb_abi.h has the layout), for explain and the
+ * tests. The ctl given names the table's geometry and hash key.
+ */
+#ifndef XDPLB_FLOWS_H
+#define XDPLB_FLOWS_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "xdplb_abi.h"
+
+struct flow_entry {
+	__u32 cpu, way;
+	__u32 backend_id, cookie;
+	__u32 seen; /* XDPLB_CT_TIME_SHIFT units of CLOCK_MONOTONIC_COARSE */
+	bool est; /* seen again after its first packet */
+};
+
+/* The flow's entries, one per CPU that keeps it, at most max: their
+ * number, or -errno (said). */
+int flows_find(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_key *k,
+	       struct flow_entry *e, int max);
+/* Puts the flow into CPU cpu's bucket, in the way that holds it already or
+ * else in a free way or way 0. 0, or -errno (said). */
+int flows_put(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_key *k,
+	      const struct flow_entry *e);
+
+#endif
