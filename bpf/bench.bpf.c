@@ -40,15 +40,22 @@ struct {
 	__type(value, __u32);
 } bench_jmp SEC(".maps");
 
-__u64 iterations = 0;
+/* [0]: iterations so far, per CPU: threads on two CPUs never share a count */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} bench_iters SEC(".maps");
 
 SEC("xdp")
 int bench_restore(struct xdp_md *ctx)
 {
 	__u32 zero = 0, len, cur;
 	struct bench_frame *f = bpf_map_lookup_elem(&bench_frames, &zero);
+	__u64 *it = bpf_map_lookup_elem(&bench_iters, &zero);
 
-	if (!f)
+	if (!f || !it)
 		return XDP_ABORTED;
 	len = f->len;
 	if (len < 14 || len > BENCH_FRAME_MAX)
@@ -59,13 +66,17 @@ int bench_restore(struct xdp_md *ctx)
 	if (bpf_xdp_store_bytes(ctx, 0, f->data, len))
 		return XDP_ABORTED;
 	if (f->vary_off) {
-		__u32 n = (__u32)iterations;
-		__be32 v = bpf_htonl(f->vary_base + (f->vary_mod ? n % f->vary_mod : n));
+		__u32 n = (__u32)*it, b = f->vary_base;
+		__be32 v;
+
+		if (f->cpu_stride)
+			b += bpf_get_smp_processor_id() * f->cpu_stride;
+		v = bpf_htonl(b + (f->vary_mod ? n % f->vary_mod : n));
 
 		if (bpf_xdp_store_bytes(ctx, f->vary_off, &v, sizeof(v)))
 			return XDP_ABORTED;
 	}
-	iterations++;
+	(*it)++;
 	bpf_tail_call(ctx, &bench_jmp, 0);
 	return XDP_ABORTED;
 }
