@@ -8,10 +8,12 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "log.h"
@@ -35,6 +37,14 @@ double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* SIGINT, SIGTERM: no namespace, bpffs or pin is left behind. The section
+ * running is abandoned; the LBs loaded in this process go with it. */
+static void on_signal(int sig)
+{
+	bench_sandbox_abort();
+	_exit(128 + sig);
 }
 
 int main(int argc, char **argv)
@@ -117,6 +127,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_setup_libbpf();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	cJSON_AddStringToObject(out, "time", when);
 	cJSON_AddNumberToObject(out, "repeat", (double)o.repeat);

@@ -237,6 +237,7 @@ __u64 scen_counter(const struct rig *r, const struct scenario *s, const struct l
 		   bool *checked)
 {
 	__u64 v = 0, vs[6];
+	__u32 idx;
 
 	*checked = false;
 	if (s->target != T_LB)
@@ -247,8 +248,11 @@ __u64 scen_counter(const struct rig *r, const struct scenario *s, const struct l
 		*checked = true;
 		return vs[s->vip_field];
 	}
-	if (lb->global_stats < 0 || (__u32)s->counter >= lb->global_max ||
-	    maps_sum_percpu(lb->global_stats, (__u32)s->counter, &v, 1))
+	idx = (__u32)s->counter;
+	if (idx >= lb->global_max)
+		idx = (__u32)s->action; /* another revision's reasons: its action at least */
+	if (lb->global_stats < 0 || idx >= lb->global_max ||
+	    maps_sum_percpu(lb->global_stats, idx, &v, 1))
 		return 0;
 	*checked = true;
 	return v;

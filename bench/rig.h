@@ -112,7 +112,8 @@ double scen_run(struct rig *r, struct armed *a, unsigned long repeat);
 /* Establishes the flows a hit scenario needs (s->warm of them). */
 int scen_warm(struct rig *r, const struct scenario *s, const struct lbprog *lb);
 /* The counter that must grow by every iteration of s; *checked false when
- * this program's counters cannot tell (a baseline of another layout). */
+ * this program's counters cannot tell (a baseline of another layout). A
+ * global counter past lb->global_max is replaced by the action's. */
 __u64 scen_counter(const struct rig *r, const struct scenario *s, const struct lbprog *lb,
 		   bool *checked);
 
