@@ -300,9 +300,11 @@ int bench_baseline(const struct bench_opts *o, cJSON *out)
 			cJSON_AddStringToObject(e, "baseline_not_compared", bnote);
 		} else {
 			double mb = median(db, o->runs), ratio = nq ? median(q, nq) : 0;
+			char rs[16] = "n/a";
 
-			printf("  %-18s %-14s %10.1f %10.1f %8.2fx%s\n", s->name, s->floor, mc, mb,
-			       ratio,
+			if (nq)
+				snprintf(rs, sizeof(rs), "%.2fx", ratio);
+			printf("  %-18s %-14s %10.1f %10.1f %9s%s\n", s->name, s->floor, mc, mb, rs,
 			       !bchecked ? "  (baseline's counters not checked)" :
 			       !s->vip && (__u32)s->counter >= b->lb.global_max ?
 					   "  (baseline: its action counted, not the reason)" :
