@@ -184,6 +184,7 @@ int bench_baseline(const struct bench_opts *o, cJSON *out)
 	struct rig r4 = { 0 }, r64 = { 0 };
 	cJSON *j = cJSON_AddObjectToObject(out, "baseline"), *arr;
 	int wrong = 0, cpu = -1;
+	char mac[32];
 	cpu_set_t old;
 	size_t n;
 	const struct scenario *all = scen_all(&n);
@@ -194,10 +195,14 @@ int bench_baseline(const struct bench_opts *o, cJSON *out)
 		fprintf(stderr, "baseline: %s: %s\n", o->baseline, strerror(errno));
 		return 1;
 	}
+	/* the LB's interfaces get the MAC the scenarios' frames are sent to:
+	 * a data path that passes frames for another MAC sees them as its own */
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", LB_MAC[0], LB_MAC[1], LB_MAC[2],
+		 LB_MAC[3], LB_MAC[4], LB_MAC[5]);
 	if (bench_sandbox_up(&sb, "b") ||
-	    bench_sh(
-		    "ip -n %s link add gen1 type veth peer name lb1 && ip -n %s link set gen1 up && ip -n %s link set lb1 up",
-		    sb.ns, sb.ns, sb.ns)) {
+	    bench_sh("ip -n %s link add gen1 type veth peer name lb1 && ip -n %s link set gen1 up && ip -n %s link set lb1 up"
+		     " && ip -n %s link set lb0 address %s && ip -n %s link set lb1 address %s",
+		     sb.ns, sb.ns, sb.ns, sb.ns, mac, sb.ns, mac)) {
 		fprintf(stderr, "baseline: cannot set up a namespace\n");
 		wrong++;
 		goto out;
