@@ -131,8 +131,9 @@ int rig_open(struct rig *r, unsigned int ct_size)
 		return -errno;
 	/* as `xdplb load` does at a first load: the config's conntrack_size
 	 * is the only thing the bench says about the flow table */
-	bpf_map__set_max_entries(r->lb->maps.conntrack, r->c.cfg.ct_size);
-	err = xdplb_bpf__load(r->lb);
+	err = maps_size_flows(&r->m, r->c.cfg.ct_size);
+	if (!err)
+		err = xdplb_bpf__load(r->lb);
 	if (err)
 		return err;
 	return lb_apply(&r->m, false, &r->c, LB_MAC, &res);

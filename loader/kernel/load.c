@@ -511,7 +511,7 @@ static int first_load(struct lb_txn *t, const struct lb_maps *m, struct checked 
 	int err = maps_pin_at(m, res->pin_dir);
 
 	if (!err)
-		err = bpf_map__set_max_entries(m->skel->maps.conntrack, c->cfg.ct_size);
+		err = maps_size_flows(m, c->cfg.ct_size);
 	if (!err)
 		err = load_program(m);
 	if (!err) {

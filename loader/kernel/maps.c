@@ -277,3 +277,8 @@ int maps_sum_percpu(int fd, __u32 key, __u64 *out, __u32 nvals)
 	free(buf);
 	return 0;
 }
+
+int maps_size_flows(const struct lb_maps *m, __u32 ct_size)
+{
+	return bpf_map__set_max_entries(m->skel->maps.conntrack, ct_size);
+}

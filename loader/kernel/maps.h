@@ -30,6 +30,10 @@ int maps_open_pinned(const char *dir, struct lb_maps *m);
 /* Makes the next load pin every map it creates in dir (libbpf's pinning). */
 int maps_pin_at(const struct lb_maps *m, const char *dir);
 void maps_close(struct lb_maps *m);
+/* Sizes the flow table for a config's conntrack_size, before the first
+ * load creates it: the one place that knows how the table is sized (the
+ * loader's first load and the bench call it). */
+int maps_size_flows(const struct lb_maps *m, __u32 ct_size);
 
 /* SHA-256 of the embedded BPF object: what ctl.prog_digest records. */
 void maps_object_digest(__u8 out[32]);
