@@ -181,15 +181,10 @@ int rig_arm(struct rig *r, const __u8 *frame, size_t len, int family, __u32 sour
 	    __u32 cpu_stride, int target, __u32 base)
 {
 	struct bench_frame bf = { .len = (__u32)len };
-	int ncpu = libbpf_num_possible_cpus();
 	__u32 zero = 0;
-	__u64 *zeros;
-	int err = 0;
 
 	if (len > sizeof(bf.data))
 		return -E2BIG;
-	if (ncpu < 1)
-		return ncpu;
 	memcpy(bf.data, frame, len);
 	if (sources > 1 || cpu_stride) {
 		/* the IPv4 source, or the last word of the IPv6 one */
@@ -198,15 +193,12 @@ int rig_arm(struct rig *r, const __u8 *frame, size_t len, int family, __u32 sour
 		bf.vary_base = base;
 		bf.cpu_stride = cpu_stride;
 	}
-	zeros = calloc((size_t)ncpu, sizeof(*zeros));
-	if (!zeros)
-		return -ENOMEM;
-	if (bpf_map_update_elem(bpf_map__fd(r->bn->maps.bench_iters), &zero, zeros, 0) ||
-	    bpf_map_update_elem(bpf_map__fd(r->bn->maps.bench_frames), &zero, &bf, 0) ||
+	r->bn->bss->iterations = 0;
+	memset(r->bn->bss->bench_iters, 0, sizeof(r->bn->bss->bench_iters));
+	if (bpf_map_update_elem(bpf_map__fd(r->bn->maps.bench_frames), &zero, &bf, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(r->bn->maps.bench_jmp), &zero, &target, 0))
-		err = -errno;
-	free(zeros);
-	return err;
+		return -errno;
+	return 0;
 }
 
 double rig_run(int prog, const __u8 *frame, size_t len, unsigned long repeat, int want)

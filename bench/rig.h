@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "bench_abi.h" /* before the skeleton: its .bss holds a struct bench_count[] */
 #include "xdplb.skel.h"
 #include "bench.skel.h"
 

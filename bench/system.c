@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "bench_abi.h" /* before the skeleton: its .bss holds a struct bench_count[] */
 #include "bench.skel.h"
 
 #include "bench.h"

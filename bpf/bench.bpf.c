@@ -40,23 +40,24 @@ struct {
 	__type(value, __u32);
 } bench_jmp SEC(".maps");
 
-/* [0]: iterations so far, per CPU: threads on two CPUs never share a count */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} bench_iters SEC(".maps");
+/* iterations so far: one count when the frame has no cpu_stride (a single
+ * thread), else per CPU */
+__u64 iterations = 0;
+struct bench_count bench_iters[BENCH_MAX_CPUS] = {};
 
 SEC("xdp")
 int bench_restore(struct xdp_md *ctx)
 {
-	__u32 zero = 0, len, cur;
+	__u32 zero = 0, len, cur, cpu = 0;
 	struct bench_frame *f = bpf_map_lookup_elem(&bench_frames, &zero);
-	__u64 *it = bpf_map_lookup_elem(&bench_iters, &zero);
+	__u64 *it = &iterations;
 
-	if (!f || !it)
+	if (!f)
 		return XDP_ABORTED;
+	if (f->cpu_stride) {
+		cpu = bpf_get_smp_processor_id();
+		it = &bench_iters[cpu & (BENCH_MAX_CPUS - 1)].n;
+	}
 	len = f->len;
 	if (len < 14 || len > BENCH_FRAME_MAX)
 		return XDP_ABORTED;
@@ -66,12 +67,8 @@ int bench_restore(struct xdp_md *ctx)
 	if (bpf_xdp_store_bytes(ctx, 0, f->data, len))
 		return XDP_ABORTED;
 	if (f->vary_off) {
-		__u32 n = (__u32)*it, b = f->vary_base;
-		__be32 v;
-
-		if (f->cpu_stride)
-			b += bpf_get_smp_processor_id() * f->cpu_stride;
-		v = bpf_htonl(b + (f->vary_mod ? n % f->vary_mod : n));
+		__u32 n = (__u32)*it, b = f->vary_base + cpu * f->cpu_stride;
+		__be32 v = bpf_htonl(b + (f->vary_mod ? n % f->vary_mod : n));
 
 		if (bpf_xdp_store_bytes(ctx, f->vary_off, &v, sizeof(v)))
 			return XDP_ABORTED;
