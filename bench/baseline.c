@@ -217,6 +217,7 @@ int bench_baseline(const struct bench_opts *o, cJSON *out)
 		wrong++;
 		goto out;
 	}
+	cJSON_AddStringToObject(j, "namespace", sb.ns); /* gone at the end: the smoke test checks */
 	cpu = bench_pin(-1, &old);
 	printf("\nCurrent against the baseline %s, every LB scenario, interleaved round by round\n"
 	       "(current, baseline, floor), repeat %lu, %d rounds, on CPU %d; ns above the floor\n"

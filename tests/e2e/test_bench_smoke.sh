@@ -61,7 +61,8 @@ run "baseline: every LB scenario run for both programs, the baseline's counters 
 	 and {'tcp4_hit', 'tcp4_syn_64k', 'tcp4_syn_4m'} <= {b['scenario'] for b in $B}" \
 	--only baseline --baseline-xdplb "$O/xdplb" --repeat 2000 --runs 1
 n=$((n + 1))
-if ip netns list | grep -q '^xdplbb'; then
+ns=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['baseline'].get('namespace', ''))" "$tmp/$((n - 1)).json" 2>/dev/null)
+if [ -z "$ns" ] || ip netns list | grep -q "^$ns\b"; then
 	echo "not ok $n - the baseline's namespace was removed"
 	fails=$((fails + 1))
 else
