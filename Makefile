@@ -228,8 +228,9 @@ $(O)/xdplb-probe: bench/probe.c $(O)/libxdplb.a $(O)/libxdplb_core.a $(KERNEL_HD
 		-o $@
 
 # Needs root. Prints one table; bench/results/latest.json keeps the figures.
+# make bench BASELINE=REV also compares the data path with REV's.
 bench: all $(O)/xdplb-bench $(O)/xdplb-pktgen $(O)/xdplb-probe
-	$(Q)tools/bench $(O)
+	$(Q)tools/bench $(O) $(if $(BASELINE),--baseline $(BASELINE))
 
 # ---------------------------------------------------------------- the rest
 
