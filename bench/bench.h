@@ -47,6 +47,8 @@ int bench_sandbox_up(struct bench_sandbox *s, const char *tag);
 void bench_sandbox_down(struct bench_sandbox *s);
 /* Takes down the sandbox that is up, if any (a signal's last act). */
 void bench_sandbox_abort(void);
+/* Bytes of kernel memory a map fd holds (its fdinfo's memlock). */
+unsigned long long bench_memlock(int fd);
 /* system(3) of a formatted command line */
 int bench_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The config of n VIPs x nb backends with tables of m slots on lb0; bump

@@ -288,22 +288,6 @@ int scen_warm(struct rig *r, const struct scenario *s, const struct lbprog *lb)
 	return rig_run(rig_wrapper(r), wf, wl, s->warm, s->action) < 0 ? -1 : 0;
 }
 
-unsigned long long bench_memlock(int fd)
-{
-	char path[64], line[128];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
-
 unsigned long long rig_ct_memory(const struct rig *r, const char **name)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(r->lb->obj, "conntrack"), *m;
@@ -313,8 +297,8 @@ unsigned long long rig_ct_memory(const struct rig *r, const char **name)
 		*name = bpf_map__name(map);
 		return bench_memlock(bpf_map__fd(map));
 	}
-	bpf_object__for_each_map(m, r->lb->obj)
-	{
+	for (m = bpf_object__next_map(r->lb->obj, NULL); m;
+	     m = bpf_object__next_map(r->lb->obj, m)) {
 		unsigned long long v = bench_memlock(bpf_map__fd(m));
 
 		if (v > best) {

@@ -64,7 +64,6 @@ int rig_vip_stats(const struct rig *r, int vip_stats_fd, const char *vip, __u64 
 /* The memory the kernel charges for the LB's flow table: the map named
  * conntrack or, if the data path has none of that name, its largest map. */
 unsigned long long rig_ct_memory(const struct rig *r, const char **name);
-unsigned long long bench_memlock(int fd);
 
 /* Pins the calling thread to one CPU (the current one if cpu < 0); the
  * old mask in old, for bench_unpin. Returns the CPU, or < 0. */

@@ -96,8 +96,7 @@ void bench_sandbox_down(struct bench_sandbox *s)
 	unsetenv("XDPLB_BPFFS");
 }
 
-/* Bytes of kernel memory a map fd holds (its fdinfo's memlock). */
-static unsigned long long memlock(int fd)
+unsigned long long bench_memlock(int fd)
 {
 	char path[64], line[128];
 	unsigned long long v = 0;
@@ -155,8 +154,10 @@ static void lb_memory(const char *bpffs, unsigned long long *total, unsigned lon
 
 		struct bpf_map *map;
 
-		bpf_object__for_each_map(map, m.skel->obj) *total += memlock(bpf_map__fd(map));
-		*ct = memlock(LB_FD(&m, conntrack));
+		for (map = bpf_object__next_map(m.skel->obj, NULL); map;
+		     map = bpf_object__next_map(m.skel->obj, map))
+			*total += bench_memlock(bpf_map__fd(map));
+		*ct = bench_memlock(LB_FD(&m, conntrack));
 		if (!bpf_obj_get_info_by_fd(LB_FD(&m, conntrack), &info, &len))
 			*ct_entries = info.max_entries;
 		/* every table once: banks share unchanged tables, and the
@@ -179,7 +180,7 @@ static void lb_memory(const char *bpffs, unsigned long long *total, unsigned lon
 			if (fd < 0)
 				continue;
 			if (!bpf_obj_get_info_by_fd(fd, &ti, &tlen) && ti.max_entries > 1)
-				*tables += memlock(fd);
+				*tables += bench_memlock(fd);
 			close(fd);
 		}
 		free(seen);
