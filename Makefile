@@ -211,7 +211,7 @@ fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_TOOL_SRCS := $(filter-out bench/pktgen.c bench/probe.c,$(BENCH_SRCS))
 
-$(O)/xdplb-bench: $(BENCH_TOOL_SRCS) bench/bench.h tests/bpf/pkt.c $(O)/libxdplb.a \
+$(O)/xdplb-bench: $(BENCH_TOOL_SRCS) bench/bench.h bench/rig.h tests/bpf/pkt.c $(O)/libxdplb.a \
 		$(O)/libxdplb_core.a $(SKELS) $(O)/bench.skel.h
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XCFLAGS) $(TEST_CFLAGS) -Ibench $(BENCH_TOOL_SRCS) tests/bpf/pkt.c \
@@ -228,8 +228,9 @@ $(O)/xdplb-probe: bench/probe.c $(O)/libxdplb.a $(O)/libxdplb_core.a $(KERNEL_HD
 		-o $@
 
 # Needs root. Prints one table; bench/results/latest.json keeps the figures.
+# make bench BASELINE=REV also compares the data path with REV's.
 bench: all $(O)/xdplb-bench $(O)/xdplb-pktgen $(O)/xdplb-probe
-	$(Q)tools/bench $(O)
+	$(Q)tools/bench $(O) $(if $(BASELINE),--baseline $(BASELINE))
 
 # ---------------------------------------------------------------- the rest
 

@@ -8,10 +8,12 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "log.h"
@@ -37,6 +39,14 @@ double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* SIGINT, SIGTERM: no namespace, bpffs or pin is left behind. The section
+ * running is abandoned; the LBs loaded in this process go with it. */
+static void on_signal(int sig)
+{
+	bench_sandbox_abort();
+	_exit(128 + sig);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "json", required_argument, NULL, 'j' },
@@ -48,16 +58,24 @@ int main(int argc, char **argv)
 					    { "pktgen", required_argument, NULL, 'p' },
 					    { "probe", required_argument, NULL, 'P' },
 					    { "no-check", no_argument, NULL, 'C' },
+					    { "baseline-xdplb", required_argument, NULL, 'B' },
+					    { "flood-flows", required_argument, NULL, 'F' },
+					    { "flood-syns", required_argument, NULL, 'S' },
 					    { 0 } };
-	struct bench_opts o = { .repeat = 1000000, .runs = 5, .xdplb = "build/xdplb",
-				.pktgen = "build/xdplb-pktgen", .probe = "build/xdplb-probe" };
+	struct bench_opts o = { .repeat = 1000000,
+				.runs = 5,
+				.xdplb = "build/xdplb",
+				.pktgen = "build/xdplb-pktgen",
+				.probe = "build/xdplb-probe",
+				.flood_flows = 10000,
+				.flood_syns = 1000000 };
 	const char *json = NULL, *only = NULL;
 	cJSON *out = cJSON_CreateObject();
 	int c, wrong = 0;
 	char when[32];
 	time_t now = time(NULL);
 
-	while ((c = getopt_long(argc, argv, "j:qr:n:o:x:p:P:C", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:qr:n:o:x:p:P:CB:F:S:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = optarg;
@@ -88,8 +106,19 @@ int main(int argc, char **argv)
 		case 'C':
 			o.no_check = true; /* for comparing variants of the program */
 			break;
+		case 'B':
+			o.baseline = optarg;
+			break;
+		case 'F':
+			o.flood_flows = strtoul(optarg, NULL, 10);
+			break;
+		case 'S':
+			o.flood_syns = strtoul(optarg, NULL, 10);
+			break;
 		default:
-			fprintf(stderr, "usage: xdplb-bench [--quick] [--repeat N] [--runs N] [--only packets,maglev,load,veth,scrape,service] [--json FILE]\n");
+			fprintf(stderr,
+				"usage: xdplb-bench [--quick] [--repeat N] [--runs N] [--only packets,twocore,flood,baseline,maglev,load,veth,scrape,service] [--json FILE]\n"
+				"       [--baseline-xdplb PATH] [--flood-flows N] [--flood-syns N] [--no-check]\n");
 			return 2;
 		}
 	}
@@ -98,14 +127,23 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_setup_libbpf();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	cJSON_AddStringToObject(out, "time", when);
 	cJSON_AddNumberToObject(out, "repeat", (double)o.repeat);
 	cJSON_AddNumberToObject(out, "runs", o.runs);
-#define SECTION(name, fn) \
+#define SECTION(name, fn)                \
 	if (!only || strstr(only, name)) \
 		wrong += fn(&o, out);
 	SECTION("packets", bench_packets)
+	SECTION("twocore", bench_twocore)
+	SECTION("flood", bench_flood)
+	if (o.baseline && (!only || strstr(only, "baseline")))
+		wrong += bench_baseline(&o, out);
+	else if (only && strstr(only, "baseline"))
+		fprintf(stderr,
+			"baseline: no --baseline-xdplb PATH given (tools/bench --baseline REV builds one)\n");
 	SECTION("maglev", bench_maglev)
 	SECTION("load", bench_load)
 	SECTION("veth", bench_veth)

@@ -14,6 +14,9 @@ struct bench_opts {
 	const char *xdplb; /* path of the xdplb binary */
 	const char *pktgen; /* path of the packet generator */
 	const char *probe; /* path of xdplb-probe (the service's listener and floor) */
+	const char *baseline; /* another revision's xdplb to compare with, or NULL */
+	unsigned long flood_flows; /* SYN flood: established flows */
+	unsigned long flood_syns; /* SYN flood: new-flow SYNs sent over them */
 };
 
 /* Each section prints its table to stdout and adds its figures to out.
@@ -25,6 +28,9 @@ int bench_load(const struct bench_opts *o, cJSON *out);
 int bench_veth(const struct bench_opts *o, cJSON *out);
 int bench_scrape(const struct bench_opts *o, cJSON *out);
 int bench_service(const struct bench_opts *o, cJSON *out);
+int bench_twocore(const struct bench_opts *o, cJSON *out);
+int bench_flood(const struct bench_opts *o, cJSON *out);
+int bench_baseline(const struct bench_opts *o, cJSON *out);
 
 double bench_now(void);
 double median(double *v, int n);
@@ -39,6 +45,10 @@ struct bench_sandbox {
 
 int bench_sandbox_up(struct bench_sandbox *s, const char *tag);
 void bench_sandbox_down(struct bench_sandbox *s);
+/* Takes down the sandbox that is up, if any (a signal's last act). */
+void bench_sandbox_abort(void);
+/* Bytes of kernel memory a map fd holds (its fdinfo's memlock). */
+unsigned long long bench_memlock(int fd);
 /* system(3) of a formatted command line */
 int bench_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The config of n VIPs x nb backends with tables of m slots on lb0; bump

@@ -9,10 +9,12 @@
  * each scenario the LB's own counters must show that every iteration took
  * the intended path (a million conntrack hits, a million inserts, ...).
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/bpf.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,25 +22,21 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "xdplb.skel.h"
-#include "bench.skel.h"
-
 #include "bench.h"
 #include "bench_abi.h"
 #include "load.h"
-#include "maps.h"
-#include "validate.h"
-#include "../tests/bpf/pkt.h"
+#include "rig.h"
 
-/* ten backends per VIP; a big conntrack, so that new flows insert into a
- * table of millions */
+/* ten backends per VIP; conntrack_size as asked (4M: new flows insert into
+ * a table of millions) */
+/* clang-format off */
 #define BE4(n) "{ \"name\": \"b" #n "\", \"address\": \"198.51.100." #n "\" }"
 #define BE6(n) "{ \"name\": \"c" #n "\", \"address\": \"2001:db8:20::" #n "\" }"
 #define TEN4 BE4(1) "," BE4(2) "," BE4(3) "," BE4(4) "," BE4(5) "," BE4(6) "," BE4(7) "," BE4(8) "," BE4(9) "," BE4(10)
 #define TEN6 BE6(1) "," BE6(2) "," BE6(3) "," BE6(4) "," BE6(5) "," BE6(6) "," BE6(7) "," BE6(8) "," BE6(9) "," BE6(10)
-static const char *const CONFIG =
-	"{ \"interface\": \"bench0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
-	"  \"source_v4\": \"192.0.2.1\", \"source_v6\": \"2001:db8::1\", \"conntrack_size\": 4194304,"
+static const char *const CONFIG_FMT =
+	"{ \"interface\": \"%s\", \"next_hop_mac\": \"02:00:00:00:00:01\","
+	"  \"source_v4\": \"192.0.2.1\", \"source_v6\": \"2001:db8::1\", \"conntrack_size\": %u,"
 	"  \"vips\": ["
 	"  { \"name\": \"web4\", \"address\": \"203.0.113.10\", \"port\": 80, \"backends\": [ " TEN4 " ] },"
 	"  { \"name\": \"udp4\", \"address\": \"203.0.113.53\", \"port\": 53, \"protocol\": \"udp\", \"backends\": [ " TEN4 " ] },"
@@ -48,28 +46,10 @@ static const char *const CONFIG =
 	"    \"guards\": { \"min_active_backends\": 0 },"
 	"    \"backends\": [ { \"name\": \"m\", \"address\": \"198.51.100.60\", \"state\": \"drain\" } ] } ] }";
 
-enum target { T_LB, T_DROP, T_MACSWAP, T_ENCAP };
-
-#define VARY_NEW 0xffffffffu /* a new source every iteration */
-
-struct scenario {
-	const char *name;
-	const char *what;
-	struct pkt_spec pkt;
-	void (*mutate)(__u8 *frame);
-	enum target target;
-	bool wrap; /* behind bench_restore */
-	__u32 sources; /* distinct sources: 1, N (rotating), or VARY_NEW */
-	__u32 warm; /* flows to establish (SYN) before measuring */
-	int action;
-	int counter; /* global counter that must grow by every iteration, or -1 */
-	const char *vip; /* and this VIP's counter ... */
-	int vip_field; /* ... (index in struct xdplb_vip_stats), or -1 */
-	const char *floor; /* compared with */
-	double goal; /* the target ratio, 0 if none */
-};
-
-enum { V_PACKETS = 0, V_NEW = 2, V_HITS = 3 };
+void rig_config(char *buf, size_t len, const char *ifname, unsigned int ct_size)
+{
+	snprintf(buf, len, CONFIG_FMT, ifname, ct_size);
+}
 
 static void tcp_doff_4(__u8 *f)
 {
@@ -79,6 +59,8 @@ static void tcp_doff_4(__u8 *f)
 #define P4(d, p, pr, fl) { .family = 4, .src = "10.0.0.1", .dst = d, .proto = pr, .sport = 1000, .dport = p, .tcp_flags = fl }
 #define P6(d, p, pr, fl) { .family = 6, .src = "2001:db8:1::1", .dst = d, .proto = pr, .sport = 1000, .dport = p, .tcp_flags = fl }
 #define TCP4(fl) P4("203.0.113.10", 80, IPPROTO_TCP, fl)
+#define SYN4 { .family = 4, .src = "10.0.0.1", .dst = "203.0.113.10", .proto = IPPROTO_TCP, .sport = 2000, .dport = 80, .tcp_flags = SYN }
+#define SYN6 { .family = 6, .src = "2001:db8:1::1", .dst = "2001:db8:10::80", .proto = IPPROTO_TCP, .sport = 2000, .dport = 443, .tcp_flags = SYN }
 #define DROPC(r) (XDPLB_CNT_DROP_BASE + XDPLB_DROP_##r)
 #define ACK TCPF_ACK
 #define SYN TCPF_SYN
@@ -91,11 +73,13 @@ static const struct scenario scenarios[] = {
 	{ "wrapper", "the restoring wrapper + XDP_DROP", TCP4(ACK), NULL, T_DROP, true, 1, 0, XDP_DROP, -1, NULL, -1, NULL, 0 },
 	/* the LB */
 	{ "tcp4_hit", "TCP v4, conntrack hit", TCP4(ACK), NULL, T_LB, true, 1, 1, XDP_TX, XDP_TX, "web4", V_HITS, "floor_encap", 2.6 },
-	{ "tcp4_syn", "TCP v4 SYN: Maglev + conntrack insert", { .family = 4, .src = "10.0.0.1", .dst = "203.0.113.10", .proto = IPPROTO_TCP, .sport = 2000, .dport = 80, .tcp_flags = SYN }, NULL, T_LB, true, VARY_NEW, 0, XDP_TX, XDP_TX, "web4", V_NEW, "floor_encap", 7.5 },
+	{ "tcp4_syn_4m", "TCP v4 SYN: Maglev + insert, conntrack 4M", SYN4, NULL, T_LB, true, VARY_NEW, 0, XDP_TX, XDP_TX, "web4", V_NEW, "floor_encap", 7.5, CT_4M },
+	{ "tcp4_syn_64k", "TCP v4 SYN: Maglev + insert, conntrack 64K", SYN4, NULL, T_LB, true, VARY_NEW, 0, XDP_TX, XDP_TX, "web4", V_NEW, "floor_encap", 7.5, CT_64K },
 	{ "tcp4_4096", "TCP v4, 4,096 sources, conntrack hits", TCP4(ACK), NULL, T_LB, true, 4096, 4096, XDP_TX, XDP_TX, "web4", V_HITS, "floor_encap", 0 },
 	{ "udp4_hit", "UDP v4, conntrack hit", P4("203.0.113.53", 53, IPPROTO_UDP, 0), NULL, T_LB, true, 1, 1, XDP_TX, XDP_TX, "udp4", V_HITS, "floor_encap", 0 },
 	{ "tcp6_hit", "TCP v6, conntrack hit", P6("2001:db8:10::80", 443, IPPROTO_TCP, ACK), NULL, T_LB, true, 1, 1, XDP_TX, XDP_TX, "web6", V_HITS, "floor_encap", 0 },
-	{ "tcp6_syn", "TCP v6 SYN: Maglev + conntrack insert", { .family = 6, .src = "2001:db8:1::1", .dst = "2001:db8:10::80", .proto = IPPROTO_TCP, .sport = 2000, .dport = 443, .tcp_flags = SYN }, NULL, T_LB, true, VARY_NEW, 0, XDP_TX, XDP_TX, "web6", V_NEW, "floor_encap", 0 },
+	{ "tcp6_syn_4m", "TCP v6 SYN: Maglev + insert, conntrack 4M", SYN6, NULL, T_LB, true, VARY_NEW, 0, XDP_TX, XDP_TX, "web6", V_NEW, "floor_encap", 0, CT_4M },
+	{ "tcp6_syn_64k", "TCP v6 SYN: Maglev + insert, conntrack 64K", SYN6, NULL, T_LB, true, VARY_NEW, 0, XDP_TX, XDP_TX, "web6", V_NEW, "floor_encap", 0, CT_64K },
 	{ "4in6_hit", "TCP v4 VIP on IPv6 backends, hit", P4("203.0.113.20", 8080, IPPROTO_TCP, ACK), NULL, T_LB, true, 1, 1, XDP_TX, XDP_TX, "v4on6", V_HITS, "floor_encap", 0 },
 	{ "pass", "not for a VIP: XDP_PASS", P4("203.0.113.99", 80, IPPROTO_TCP, ACK), NULL, T_LB, false, 1, 0, XDP_PASS, XDP_PASS, NULL, -1, "floor_macswap", 1.7 },
 	{ "drop_fragment", "IPv4 fragment to a VIP", { .family = 4, .src = "10.0.0.1", .dst = "203.0.113.10", .proto = IPPROTO_UDP, .sport = 1, .dport = 80, .frag = 0x2000 }, NULL, T_LB, false, 1, 0, XDP_DROP, DROPC(FRAGMENT), NULL, -1, "floor_drop", 0 },
@@ -105,26 +89,39 @@ static const struct scenario scenarios[] = {
 	{ "drop_too_big", "1481-byte IPv4 to a VIP", { .family = 4, .src = "10.0.0.1", .dst = "203.0.113.10", .proto = IPPROTO_TCP, .sport = 1, .dport = 80, .tcp_flags = ACK, .payload = 1441 }, NULL, T_LB, false, 1, 0, XDP_DROP, DROPC(TOO_BIG), NULL, -1, "floor_drop", 0 },
 	{ "drop_no_backend", "new flow, every backend draining", P4("203.0.113.40", 80, IPPROTO_TCP, SYN), NULL, T_LB, false, 1, 0, XDP_DROP, DROPC(NO_BACKEND), NULL, -1, "floor_drop", 0 },
 };
+/* clang-format on */
+
 #define N_SCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 
-struct rig {
-	struct xdplb_bpf *lb;
-	struct bench_bpf *bn;
-	struct lb_maps m;
-	struct checked c;
-};
+const struct scenario *scen_all(size_t *n)
+{
+	*n = N_SCEN;
+	return scenarios;
+}
 
-static int rig_open(struct rig *r)
+const struct scenario *scen_by_name(const char *name)
+{
+	for (size_t i = 0; i < N_SCEN; i++)
+		if (!strcmp(scenarios[i].name, name))
+			return &scenarios[i];
+	return NULL;
+}
+
+int rig_open(struct rig *r, unsigned int ct_size)
 {
 	struct config_opts co = { .mode = -1 };
 	struct diags d = { 0 };
 	struct load_result res;
-	int err = validate_text(CONFIG, strlen(CONFIG), &co, &r->c, &d);
+	char cfg[8192];
+	int err;
 
+	rig_config(cfg, sizeof(cfg), "bench0", ct_size);
+	err = validate_text(cfg, strlen(cfg), &co, &r->c, &d);
 	if (err) {
 		diags_print(&d, "bench config", stderr);
 		return err;
 	}
+	r->ct_size = r->c.cfg.ct_size;
 	err = maps_open(&r->m);
 	if (err)
 		return err;
@@ -132,25 +129,44 @@ static int rig_open(struct rig *r)
 	r->bn = bench_bpf__open_and_load();
 	if (!r->bn)
 		return -errno;
-	maps_ct_size(&r->m, r->c.cfg.ct_size);
-	err = xdplb_bpf__load(r->lb);
+	/* as `xdplb load` does at a first load: the config's conntrack_size
+	 * is the only thing the bench says about the flow table */
+	err = maps_ct_size(&r->m, r->c.cfg.ct_size);
+	if (!err)
+		err = xdplb_bpf__load(r->lb);
 	if (err)
 		return err;
 	return lb_apply(&r->m, false, &r->c, LB_MAC, &res);
 }
 
-static void rig_close(struct rig *r)
+void rig_close(struct rig *r)
 {
 	bench_bpf__destroy(r->bn);
-	maps_close(&r->m); /* r->lb */
+	r->bn = NULL;
+	if (r->m.skel)
+		maps_close(&r->m); /* r->lb */
+	r->m.skel = r->lb = NULL;
 	checked_free(&r->c);
 }
 
-static int target_fd(const struct rig *r, enum target t)
+struct lbprog rig_lb(const struct rig *r)
+{
+	return (struct lbprog){ .prog = bpf_program__fd(r->lb->progs.xdplb_lb),
+				.vip_stats = LB_FD(&r->m, vip_stats),
+				.global_stats = LB_FD(&r->m, global_stats),
+				.global_max = XDPLB_GLOBAL_MAX };
+}
+
+int rig_wrapper(const struct rig *r)
+{
+	return bpf_program__fd(r->bn->progs.bench_restore);
+}
+
+static int target_fd(const struct rig *r, const struct lbprog *lb, enum target t)
 {
 	switch (t) {
 	case T_LB:
-		return bpf_program__fd(r->lb->progs.xdplb_lb);
+		return lb->prog;
 	case T_DROP:
 		return bpf_program__fd(r->bn->progs.floor_drop);
 	case T_MACSWAP:
@@ -161,9 +177,8 @@ static int target_fd(const struct rig *r, enum target t)
 	return -1;
 }
 
-/* Points the wrapper at a frame (and its varying source) and a target. */
-static int arm(struct rig *r, const __u8 *frame, size_t len, const struct pkt_spec *p,
-	       __u32 sources, int target, __u32 base)
+int rig_arm(struct rig *r, const __u8 *frame, size_t len, int family, __u32 sources,
+	    __u32 cpu_stride, int target, __u32 base)
 {
 	struct bench_frame bf = { .len = (__u32)len };
 	__u32 zero = 0;
@@ -171,21 +186,22 @@ static int arm(struct rig *r, const __u8 *frame, size_t len, const struct pkt_sp
 	if (len > sizeof(bf.data))
 		return -E2BIG;
 	memcpy(bf.data, frame, len);
-	if (sources > 1) {
+	if (sources > 1 || cpu_stride) {
 		/* the IPv4 source, or the last word of the IPv6 one */
-		bf.vary_off = p->family == 4 ? 14 + 12 : 14 + 8 + 12;
+		bf.vary_off = family == 4 ? 14 + 12 : 14 + 8 + 12;
 		bf.vary_mod = sources == VARY_NEW ? 0 : sources;
 		bf.vary_base = base;
+		bf.cpu_stride = cpu_stride;
 	}
 	r->bn->bss->iterations = 0;
+	memset(r->bn->bss->bench_iters, 0, sizeof(r->bn->bss->bench_iters));
 	if (bpf_map_update_elem(bpf_map__fd(r->bn->maps.bench_frames), &zero, &bf, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(r->bn->maps.bench_jmp), &zero, &target, 0))
 		return -errno;
 	return 0;
 }
 
-/* One BPF_PROG_TEST_RUN; returns ns per iteration, or < 0. */
-static double run(int prog, const __u8 *frame, size_t len, unsigned long repeat, int want)
+double rig_run(int prog, const __u8 *frame, size_t len, unsigned long repeat, int want)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
 		    .repeat = (int)repeat);
@@ -201,59 +217,64 @@ static double run(int prog, const __u8 *frame, size_t len, unsigned long repeat,
 	return o.duration; /* the kernel's mean ns per iteration */
 }
 
-static __u64 counter(const struct rig *r, const struct scenario *s)
+int rig_vip_stats(const struct rig *r, int fd, const char *vip, __u64 out[6])
+{
+	/* vip ids follow config order on a first load */
+	for (__u32 i = 0; i < r->c.cfg.n_vips; i++)
+		if (!strcmp(r->c.cfg.vips[i].name, vip))
+			return maps_sum_percpu(fd, i, out, 6);
+	return -ENOENT;
+}
+
+__u64 scen_counter(const struct rig *r, const struct scenario *s, const struct lbprog *lb,
+		   bool *checked)
 {
 	__u64 v = 0, vs[6];
+	__u32 idx;
 
+	*checked = false;
 	if (s->target != T_LB)
 		return 0;
 	if (s->vip) {
-		for (__u32 i = 0; i < r->c.cfg.n_vips; i++) {
-			/* vip ids follow config order on a first load */
-			if (!strcmp(r->c.cfg.vips[i].name, s->vip) &&
-			    !maps_sum_percpu(LB_FD(&r->m, vip_stats), i, vs, 6))
-				return vs[s->vip_field];
-		}
-		return 0;
+		if (lb->vip_stats < 0 || rig_vip_stats(r, lb->vip_stats, s->vip, vs))
+			return 0;
+		*checked = true;
+		return vs[s->vip_field];
 	}
-	maps_sum_percpu(LB_FD(&r->m, global_stats), (__u32)s->counter, &v, 1);
+	idx = (__u32)s->counter;
+	if (idx >= lb->global_max)
+		idx = (__u32)s->action; /* another revision's reasons: its action at least */
+	if (lb->global_stats < 0 || idx >= lb->global_max ||
+	    maps_sum_percpu(lb->global_stats, idx, &v, 1))
+		return 0;
+	*checked = true;
 	return v;
 }
 
-/* A scenario ready to run: its frame, and what to point the wrapper at. */
-struct armed {
-	const struct scenario *s;
-	__u8 frame[PKT_MAX];
-	size_t len;
-	int target, prog;
-	__u32 next_base; /* new-flow scenarios: the next unused source */
-};
-
-static void prepare(struct rig *r, const struct scenario *s, int wrapper, struct armed *a)
+void scen_prepare(struct rig *r, const struct scenario *s, const struct lbprog *lb, struct armed *a)
 {
 	a->s = s;
 	a->len = pkt_build(&s->pkt, a->frame);
 	if (s->mutate)
 		s->mutate(a->frame);
-	a->target = target_fd(r, s->target);
-	a->prog = s->wrap ? wrapper : a->target;
+	a->target = target_fd(r, lb, s->target);
+	a->prog = s->wrap ? rig_wrapper(r) : a->target;
 	a->next_base = s->pkt.family == 4 ? 0x0a000001 : 1;
 }
 
-/* One run of a scenario: re-arm the wrapper, run, advance the sources. */
-static double run_armed(struct rig *r, struct armed *a, unsigned long repeat)
+double scen_run(struct rig *r, struct armed *a, unsigned long repeat)
 {
 	const struct scenario *s = a->s;
 
-	if (s->wrap && arm(r, a->frame, a->len, &s->pkt, s->sources, a->target, a->next_base))
+	if (s->wrap &&
+	    rig_arm(r, a->frame, a->len, s->pkt.family, s->sources, 0, a->target, a->next_base))
 		return -1;
 	if (s->sources == VARY_NEW)
 		a->next_base += (__u32)repeat; /* never a tuple seen before */
-	return run(a->prog, a->frame, a->len, repeat, s->action);
+	return rig_run(a->prog, a->frame, a->len, repeat, s->action);
 }
 
-/* Establishes the flows a hit scenario needs. */
-static int warm_up(struct rig *r, const struct scenario *s, int wrapper)
+int scen_warm(struct rig *r, const struct scenario *s, const struct lbprog *lb)
 {
 	struct pkt_spec w = s->pkt;
 	__u8 wf[PKT_MAX];
@@ -261,18 +282,53 @@ static int warm_up(struct rig *r, const struct scenario *s, int wrapper)
 
 	w.tcp_flags = s->pkt.proto == IPPROTO_TCP ? TCPF_SYN : 0;
 	wl = pkt_build(&w, wf);
-	if (arm(r, wf, wl, &w, s->sources, target_fd(r, s->target),
-		w.family == 4 ? 0x0a000001 : 1))
+	if (rig_arm(r, wf, wl, w.family, s->sources, 0, target_fd(r, lb, s->target),
+		    w.family == 4 ? 0x0a000001 : 1))
 		return -1;
-	return run(wrapper, wf, wl, s->warm, s->action) < 0 ? -1 : 0;
+	return rig_run(rig_wrapper(r), wf, wl, s->warm, s->action) < 0 ? -1 : 0;
 }
 
-static const struct scenario *by_name(const char *name)
+unsigned long long rig_ct_memory(const struct rig *r, const char **name)
 {
-	for (size_t i = 0; i < N_SCEN; i++)
-		if (!strcmp(scenarios[i].name, name))
-			return &scenarios[i];
-	return NULL;
+	struct bpf_map *map = bpf_object__find_map_by_name(r->lb->obj, "conntrack"), *m;
+	unsigned long long best = 0;
+
+	if (map) {
+		*name = bpf_map__name(map);
+		return bench_memlock(bpf_map__fd(map));
+	}
+	for (m = bpf_object__next_map(r->lb->obj, NULL); m;
+	     m = bpf_object__next_map(r->lb->obj, m)) {
+		unsigned long long v = bench_memlock(bpf_map__fd(m));
+
+		if (v > best) {
+			best = v;
+			*name = bpf_map__name(m);
+		}
+	}
+	return best;
+}
+
+int bench_pin(int cpu, cpu_set_t *old)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(*old), old))
+		return -errno;
+	if (cpu < 0)
+		cpu = sched_getcpu();
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return -errno;
+	return cpu;
+}
+
+void bench_unpin(const cpu_set_t *old)
+{
+	sched_setaffinity(0, sizeof(*old), old);
 }
 
 /* One dependent random load in a buffer as big as the conntrack's bucket
@@ -302,9 +358,9 @@ static void memory_floor(cJSON *arr)
 		p = a[p];
 	double ns = (bench_now() - t0) / steps * 1e9;
 
-	printf("  %-18s %-44s %8.1f%s\n", "floor_memory", "a random load in 64 MB (conntrack's buckets)", ns,
-	       p == (size_t)-1 ? "!" : "");
-	printf("  (a new flow touches one cold bucket: compare tcp4_syn with floor_encap + floor_memory)\n");
+	printf("  %-18s %-44s %8.1f%s\n", "floor_memory",
+	       "a random load in 64 MB (conntrack's buckets)", ns, p == (size_t)-1 ? "!" : "");
+	printf("  (a new flow touches one cold bucket: compare tcp4_syn_4m with floor_encap + floor_memory)\n");
 	cJSON *j = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(j, "scenario", "floor_memory");
@@ -313,52 +369,93 @@ static void memory_floor(cJSON *arr)
 	free(a);
 }
 
+/* The flow table's memory at each conntrack_size: in all, per possible
+ * CPU (the new table is per CPU) and per flow the config asks for. */
+static void flow_memory(struct rig *rigs[2], cJSON *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	cJSON *arr = cJSON_AddArrayToObject(out, "flow_memory");
+
+	printf("\nFlow table memory (the map's memlock; %d possible CPUs)\n", ncpu);
+	printf("  %-16s %-12s %12s %12s %10s\n", "conntrack_size", "map", "total MB", "per CPU MB",
+	       "per flow B");
+	for (int i = 0; i < 2; i++) {
+		const char *name = "?";
+		unsigned long long b;
+
+		if (!rigs[i] || ncpu < 1)
+			continue;
+		b = rig_ct_memory(rigs[i], &name);
+		printf("  %-16u %-12s %12.1f %12.1f %10.1f\n", rigs[i]->ct_size, name,
+		       b / 1048576.0, b / 1048576.0 / ncpu, (double)b / rigs[i]->ct_size);
+
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(j, "conntrack_size", rigs[i]->ct_size);
+		cJSON_AddStringToObject(j, "map", name);
+		cJSON_AddNumberToObject(j, "bytes", (double)b);
+		cJSON_AddNumberToObject(j, "possible_cpus", ncpu);
+		cJSON_AddNumberToObject(j, "bytes_per_cpu", (double)b / ncpu);
+		cJSON_AddNumberToObject(j, "bytes_per_flow", (double)b / rigs[i]->ct_size);
+		cJSON_AddItemToArray(arr, j);
+	}
+}
+
 /*
  * Each run measures the scenario and then its floor, back to back; the
  * ratio reported is the median of those per-run ratios, so that the slow
- * drift of a shared machine cancels out.
+ * drift of a shared machine cancels out. The section runs on one CPU: a
+ * hit must find the flow its warm-up left in a per-CPU table.
  */
 int bench_packets(const struct bench_opts *o, cJSON *out)
 {
 	cJSON *arr = cJSON_AddArrayToObject(out, "packets");
 	double t[64], tf[64], q[64];
-	int wrong = 0, wrapper;
-	struct rig r = { 0 };
+	struct rig r4 = { 0 }, r64 = { 0 };
+	struct rig *rigs[2] = { &r4, &r64 };
+	int wrong = 0, cpu;
+	cpu_set_t old;
 
-	if (rig_open(&r)) {
+	cpu = bench_pin(-1, &old);
+	if (rig_open(&r4, CT_4M) || rig_open(&r64, CT_64K)) {
 		fprintf(stderr, "packets: cannot set up the LB\n");
-		rig_close(&r);
+		rig_close(&r4);
+		rig_close(&r64);
+		if (cpu >= 0)
+			bench_unpin(&old);
 		return 1;
 	}
-	wrapper = bpf_program__fd(r.bn->progs.bench_restore);
 	printf("\nPer-packet cost, BPF_PROG_TEST_RUN, repeat %lu, median of %d runs (ratio: median\n"
-	       "of per-run ratios to the floor measured right after)\n", o->repeat, o->runs);
+	       "of per-run ratios to the floor measured right after), on CPU %d\n",
+	       o->repeat, o->runs, cpu);
 	printf("  %-18s %-44s %8s %8s %-14s %s\n", "scenario", "", "ns/pkt", "ratio", "vs", "goal");
 	for (size_t i = 0; i < N_SCEN; i++) {
 		const struct scenario *s = &scenarios[i];
-		const struct scenario *fs = s->floor ? by_name(s->floor) : NULL;
+		const struct scenario *fs = s->floor ? scen_by_name(s->floor) : NULL;
+		struct rig *r = s->ct_size == CT_64K ? &r64 : &r4;
+		struct lbprog lb = rig_lb(r);
 		struct armed a, fa;
 		__u64 before, after;
-		bool ok = true;
+		bool ok = true, checked;
 		double ns, ratio = 0;
 		char rs[16] = "", goal[32] = "";
 
-		prepare(&r, s, wrapper, &a);
+		scen_prepare(r, s, &lb, &a);
 		if (fs)
-			prepare(&r, fs, wrapper, &fa);
+			scen_prepare(r, fs, &lb, &fa);
 		if (s->warm)
-			ok = !warm_up(&r, s, wrapper);
-		before = counter(&r, s);
+			ok = !scen_warm(r, s, &lb);
+		before = scen_counter(r, s, &lb, &checked);
 		for (int k = 0; k < o->runs && ok; k++) {
-			t[k] = run_armed(&r, &a, o->repeat);
+			t[k] = scen_run(r, &a, o->repeat);
 			ok = t[k] >= 0;
 			if (ok && fs) {
-				tf[k] = run_armed(&r, &fa, o->repeat);
+				tf[k] = scen_run(r, &fa, o->repeat);
 				ok = tf[k] > 0;
 				q[k] = ok ? t[k] / tf[k] : 0;
 			}
 		}
-		after = counter(&r, s);
+		after = scen_counter(r, s, &lb, &checked);
 		/* the counters prove which path every iteration took */
 		if (ok && s->target == T_LB && after - before != (__u64)o->runs * o->repeat) {
 			fprintf(stderr, "%s: counter grew by %llu, want %llu: another path ran%s\n",
@@ -378,8 +475,8 @@ int bench_packets(const struct bench_opts *o, cJSON *out)
 			snprintf(rs, sizeof(rs), "%.2fx", ratio);
 		}
 		if (s->goal)
-			snprintf(goal, sizeof(goal), "%s %.1fx", ratio <= s->goal ? "met, <=" : "MISSED, >",
-				 s->goal);
+			snprintf(goal, sizeof(goal), "%s %.1fx",
+				 ratio <= s->goal ? "met, <=" : "MISSED, >", s->goal);
 		printf("  %-18s %-44s %8.1f %8s %-14s %s\n", s->name, s->what, ns, rs,
 		       s->floor ? s->floor : "", goal);
 
@@ -387,6 +484,8 @@ int bench_packets(const struct bench_opts *o, cJSON *out)
 
 		cJSON_AddStringToObject(j, "scenario", s->name);
 		cJSON_AddNumberToObject(j, "ns", ns);
+		if (s->target == T_LB)
+			cJSON_AddNumberToObject(j, "conntrack_size", r->ct_size);
 		if (fs) {
 			cJSON_AddStringToObject(j, "floor", s->floor);
 			cJSON_AddNumberToObject(j, "ratio", ratio);
@@ -395,7 +494,11 @@ int bench_packets(const struct bench_opts *o, cJSON *out)
 			cJSON_AddNumberToObject(j, "goal", s->goal);
 		cJSON_AddItemToArray(arr, j);
 	}
-	rig_close(&r);
+	flow_memory(rigs, out);
+	rig_close(&r4);
+	rig_close(&r64);
+	if (cpu >= 0)
+		bench_unpin(&old);
 	memory_floor(arr);
 	return wrong;
 }

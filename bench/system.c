@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "bench_abi.h" /* before the skeleton: its .bss holds a struct bench_count[] */
 #include "bench.skel.h"
 
 #include "bench.h"
@@ -38,10 +39,21 @@ int bench_sh(const char *fmt, ...)
 	return system(cmd);
 }
 
+/* The sandbox up now, for bench_sandbox_abort. */
+static struct bench_sandbox *live;
+
+void bench_sandbox_abort(void)
+{
+	if (live)
+		bench_sandbox_down(live);
+}
+
 int bench_sandbox_up(struct bench_sandbox *s, const char *tag)
 {
 	char path[64];
 	int fd;
+
+	live = s;
 
 	snprintf(s->ns, sizeof(s->ns), "xdplbb%s%d", tag, getpid());
 	snprintf(s->tmp, sizeof(s->tmp), "/tmp/xdplb-bench.XXXXXX");
@@ -51,8 +63,9 @@ int bench_sandbox_up(struct bench_sandbox *s, const char *tag)
 	if (mkdir(s->bpffs, 0700) || mount("bpf", s->bpffs, "bpf", 0, NULL))
 		return -errno;
 	setenv("XDPLB_BPFFS", s->bpffs, 1);
-	if (bench_sh("ip netns add %s && ip -n %s link add gen0 type veth peer name lb0 && ip -n %s link set gen0 up && ip -n %s link set lb0 up",
-	       s->ns, s->ns, s->ns, s->ns))
+	if (bench_sh(
+		    "ip netns add %s && ip -n %s link add gen0 type veth peer name lb0 && ip -n %s link set gen0 up && ip -n %s link set lb0 up",
+		    s->ns, s->ns, s->ns, s->ns))
 		return -EIO;
 	s->home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "/run/netns/%s", s->ns);
@@ -68,6 +81,8 @@ int bench_sandbox_up(struct bench_sandbox *s, const char *tag)
 
 void bench_sandbox_down(struct bench_sandbox *s)
 {
+	if (live == s)
+		live = NULL;
 	if (s->home >= 0) {
 		setns(s->home, CLONE_NEWNET);
 		close(s->home);
@@ -81,8 +96,7 @@ void bench_sandbox_down(struct bench_sandbox *s)
 	unsetenv("XDPLB_BPFFS");
 }
 
-/* Bytes of kernel memory a map fd holds (its fdinfo's memlock). */
-static unsigned long long memlock(int fd)
+unsigned long long bench_memlock(int fd)
 {
 	char path[64], line[128];
 	unsigned long long v = 0;
@@ -107,11 +121,13 @@ int bench_write_config(const char *path, int n, int nb, int m, int bump)
 	fprintf(f, "{ \"interface\": \"lb0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
 		   " \"source_v4\": \"192.0.2.1\", \"conntrack_size\": 1048576, \"vips\": [");
 	for (int v = 0; v < n; v++) {
-		fprintf(f, "%s{ \"name\": \"v%d\", \"address\": \"203.%d.%d.%d\", \"port\": 80,"
-			   " \"table_size\": %d, \"backends\": [",
+		fprintf(f,
+			"%s{ \"name\": \"v%d\", \"address\": \"203.%d.%d.%d\", \"port\": 80,"
+			" \"table_size\": %d, \"backends\": [",
 			v ? ", " : "", v, 0 + v / 65536, v / 256 % 256, v % 256, m);
 		for (int b = 0; b < nb; b++)
-			fprintf(f, "%s{ \"name\": \"b%d\", \"address\": \"198.%d.%d.%d\", \"weight\": %d }",
+			fprintf(f,
+				"%s{ \"name\": \"b%d\", \"address\": \"198.%d.%d.%d\", \"weight\": %d }",
 				b ? ", " : "", b, 18 + (b >> 8), v % 256, b % 256 + 1,
 				bump && v == 0 && b == 0 ? 150 : 100);
 		fprintf(f, "] }");
@@ -138,9 +154,10 @@ static void lb_memory(const char *bpffs, unsigned long long *total, unsigned lon
 
 		struct bpf_map *map;
 
-		bpf_object__for_each_map(map, m.skel->obj)
-			*total += memlock(bpf_map__fd(map));
-		*ct = memlock(LB_FD(&m, conntrack));
+		for (map = bpf_object__next_map(m.skel->obj, NULL); map;
+		     map = bpf_object__next_map(m.skel->obj, map))
+			*total += bench_memlock(bpf_map__fd(map));
+		*ct = bench_memlock(LB_FD(&m, conntrack));
 		if (!bpf_obj_get_info_by_fd(LB_FD(&m, conntrack), &info, &len))
 			*ct_entries = info.max_entries;
 		/* every table once: banks share unchanged tables, and the
@@ -163,7 +180,7 @@ static void lb_memory(const char *bpffs, unsigned long long *total, unsigned lon
 			if (fd < 0)
 				continue;
 			if (!bpf_obj_get_info_by_fd(fd, &ti, &tlen) && ti.max_entries > 1)
-				*tables += memlock(fd);
+				*tables += bench_memlock(fd);
 			close(fd);
 		}
 		free(seen);
@@ -177,8 +194,9 @@ int bench_load(const struct bench_opts *o, cJSON *out)
 {
 	const struct {
 		int vips, backends, m;
-	} sizes[] = { { 1, 100, 65537 }, { 100, 100, 65537 }, { 1000, 100, 65537 },
-		      { 1000, 100, 10007 } };
+	} sizes[] = {
+		{ 1, 100, 65537 }, { 100, 100, 65537 }, { 1000, 100, 65537 }, { 1000, 100, 10007 }
+	};
 	cJSON *arr = cJSON_AddArrayToObject(out, "load");
 	struct bench_sandbox s = { .home = -1 };
 	char cfg[160], cfg2[160];
@@ -206,15 +224,18 @@ int bench_load(const struct bench_opts *o, cJSON *out)
 		    bench_write_config(cfg2, sizes[i].vips, sizes[i].backends, sizes[i].m, 1))
 			return wrong + 1;
 		t0 = bench_now();
-		rc1 = bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb, s.tmp, cfg);
+		rc1 = bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb,
+			       s.tmp, cfg);
 		first = bench_now() - t0;
 		t0 = bench_now();
-		rc2 = bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb, s.tmp, cfg2);
+		rc2 = bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb,
+			       s.tmp, cfg2);
 		update = bench_now() - t0;
 		lb_memory(s.bpffs, &total, &tables, &ct, &ct_entries);
 		bench_sh("%s unload --iface lb0 2>/dev/null", o->xdplb);
 		if (rc1 || rc2) {
-			printf("  %-6d FAILED (load exit %d, update exit %d)\n", sizes[i].vips, rc1, rc2);
+			printf("  %-6d FAILED (load exit %d, update exit %d)\n", sizes[i].vips, rc1,
+			       rc2);
 			wrong++;
 			continue;
 		}
@@ -286,11 +307,12 @@ static int lb_prog(const char *bpffs)
  * run inside the generator's sendmmsg calls, on its core. */
 static int threaded_napi(const struct bench_sandbox *s)
 {
-	return bench_sh("ip netns exec %s sh -c 'echo 1 > /sys/class/net/lb0/threaded &&"
-		  " echo 1 > /sys/class/net/gen0/threaded' &&"
-		  " for p in $(pgrep -f 'napi/gen0-'); do taskset -pc 0 $p >/dev/null; done &&"
-		  " for p in $(pgrep -f 'napi/lb0-'); do taskset -pc 1 $p >/dev/null; done",
-		  s->ns);
+	return bench_sh(
+		"ip netns exec %s sh -c 'echo 1 > /sys/class/net/lb0/threaded &&"
+		" echo 1 > /sys/class/net/gen0/threaded' &&"
+		" for p in $(pgrep -f 'napi/gen0-'); do taskset -pc 0 $p >/dev/null; done &&"
+		" for p in $(pgrep -f 'napi/lb0-'); do taskset -pc 1 $p >/dev/null; done",
+		s->ns);
 }
 
 /* Frames per second a program handled while pktgen sent for `secs`. */
@@ -299,8 +321,9 @@ static double measure(const struct bench_opts *o, int prog, const char *mac, dou
 	unsigned long long c0 = run_cnt(prog);
 	double t0 = bench_now();
 
-	if (bench_sh("taskset -c 0 %s --iface gen0 --dst-mac %s --dst 203.0.113.10 --dport 80 --flows 1024 --seconds %.1f >/dev/null",
-	       o->pktgen, mac, secs))
+	if (bench_sh(
+		    "taskset -c 0 %s --iface gen0 --dst-mac %s --dst 203.0.113.10 --dport 80 --flows 1024 --seconds %.1f >/dev/null",
+		    o->pktgen, mac, secs))
 		return -1;
 	return (run_cnt(prog) - c0) / (bench_now() - t0);
 }
@@ -343,24 +366,27 @@ int bench_veth(const struct bench_opts *o, cJSON *out)
 		wrong++;
 		goto out;
 	}
-	fprintf(f, "{ \"interface\": \"lb0\", \"next_hop_mac\": \"02:00:00:00:00:01\", \"source_v4\": \"192.0.2.1\","
-		   " \"vips\": [ { \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
-		   " \"backends\": [");
+	fprintf(f,
+		"{ \"interface\": \"lb0\", \"next_hop_mac\": \"02:00:00:00:00:01\", \"source_v4\": \"192.0.2.1\","
+		" \"vips\": [ { \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+		" \"backends\": [");
 	for (int b = 0; b < 10; b++)
-		fprintf(f, "%s{ \"name\": \"b%d\", \"address\": \"198.51.100.%d\" }", b ? ", " : "", b,
-			b + 1);
+		fprintf(f, "%s{ \"name\": \"b%d\", \"address\": \"198.51.100.%d\" }", b ? ", " : "",
+			b, b + 1);
 	fprintf(f, "] } ] }\n");
 	fclose(f);
 	/* rounds of LB then floor; the ratio is the median of per-round ratios */
 	for (int r = 0; r < rounds; r++) {
-		if (bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb, s.tmp, cfg) ||
+		if (bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb, s.tmp,
+			     cfg) ||
 		    (prog = lb_prog(s.bpffs)) < 0 || threaded_napi(&s)) {
 			wrong++;
 			goto out;
 		}
 		/* establish the flows, then measure the conntrack-hit path */
-		bench_sh("%s --iface gen0 --dst-mac %s --dst 203.0.113.10 --flows 1024 --seconds 0.2 --syn >/dev/null",
-		   o->pktgen, mac);
+		bench_sh(
+			"%s --iface gen0 --dst-mac %s --dst 203.0.113.10 --flows 1024 --seconds 0.2 --syn >/dev/null",
+			o->pktgen, mac);
 		lb[r] = measure(o, prog, mac, secs);
 		close(prog);
 		prog = -1;
@@ -383,7 +409,8 @@ int bench_veth(const struct bench_opts *o, cJSON *out)
 	floor_pps = median(fl, rounds);
 	ratio = median(q, rounds);
 	printf("\nThroughput on veth, native XDP with threaded NAPI (the LB's thread on core 1), one\n"
-	       "AF_PACKET sendmmsg generator on core 0, %.0f s per measure\n", secs);
+	       "AF_PACKET sendmmsg generator on core 0, %.0f s per measure\n",
+	       secs);
 	printf("  %-34s %12.0f pps\n", "xdplb (conntrack hit, IPIP, XDP_TX)", lb_pps);
 	printf("  %-34s %12.0f pps\n", "floor: MAC swap + XDP_TX", floor_pps);
 	printf("  %-34s %12.2fx  %s (median of %d rounds)\n", "ratio", ratio,

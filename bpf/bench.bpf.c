@@ -40,16 +40,24 @@ struct {
 	__type(value, __u32);
 } bench_jmp SEC(".maps");
 
+/* iterations so far: one count when the frame has no cpu_stride (a single
+ * thread), else per CPU */
 __u64 iterations = 0;
+struct bench_count bench_iters[BENCH_MAX_CPUS] = {};
 
 SEC("xdp")
 int bench_restore(struct xdp_md *ctx)
 {
-	__u32 zero = 0, len, cur;
+	__u32 zero = 0, len, cur, cpu = 0;
 	struct bench_frame *f = bpf_map_lookup_elem(&bench_frames, &zero);
+	__u64 *it = &iterations;
 
 	if (!f)
 		return XDP_ABORTED;
+	if (f->cpu_stride) {
+		cpu = bpf_get_smp_processor_id();
+		it = &bench_iters[cpu & (BENCH_MAX_CPUS - 1)].n;
+	}
 	len = f->len;
 	if (len < 14 || len > BENCH_FRAME_MAX)
 		return XDP_ABORTED;
@@ -59,13 +67,13 @@ int bench_restore(struct xdp_md *ctx)
 	if (bpf_xdp_store_bytes(ctx, 0, f->data, len))
 		return XDP_ABORTED;
 	if (f->vary_off) {
-		__u32 n = (__u32)iterations;
-		__be32 v = bpf_htonl(f->vary_base + (f->vary_mod ? n % f->vary_mod : n));
+		__u32 n = (__u32)*it, b = f->vary_base + cpu * f->cpu_stride;
+		__be32 v = bpf_htonl(b + (f->vary_mod ? n % f->vary_mod : n));
 
 		if (bpf_xdp_store_bytes(ctx, f->vary_off, &v, sizeof(v)))
 			return XDP_ABORTED;
 	}
-	iterations++;
+	(*it)++;
 	bpf_tail_call(ctx, &bench_jmp, 0);
 	return XDP_ABORTED;
 }

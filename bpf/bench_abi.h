@@ -7,13 +7,29 @@
 
 #define BENCH_FRAME_MAX 256
 
-/* bench_frames[0]: the frame bench_restore writes back before each iteration */
+/* bench_frames[0]: the frame bench_restore writes back before each iteration.
+ * The varied value of iteration n on CPU c (n counted in `iterations`, or
+ * per CPU in bench_iters when cpu_stride is set; the bench zeroes both
+ * when it arms a frame) is
+ * vary_base + c * cpu_stride + (vary_mod ? n % vary_mod : n). */
 struct bench_frame {
 	__u32 len; /* bytes of data[] */
 	__u32 vary_off; /* offset of a __be32 to vary (a source address), 0: none */
 	__u32 vary_mod; /* rotate over this many values; 0: a new one each iteration */
 	__u32 vary_base; /* host order */
+	__u32 cpu_stride; /* added per CPU number: each CPU's sources a range of its own */
+	__u32 pad;
 	__u8 data[BENCH_FRAME_MAX];
+};
+
+/* bench_iters[CPU number mod BENCH_MAX_CPUS]: iterations so far on that
+ * CPU, a cache line each, so that threads on two CPUs share neither a
+ * count nor a line (a global in .bss: no map lookup per iteration); used
+ * only by frames with a cpu_stride, so one thread pays for none of it */
+#define BENCH_MAX_CPUS 256
+struct bench_count {
+	__u64 n;
+	__u64 pad[7];
 };
 
 #endif

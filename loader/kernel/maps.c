@@ -313,3 +313,4 @@ int maps_sum_percpu(int fd, __u32 key, __u64 *out, __u32 nvals)
 	free(buf);
 	return 0;
 }
+
