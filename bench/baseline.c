@@ -220,7 +220,7 @@ int bench_baseline(const struct bench_opts *o, cJSON *out)
 	cJSON_AddStringToObject(j, "namespace", sb.ns); /* gone at the end: the smoke test checks */
 	cpu = bench_pin(-1, &old);
 	printf("\nCurrent against the baseline %s, every LB scenario, interleaved round by round\n"
-	       "(current, baseline, floor), repeat %lu, %d rounds, on CPU %d; ns above the floor\n"
+	       "(current and baseline, first in turn, then the floor), repeat %lu, %d rounds, on CPU %d; ns above the floor\n"
 	       "(median), and current / baseline (median of the per-round ratios of scenario - floor)\n",
 	       o->baseline, o->repeat, o->runs, cpu);
 	for (int i = 0; i < 2; i++)
@@ -257,8 +257,16 @@ int bench_baseline(const struct bench_opts *o, cJSON *out)
 		bc = scen_counter(r, s, &cur, &checked);
 		bb = scen_counter(r, s, &b->lb, &bchecked);
 		for (int k = 0; k < o->runs && ok; k++) {
-			tc = scen_run(r, &ac, o->repeat);
-			tb = bok ? scen_run(r, &ab, o->repeat) : 0;
+			/* the two programs take turns at going first: with the
+			 * same program on both sides a fixed order read 15 ns
+			 * against 8 for `pass` */
+			if (k & 1) {
+				tb = bok ? scen_run(r, &ab, o->repeat) : 0;
+				tc = scen_run(r, &ac, o->repeat);
+			} else {
+				tc = scen_run(r, &ac, o->repeat);
+				tb = bok ? scen_run(r, &ab, o->repeat) : 0;
+			}
 			tf = scen_run(r, &af, o->repeat);
 			ok = tc >= 0 && tf > 0;
 			if (bok && tb < 0) {
