@@ -199,14 +199,15 @@ struct xdplb_flow_key {
 #define XDPLB_CT_MAX_CPUS 128 /* CPUs a packet looks at, its own included */
 #define XDPLB_CT_F_USED(w) (1u << (w)) /* the way holds a flow */
 #define XDPLB_CT_F_EST(w) (1u << (8 + (w))) /* ... seen again after its first packet */
-/* seen: the time in units of 2^30 ns (1.07 s) from bpf_ktime_get_coarse_ns() */
-#define XDPLB_CT_TIME_SHIFT 30
+/* seen: jiffies >> XDPLB_CT_TIME_SHIFT (1.02 s at HZ 250, 0.26 s at HZ 1000):
+ * the kernel's tick count, the cheapest clock a program can read */
+#define XDPLB_CT_TIME_SHIFT 8
 
 struct xdplb_flow_bucket {
 	__u64 tag[XDPLB_CT_WAYS]; /* xdplb_flow_tag() of the way's flow */
 	__u32 backend_id[XDPLB_CT_WAYS];
 	__u32 cookie[XDPLB_CT_WAYS]; /* must equal backends[backend_id].cookie */
-	__u32 seen[XDPLB_CT_WAYS]; /* last packet, XDPLB_CT_TIME_SHIFT units */
+	__u32 seen[XDPLB_CT_WAYS]; /* last packet: jiffies >> XDPLB_CT_TIME_SHIFT */
 	__u32 flags; /* XDPLB_CT_F_* */
 };
 

@@ -14,7 +14,7 @@
 struct flow_entry {
 	__u32 cpu, way;
 	__u32 backend_id, cookie;
-	__u32 seen; /* XDPLB_CT_TIME_SHIFT units of CLOCK_MONOTONIC_COARSE */
+	__u32 seen; /* jiffies >> XDPLB_CT_TIME_SHIFT */
 	bool est; /* seen again after its first packet */
 };
 
