@@ -479,15 +479,24 @@ static __always_inline int maglev_pick(const struct pkt *p, const struct xdplb_v
 	return 0;
 }
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define XDPLB_MAC_MASK 0x0000ffffffffffffull /* the first 6 bytes of a load */
+#else
+#define XDPLB_MAC_MASK 0xffffffffffff0000ull
+#endif
+
 /* Ethernet, then IPv4 or IPv6 and TCP or UDP into p. 0, or a verdict. */
 /* Is the frame addressed to this interface? A frame to another unicast
  * MAC (promiscuous mode, a bridge) is someone else's: never balanced, and
  * counted; multicast and broadcast frames are never a VIP's either. */
 static __always_inline int for_us(const struct ethhdr *eth, const struct xdplb_global_cfg *g)
 {
-	const __u16 *d = (const __u16 *)eth->h_dest, *m = (const __u16 *)g->if_mac;
+	/* one 8-byte load each: the destination and 2 bytes of the source,
+	 * if_mac and 2 bytes of nh_mac (8-aligned in ctl); compared on the
+	 * 6 bytes of the MACs (three 2-byte compares cost pass ~6 ns) */
+	__u64 d = *(const __u64 *)eth, m = *(const __u64 *)g->if_mac;
 
-	if (!((d[0] ^ m[0]) | (d[1] ^ m[1]) | (d[2] ^ m[2])))
+	if (!((d ^ m) & XDPLB_MAC_MASK))
 		return 1;
 	if (!(eth->h_dest[0] & 1))
 		count_global(XDPLB_CNT_PASS_BASE + XDPLB_PASS_FOREIGN_MAC);
@@ -579,7 +588,7 @@ static __always_inline int process(struct xdp_md *ctx)
 	struct xdplb_vip_cfg *vip;
 	struct xdplb_vip_key k;
 	struct pkt p = {};
-	struct pick pk = {};
+	struct pick pk;
 	struct xdplb_ctl *cl;
 	__u32 zero = 0, bank;
 	int ret, hit;
@@ -593,7 +602,8 @@ static __always_inline int process(struct xdp_md *ctx)
 	ret = parse(ctx, &p, bank, g);
 	if (IS_VERDICT(ret))
 		return ret;
-	pk.tag = xdplb_flow_tag(&p.flow, cl->ct_seed);
+	/* only packets to a VIP address get this far: the rest zero no pick */
+	pk = (struct pick){ .tag = xdplb_flow_tag(&p.flow, cl->ct_seed), .way = -1 };
 	hit = conntrack_hit(&p, cl, bank, &pk);
 	if (hit) {
 		vs = bpf_map_lookup_elem(&vip_stats, &pk.be->vip_id);
