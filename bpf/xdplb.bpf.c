@@ -450,8 +450,9 @@ static __always_inline void ct_remember(const struct pkt *p, const struct pick *
 }
 
 /* A new flow (or one whose backend no longer takes it): the VIP's Maglev
- * table. 0, or VERDICT_DROP(NO_BACKEND, or INTERNAL for maps that
- * disagree). */
+ * table, at the slot of the VIP's hash (the 5-tuple's, or the source's:
+ * xdplb_vip_hash()). 0, or VERDICT_DROP(NO_BACKEND, or INTERNAL for maps
+ * that disagree). */
 static __always_inline int maglev_pick(const struct pkt *p, const struct xdplb_vip_cfg *vip,
 				       const struct xdplb_global_cfg *g, __u32 bank,
 				       struct pick *pk)
@@ -466,7 +467,7 @@ static __always_inline int maglev_pick(const struct pkt *p, const struct xdplb_v
 	table = bpf_map_lookup_elem(&tables, &slot);
 	if (!table)
 		return VERDICT_DROP(XDPLB_DROP_INTERNAL);
-	idx = xdplb_flow_hash(&p->flow, g->hash_seed) % vip->table_size;
+	idx = xdplb_vip_hash(&p->flow, g->hash_seed, vip->flags) % vip->table_size;
 	half = idx / 2;
 	pair = bpf_map_lookup_elem(table, &half);
 	if (!pair)

@@ -86,6 +86,10 @@ struct xdplb_vip_key {
 };
 
 #define XDPLB_VIP_F_PRESENT (1u << 0) /* the entry exists in this bank */
+/* The VIP's Maglev table is indexed by the hash of the source and VIP
+ * addresses alone, no ports (config "hash": "source"): every connection of
+ * a client goes to one backend. Clear: the 5-tuple's (xdplb_vip_hash()). */
+#define XDPLB_VIP_F_HASH_SOURCE (1u << 1)
 
 struct xdplb_vip_cfg {
 	__u32 flags; /* XDPLB_VIP_F_* */

@@ -108,6 +108,29 @@ __xdplb_inline __u32 xdplb_flow_hash(const struct xdplb_flow_key *f, __u32 seed)
 	return xdplb_jhash_words(w, 6, seed);
 }
 
+/* The hash that indexes a VIP's Maglev table, by the VIP's hash mode
+ * (vip_flags: struct xdplb_vip_cfg's): the flow hash, or with
+ * XDPLB_VIP_F_HASH_SOURCE the source and VIP addresses alone, so that
+ * every connection of a client, from any source port and to any port of
+ * a port-less VIP, picks the same slot. The one function the program's
+ * maglev_pick(), simulate, explain and diff call. */
+__xdplb_inline __u32 xdplb_vip_hash(const struct xdplb_flow_key *f, __u32 seed, __u32 vip_flags)
+{
+	if (!(vip_flags & XDPLB_VIP_F_HASH_SOURCE))
+		return xdplb_flow_hash(f, seed);
+	if (f->family == XDPLB_AF_INET)
+		return xdplb_jhash_3words(f->src.v4, f->dst.v4, 0, seed);
+
+	__u32 w[5] = {
+		f->src.v6[0],
+		f->src.v6[1],
+		f->src.v6[2],
+		f->src.v6[3],
+		f->dst.v6[0] ^ f->dst.v6[1] ^ f->dst.v6[2] ^ f->dst.v6[3],
+	};
+	return xdplb_jhash_words(w, 5, seed);
+}
+
 /* lookup3's hashword2(): two 32-bit results (c, then b) of one pass, for
  * n 32-bit words; n is a constant at every call site. */
 __xdplb_inline __u64 xdplb_jhash2_words(const __u32 *k, __u32 n, __u32 seed)
