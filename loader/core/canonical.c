@@ -147,6 +147,10 @@ static cJSON *vip_json(const struct xdplb_config *cfg, const struct cfg_vip *v)
 	cJSON_AddNumberToObject(o, "port", v->port);
 	cJSON_AddStringToObject(o, "protocol", proto_str(v->proto));
 	cJSON_AddNumberToObject(o, "table_size", v->table_size);
+	/* only where it is not the default: every config written before the
+	 * key existed keeps its digest */
+	if (v->hash != CFG_HASH_5TUPLE)
+		cJSON_AddStringToObject(o, "hash", config_hash_names[v->hash]);
 	cJSON_AddItemToObject(o, "guards", guards_json(cfg, v));
 	cJSON_AddItemToObject(o, "health_check", hc_json(cfg, v));
 	cJSON_AddItemToObject(o, "backends", bs);

@@ -115,10 +115,10 @@ static void parse_backend(struct walk *w, const cJSON *j, struct cfg_backend *b)
 	b->cfg_state = b->state; /* no health yet: effective is configured */
 }
 
-static const char *const vip_keys[] = { "name",	    "address",	    "port",
-					"protocol", "table_size",   "backends",
-					"guards",   "health_check", NULL };
+static const char *const vip_keys[] = { "name", "address",  "port",   "protocol",     "table_size",
+					"hash", "backends", "guards", "health_check", NULL };
 static const char *const proto_names[] = { "tcp", "udp", NULL };
+const char *const config_hash_names[] = { "5tuple", "source", NULL };
 
 static void parse_vip(struct walk *w, const cJSON *j, struct cfg_vip *v)
 {
@@ -137,6 +137,8 @@ static void parse_vip(struct walk *w, const cJSON *j, struct cfg_vip *v)
 		v->port = (__u16)n;
 	p = jw_enum(w, j, "protocol", proto_names, 0);
 	v->proto = p == 1 ? IPPROTO_UDP : IPPROTO_TCP;
+	p = jw_enum(w, j, "hash", config_hash_names, CFG_HASH_5TUPLE);
+	v->hash = p == CFG_HASH_SOURCE ? CFG_HASH_SOURCE : CFG_HASH_5TUPLE;
 	if (jw_int(w, j, "table_size", XDPLB_MIN_TABLE_SIZE, XDPLB_MAX_TABLE_SIZE, false, &n) > 0)
 		v->table_size = (__u32)n;
 	parse_guards(w, j, &v->guards);

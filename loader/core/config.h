@@ -80,12 +80,21 @@ struct cfg_backend {
 	__u32 weight;
 };
 
+/* A VIP's "hash": what its Maglev table is indexed by (xdplb_vip_hash()). */
+enum cfg_hash {
+	CFG_HASH_5TUPLE = 0, /* the default: addresses and ports */
+	CFG_HASH_SOURCE = 1, /* source and VIP addresses only: a client's connections together */
+};
+
+extern const char *const config_hash_names[]; /* by enum cfg_hash, NULL-ended */
+
 struct cfg_vip {
 	char name[XDPLB_NAME_LEN];
 	struct xdplb_addr addr;
 	__u8 family;
 	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
 	__u16 port; /* host order; 0 = every port */
+	__u8 hash; /* enum cfg_hash */
 	__u32 table_size;
 	struct guards guards; /* this VIP's own settings (unset fields: top level) */
 	struct health_check_cfg hc; /* this VIP's own (unset fields: top level) */
@@ -193,6 +202,13 @@ __u32 config_host_tag(const struct xdplb_config *cfg);
 int config_load_file(const char *path, const struct config_opts *opts, struct xdplb_config *cfg,
 		     struct diags *d);
 void config_free(struct xdplb_config *cfg);
+
+/* The XDPLB_VIP_F_HASH_* flags of a VIP's hash mode: what its entry in
+ * the vips map carries, and what xdplb_vip_hash() takes. */
+static inline __u32 config_vip_hash_flags(const struct cfg_vip *v)
+{
+	return v->hash == CFG_HASH_SOURCE ? XDPLB_VIP_F_HASH_SOURCE : 0;
+}
 
 /* The guards that apply to a VIP: its own, else the top level, else defaults. */
 struct guards config_vip_guards(const struct xdplb_config *cfg, const struct cfg_vip *vip);

@@ -51,6 +51,7 @@ static int index_vips(struct lb_live *l)
 		v->id = vc->vip_id;
 		v->key = l->entries[i].key;
 		v->table_size = vc->table_size;
+		v->flags = vc->flags;
 		name_of(&v->name, l->vnames, l->n_vnames, v->id);
 	}
 	qsort(l->vips, l->n_vips, sizeof(*l->vips), cmp_vip);
@@ -225,6 +226,7 @@ static int vip_config(const struct st_vip *sv, struct cfg_vip *v)
 	v->family = sv->key.family;
 	v->proto = sv->key.proto;
 	v->port = ntohs(sv->key.port);
+	v->hash = sv->flags & XDPLB_VIP_F_HASH_SOURCE ? CFG_HASH_SOURCE : CFG_HASH_5TUPLE;
 	v->guards = GUARDS_UNSET;
 	hc_unset(&v->hc);
 	v->n_backends = sv->n_be;

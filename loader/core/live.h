@@ -44,6 +44,7 @@ struct st_vip {
 	struct xdplb_name name;
 	struct xdplb_vip_key key;
 	__u32 table_size; /* 0: no backend takes new flows */
+	__u32 flags; /* XDPLB_VIP_F_*: the hash mode */
 	struct st_backend *be; /* sorted by id */
 	__u32 n_be;
 	struct xdplb_vip_stats st; /* LIVE_COUNTERS */

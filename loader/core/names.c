@@ -35,6 +35,11 @@ const char *proto_str(__u8 proto)
 	return proto == IPPROTO_UDP ? "udp" : proto == IPPROTO_TCP ? "tcp" : "?";
 }
 
+const char *vip_hash_str(__u32 vip_flags)
+{
+	return vip_flags & XDPLB_VIP_F_HASH_SOURCE ? "source" : "5tuple";
+}
+
 const char *vip_endpoint_str(const struct xdplb_addr *a, int family, __u16 port, __u8 proto,
 			     char *buf, size_t len)
 {

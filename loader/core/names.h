@@ -26,6 +26,9 @@ const char *xdp_action_str(int action);
 
 /* "tcp", "udp", "?" */
 const char *proto_str(__u8 proto);
+/* A VIP's hash mode from its XDPLB_VIP_F_* flags: "5tuple", "source"
+ * (the config's words, config_hash_names) */
+const char *vip_hash_str(__u32 vip_flags);
 /* "active", "drain", "down", "none" (enum xdplb_backend_state) */
 const char *state_str(__u8 state);
 /* "none", "up", "out", "kept" (enum xdplb_health) */

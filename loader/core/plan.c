@@ -381,7 +381,7 @@ static int plan_vip_entries(struct alloc *s, const struct checked *c, __u32 i, s
 		else
 			vip_active_weight(vip, &n_active);
 		e->val.bank[i] = (struct xdplb_vip_cfg){
-			.flags = XDPLB_VIP_F_PRESENT,
+			.flags = XDPLB_VIP_F_PRESENT | config_vip_hash_flags(vip),
 			.vip_id = p->vip_ids[v],
 			.table_size = n_active ? vip->table_size : 0,
 		};
