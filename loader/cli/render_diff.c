@@ -116,9 +116,15 @@ void diff_print(const struct diff *d, FILE *f)
 			vip_title(&d->a->cfg.vips[vd->a], t, sizeof(t));
 			fprintf(f, "- vip %s: removed\n", t);
 		} else {
-			vip_title(&d->b->cfg.vips[vd->b], t, sizeof(t));
+			const struct cfg_vip *x = &d->a->cfg.vips[vd->a],
+					     *y = &d->b->cfg.vips[vd->b];
+
+			vip_title(y, t, sizeof(t));
 			fprintf(f, "~ vip %s: %.1f%% of new flows move to another backend (%s)\n",
 				t, 100 * vd->moved, vd->estimated ? "estimated" : "exact");
+			if (x->hash != y->hash)
+				fprintf(f, "    hash: %s -> %s (every flow is hashed anew)\n",
+					config_hash_names[x->hash], config_hash_names[y->hash]);
 		}
 		each_backend(d, vd, print_backend, f);
 	}
@@ -177,6 +183,12 @@ cJSON *diff_json(const struct diff *d)
 					vd->b < 0   ? "removed" :
 					vd->changed ? "changed" :
 						      "same");
+		if (vd->a >= 0)
+			cJSON_AddStringToObject(o, "hash_before",
+						config_hash_names[d->a->cfg.vips[vd->a].hash]);
+		if (vd->b >= 0)
+			cJSON_AddStringToObject(o, "hash_after",
+						config_hash_names[d->b->cfg.vips[vd->b].hash]);
 		cJSON_AddNumberToObject(o, "flows_moved", vd->moved);
 		cJSON_AddBoolToObject(o, "estimated", vd->estimated);
 		each_backend(d, vd, json_backend, cJSON_AddArrayToObject(o, "backends"));

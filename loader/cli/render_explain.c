@@ -60,10 +60,10 @@ static void print_vip(FILE *f, const struct explain_result *r)
 			proto_str(r->spec.proto));
 		return;
 	}
-	fprintf(f, "  vip        %s %s/%s%s (id %u, table %u)\n", r->vip_name.s,
+	fprintf(f, "  vip        %s %s/%s%s (id %u, table %u, hash %s)\n", r->vip_name.s,
 		endpoint(&r->vip_key.addr, r->vip_key.family, ntohs(r->vip_key.port), a, sizeof(a)),
 		proto_str(r->vip_key.proto), r->vip_key.port ? "" : " (every port)", r->vip_id,
-		r->table_size);
+		r->table_size, vip_hash_str(r->vip_flags));
 }
 
 static void print_ct(FILE *f, const struct explain_result *r)
@@ -188,6 +188,7 @@ static void add_vip(cJSON *o, const struct explain_result *r)
 	cJSON_AddNumberToObject(j, "port", ntohs(r->vip_key.port));
 	cJSON_AddStringToObject(j, "protocol", proto_str(r->vip_key.proto));
 	cJSON_AddNumberToObject(j, "table_size", r->table_size);
+	cJSON_AddStringToObject(j, "hash", vip_hash_str(r->vip_flags));
 }
 
 static void add_choice(cJSON *o, const struct explain_result *r)

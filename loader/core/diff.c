@@ -44,7 +44,11 @@ static double moved_fraction(const struct checked *a, int va, const struct check
 	const struct cfg_vip *x = &a->cfg.vips[va], *y = &b->cfg.vips[vb];
 	__u64 moved = 0, rng = 0x5eed;
 
-	if (x->table_size == y->table_size && a->cfg.hash_seed == b->cfg.hash_seed) {
+	/* the same hash into tables of one size: a flow keeps its slot, so
+	 * counting slots is exact; another seed or hash mode sends flows to
+	 * other slots, and only flows tell how many change backend */
+	if (x->table_size == y->table_size && a->cfg.hash_seed == b->cfg.hash_seed &&
+	    x->hash == y->hash) {
 		*estimated = false;
 		for (__u32 s = 0; s < x->table_size; s++)
 			moved += !same_backend(slot_backend(x, a->tables.slots[va][s]),
@@ -66,7 +70,7 @@ static bool vip_changed(const struct checked *a, int va, const struct checked *b
 {
 	const struct cfg_vip *x = &a->cfg.vips[va], *y = &b->cfg.vips[vb];
 
-	if (strcmp(x->name, y->name) || x->table_size != y->table_size ||
+	if (strcmp(x->name, y->name) || x->table_size != y->table_size || x->hash != y->hash ||
 	    x->n_backends != y->n_backends)
 		return true;
 	for (__u32 i = 0; i < x->n_backends; i++) {

@@ -5,8 +5,8 @@
  *
  * VIPs match by (address, port, protocol), backends within a VIP by
  * address. "Moved" is the fraction of a VIP's new flows whose backend
- * changes: exact, slot by slot, when the table size and hash seed are the
- * same; otherwise estimated from DIFF_SAMPLES synthetic flows hashed as the
+ * changes: exact, slot by slot, when the table size, hash seed and the
+ * VIP's hash mode are the same; otherwise estimated from DIFF_SAMPLES synthetic flows hashed as the
  * data path does. Established flows are not counted: conntrack keeps them.
  */
 #ifndef XDPLB_DIFF_H
@@ -22,7 +22,7 @@
 
 struct vip_diff {
 	int a, b; /* index in each config, -1 when absent */
-	bool changed; /* anything differs (backends, table, name) */
+	bool changed; /* anything differs (backends, table, hash mode, name) */
 	double moved; /* fraction of new flows that change backend */
 	bool estimated; /* moved is sampled, not exact */
 };

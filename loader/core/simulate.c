@@ -19,7 +19,7 @@ static __u64 splitmix64(__u64 *s)
 __u32 simulate_pick(const struct checked *c, __u32 vip, const struct xdplb_flow_key *f)
 {
 	const struct cfg_vip *v = &c->cfg.vips[vip];
-	__u32 h = xdplb_flow_hash(f, c->cfg.hash_seed);
+	__u32 h = xdplb_vip_hash(f, c->cfg.hash_seed, config_vip_hash_flags(v));
 
 	return c->tables.slots[vip][h % v->table_size];
 }

@@ -129,6 +129,9 @@ static void contents(const struct checked *live, const struct checked *want, str
 		if (lv->table_size != wv->table_size && vip_active_weight(lv, NULL) > 0)
 			add(a, "vip", where, "table size: live %u, config %u", lv->table_size,
 			    wv->table_size);
+		if (lv->hash != wv->hash)
+			add(a, "vip", where, "hash: live %s, config %s",
+			    config_hash_names[lv->hash], config_hash_names[wv->hash]);
 		for (__u32 b = 0; b < wv->n_backends; b++) {
 			const struct cfg_backend *wb = &wv->backends[b];
 			const struct cfg_backend *lb = NULL;

@@ -143,6 +143,7 @@ static void find_vip(const struct lb_maps *live, const struct xdplb_ctl *ctl,
 		r->vip_key = vk;
 		r->vip_id = v.bank[r->active_bank].vip_id;
 		r->table_size = v.bank[r->active_bank].table_size;
+		r->vip_flags = v.bank[r->active_bank].flags;
 		bpf_map_lookup_elem(LB_FD(live, vip_names), &r->vip_id, &r->vip_name);
 	}
 }
@@ -157,7 +158,7 @@ static void find_slot(const struct lb_maps *live, const struct xdplb_ctl *ctl,
 
 	if (!r->vip_found || !r->table_size)
 		return;
-	r->hash = xdplb_flow_hash(k, ctl->bank[r->active_bank].hash_seed);
+	r->hash = xdplb_vip_hash(k, ctl->bank[r->active_bank].hash_seed, r->vip_flags);
 	r->slot = r->hash % r->table_size;
 	if (bpf_map_lookup_elem(LB_FD(live, tables), &outer, &id))
 		return;

@@ -39,6 +39,7 @@ struct explain_result {
 
 	bool vip_found; /* (dst, port, proto) is a VIP in the active bank */
 	__u32 vip_id, table_size;
+	__u32 vip_flags; /* XDPLB_VIP_F_*: the hash mode */
 	struct xdplb_vip_key vip_key; /* the entry that matched (port 0: port-less) */
 	struct xdplb_name vip_name;
 
