@@ -221,17 +221,18 @@ int jw_string(struct walk *w, const cJSON *obj, const char *key, bool required, 
 	return 1;
 }
 
-/* One of vals[] (NULL-terminated); returns its index, dflt if absent, -1 if bad. */
+/* One of vals[] (NULL-terminated); returns its index, dflt if absent, -1 if
+ * bad. A bad value, a string or not, is told the values it may take. */
 int jw_enum(struct walk *w, const cJSON *obj, const char *key, const char *const vals[], int dflt)
 {
-	const char *s = NULL;
-	char msg[160] = "";
-	int r = jw_string(w, obj, key, false, &s);
+	const cJSON *j = jw_member(obj, key);
+	char msg[160] = "", gbuf[64];
+	size_t old;
 
-	if (r <= 0)
-		return r == 0 ? dflt : -1;
+	if (!j)
+		return dflt;
 	for (int i = 0; vals[i]; i++) {
-		if (!strcmp(s, vals[i]))
+		if (cJSON_IsString(j) && !strcmp(j->valuestring, vals[i]))
 			return i;
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%s\"%s\"",
 			 !i	     ? "" :
@@ -239,9 +240,11 @@ int jw_enum(struct walk *w, const cJSON *obj, const char *key, const char *const
 				       " or ",
 			 vals[i]);
 	}
-	size_t old = jw_push_key(w, key);
-
-	jw_err(w, "must be %s, got \"%.40s\"", msg, s);
+	old = jw_push_key(w, key);
+	if (cJSON_IsString(j))
+		jw_err(w, "must be %s, got \"%.40s\"", msg, j->valuestring);
+	else
+		jw_err(w, "must be %s, got %s", msg, jw_got(j, gbuf, sizeof(gbuf)));
 	jw_pop(w, old);
 	return -1;
 }
