@@ -61,7 +61,7 @@ static const char *const same[] = {
 	" \"guards\": {\"max_share_error\": 0.01, \"max_flows_moved\": 0.5, \"min_active_backends\": 1},"
 	" \"health_check\": {\"type\": \"none\"},"
 	" \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80, \"protocol\": \"tcp\", \"table_size\": 65537,"
-	" \"guards\": {\"max_backend_share\": 1},"
+	" \"hash\": \"5tuple\", \"guards\": {\"max_backend_share\": 1},"
 	" \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\", \"weight\": 100, \"state\": \"active\"},"
 	" {\"name\": \"b\", \"address\": \"2001:db8:20::2\", \"weight\": 50, \"state\": \"active\"}]}]}",
 	/* other host settings */
@@ -90,6 +90,7 @@ static const char *const changed[] = {
 	"\"port\": 81",
 	"\"protocol\": \"udp\"",
 	"\"table_size\": 65521",
+	"\"hash\": \"source\"",
 	"\"guards\": {\"max_share_error\": 0.02}",
 	"\"health_check\": {\"type\": \"tcp\"}",
 	"\"address\": \"198.51.100.3\"",
@@ -217,6 +218,7 @@ Test(canonical, covers_every_key)
 					      "port",
 					      "protocol",
 					      "table_size",
+					      "hash",
 					      "backends",
 					      "weight",
 					      "state",
@@ -238,6 +240,7 @@ Test(canonical, covers_every_key)
 					      NULL };
 	const char *json = "{" HOST1 ", \"health_check\": {\"type\": \"http\"}, \"vips\": ["
 			   "{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+			   " \"hash\": \"source\","
 			   " \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}]}]}";
 	struct checked c;
 	struct diags d;
@@ -290,4 +293,30 @@ Test(canonical, host_in_both_and_shared)
 	cr_expect(eq(sz, d.n, 4)); /* interface, next_hop_mac, source_v4, source_v6 */
 	cr_expect(diag_find(&d, "next_hop_mac") != NULL);
 	diags_free(&d);
+}
+
+/* The default hash is left out of the canonical form (a config written
+ * before the key keeps its digest); "source" is in it, by name. */
+Test(canonical, hash_only_when_not_default)
+{
+	const char *json = "{" HOST1 ", \"vips\": ["
+			   "{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80, %s"
+			   " \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}]}]}";
+	const char *const hashes[] = { "", "\"hash\": \"5tuple\",", "\"hash\": \"source\"," };
+	char buf[1024], *s[3];
+	struct checked c;
+	struct diags d;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(buf, sizeof(buf), json, hashes[i]);
+		cr_assert(eq(int, check_str(buf, &c, &d), 0), "%s", buf);
+		s[i] = config_canonical(&c.cfg);
+		cr_assert(not(eq(ptr, s[i], NULL)));
+		checked_free(&c);
+	}
+	cr_expect(eq(str, s[0], s[1]));
+	cr_expect(eq(ptr, strstr(s[0], "\"hash\""), NULL), "%s", s[0]);
+	cr_expect(not(eq(ptr, strstr(s[2], "\"hash\":\"source\""), NULL)), "%s", s[2]);
+	for (int i = 0; i < 3; i++)
+		free(s[i]);
 }

@@ -230,6 +230,8 @@ Test(config, defaults)
 	cr_expect(eq(u32, c.cfg.hash_seed, 0));
 	cr_expect(eq(u8, c.cfg.vips[0].proto, 6));
 	cr_expect(eq(u32, c.cfg.vips[0].table_size, 65537));
+	cr_expect(eq(u8, c.cfg.vips[0].hash, CFG_HASH_5TUPLE));
+	cr_expect(eq(u32, config_vip_hash_flags(&c.cfg.vips[0]), 0));
 	cr_expect(eq(u32, c.cfg.vips[0].backends[0].weight, 100));
 	cr_expect(eq(u8, c.cfg.vips[0].backends[0].state, XDPLB_BE_ACTIVE));
 	cr_expect(eq(u8, c.cfg.vips[0].backends[0].family, XDPLB_AF_INET6));
@@ -299,4 +301,45 @@ Test(config, command_line_overrides)
 	cr_assert(eq(int, validate_text(json, strlen(json), &o, &c, &d), -EINVAL));
 	cr_expect(eq(str, d.v[0].path, "interface"));
 	diags_free(&d);
+}
+
+/* "hash" per VIP: its two values, to the flags the data path reads; any
+ * other value or type is an error at vips[N].hash naming both. */
+Test(config, vip_hash)
+{
+	const char *json =
+		"{" BASE_TOP ", \"vips\": ["
+		" { \"name\": \"a\", \"address\": \"203.0.113.1\", \"port\": 80, \"hash\": \"source\","
+		"   \"backends\": [ { \"name\": \"b\", \"address\": \"198.51.100.1\" } ] },"
+		" { \"name\": \"c\", \"address\": \"203.0.113.1\", \"port\": 81, \"hash\": \"5tuple\","
+		"   \"backends\": [ { \"name\": \"b\", \"address\": \"198.51.100.1\" } ] },"
+		" { \"name\": \"d\", \"address\": \"203.0.113.1\", \"port\": 82, \"hash\": %s,"
+		"   \"backends\": [ { \"name\": \"b\", \"address\": \"198.51.100.1\" } ] } ] }";
+	static const char *const bad[][2] = {
+		{ "\"Source\"", "must be \"5tuple\" or \"source\", got \"Source\"" },
+		{ "\"source_port\"", "must be \"5tuple\" or \"source\", got \"source_port\"" },
+		{ "\"\"", "must be \"5tuple\" or \"source\", got \"\"" },
+		{ "true", "must be \"5tuple\" or \"source\", got true" },
+		{ "[\"source\"]", "must be \"5tuple\" or \"source\", got array" },
+	};
+	char buf[1024];
+	struct checked c;
+	struct diags d;
+
+	snprintf(buf, sizeof(buf), json, "\"source\"");
+	cr_assert(eq(int, check_str(buf, &c, &d), 0));
+	cr_expect(eq(u8, c.cfg.vips[0].hash, CFG_HASH_SOURCE));
+	cr_expect(eq(u32, config_vip_hash_flags(&c.cfg.vips[0]), XDPLB_VIP_F_HASH_SOURCE));
+	cr_expect(eq(u8, c.cfg.vips[1].hash, CFG_HASH_5TUPLE));
+	cr_expect(eq(u32, config_vip_hash_flags(&c.cfg.vips[1]), 0));
+	checked_free(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), json, bad[i][0]);
+		cr_assert(eq(int, check_str(buf, &c, &d), -EINVAL), "%s", bad[i][0]);
+		cr_assert(eq(sz, d.n, 1), "%s", bad[i][0]);
+		cr_expect(eq(str, d.v[0].path, "vips[2].hash"));
+		cr_expect(not(eq(ptr, strstr(d.v[0].msg, bad[i][1]), NULL)), "%s: %s", bad[i][0],
+			  d.v[0].msg);
+		diags_free(&d);
+	}
 }

@@ -235,3 +235,73 @@ Test(diff, backend_changes_without_moves)
 	cr_expect(not(eq(ptr, strstr(out, "renamed from b1"), NULL)), "%s", out);
 	done(&d, &a, &b);
 }
+
+/* Two VIPs of four backends, web's hash given: a change of web's mode is a
+ * change that moves flows, estimated (slots do not say it: every flow is
+ * hashed anew), about 3/4 of them, refused by the default guard, allowed
+ * with max_flows_moved raised; the other VIP does not change. */
+static void hash_cfg(const char *web_hash, const char *guards, struct checked *c)
+{
+	char json[4096];
+	struct diags d;
+
+	snprintf(
+		json, sizeof(json),
+		"{" BASE_TOP ", \"vips\": ["
+		"{ \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80, %s %s"
+		"  \"backends\": [ { \"name\": \"b1\", \"address\": \"198.51.100.1\" },"
+		"  { \"name\": \"b2\", \"address\": \"198.51.100.2\" }, { \"name\": \"b3\", \"address\": \"198.51.100.3\" },"
+		"  { \"name\": \"b4\", \"address\": \"198.51.100.4\" } ] },"
+		"{ \"name\": \"ssh\", \"address\": \"203.0.113.10\", \"port\": 22, \"hash\": \"source\","
+		"  \"backends\": [ { \"name\": \"b1\", \"address\": \"198.51.100.1\" },"
+		"  { \"name\": \"b2\", \"address\": \"198.51.100.2\" } ] } ] }",
+		web_hash, guards);
+	cr_assert(eq(int, check_str(json, c, &d), 0), "%s: %s", json, d.n ? d.v[0].msg : "");
+}
+
+Test(diff, hash_mode_change_moves_flows)
+{
+	static const char *const modes[][2] = { { "", "\"hash\": \"source\"," },
+						{ "\"hash\": \"source\",",
+						  "\"hash\": \"5tuple\"," } };
+
+	for (int m = 0; m < 2; m++) {
+		struct checked a, b, c;
+		struct diags g = { 0 };
+		struct diff d;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		hash_cfg(modes[m][0], "", &a);
+		hash_cfg(modes[m][1], "", &b);
+		cr_assert(eq(int, diff_compute(&a, &b, &d), 0));
+		cr_expect(not(diff_empty(&d)));
+		cr_expect(d.v[0].changed);
+		cr_expect(d.v[0].estimated, "another hash: estimated from flows");
+		cr_expect(ge(dbl, d.v[0].moved, 0.70), "moved %.4f", d.v[0].moved);
+		cr_expect(le(dbl, d.v[0].moved, 0.80), "moved %.4f", d.v[0].moved);
+		cr_expect(not(d.v[1].changed), "ssh keeps its mode");
+		cr_expect(eq(dbl, d.v[1].moved, 0));
+		cr_expect(eq(int, diff_guard(&d, &g), 1));
+		cr_expect(eq(str, g.v[0].path, "vips[0]"));
+		f = open_memstream(&text, &len);
+		diff_print(&d, f);
+		fclose(f);
+		cr_expect(not(eq(ptr,
+				 strstr(text,
+					m ? "hash: source -> 5tuple" : "hash: 5tuple -> source"),
+				 NULL)),
+			  "%s", text);
+		free(text);
+		diags_free(&g);
+		diff_free(&d);
+		/* the same change, allowed by the config */
+		hash_cfg(modes[m][1], "\"guards\": { \"max_flows_moved\": 0.9 },", &c);
+		cr_assert(eq(int, diff_compute(&a, &c, &d), 0));
+		cr_expect(eq(int, diff_guard(&d, &g), 0));
+		diags_free(&g);
+		done(&d, &a, &b);
+		checked_free(&c);
+	}
+}
