@@ -35,7 +35,11 @@ static const char *const CONFIG =
 	"    \"guards\": { \"min_active_backends\": 0 }, \"backends\": ["
 	"    { \"name\": \"m1\", \"address\": \"198.51.100.61\", \"state\": \"drain\" } ] },"
 	"  { \"name\": \"anyudp\", \"address\": \"203.0.113.30\", \"port\": 0, \"protocol\": \"udp\","
-	"    \"table_size\": 1009, \"backends\": [ { \"name\": \"any1\", \"address\": \"198.51.100.51\" } ] } ] }";
+	"    \"table_size\": 1009, \"backends\": [ { \"name\": \"any1\", \"address\": \"198.51.100.51\" } ] },"
+	"  { \"name\": \"sticky\", \"address\": \"203.0.113.50\", \"port\": 0, \"table_size\": 1009,"
+	"    \"hash\": \"source\", \"backends\": [ { \"name\": \"st1\", \"address\": \"198.51.100.71\" },"
+	"                    { \"name\": \"st2\", \"address\": \"198.51.100.72\" },"
+	"                    { \"name\": \"st3\", \"address\": \"198.51.100.73\" } ] } ] }";
 
 static struct lbfix f;
 
@@ -347,5 +351,58 @@ Test(explain, another_live_program_is_told)
 	cr_expect(r->tag_checked);
 	cr_expect(not(r->tag_same), "a different program has a different tag");
 	close(fd);
+	free(r);
+}
+
+/* A source VIP: explain hashes as the data path does (the VIP's flags
+ * from the live map), so every port of a client has one slot and the
+ * backend the program really picks; clients differ; it says the mode. */
+Test(explain, source_hash_vip)
+{
+	struct explain_result *r = malloc(sizeof(*r));
+	char src[64], dst[64], first[XDPLB_NAME_LEN] = "", *text = NULL;
+	__u32 slot = 0, slots_seen = 0, prev = ~0u;
+	size_t len = 0;
+	cJSON *j;
+	FILE *out;
+	int act;
+
+	for (int c = 0; c < 8; c++) {
+		for (int i = 0; i < 12; i++) {
+			const struct cfg_backend *real;
+
+			snprintf(src, sizeof(src), "198.18.%d.9:%d", c, 1024 + 977 * i);
+			snprintf(dst, sizeof(dst), "203.0.113.50:%d", 20 + 1111 * i);
+			explain(src, dst, IPPROTO_TCP, true, 0, r);
+			cr_assert(r->vip_found && r->have_slot && r->have_backend);
+			cr_expect(eq(str, r->vip_name.s, "sticky"));
+			cr_expect(eq(u32, r->vip_flags & XDPLB_VIP_F_HASH_SOURCE,
+				     XDPLB_VIP_F_HASH_SOURCE));
+			if (!i) {
+				slot = r->slot;
+				snprintf(first, sizeof(first), "%s", r->slot_name.s);
+				slots_seen += slot != prev;
+				prev = slot;
+			}
+			cr_expect(eq(u32, r->slot, slot), "client %d port %d: another slot", c, i);
+			real = send_real(r, &act);
+			cr_assert(eq(int, act, XDP_TX));
+			cr_assert(real != NULL);
+			cr_expect(eq(str, (char *)real->name, r->be_name.s));
+			cr_expect(eq(str, (char *)real->name, first), "client %d port %d", c, i);
+		}
+	}
+	cr_expect(gt(u32, slots_seen, 1), "8 clients, one slot");
+	out = open_memstream(&text, &len);
+	explain_print(out, "test0", r);
+	fclose(out);
+	cr_expect(not(eq(ptr, strstr(text, "hash source"), NULL)), "%s", text);
+	free(text);
+	j = explain_json("test0", r);
+	cr_expect(
+		eq(str,
+		   cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "vip"), "hash")),
+		   "source"));
+	cJSON_Delete(j);
 	free(r);
 }
