@@ -335,3 +335,27 @@ Test(audit, published_slot_counts_follow_every_commit)
 		cr_expect(eq(sz, audit(steps[i], out, sizeof(out)), 0), "step %zu:\n%s", i, out);
 	}
 }
+
+/* A VIP's hash mode is in its live entry's flags: read back by the live
+ * config (so diff and audit see it), and audit says when it is not the
+ * config's. */
+Test(audit, vip_hash_mode)
+{
+	const char *src = TOP "\"vips\": [ { \"name\": \"web\", \"address\": \"203.0.113.10\","
+			      " \"port\": 80, \"table_size\": 1009, \"hash\": \"source\","
+			      " \"backends\": [ " BE(1) "," BE(2) "," BE(3) " ] } ] }";
+	struct xdplb_vip_key k = { .port = htons(80), .proto = 6, .family = XDPLB_AF_INET };
+	struct xdplb_vip_val v;
+	char out[4096];
+
+	k.addr.v4 = htonl(0xcb00710a); /* 203.0.113.10 */
+	audit(src, out, sizeof(out));
+	FOUND(out, "vip|vip web|hash: live 5tuple, config source");
+	cr_assert(eq(int, lbfix_apply(&f, src), 0));
+	cr_assert(eq(int, bpf_map_lookup_elem(LB_FD(&f.m, vips), &k, &v), 0));
+	cr_expect(eq(u32, v.bank[active_bank()].flags,
+		     XDPLB_VIP_F_PRESENT | XDPLB_VIP_F_HASH_SOURCE));
+	cr_expect(eq(sz, audit(src, out, sizeof(out)), 0), "%s", out);
+	audit(LIVE, out, sizeof(out));
+	FOUND(out, "vip|vip web|hash: live source, config 5tuple");
+}
