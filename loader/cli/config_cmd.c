@@ -388,13 +388,13 @@ const struct cli_cmd cmd_diff = {
 	.summary = "what a change would do to new flows",
 	.description =
 		"What would change, and the impact: per VIP, the fraction of new flows that move\n"
-		"to another backend (exact, slot by slot, when the table size and hash_seed are\n"
-		"unchanged; estimated from 65,536 synthetic flows otherwise), and each backend's\n"
-		"table share and weight share before and after. With one file, OLD is what is\n"
-		"live (read back from the maps) and NEW gets the overrides kept for the interface\n"
-		"(`xdplb backend list`), as load would. Established flows are not counted: conntrack\n"
-		"keeps them on their backend. Exit 1 when load would refuse the change without\n"
-		"--force (max_flows_moved), 0 otherwise.\n",
+		"to another backend (exact, slot by slot, when the table size, hash_seed and the\n"
+		"VIP's hash are unchanged; estimated from 65,536 synthetic flows otherwise), and\n"
+		"each backend's table share and weight share before and after. With one file, OLD\n"
+		"is what is live (read back from the maps) and NEW gets the overrides kept for the\n"
+		"interface (`xdplb backend list`), as load would. Established flows are not\n"
+		"counted: conntrack keeps them on their backend. Exit 1 when load would refuse the\n"
+		"change without --force (max_flows_moved), 0 otherwise.\n",
 	.opts = diff_opts,
 	.args_size = sizeof(struct diff_args),
 	.init = init_cfg,
