@@ -62,6 +62,7 @@ cJSON *status_json(const struct lb_live *s)
 		cJSON_AddNumberToObject(jv, "port", ntohs(v->key.port));
 		cJSON_AddStringToObject(jv, "protocol", proto_str(v->key.proto));
 		cJSON_AddNumberToObject(jv, "table_size", v->table_size);
+		cJSON_AddStringToObject(jv, "hash", vip_hash_str(v->flags));
 		g = cJSON_AddObjectToObject(jv, "counters");
 		cJSON_AddNumberToObject(g, "packets", (double)v->st.packets);
 		cJSON_AddNumberToObject(g, "bytes", (double)v->st.bytes);
@@ -125,12 +126,15 @@ void status_print(const struct lb_live *s)
 	for (__u32 i = 0; i < s->n_vips; i++) {
 		const struct st_vip *v = &s->vips[i];
 
-		printf("  vip %s %s  table %u  packets %llu  new flows %llu  drops %llu\n",
+		/* the hash only where it is not the default */
+		printf("  vip %s %s  table %u%s%s  packets %llu  new flows %llu  drops %llu\n",
 		       v->name.s,
 		       vip_endpoint_str(&v->key.addr, v->key.family, ntohs(v->key.port),
 					v->key.proto, buf, sizeof(buf)),
-		       v->table_size, (unsigned long long)v->st.packets,
-		       (unsigned long long)v->st.new_flows, (unsigned long long)v->st.drops);
+		       v->table_size, v->flags & XDPLB_VIP_F_HASH_SOURCE ? "  hash " : "",
+		       v->flags & XDPLB_VIP_F_HASH_SOURCE ? vip_hash_str(v->flags) : "",
+		       (unsigned long long)v->st.packets, (unsigned long long)v->st.new_flows,
+		       (unsigned long long)v->st.drops);
 		for (__u32 b = 0; b < v->n_be; b++) {
 			const struct st_backend *sb = &v->be[b];
 

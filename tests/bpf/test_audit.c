@@ -12,9 +12,12 @@
 #include <bpf/libbpf.h>
 
 #include "audit.h"
+#include "diff.h"
 #include "lbfix.h"
 #include "maglev.h"
 #include "plan.h"
+#include "render.h"
+#include "status.h"
 
 #define TOP                                                                    \
 	"{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\"," \
@@ -345,8 +348,14 @@ Test(audit, vip_hash_mode)
 			      " \"port\": 80, \"table_size\": 1009, \"hash\": \"source\","
 			      " \"backends\": [ " BE(1) "," BE(2) "," BE(3) " ] } ] }";
 	struct xdplb_vip_key k = { .port = htons(80), .proto = 6, .family = XDPLB_AF_INET };
+	struct config_opts o = { .mode = -1 };
+	struct checked live, want;
+	struct diags d = { 0 };
+	struct lb_live l = { 0 };
 	struct xdplb_vip_val v;
+	struct diff df;
 	char out[4096];
+	cJSON *j;
 
 	k.addr.v4 = htonl(0xcb00710a); /* 203.0.113.10 */
 	audit(src, out, sizeof(out));
@@ -356,6 +365,22 @@ Test(audit, vip_hash_mode)
 	cr_expect(eq(u32, v.bank[active_bank()].flags,
 		     XDPLB_VIP_F_PRESENT | XDPLB_VIP_F_HASH_SOURCE));
 	cr_expect(eq(sz, audit(src, out, sizeof(out)), 0), "%s", out);
+	/* status reads it back; the live config diffs empty against the file */
+	cr_assert(eq(int, status_read_maps(&f.m, LIVE_TABLES, &l), 0));
+	j = status_json(&l);
+	cr_expect(eq(str,
+		     cJSON_GetStringValue(cJSON_GetObjectItem(
+			     cJSON_GetArrayItem(cJSON_GetObjectItem(j, "vips"), 0), "hash")),
+		     "source"));
+	cJSON_Delete(j);
+	cr_assert(eq(int, live_to_checked(&l, &live, true), 0));
+	live_free(&l);
+	cr_assert(eq(int, validate_text(src, strlen(src), &o, &want, &d), 0));
+	cr_assert(eq(int, diff_compute(&live, &want, &df), 0));
+	cr_expect(diff_empty(&df));
+	diff_free(&df);
+	checked_free(&live);
+	checked_free(&want);
 	audit(LIVE, out, sizeof(out));
 	FOUND(out, "vip|vip web|hash: live source, config 5tuple");
 }
