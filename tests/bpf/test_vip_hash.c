@@ -7,16 +7,19 @@
  * still keeps each connection, across a change of mode.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <linux/bpf.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "addr.h"
 #include "lbfix.h"
+#include "load.h"
 #include "xdplb_hash.h"
 
 #define NB 4 /* backends of each VIP */
@@ -300,5 +303,56 @@ Test(vip_hash, mode_change_keeps_established_flows)
 
 		cr_expect(eq(str, (char *)name_of(send_pkt(&f, &s)), (char *)before[0]));
 	}
+	lbfix_close(&f);
+}
+
+/* One load as `xdplb load` makes it (no history): 0, or -ECANCELED when
+ * max_flows_moved refuses it. */
+static int load(struct lbfix *f, const char *json, bool force)
+{
+	struct load_opts o = { .force = force };
+	struct config_opts co = { .mode = -1 };
+	struct load_result res = { 0 };
+	struct diags d = { 0 };
+	struct checked c;
+	struct lb_txn t;
+	int err;
+
+	cr_assert(eq(int, validate_text(json, strlen(json), &co, &c, &d), 0));
+	err = lb_txn_begin(&t, &f->m, true, &c, &o);
+	if (!err)
+		err = lb_txn_apply(&t, &f->m, &c, LB_MAC, &res);
+	err = lb_txn_end(&t, !err, &res) ?: err;
+	checked_free(&c);
+	return err;
+}
+
+/* A change of mode moves about 3/4 of src4's new flows (4 backends):
+ * load refuses it against what is live by max_flows_moved, leaving the
+ * mode as it was, and applies it with --force. */
+Test(vip_hash, load_guards_a_mode_change)
+{
+	struct xdplb_vip_key k = { .port = htons(80),
+				   .proto = IPPROTO_TCP,
+				   .family = XDPLB_AF_INET };
+	struct xdplb_vip_val v;
+	struct xdplb_ctl ctl;
+	struct lbfix f;
+	char buf[4096];
+
+	k.addr.v4 = htonl(0xcb00710a); /* 203.0.113.10 */
+	lbfix_open(&f, config("5tuple", buf, sizeof(buf)));
+	cr_expect(eq(int, load(&f, config("source", buf, sizeof(buf)), false), -ECANCELED));
+	ctl = lbfix_ctl(&f);
+	cr_assert(eq(int, bpf_map_lookup_elem(LB_FD(&f.m, vips), &k, &v), 0));
+	cr_expect(eq(u32, v.bank[xdplb_active_bank(&ctl)].flags & XDPLB_VIP_F_HASH_SOURCE, 0),
+		  "refused: still 5tuple");
+	cr_expect(eq(int, load(&f, config("source", buf, sizeof(buf)), true), 0));
+	ctl = lbfix_ctl(&f);
+	cr_assert(eq(int, bpf_map_lookup_elem(LB_FD(&f.m, vips), &k, &v), 0));
+	cr_expect(eq(u32, v.bank[xdplb_active_bank(&ctl)].flags & XDPLB_VIP_F_HASH_SOURCE,
+		     XDPLB_VIP_F_HASH_SOURCE));
+	cr_expect(eq(int, load(&f, config("source", buf, sizeof(buf)), false), 0),
+		  "the same config again moves nothing");
 	lbfix_close(&f);
 }
