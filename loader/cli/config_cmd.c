@@ -57,6 +57,7 @@ static void print_valid(const char *file, const struct checked *c)
 
 			cJSON_AddStringToObject(jv, "name", cfg->vips[v].name);
 			cJSON_AddNumberToObject(jv, "table_size", cfg->vips[v].table_size);
+			cJSON_AddStringToObject(jv, "hash", config_hash_names[cfg->vips[v].hash]);
 			cJSON_AddNumberToObject(jv, "max_backend_share",
 						(double)max_slots(c, v) / cfg->vips[v].table_size);
 			cJSON_AddNumberToObject(jv, "max_backend_share_allowed",
@@ -74,9 +75,10 @@ static void print_valid(const char *file, const struct checked *c)
 
 		vip_active_weight(vip, &n_active);
 		vip_endpoint_str(&vip->addr, vip->family, vip->port, vip->proto, vl, sizeof(vl));
-		printf("  %s %s: table %u, %u/%u backends take new flows, largest share %.1f%% (allowed %.1f%%)\n",
-		       vip->name, vl, vip->table_size, n_active, vip->n_backends,
-		       100.0 * max_slots(c, v) / vip->table_size,
+		printf("  %s %s: table %u%s, %u/%u backends take new flows, largest share %.1f%% (allowed %.1f%%)\n",
+		       vip->name, vl, vip->table_size,
+		       vip->hash == CFG_HASH_SOURCE ? ", hash source" : "", n_active,
+		       vip->n_backends, 100.0 * max_slots(c, v) / vip->table_size,
 		       100.0 * guard_max_backend_share(cfg, vip));
 	}
 }
@@ -179,6 +181,7 @@ static void print_sim(const struct checked *c, const struct sim_vip *s, __u64 fl
 			cJSON_AddItemToArray(vips, jv);
 			cJSON_AddStringToObject(jv, "name", vip->name);
 			cJSON_AddNumberToObject(jv, "table_size", vip->table_size);
+			cJSON_AddStringToObject(jv, "hash", config_hash_names[vip->hash]);
 			cJSON_AddNumberToObject(jv, "max_table_ratio", s[v].max_table_ratio);
 			cJSON_AddNumberToObject(jv, "max_flow_ratio", s[v].max_flow_ratio);
 			cJSON_AddNumberToObject(jv, "max_table_error", s[v].max_table_error);
@@ -208,7 +211,9 @@ static void print_sim(const struct checked *c, const struct sim_vip *s, __u64 fl
 		const struct cfg_vip *vip = &cfg->vips[v];
 
 		vip_endpoint_str(&vip->addr, vip->family, vip->port, vip->proto, vl, sizeof(vl));
-		printf("vip %s %s: table %u, %llu flows\n", vip->name, vl, vip->table_size,
+		/* a source VIP's synthetic flows are each another client's */
+		printf("vip %s %s: table %u%s, %llu flows\n", vip->name, vl, vip->table_size,
+		       vip->hash == CFG_HASH_SOURCE ? ", hash source (one flow per client)" : "",
 		       (unsigned long long)flows);
 		printf("  %-16s %-7s %-6s %8s %8s %8s\n", "backend", "weight", "state", "weight%",
 		       "table%", "flows%");
