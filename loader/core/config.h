@@ -105,6 +105,7 @@ struct xdplb_config {
 	int src_v4_plen, src_v6_plen; /* 0: not configured */
 	__u32 mtu;
 	__u32 hash_seed;
+	bool icmp_echo; /* answer echo requests to VIP addresses (default true) */
 	__u32 ct_size;
 	struct guards guards;
 	struct health_check_cfg hc; /* every VIP's default */

@@ -228,6 +228,7 @@ Test(config, defaults)
 	cr_expect(eq(u32, c.cfg.ct_size, XDPLB_DEFAULT_CT_SIZE));
 	cr_expect(eq(int, c.cfg.mode, XDPLB_MODE_NATIVE));
 	cr_expect(eq(u32, c.cfg.hash_seed, 0));
+	cr_expect(c.cfg.icmp_echo, "icmp_echo is on by default");
 	cr_expect(eq(u8, c.cfg.vips[0].proto, 6));
 	cr_expect(eq(u32, c.cfg.vips[0].table_size, 65537));
 	cr_expect(eq(u32, c.cfg.vips[0].backends[0].weight, 100));
