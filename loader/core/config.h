@@ -203,4 +203,11 @@ struct health_check_cfg config_vip_hc(const struct xdplb_config *cfg, const stru
 /* Every field unset (inherits). */
 void hc_unset(struct health_check_cfg *h);
 
+/* The config's mtu against the MTU of its interface (if_mtu, read by the
+ * loader): 1 and a warning naming both figures in buf when mtu is above
+ * it (an encapsulated frame the interface cannot send would be lost
+ * uncounted instead of counted as too_big), 0 when it fits. A warning,
+ * not a refusal: docs/design-changes.md 38. */
+int config_mtu_check(const struct xdplb_config *cfg, int if_mtu, char *buf, size_t len);
+
 #endif

@@ -301,3 +301,28 @@ Test(config, command_line_overrides)
 	cr_expect(eq(str, d.v[0].path, "interface"));
 	diags_free(&d);
 }
+
+/* `load` compares mtu with the interface's MTU: above it, a warning that
+ * names both figures and the two ways out; at or below it, nothing. */
+Test(config, mtu_against_the_interface)
+{
+	const char *json = "{" BASE_TOP ", \"mtu\": 1600, \"vips\": [] }";
+	struct checked c;
+	struct diags d;
+	char msg[512] = "";
+
+	cr_assert(eq(int, check_str(json, &c, &d), 0));
+	cr_expect(eq(int, config_mtu_check(&c.cfg, 1600, msg, sizeof(msg)), 0), "equal: fits");
+	cr_expect(eq(int, config_mtu_check(&c.cfg, 9000, msg, sizeof(msg)), 0), "below: fits");
+	cr_expect(eq(int, config_mtu_check(&c.cfg, -19, msg, sizeof(msg)), 0), "unknown: silent");
+	cr_expect(eq(str, msg, ""));
+	cr_assert(eq(int, config_mtu_check(&c.cfg, 1500, msg, sizeof(msg)), 1));
+	cr_log_info("%s", msg);
+	cr_expect(not(eq(ptr, strstr(msg, "mtu 1600 is above the MTU of eth0 (1500)"), NULL)), "%s",
+		  msg);
+	cr_expect(not(eq(ptr, strstr(msg, "1501 to 1600 bytes"), NULL)), "%s", msg);
+	cr_expect(not(eq(ptr, strstr(msg, "too_big"), NULL)), "%s", msg);
+	cr_expect(not(eq(ptr, strstr(msg, "lower \"mtu\" to 1500"), NULL)), "%s", msg);
+	cr_expect(not(eq(ptr, strstr(msg, "ip link set eth0 mtu 1600"), NULL)), "%s", msg);
+	checked_free(&c);
+}
