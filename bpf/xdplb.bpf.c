@@ -3,8 +3,9 @@
  * xdplb.bpf.c - the load balancer's XDP program.
  *
  * parse -> VIP? -> conntrack -> Maglev table -> encapsulate -> XDP_TX.
- * Anything that is not a TCP/UDP packet to a VIP leaves with XDP_PASS,
- * untouched. Malformed or unsupported packets to a VIP address are dropped
+ * An ICMP/ICMPv6 echo request to a VIP address that takes new flows is
+ * answered (echo()). Anything else that is not a TCP/UDP packet to a VIP
+ * leaves with XDP_PASS, untouched. Malformed or unsupported packets to a VIP address are dropped
  * and counted by reason (docs/datapath.md has the rules). Helpers return
  * verdicts (verdict.h); only xdplb_lb() turns one into an XDP action.
  */
