@@ -83,8 +83,9 @@ static __always_inline __u32 encap_hash(const struct pkt *p, __u32 ct_seed)
 }
 
 /* Prepends Ethernet (+ the same VLAN tag) and the outer IP header to the
- * packet p describes; hash from encap_hash(), id for write_outer_v4(). 0,
- * or VERDICT_DROP(TOO_BIG or ENCAP). */
+ * packet p describes, without what follows it in the frame (Ethernet
+ * padding); hash from encap_hash(), id for write_outer_v4(). 0, or
+ * VERDICT_DROP(TOO_BIG or ENCAP). */
 static __always_inline int encap(struct xdp_md *ctx, const struct pkt *p,
 				 const struct xdplb_backend *be, const struct xdplb_global_cfg *g,
 				 __u32 hash, __u16 id)
@@ -93,8 +94,17 @@ static __always_inline int encap(struct xdp_md *ctx, const struct pkt *p,
 	void *data, *end, *outer;
 	struct ethhdr *eth;
 
+	__u32 l2 = sizeof(*eth) + (p->vlan_tpid ? sizeof(struct vlan_hdr) : 0);
+
 	if (p->l3_len + olen > g->mtu)
 		return VERDICT_DROP(XDPLB_DROP_TOO_BIG);
+	/* Ethernet padding (or anything else after the IP packet) is not
+	 * sent: the frame that leaves is L2 + outer + IP length, never
+	 * longer than mtu + L2 (a 60-byte minimum frame grows past padding
+	 * anyway); one compare for every frame that has none */
+	if (p->frame_len > l2 + p->l3_len &&
+	    bpf_xdp_adjust_tail(ctx, (int)(l2 + p->l3_len) - (int)p->frame_len))
+		return VERDICT_DROP(XDPLB_DROP_ENCAP);
 	if (bpf_xdp_adjust_head(ctx, -(int)olen))
 		return VERDICT_DROP(XDPLB_DROP_ENCAP);
 	data = (void *)(long)ctx->data;

@@ -51,6 +51,21 @@ struct pkt {
 	__u8 df; /* IPv4 DF of the inner header (IPv6 inner: 1) */
 };
 
+/* An ICMP or ICMPv6 echo request or reply (RFC 792, RFC 4443 4.1);
+ * linux/icmp.h pulls in libc headers that BPF cannot take */
+struct echo_hdr {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be16 id;
+	__be16 seq;
+};
+
+#define ICMP_ECHOREPLY 0
+#define ICMP_ECHO 8
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY 129
+
 /* IPv4 flags/fragment offset field */
 #define IP4_MF 0x2000
 #define IP4_DF 0x4000

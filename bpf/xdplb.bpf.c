@@ -3,8 +3,9 @@
  * xdplb.bpf.c - the load balancer's XDP program.
  *
  * parse -> VIP? -> conntrack -> Maglev table -> encapsulate -> XDP_TX.
- * Anything that is not a TCP/UDP packet to a VIP leaves with XDP_PASS,
- * untouched. Malformed or unsupported packets to a VIP address are dropped
+ * An ICMP/ICMPv6 echo request to a VIP address that takes new flows is
+ * answered (echo()). Anything else that is not a TCP/UDP packet to a VIP
+ * leaves with XDP_PASS, untouched. Malformed or unsupported packets to a VIP address are dropped
  * and counted by reason (docs/datapath.md has the rules). Helpers return
  * verdicts (verdict.h); only xdplb_lb() turns one into an XDP action.
  */
@@ -18,6 +19,11 @@
 #include "xdplb_hash.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* parse()'s "go on" value for an ICMP or ICMPv6 packet to what may be a
+ * VIP address, with echo replies on: echo() decides (0 is a TCP/UDP
+ * packet to go on with) */
+#define PARSED_ECHO 1
 
 /* Config maps. Layouts and byte order: bpf/xdplb_abi.h. */
 
@@ -227,7 +233,7 @@ static __always_inline int parse_l4(struct pkt *p, void *l4, void *end, __u32 l4
 }
 
 /* IPv4 from the fixed header on. 0 to go on, or a verdict. */
-static __always_inline int parse_v4(struct cursor *c, struct pkt *p, __u32 bank)
+static __always_inline int parse_v4(struct cursor *c, struct pkt *p, __u32 bank, __u32 gflags)
 {
 	struct iphdr *iph;
 	int proto = parse_ip4(c, &iph);
@@ -238,8 +244,13 @@ static __always_inline int parse_v4(struct cursor *c, struct pkt *p, __u32 bank)
 	p->flow.family = XDPLB_AF_INET;
 	p->flow.dst.v4 = iph->daddr;
 	p->flow.src.v4 = iph->saddr;
-	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-		return VERDICT_PASS; /* ICMP and the rest are not VIP traffic */
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+		/* ICMP and the rest are not VIP traffic, but an echo
+		 * request to a VIP address may be answered (echo()) */
+		if (proto == IPPROTO_ICMP && (gflags & XDPLB_G_F_ICMP_ECHO) && maybe_vip(p, bank))
+			return PARSED_ECHO;
+		return VERDICT_PASS;
+	}
 	if (!maybe_vip(p, bank))
 		return VERDICT_PASS; /* most non-VIP traffic leaves here */
 	p->flow.proto = proto;
@@ -261,7 +272,7 @@ static __always_inline int parse_v4(struct cursor *c, struct pkt *p, __u32 bank)
 }
 
 /* IPv6 from the fixed header on. 0 to go on, or a verdict. */
-static __always_inline int parse_v6(struct cursor *c, struct pkt *p, __u32 bank)
+static __always_inline int parse_v6(struct cursor *c, struct pkt *p, __u32 bank, __u32 gflags)
 {
 	struct ipv6hdr *ip6h;
 	int nh = parse_ip6(c, &ip6h);
@@ -277,6 +288,8 @@ static __always_inline int parse_v6(struct cursor *c, struct pkt *p, __u32 bank)
 	if (nh != IPPROTO_TCP && nh != IPPROTO_UDP) {
 		if (ip6_is_exthdr(nh))
 			return reject(p, bank, XDPLB_DROP_IPV6_EXTHDR);
+		if (nh == IPPROTO_ICMPV6 && (gflags & XDPLB_G_F_ICMP_ECHO))
+			return PARSED_ECHO; /* an echo request is answered, the rest passed */
 		return VERDICT_PASS; /* ICMPv6 (and so neighbour discovery), ... */
 	}
 	p->flow.proto = nh;
@@ -398,8 +411,8 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 	if (p->syn || cl->ct_cpus < 2)
 		return 0;
 	x = (struct peek){ .p = p, .pk = pk, .bank = bank, .cpu = cpu, .bits = bits, .off = off };
-	bpf_loop(cl->ct_cpus < XDPLB_CT_MAX_CPUS ? cl->ct_cpus : XDPLB_CT_MAX_CPUS, ct_peek_one,
-		 &x, 0);
+	bpf_loop(cl->ct_cpus < XDPLB_CT_MAX_CPUS ? cl->ct_cpus : XDPLB_CT_MAX_CPUS, ct_peek_one, &x,
+		 0);
 	return pk->copied;
 }
 
@@ -524,9 +537,9 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u32 bank,
 		p->vlan_tci = vh->tci;
 	}
 	if (proto == bpf_htons(ETH_P_IP))
-		ret = parse_v4(&c, p, bank);
+		ret = parse_v4(&c, p, bank, g->flags);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		ret = parse_v6(&c, p, bank);
+		ret = parse_v6(&c, p, bank, g->flags);
 	else
 		return VERDICT_PASS; /* ARP, LLDP, ... */
 	p->frame_len = end - data;
@@ -581,7 +594,107 @@ static __always_inline __u16 ipv4_id(const struct pkt *p, const struct xdplb_bac
 	return (__u16)((*n)++ + bpf_get_smp_processor_id() * 0x9e37u);
 }
 
-/* The packet's way; XDP_TX when it leaves encapsulated, else a verdict. */
+/* Does some VIP of the packet's destination address take new flows? The
+ * address sentinel says (XDPLB_VIP_F_SERVING, computed by the loader). */
+static __always_inline int serving(const struct pkt *p, __u32 bank)
+{
+	struct xdplb_vip_key k = {
+		.addr = p->flow.dst,
+		.family = p->flow.family,
+	};
+	struct xdplb_vip_val *v = bpf_map_lookup_elem(&vips, &k);
+	__u32 want = XDPLB_VIP_F_PRESENT | XDPLB_VIP_F_SERVING;
+
+	return v && (v->bank[bank].flags & want) == want;
+}
+
+/* RFC 1624 (eqn. 3): a checksum after one 16-bit word went from old to new
+ * (every value as it is in the packet: the sum does not care about byte
+ * order). */
+static __always_inline __u16 csum_replace16(__u16 check, __u16 old, __u16 new)
+{
+	return csum_fold32((__u32)(__u16)~check + (__u16)~old + new);
+}
+
+/* An ICMP echo request (IPv4: no options, not a fragment) or ICMPv6 echo
+ * request (no extension header) to a VIP address some VIP of which takes
+ * new flows, from a unicast source: answered in place. MACs and addresses
+ * swapped, TTL / hop limit XDPLB_ECHO_TTL, the type made a reply and the
+ * checksums updated (the ICMPv6 pseudo-header's sum does not change when
+ * the addresses swap); identifier, sequence, payload and any Ethernet
+ * padding unchanged. XDP_TX, or VERDICT_PASS for everything else (as
+ * before: ICMP is not VIP traffic). docs/datapath.md has the rules. */
+static __always_inline int echo(struct xdp_md *ctx, const struct pkt *p, __u32 bank)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *l3 = data + sizeof(*eth) + (p->vlan_tpid ? sizeof(struct vlan_hdr) : 0);
+	__u8 mac[ETH_ALEN];
+	__u16 *w, old;
+
+	if ((void *)(eth + 1) > end || (eth->h_source[0] & 1))
+		return VERDICT_PASS; /* never answer a multicast source */
+	if (p->flow.family == XDPLB_AF_INET) {
+		struct iphdr *iph = l3;
+		struct echo_hdr *ih = l3 + sizeof(*iph);
+		__u8 s0 = ((__u8 *)&iph->saddr)[0];
+		__be32 a;
+
+		if ((void *)(ih + 1) > end || *(__u8 *)iph != 0x45 ||
+		    (iph->frag_off & bpf_htons(IP4_MF | IP4_OFFSET)) ||
+		    bpf_ntohs(iph->tot_len) < sizeof(*iph) + sizeof(*ih) ||
+		    (void *)iph + bpf_ntohs(iph->tot_len) > end)
+			return VERDICT_PASS;
+		if (ih->type != ICMP_ECHO || ih->code || !s0 || s0 >= 224)
+			return VERDICT_PASS; /* 0.0.0.0/8, multicast, class E, broadcast */
+		if (!serving(p, bank))
+			return VERDICT_PASS;
+		a = iph->saddr;
+		iph->saddr = iph->daddr;
+		iph->daddr = a;
+		iph->ttl = XDPLB_ECHO_TTL;
+		iph->check = 0;
+		iph->check = ip4_hdr_csum(iph);
+		w = (__u16 *)ih;
+		old = *w;
+		ih->type = ICMP_ECHOREPLY;
+		ih->checksum = csum_replace16(ih->checksum, old, *w);
+	} else {
+		struct ipv6hdr *ip6h = l3;
+		struct echo_hdr *ih = l3 + sizeof(*ip6h);
+		struct in6_addr a;
+
+		if ((void *)(ih + 1) > end || ip6h->version != 6 ||
+		    bpf_ntohs(ip6h->payload_len) < sizeof(*ih) ||
+		    (void *)(ip6h + 1) + bpf_ntohs(ip6h->payload_len) > end)
+			return VERDICT_PASS;
+		if (ih->type != ICMPV6_ECHO_REQUEST || ih->code)
+			return VERDICT_PASS; /* neighbour discovery, errors, ... */
+		if (ip6h->saddr.in6_u.u6_addr8[0] == 0xff ||
+		    !(ip6h->saddr.in6_u.u6_addr32[0] | ip6h->saddr.in6_u.u6_addr32[1] |
+		      ip6h->saddr.in6_u.u6_addr32[2] | ip6h->saddr.in6_u.u6_addr32[3]))
+			return VERDICT_PASS; /* multicast or unspecified source */
+		if (!serving(p, bank))
+			return VERDICT_PASS;
+		a = ip6h->saddr;
+		ip6h->saddr = ip6h->daddr;
+		ip6h->daddr = a;
+		ip6h->hop_limit = XDPLB_ECHO_TTL;
+		w = (__u16 *)ih;
+		old = *w;
+		ih->type = ICMPV6_ECHO_REPLY;
+		ih->checksum = csum_replace16(ih->checksum, old, *w);
+	}
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	count_global(XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_ICMP_ECHO);
+	return XDP_TX;
+}
+
+/* The packet's way; XDP_TX when it leaves encapsulated (or is an echo
+ * reply), else a verdict. */
 static __always_inline int process(struct xdp_md *ctx)
 {
 	struct xdplb_vip_stats *vs;
@@ -603,6 +716,8 @@ static __always_inline int process(struct xdp_md *ctx)
 	ret = parse(ctx, &p, bank, g);
 	if (IS_VERDICT(ret))
 		return ret;
+	if (ret == PARSED_ECHO)
+		return echo(ctx, &p, bank);
 	/* only packets to a VIP address get this far: the rest zero no pick */
 	pk = (struct pick){ .tag = xdplb_flow_tag(&p.flow, cl->ct_seed), .way = -1 };
 	hit = conntrack_hit(&p, cl, bank, &pk);

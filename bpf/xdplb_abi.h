@@ -54,6 +54,8 @@ __xdplb_inline __u32 xdplb_table_slot(__u32 bank, __u32 vip_id)
 
 /* Outer headers written by the encapsulation. */
 #define XDPLB_ENCAP_TTL 64
+/* TTL / hop limit of the LB's own echo replies */
+#define XDPLB_ECHO_TTL 64
 #define XDPLB_IPV4_HDR_LEN 20
 #define XDPLB_IPV6_HDR_LEN 40
 
@@ -77,7 +79,12 @@ struct xdplb_addr {
  * One entry per (address, port, protocol) of a VIP; port 0 = every port of
  * that address and protocol (an exact port wins). proto 0, port 0 is the
  * address sentinel: it marks an address as a VIP address, so that malformed
- * or unsupported packets to it are dropped and counted instead of passed. */
+ * or unsupported packets to it are dropped and counted instead of passed.
+ * On the sentinel alone, XDPLB_VIP_F_SERVING says that some VIP of the
+ * address has a backend taking new flows in that bank (a table_size other
+ * than 0): the loader computes it with the tables, so that an ICMP echo
+ * request to the address is answered only when the service can be
+ * reached, for the price of the one lookup that finds the sentinel. */
 struct xdplb_vip_key {
 	struct xdplb_addr addr;
 	__be16 port; /* network byte order */
@@ -90,6 +97,7 @@ struct xdplb_vip_key {
  * addresses alone, no ports (config "hash": "source"): every connection of
  * a client goes to one backend. Clear: the 5-tuple's (xdplb_vip_hash()). */
 #define XDPLB_VIP_F_HASH_SOURCE (1u << 1)
+#define XDPLB_VIP_F_SERVING (1u << 2) /* sentinel: some VIP of the address takes new flows */
 
 struct xdplb_vip_cfg {
 	__u32 flags; /* XDPLB_VIP_F_* */
@@ -219,6 +227,7 @@ struct xdplb_flow_bucket {
 /* ctl: ARRAY[1], value struct xdplb_ctl. Global settings per bank and the
  * active bank index. */
 #define XDPLB_G_F_PORTLESS (1u << 0) /* some VIP is port-less: try port 0 */
+#define XDPLB_G_F_ICMP_ECHO (1u << 1) /* answer echo requests to VIP addresses ("icmp_echo") */
 
 struct xdplb_global_cfg {
 	__u8 if_mac[6]; /* source MAC of encapsulated frames */
@@ -322,7 +331,7 @@ struct xdplb_vip_stats {
 	X(IPV6_EXTHDR, "ipv6_exthdr", "IPv6 extension header to a VIP address")           \
 	X(NO_BACKEND, "no_backend", "new flow and no backend takes new flows")            \
 	X(TOO_BIG, "too_big", "larger than the MTU once encapsulated")                    \
-	X(ENCAP, "encap", "could not make room for the outer header")                     \
+	X(ENCAP, "encap", "could not make room for the outer header or trim the padding") \
 	X(INTERNAL, "internal", "inconsistent maps (a bug): table slot to a bad backend")
 
 #define XDPLB_X_ENUM(name, label, help) XDPLB_DROP_##name,
@@ -344,16 +353,31 @@ enum xdplb_pass_reason {
 };
 #undef XDPLB_X_ENUM
 
+/* Packets the LB answers itself with XDP_TX (they are counted as XDP_TX
+ * too, and on no VIP or backend). X(enum suffix, metric label, what it
+ * means). */
+#define XDPLB_REPLY_KINDS(X)      \
+	X(ICMP_ECHO, "icmp_echo", \
+	  "ICMP or ICMPv6 echo request to a VIP address that takes new flows, answered")
+
+#define XDPLB_X_ENUM(name, label, help) XDPLB_REPLY_##name,
+enum xdplb_reply_kind {
+	XDPLB_REPLY_KINDS(XDPLB_X_ENUM) XDPLB_REPLY_MAX,
+};
+#undef XDPLB_X_ENUM
+
 /* global_stats: PERCPU_ARRAY[XDPLB_GLOBAL_SLOTS] of __u64.
  * [0, XDPLB_ACTION_MAX): XDP action counts by return code.
  * [XDPLB_CNT_DROP_BASE + reason]: drops by reason.
  * [XDPLB_CNT_PASS_BASE + reason]: passes by reason.
+ * [XDPLB_CNT_REPLY_BASE + kind]: packets answered by the LB, by kind.
  * Slots up to XDPLB_GLOBAL_SLOTS are room for counters to come: adding
  * one does not change the map (and the ABI). */
 #define XDPLB_ACTION_MAX 5 /* XDP_ABORTED .. XDP_REDIRECT */
 #define XDPLB_CNT_DROP_BASE XDPLB_ACTION_MAX
 #define XDPLB_CNT_PASS_BASE (XDPLB_CNT_DROP_BASE + XDPLB_DROP_MAX)
-#define XDPLB_GLOBAL_MAX (XDPLB_CNT_PASS_BASE + XDPLB_PASS_MAX)
+#define XDPLB_CNT_REPLY_BASE (XDPLB_CNT_PASS_BASE + XDPLB_PASS_MAX)
+#define XDPLB_GLOBAL_MAX (XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_MAX)
 #define XDPLB_GLOBAL_SLOTS 64
 /* Not a counter: this CPU's sequence for the outer IPv4 ID of packets
  * without DF (RFC 6864: it must vary; a per-CPU counter costs an add

@@ -112,6 +112,10 @@ static void print_globals(FILE *f, const struct stats *s)
 		if (s->passes[i])
 			fprintf(f, "\npassed%s: %s %s", s->seconds > 0 ? "/s" : "",
 				pass_reason_names[i], amount(n, sizeof(n), s->passes[i], s));
+	for (int i = 0; i < XDPLB_REPLY_MAX; i++)
+		if (s->replies[i])
+			fprintf(f, "\nanswered%s: %s %s", s->seconds > 0 ? "/s" : "",
+				reply_kind_names[i], amount(n, sizeof(n), s->replies[i], s));
 	fprintf(f, "\nxdp actions%s:", s->seconds > 0 ? "/s" : "");
 	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
 		if (s->actions[i] || i == XDP_PASS || i == XDP_TX)
@@ -213,6 +217,9 @@ cJSON *stats_json(const struct lb_live *cur, const struct stats *s)
 	drops = cJSON_AddObjectToObject(o, "passes");
 	for (int i = 0; i < XDPLB_PASS_MAX; i++)
 		add_amount(drops, pass_reason_names[i], s->passes[i], s);
+	drops = cJSON_AddObjectToObject(o, "replies");
+	for (int i = 0; i < XDPLB_REPLY_MAX; i++)
+		add_amount(drops, reply_kind_names[i], s->replies[i], s);
 	vips = cJSON_AddArrayToObject(o, "vips");
 	for (__u32 i = 0; i < s->n_vips; i++)
 		cJSON_AddItemToArray(vips, vip_json(&s->vips[i], s));

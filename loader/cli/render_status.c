@@ -50,6 +50,10 @@ cJSON *status_json(const struct lb_live *s)
 	for (int i = 0; i < XDPLB_PASS_MAX; i++)
 		cJSON_AddNumberToObject(drops, pass_reason_names[i],
 					(double)s->global[XDPLB_CNT_PASS_BASE + i]);
+	drops = cJSON_AddObjectToObject(o, "replies");
+	for (int i = 0; i < XDPLB_REPLY_MAX; i++)
+		cJSON_AddNumberToObject(drops, reply_kind_names[i],
+					(double)s->global[XDPLB_CNT_REPLY_BASE + i]);
 	vips = cJSON_AddArrayToObject(o, "vips");
 	for (__u32 i = 0; i < s->n_vips; i++) {
 		const struct st_vip *v = &s->vips[i];
@@ -155,5 +159,9 @@ void status_print(const struct lb_live *s)
 	for (int i = 0; i < XDPLB_PASS_MAX; i++)
 		printf(" %s %llu", pass_reason_names[i],
 		       (unsigned long long)s->global[XDPLB_CNT_PASS_BASE + i]);
+	printf("\n  answered:");
+	for (int i = 0; i < XDPLB_REPLY_MAX; i++)
+		printf(" %s %llu", reply_kind_names[i],
+		       (unsigned long long)s->global[XDPLB_CNT_REPLY_BASE + i]);
 	printf("\n");
 }

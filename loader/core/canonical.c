@@ -167,6 +167,10 @@ char *config_canonical(const struct xdplb_config *cfg)
 	if (!vs || !root)
 		goto out;
 	cJSON_AddNumberToObject(root, "hash_seed", cfg->hash_seed);
+	/* only when off: a config written before the key keeps its digest,
+	 * so a fleet upgraded one LB at a time sees no drift */
+	if (!cfg->icmp_echo)
+		cJSON_AddFalseToObject(root, "icmp_echo");
 	vips = cJSON_AddArrayToObject(root, "vips");
 	for (__u32 i = 0; i < cfg->n_vips; i++) {
 		cJSON *v = vip_json(cfg, vs[i]);

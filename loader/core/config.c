@@ -293,6 +293,7 @@ const struct config_key config_top_keys[] = {
 	{ "mtu", CFG_HOST }, /* its links' */
 	{ "conntrack_size", CFG_HOST }, /* its memory */
 	{ "hash_seed", CFG_SHARED }, /* the same flow, the same backend, on every LB */
+	{ "icmp_echo", CFG_SHARED }, /* the same answer to a ping, from every LB */
 	{ "guards", CFG_SHARED }, /* the same refusals */
 	{ "health_check", CFG_SHARED }, /* the same checks */
 	{ "vips", CFG_SHARED }, /* the service itself */
@@ -341,6 +342,8 @@ static void parse_root(struct walk *w, const cJSON *root, const struct config_op
 	if (jw_int(w, root, "mtu", CFG_MIN_MTU, CFG_MAX_MTU, false, &v) > 0)
 		c->mtu = (__u32)v;
 	parse_seed(w, root, c);
+	c->icmp_echo = true;
+	jw_bool(w, root, "icmp_echo", &c->icmp_echo);
 	c->ct_size = XDPLB_DEFAULT_CT_SIZE;
 	if (jw_int(w, root, "conntrack_size", CFG_MIN_CT_SIZE, CFG_MAX_CT_SIZE, false, &v) > 0)
 		c->ct_size = (__u32)v;

@@ -114,6 +114,7 @@ struct xdplb_config {
 	int src_v4_plen, src_v6_plen; /* 0: not configured */
 	__u32 mtu;
 	__u32 hash_seed;
+	bool icmp_echo; /* answer echo requests to VIP addresses (default true) */
 	__u32 ct_size;
 	struct guards guards;
 	struct health_check_cfg hc; /* every VIP's default */
@@ -217,5 +218,12 @@ struct guards config_vip_guards(const struct xdplb_config *cfg, const struct cfg
 struct health_check_cfg config_vip_hc(const struct xdplb_config *cfg, const struct cfg_vip *vip);
 /* Every field unset (inherits). */
 void hc_unset(struct health_check_cfg *h);
+
+/* The config's mtu against the MTU of its interface (if_mtu, read by the
+ * loader): 1 and a warning naming both figures in buf when mtu is above
+ * it (an encapsulated frame the interface cannot send would be lost
+ * uncounted instead of counted as too_big), 0 when it fits. A warning,
+ * not a refusal: docs/design-changes.md 38. */
+int config_mtu_check(const struct xdplb_config *cfg, int if_mtu, char *buf, size_t len);
 
 #endif

@@ -197,3 +197,15 @@ void config_check_rules(struct walk *w, struct xdplb_config *c, const cJSON *roo
 		jw_pop(w, old);
 	}
 }
+
+int config_mtu_check(const struct xdplb_config *cfg, int if_mtu, char *buf, size_t len)
+{
+	if (if_mtu <= 0 || cfg->mtu <= (__u32)if_mtu)
+		return 0;
+	snprintf(
+		buf, len,
+		"mtu %u is above the MTU of %s (%d): an encapsulated packet of %d to %u bytes would be lost by the interface, uncounted, instead of dropped and counted as too_big; lower \"mtu\" to %d or raise the interface's (ip link set %s mtu %u)",
+		cfg->mtu, cfg->interface, if_mtu, if_mtu + 1, cfg->mtu, if_mtu, cfg->interface,
+		cfg->mtu);
+	return 1;
+}

@@ -221,6 +221,24 @@ int jw_string(struct walk *w, const cJSON *obj, const char *key, bool required, 
 	return 1;
 }
 
+int jw_bool(struct walk *w, const cJSON *obj, const char *key, bool *out)
+{
+	const cJSON *j = jw_member(obj, key);
+	char gbuf[64];
+
+	if (!j)
+		return 0;
+	if (!cJSON_IsBool(j)) {
+		size_t old = jw_push_key(w, key);
+
+		jw_err(w, "must be true or false, got %s", jw_got(j, gbuf, sizeof(gbuf)));
+		jw_pop(w, old);
+		return -1;
+	}
+	*out = cJSON_IsTrue(j);
+	return 1;
+}
+
 /* One of vals[] (NULL-terminated); returns its index, dflt if absent, -1 if
  * bad. A bad value, a string or not, is told the values it may take. */
 int jw_enum(struct walk *w, const cJSON *obj, const char *key, const char *const vals[], int dflt)

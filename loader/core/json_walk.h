@@ -51,6 +51,8 @@ int jw_string(struct walk *w, const cJSON *obj, const char *key, bool required, 
 /* A number in [lo, hi], or (lo, hi] with lo_open; never required. */
 int jw_number(struct walk *w, const cJSON *obj, const char *key, double lo, bool lo_open, double hi,
 	      double *out);
+/* true or false; never required. */
+int jw_bool(struct walk *w, const cJSON *obj, const char *key, bool *out);
 /* One of vals[] (NULL-terminated): its index, dflt if absent, -1 if bad. */
 int jw_enum(struct walk *w, const cJSON *obj, const char *key, const char *const vals[], int dflt);
 

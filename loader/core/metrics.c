@@ -292,6 +292,17 @@ static void global_families(struct mbuf *b, const struct metrics_if *ifs, size_t
 			sample_u(b, "xdplb_passes_total", &l,
 				 ifs[i].st->global[XDPLB_CNT_PASS_BASE + r]);
 		}
+	head(b, "xdplb_replies_total", "counter",
+	     "Packets the LB answered itself with XDP_TX (also in xdplb_xdp_actions_total{action=\"tx\"}), by kind: icmp_echo, an ICMP or ICMPv6 echo request to a VIP address that takes new flows");
+	for (size_t i = 0; i < n; i++)
+		for (int r = 0; ifs[i].st && r < XDPLB_REPLY_MAX; r++) {
+			struct lbl l = { .iface = ifs[i].ifname,
+					 .key = "kind",
+					 .val = reply_kind_names[r] };
+
+			sample_u(b, "xdplb_replies_total", &l,
+				 ifs[i].st->global[XDPLB_CNT_REPLY_BASE + r]);
+		}
 }
 
 enum vip_field {

@@ -19,6 +19,10 @@ const char *const drop_reason_help[XDPLB_DROP_MAX] = { XDPLB_DROP_REASONS(X_HELP
 const char *const pass_reason_names[XDPLB_PASS_MAX] = { XDPLB_PASS_REASONS(X_NAME) };
 #undef X_NAME
 
+#define X_NAME(name, label, help) [XDPLB_REPLY_##name] = label,
+const char *const reply_kind_names[XDPLB_REPLY_MAX] = { XDPLB_REPLY_KINDS(X_NAME) };
+#undef X_NAME
+
 const char *const xdp_action_names[XDPLB_ACTION_MAX] = { "aborted", "drop", "pass", "tx",
 							 "redirect" };
 

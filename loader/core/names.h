@@ -18,6 +18,8 @@ extern const char *const drop_reason_names[XDPLB_DROP_MAX];
 extern const char *const drop_reason_help[XDPLB_DROP_MAX];
 /* "foreign_mac", ...: the metric labels of enum xdplb_pass_reason */
 extern const char *const pass_reason_names[XDPLB_PASS_MAX];
+/* "icmp_echo": the metric labels of enum xdplb_reply_kind */
+extern const char *const reply_kind_names[XDPLB_REPLY_MAX];
 /* "aborted", "drop", "pass", "tx", "redirect" */
 extern const char *const xdp_action_names[XDPLB_ACTION_MAX];
 

@@ -387,7 +387,9 @@ static int plan_vip_entries(struct alloc *s, const struct checked *c, __u32 i, s
 		};
 		probe.key = sentinel_key_of(vip);
 		e = bsearch(&probe, all, m, sizeof(*all), vw_cmp);
-		e->val.bank[i].flags = XDPLB_VIP_F_PRESENT;
+		/* shared by the VIPs of the address: serving if one takes
+		 * new flows (echo replies, bpf/xdplb_abi.h) */
+		e->val.bank[i].flags |= XDPLB_VIP_F_PRESENT | (n_active ? XDPLB_VIP_F_SERVING : 0);
 	}
 	for (__u32 k = 0; k < m; k++) {
 		const struct plan_vip_write *cur = live_find(s, &all[k].key);
@@ -436,6 +438,8 @@ static void plan_ctl(const struct lb_live *l, const struct checked *c, const str
 	for (__u32 v = 0; v < cfg->n_vips; v++)
 		if (!cfg->vips[v].port)
 			g->flags |= XDPLB_G_F_PORTLESS;
+	if (cfg->icmp_echo)
+		g->flags |= XDPLB_G_F_ICMP_ECHO;
 	g->hash_seed = cfg->hash_seed;
 	g->mtu = cfg->mtu;
 	if (cfg->src_v4_plen) {

@@ -47,6 +47,7 @@ struct stats {
 	__u64 actions[XDPLB_ACTION_MAX];
 	__u64 drops[XDPLB_DROP_MAX];
 	__u64 passes[XDPLB_PASS_MAX];
+	__u64 replies[XDPLB_REPLY_MAX];
 	struct stats_vip *vips;
 	__u32 n_vips;
 };

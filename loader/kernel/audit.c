@@ -292,19 +292,29 @@ static void hygiene(const struct lb_maps *m, const struct lb_live *st, struct au
 	}
 	for (__u32 i = 0; i < st->n_entries; i++) {
 		const struct live_entry *e = &st->entries[i];
-		bool known = false;
+		bool known = false, serving = false, flag;
 		char ab[ADDR_STRLEN];
 
 		if (!(e->val.bank[act].flags & XDPLB_VIP_F_PRESENT) || e->key.proto)
 			continue;
-		for (__u32 v = 0; v < st->n_vips && !known; v++)
-			known = st->vips[v].key.family == e->key.family &&
-				!addr_cmp(&st->vips[v].key.addr, &e->key.addr);
+		for (__u32 v = 0; v < st->n_vips; v++) {
+			if (st->vips[v].key.family != e->key.family ||
+			    addr_cmp(&st->vips[v].key.addr, &e->key.addr))
+				continue;
+			known = true;
+			serving |= st->vips[v].table_size != 0;
+		}
 		snprintf(where, sizeof(where), "sentinel %s",
 			 addr_str(&e->key.addr, e->key.family, ab));
 		if (!known)
 			add(a, "map", where,
 			    "an address sentinel of no live VIP: packets to it are dropped as malformed");
+		flag = e->val.bank[act].flags & XDPLB_VIP_F_SERVING;
+		if (known && flag != serving)
+			add(a, "map", where,
+			    serving ?
+				    "not marked serving, though a VIP of the address takes new flows: echo requests to it are not answered" :
+				    "marked serving, though no VIP of the address takes new flows: echo requests to it are answered");
 	}
 }
 

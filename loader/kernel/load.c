@@ -549,7 +549,8 @@ static int update(struct lb_txn *t, const struct lb_maps *m, struct checked *c, 
 /* The interface's index, MAC and pin dir (made). */
 static int interface(struct xdplb_config *cfg, int *ifindex, __u8 mac[6], struct load_result *res)
 {
-	int err;
+	char msg[512];
+	int err, mtu;
 
 	*ifindex = netdev_ifindex(cfg->interface);
 	if (*ifindex < 0) {
@@ -561,6 +562,14 @@ static int interface(struct xdplb_config *cfg, int *ifindex, __u8 mac[6], struct
 		pr_warn("reading the MAC address of %s: %s\n", cfg->interface, strerror(-err));
 		return err;
 	}
+	/* the frames that leave are at most mtu + L2: can the interface
+	 * send them? Said, not refused (docs/design-changes.md 38) */
+	mtu = netdev_mtu(cfg->interface);
+	if (mtu < 0)
+		pr_warn("warning: reading the MTU of %s: %s: mtu %u not checked against it\n",
+			cfg->interface, strerror(-mtu), cfg->mtu);
+	else if (config_mtu_check(cfg, mtu, msg, sizeof(msg)))
+		pr_warn("warning: %s\n", msg);
 	/* a next_hop address: its MAC now, before anything is written (said) */
 	err = neigh_resolve_cfg(cfg);
 	if (err)

@@ -19,6 +19,22 @@ int netdev_ifindex(const char *ifname)
 	return idx ? (int)idx : -ENODEV;
 }
 
+int netdev_mtu(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int fd, ret;
+
+	if (strlen(ifname) >= sizeof(ifr.ifr_name))
+		return -ENAMETOOLONG;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(ifr.ifr_name, ifname);
+	ret = ioctl(fd, SIOCGIFMTU, &ifr) ? -errno : ifr.ifr_mtu;
+	close(fd);
+	return ret;
+}
+
 int netdev_mac(const char *ifname, __u8 mac[6])
 {
 	struct ifreq ifr = {};

@@ -8,6 +8,8 @@
 /* > 0, or -ENODEV. */
 int netdev_ifindex(const char *ifname);
 int netdev_mac(const char *ifname, __u8 mac[6]);
+/* The interface's MTU (> 0), or -errno. */
+int netdev_mtu(const char *ifname);
 /* 1 when the interface is up with a carrier, 0 when not, or -errno. */
 int netdev_running(const char *ifname);
 /* Every IPv4/IPv6 address of the interface, as xdplb_decap_key-ready

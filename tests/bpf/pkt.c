@@ -54,13 +54,30 @@ static size_t l4(const struct pkt_spec *s, __u8 *p, const __u8 *src, const __u8 
 	size_t plen;
 	__u32 sum;
 
-	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP) { /* ICMP echo */
-		memset(p, 0, 8 + s->payload);
-		p[0] = s->proto == IPPROTO_ICMPV6 ? 128 : 8;
+	if (s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6) { /* RFC 792, RFC 4443 */
 		len = 8 + s->payload;
-		if (s->proto == IPPROTO_ICMP)
+		memset(p, 0, len);
+		p[0] = s->has_icmp_type ? s->icmp_type : s->proto == IPPROTO_ICMPV6 ? 128 : 8;
+		p[1] = s->icmp_code;
+		put16(p + 4, s->sport); /* identifier */
+		put16(p + 6, s->dport); /* sequence */
+		for (size_t i = 0; i < s->payload; i++)
+			p[8 + i] = (__u8)(0x30 + i % 64);
+		if (s->proto == IPPROTO_ICMP) {
 			put16(p + 2, ntohs(csum(p, len)));
+			return len;
+		}
+		memcpy(pseudo, src, 16);
+		memcpy(pseudo + 16, dst, 16);
+		put16(pseudo + 32, 0), put16(pseudo + 34, (__u16)len);
+		put16(pseudo + 36, 0), pseudo[38] = 0, pseudo[39] = IPPROTO_ICMPV6;
+		put16(p + 2, ntohs(fold(sum16(p, len, sum16(pseudo, 40, 0)))));
 		return len;
+	}
+	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP) { /* GRE, SCTP, ...: any bytes */
+		memset(p, 0, 8 + s->payload);
+		p[0] = 8;
+		return 8 + s->payload;
 	}
 	memset(p, 0, hl);
 	put16(p, s->sport);
@@ -161,6 +178,17 @@ pad:
 	return n;
 }
 
+__u16 pkt_icmp6_csum(const __u8 *ip6)
+{
+	size_t len = (size_t)(ip6[4] << 8 | ip6[5]);
+	__u8 pseudo[40];
+
+	memcpy(pseudo, ip6 + 8, 32);
+	put16(pseudo + 32, 0), put16(pseudo + 34, (__u16)len);
+	put16(pseudo + 36, 0), pseudo[38] = 0, pseudo[39] = IPPROTO_ICMPV6;
+	return fold(sum16(ip6 + 40, len, sum16(pseudo, 40, 0)));
+}
+
 size_t pkt_l3_off(const __u8 *f)
 {
 	__u16 t = (__u16)(f[12] << 8 | f[13]);
@@ -208,8 +236,10 @@ size_t pkt_expect_encap(const __u8 *in, size_t in_len, const struct encap_want *
 		memcpy(o + 8, w->src.b, 16);
 		memcpy(o + 24, w->backend.b, 16);
 	}
-	memcpy(o + olen, ip, in_len - l2); /* the whole inner packet, padding too */
-	return in_len + olen;
+	if (l3len > in_len - l2) /* a frame cut short: what there is */
+		l3len = (__u16)(in_len - l2);
+	memcpy(o + olen, ip, l3len); /* the whole inner packet, not the padding */
+	return l2 + olen + l3len;
 }
 
 struct xdplb_flow_key pkt_flow(const struct pkt_spec *s)

@@ -37,10 +37,19 @@ struct pkt_spec {
 	__u8 has_v6_ext;
 	__u16 ethertype; /* override (e.g. ARP); 0: from family */
 	__u16 pad_to; /* Ethernet padding up to this frame length */
+	/* ICMP / ICMPv6: with has_icmp_type this type and code, else an
+	 * echo request; identifier = sport, sequence = dport, checksum
+	 * computed (ICMPv6: with the pseudo-header) */
+	__u8 icmp_type, icmp_code, has_icmp_type;
 };
 
 /* Builds the frame; returns its length. */
 size_t pkt_build(const struct pkt_spec *s, __u8 *buf);
+
+/* RFC 1071 sum of an ICMPv6 message with its pseudo-header (RFC 8200
+ * 8.1), folded and complemented: 0 when its checksum is right. The
+ * message is the IPv6 packet at ip6's payload (payload length bytes). */
+__u16 pkt_icmp6_csum(const __u8 *ip6);
 
 /* What an encapsulated frame should look like. */
 struct encap_want {
@@ -50,7 +59,8 @@ struct encap_want {
 	__u32 flow_hash; /* for the IPv6 flow label */
 };
 
-/* The expected frame of `in` encapsulated; returns its length. For an
+/* The expected frame of `in` encapsulated; returns its length. Ethernet
+ * padding after the IP packet is not sent (docs/datapath.md). For an
  * IPv4 outer header without DF, the ID is taken from `actual` (it is
  * random by design) and the checksum computed with it. */
 size_t pkt_expect_encap(const __u8 *in, size_t in_len, const struct encap_want *w,

@@ -230,6 +230,43 @@ Test(audit, sentinels)
 	FOUND(out, "map|sentinel 203.0.113.77|an address sentinel of no live VIP");
 }
 
+/* The serving flag of the address sentinel must match the VIPs' tables:
+ * cleared by hand, pings go unanswered; set on an address none of whose
+ * VIPs takes new flows, they are answered. */
+static const char *const DRAINED = TOP
+	"\"vips\": [ { \"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+	" \"table_size\": 1009, \"guards\": { \"min_active_backends\": 0 }, \"backends\": ["
+	" { \"name\": \"be1\", \"address\": \"198.51.100.1\", \"state\": \"drain\" } ] } ] }";
+
+Test(audit, sentinel_serving_flag)
+{
+	struct xdplb_vip_key k = { .family = XDPLB_AF_INET };
+	struct xdplb_vip_val v;
+	char out[4096];
+
+	k.addr.v4 = htonl(0xcb00710a); /* 203.0.113.10 */
+	cr_assert(eq(int, bpf_map_lookup_elem(LB_FD(&f.m, vips), &k, &v), 0));
+	cr_expect(eq(u32, v.bank[active_bank()].flags, XDPLB_VIP_F_PRESENT | XDPLB_VIP_F_SERVING));
+	v.bank[active_bank()].flags = XDPLB_VIP_F_PRESENT;
+	cr_assert(eq(int, bpf_map_update_elem(LB_FD(&f.m, vips), &k, &v, 0), 0));
+	audit(LIVE, out, sizeof(out));
+	FOUND(out,
+	      "map|sentinel 203.0.113.10|not marked serving, though a VIP of the address takes "
+	      "new flows");
+
+	/* every backend drained: the address no longer serves */
+	cr_assert(eq(int, lbfix_apply(&f, DRAINED), 0));
+	cr_assert(eq(int, bpf_map_lookup_elem(LB_FD(&f.m, vips), &k, &v), 0));
+	cr_expect(eq(u32, v.bank[active_bank()].flags, XDPLB_VIP_F_PRESENT), "not serving");
+	cr_expect(eq(sz, audit(DRAINED, out, sizeof(out)), 0), "%s", out);
+	v.bank[active_bank()].flags |= XDPLB_VIP_F_SERVING;
+	cr_assert(eq(int, bpf_map_update_elem(LB_FD(&f.m, vips), &k, &v, 0), 0));
+	audit(DRAINED, out, sizeof(out));
+	FOUND(out,
+	      "map|sentinel 203.0.113.10|marked serving, though no VIP of the address takes new "
+	      "flows");
+}
+
 Test(audit, orphan_backend_entry)
 {
 	struct xdplb_backend b = { .family = XDPLB_AF_INET, .vip_id = 4000, .cookie = 77 };

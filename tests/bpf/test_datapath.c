@@ -227,8 +227,25 @@ static const struct fixture fixtures[] = {
 	  { V4, CLIENT4, TCP("203.0.113.10", 80, SYN), .frag = 0x4000 },
 	  NULL,
 	  XDP_TX },
-	{ "Ethernet padding (60-byte frame) travels inside",
+	{ "Ethernet padding (60-byte frame) is not sent: the IP packet alone inside",
 	  { V4, CLIENT4, UDP("203.0.113.53", 53), .payload = 2, .pad_to = 60 },
+	  NULL,
+	  XDP_TX },
+	{ "a 1514-byte frame whose IPv4 length is 40 leaves as 74 bytes, not 1534",
+	  { V4, CLIENT4, TCP("203.0.113.10", 80, SYN), .pad_to = 1514 },
+	  NULL,
+	  XDP_TX },
+	{ "a padded IPv6 frame on an IPv4 backend (6in4): trimmed to the IPv6 length",
+	  { V6, CLIENT6, TCP("2001:db8:10::20", 8080, SYN), .pad_to = 1514 },
+	  NULL,
+	  XDP_TX },
+	{ "a padded 802.1Q frame to a 4in6 VIP: trimmed, the tag kept",
+	  { V4, CLIENT4, TCP("203.0.113.20", 8080, SYN), .vlan_tpid = 0x8100, .vlan_tci = 9,
+	    .pad_to = 1518 },
+	  NULL,
+	  XDP_TX },
+	{ "MTU edge with padding: 1480-byte IPv4 in a 1514-byte frame leaves as 1514",
+	  { V4, CLIENT4, TCP("203.0.113.10", 80, ACK), .payload = 1440, .pad_to = 1514 },
 	  NULL,
 	  XDP_TX },
 	{ "MTU edge: 1480-byte IPv4 becomes exactly 1500",
@@ -281,12 +298,56 @@ static const struct fixture fixtures[] = {
 	  { V4, CLIENT4, UDP("203.0.113.10", 80) },
 	  NULL,
 	  XDP_PASS },
-	{ "ICMP echo to a VIP",
-	  { V4, CLIENT4, .dst = "203.0.113.10", .proto = IPPROTO_ICMP },
+	/* ICMP other than an answered echo request (tests/bpf/test_echo.c) */
+	{ "ICMP echo to a VIP whose backends take no new flows",
+	  { V4, CLIENT4, .dst = "203.0.113.40", .proto = IPPROTO_ICMP },
 	  NULL,
 	  XDP_PASS },
-	{ "ICMPv6 to a VIP (neighbour discovery must pass)",
-	  { V6, CLIENT6, .dst = "2001:db8:10::80", .proto = IPPROTO_ICMPV6 },
+	{ "ICMP echo reply to a VIP",
+	  { V4, CLIENT4, .dst = "203.0.113.10", .proto = IPPROTO_ICMP, .has_icmp_type = 1 },
+	  NULL,
+	  XDP_PASS },
+	{ "ICMP destination unreachable to a VIP",
+	  { V4, CLIENT4, .dst = "203.0.113.10", .proto = IPPROTO_ICMP, .has_icmp_type = 1,
+	    .icmp_type = 3, .icmp_code = 4, .payload = 28 },
+	  NULL,
+	  XDP_PASS },
+	{ "ICMP echo with IPv4 options to a VIP",
+	  { V4, CLIENT4, .dst = "203.0.113.10", .proto = IPPROTO_ICMP, .v4_opt_words = 1 },
+	  NULL,
+	  XDP_PASS },
+	{ "ICMP echo fragment to a VIP",
+	  { V4, CLIENT4, .dst = "203.0.113.10", .proto = IPPROTO_ICMP, .frag = 0x2000 },
+	  NULL,
+	  XDP_PASS },
+	{ "ICMP echo to another address",
+	  { V4, CLIENT4, .dst = "203.0.113.99", .proto = IPPROTO_ICMP },
+	  NULL,
+	  XDP_PASS },
+	{ "ICMP echo to a VIP from a multicast source",
+	  { V4, .src = "224.0.0.1", .dst = "203.0.113.10", .proto = IPPROTO_ICMP },
+	  NULL,
+	  XDP_PASS },
+	{ "ICMP echo to a VIP from 0.0.0.0",
+	  { V4, .src = "0.0.0.0", .dst = "203.0.113.10", .proto = IPPROTO_ICMP },
+	  NULL,
+	  XDP_PASS },
+	{ "ICMPv6 neighbour solicitation to a VIP (neighbour discovery must pass)",
+	  { V6, CLIENT6, .dst = "2001:db8:10::80", .proto = IPPROTO_ICMPV6, .has_icmp_type = 1,
+	    .icmp_type = 135, .payload = 16 },
+	  NULL,
+	  XDP_PASS },
+	{ "ICMPv6 echo reply to a VIP",
+	  { V6, CLIENT6, .dst = "2001:db8:10::80", .proto = IPPROTO_ICMPV6, .has_icmp_type = 1,
+	    .icmp_type = 129 },
+	  NULL,
+	  XDP_PASS },
+	{ "ICMPv6 echo to a VIP from the unspecified address",
+	  { V6, .src = "::", .dst = "2001:db8:10::80", .proto = IPPROTO_ICMPV6 },
+	  NULL,
+	  XDP_PASS },
+	{ "ICMPv6 echo to another address",
+	  { V6, CLIENT6, .dst = "2001:db8:10::99", .proto = IPPROTO_ICMPV6 },
 	  NULL,
 	  XDP_PASS },
 	{ "IPv4 fragment to another address",
@@ -437,6 +498,10 @@ static void check_encap(struct lbfix *f, const struct fixture *fx, const __u8 *i
 	struct xdplb_flow_key k = pkt_flow(&fx->in);
 	const struct cfg_backend *want = lbfix_pick(f, &k);
 	struct encap_want w = { 0 };
+	const __u8 *ip = in + pkt_l3_off(in);
+	/* the IP packet's length, read here from the RFC fields */
+	size_t l3_len = (ip[0] >> 4) == 4 ? (size_t)(ip[2] << 8 | ip[3]) :
+					    40 + (size_t)(ip[4] << 8 | ip[5]);
 	__u8 exp[PKT_MAX];
 	size_t exp_len;
 	char diff[96];
@@ -453,12 +518,12 @@ static void check_encap(struct lbfix *f, const struct fixture *fx, const __u8 *i
 	if (want->family == XDPLB_AF_INET)
 		cr_expect(eq(u16, csum(out + pkt_l3_off(out), 20), 0), "%s: outer checksum",
 			  fx->desc);
-	/* the inner packet is untouched */
-	cr_expect(eq(int,
-		     memcmp(out + out_len - (in_len - pkt_l3_off(in)), in + pkt_l3_off(in),
-			    in_len - pkt_l3_off(in)),
-		     0),
+	/* the inner packet is untouched, and nothing follows it: no
+	 * padding, nothing longer than mtu + L2 */
+	cr_expect(eq(int, memcmp(out + out_len - l3_len, in + pkt_l3_off(in), l3_len), 0),
 		  "%s: inner packet changed", fx->desc);
+	cr_expect(le(sz, out_len - pkt_l3_off(out), f->c.cfg.mtu), "%s: %zu bytes leave", fx->desc,
+		  out_len);
 }
 
 ParameterizedTest(size_t *idx, datapath, fixture)

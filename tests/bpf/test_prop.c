@@ -16,18 +16,26 @@
  *     expects; in particular XDP_TX only for a well-formed TCP/UDP packet
  *     (IPv4 without options or fragments, lengths consistent, TCP data
  *     offset and UDP length inside the packet) to a configured VIP and
- *     port, on our MAC; ICMP and ICMPv6 are always passed; nothing to an
+ *     port, on our MAC; an ICMP or ICMPv6 echo request to a VIP address
+ *     some VIP of which takes new flows is answered (XDP_TX: IPv4 without
+ *     options or fragments, consistent lengths, a unicast source), and
+ *     every other ICMP and ICMPv6 packet is passed; nothing to an
  *     address that is no VIP's is ever dropped;
  *   - a passed frame is byte-identical to the input;
  *   - a transmitted one is the input with the outer header of the backend
- *     the Maglev table gives its flow: the inner packet byte for byte;
+ *     the Maglev table gives its flow: the inner packet byte for byte,
+ *     without what followed it in the frame (Ethernet padding, trailing
+ *     bytes); an echo reply is the request with MACs and addresses
+ *     swapped, TTL / hop limit 64, the type a reply, the IPv4 header
+ *     checksum right and the ICMP checksum right exactly when the
+ *     request's was, every other byte unchanged;
  *   - the counters moved by exactly this frame: one action, and for a
  *     drop exactly one reason (the expected one), for a foreign unicast
- *     MAC the foreign_mac pass reason.
+ *     MAC the foreign_mac pass reason, for an echo reply icmp_echo.
  *
  * At the end the totals add up: actions = frames, drops = the sum of the
  * reasons, the VIPs' packets = transmitted + drops after the VIP lookup,
- * the backends' packets = transmitted. And every kind of outcome was
+ * the backends' packets = transmitted - echo replies. And every kind of outcome was
  * reached, so that a generator gone blind fails the test.
  *
  * XDPLB_PROP_SEED (default below; printed) replays a run, XDPLB_PROP_FRAMES
@@ -305,13 +313,14 @@ enum outcome {
 	O_PASS, /* untouched */
 	O_DROP, /* with .reason */
 	O_VIP, /* a well-formed packet for a VIP: XDP_TX, or dropped after the lookup */
+	O_ECHO, /* an echo request the LB answers: XDP_TX, a reply */
 };
 
 struct expect {
 	enum outcome o;
 	__u32 reason; /* O_DROP */
 	bool foreign; /* O_PASS: counted as foreign_mac */
-	bool icmp; /* an ICMP or ICMPv6 packet (ICMP's invariant: passed) */
+	bool icmp; /* an ICMP or ICMPv6 packet (ICMP's invariant: passed unless O_ECHO) */
 	size_t l2;
 	__u32 l3_len; /* O_VIP */
 	struct xdplb_flow_key k; /* O_VIP */
@@ -324,6 +333,48 @@ static bool is_vip_addr(const struct lbfix *f, const struct xdplb_addr *a, __u8 
 		if (f->c.cfg.vips[v].family == fam && !addr_cmp(&f->c.cfg.vips[v].addr, a))
 			return true;
 	return false;
+}
+
+/* Does some VIP of the address take new flows (a backend active, of
+ * weight > 0)? Only then is an echo request to it answered. */
+static bool vip_addr_serving(const struct lbfix *f, const struct xdplb_addr *a, __u8 fam)
+{
+	for (__u32 v = 0; v < f->c.cfg.n_vips; v++) {
+		const struct cfg_vip *vip = &f->c.cfg.vips[v];
+
+		if (vip->family != fam || addr_cmp(&vip->addr, a))
+			continue;
+		for (__u32 b = 0; b < vip->n_backends; b++)
+			if (vip->backends[b].state == XDPLB_BE_ACTIVE && vip->backends[b].weight)
+				return true;
+	}
+	return false;
+}
+
+/* An ICMP echo request (RFC 792) the LB answers: to a serving VIP
+ * address, IPv4 header 0x45, not a fragment, a total length that holds
+ * the 8-byte echo header and fits the frame, type 8 code 0, the source
+ * neither 0.0.0.0/8 nor multicast or above. */
+static bool echo_v4(const struct lbfix *f, const __u8 *ip, size_t avail, const struct expect *e)
+{
+	__u32 tot = get16(ip + 2);
+
+	return ip[9] == IPPROTO_ICMP && ip[0] == 0x45 && !(get16(ip + 6) & 0x3fff) && tot >= 28 &&
+	       tot <= avail && ip[20] == 8 && ip[21] == 0 && ip[12] != 0 && ip[12] < 224 &&
+	       vip_addr_serving(f, &e->k.dst, XDPLB_AF_INET);
+}
+
+/* ICMPv6 (RFC 4443): next header 58, version 6, a payload length that
+ * holds the 8-byte echo header and fits the frame, type 128 code 0, the
+ * source neither multicast nor ::. */
+static bool echo_v6(const struct lbfix *f, const __u8 *ip, size_t avail, const struct expect *e)
+{
+	static const __u8 zero[16];
+	__u32 plen = get16(ip + 4);
+
+	return ip[6] == IPPROTO_ICMPV6 && ip[0] >> 4 == 6 && plen >= 8 && 40 + plen <= avail &&
+	       ip[40] == 128 && ip[41] == 0 && ip[8] != 0xff && memcmp(ip + 8, zero, 16) &&
+	       vip_addr_serving(f, &e->k.dst, XDPLB_AF_INET6);
 }
 
 static bool is_v6_ext(__u8 nh)
@@ -366,6 +417,11 @@ static struct expect model_v4(const struct lbfix *f, const __u8 *ip, size_t avai
 	memcpy(e.k.dst.b, ip + 16, 4);
 	e.k.proto = ip[9];
 	e.icmp = ip[9] == IPPROTO_ICMP;
+	if (e.icmp && avail >= 28 && echo_v4(f, ip, avail, &e)) {
+		e.o = O_ECHO;
+		e.l3_len = tot;
+		return e;
+	}
 	if ((ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP) ||
 	    !is_vip_addr(f, &e.k.dst, XDPLB_AF_INET))
 		return e;
@@ -394,6 +450,11 @@ static struct expect model_v6(const struct lbfix *f, const __u8 *ip, size_t avai
 		return e;
 	if (is_v6_ext(ip[6]))
 		return drop(e, XDPLB_DROP_IPV6_EXTHDR);
+	if (e.icmp && avail >= 48 && echo_v6(f, ip, avail, &e)) {
+		e.o = O_ECHO;
+		e.l3_len = 40 + plen;
+		return e;
+	}
 	if (ip[6] != IPPROTO_TCP && ip[6] != IPPROTO_UDP)
 		return e;
 	if (ip[0] >> 4 != 6 || !plen || 40 + plen > avail ||
@@ -425,6 +486,10 @@ static struct expect model(const struct lbfix *f, const __u8 *fr, size_t len)
 		e = model_v6(f, fr + e.l2, len - e.l2, e);
 	else
 		return e;
+	if (e.o == O_ECHO && (fr[6] & 1)) { /* never answered to a multicast source MAC */
+		e.o = O_PASS;
+		e.l3_len = 0;
+	}
 	if (e.o == O_PASS && e.l3_len) {
 		e.vip = lbfix_vip_of(f, &e.k);
 		if (e.vip >= 0)
@@ -442,7 +507,7 @@ struct run {
 	const __u8 *in;
 	size_t in_len;
 	__u64 prev[XDPLB_GLOBAL_MAX];
-	__u64 actions[XDPLB_ACTION_MAX], reasons[XDPLB_DROP_MAX], foreign, icmp, vip_drops;
+	__u64 actions[XDPLB_ACTION_MAX], reasons[XDPLB_DROP_MAX], foreign, icmp, vip_drops, echo;
 };
 
 static void dump(const struct run *r)
@@ -469,7 +534,8 @@ static void dump(const struct run *r)
 	} while (0)
 
 /* The transmitted frame: our MACs, the same tag, an outer header to the
- * backend of the flow, the inner packet (and any padding) unchanged. */
+ * backend of the flow, the inner packet unchanged and nothing after it
+ * (Ethernet padding and trailing bytes are not sent). */
 static void check_tx(struct run *r, const struct expect *e, const __u8 *out, size_t out_len)
 {
 	const struct cfg_backend *be = lbfix_pick(&r->f, &e->k);
@@ -477,15 +543,52 @@ static void check_tx(struct run *r, const struct expect *e, const __u8 *out, siz
 
 	prop_assert(r, be, "XDP_TX, but the table gives the flow no backend");
 	olen = be->family == XDPLB_AF_INET ? 20 : 40;
-	prop_assert(r, out_len == r->in_len + olen, "XDP_TX of %zu bytes, want %zu", out_len,
-		    r->in_len + olen);
 	prop_assert(r, !memcmp(out, NEXT_HOP_MAC, 6) && !memcmp(out + 6, LB_MAC, 6), "MACs");
 	prop_assert(r, !memcmp(out + 12, r->in + 12, l2 - 14), "VLAN tag changed");
 	prop_assert(r, get16(out + l2 - 2) == (olen == 20 ? 0x0800 : 0x86dd), "EtherType");
 	prop_assert(r, lbfix_dest(&r->f, out) == be, "outer destination is not %s", be->name);
 	prop_assert(r, olen == 40 || csum(out + l2, 20) == 0, "outer IPv4 checksum");
-	prop_assert(r, !memcmp(out + l2 + olen, r->in + l2, r->in_len - l2),
-		    "inner packet changed");
+	prop_assert(r, out_len == l2 + olen + e->l3_len, "XDP_TX of %zu bytes, want %zu", out_len,
+		    l2 + olen + e->l3_len);
+	prop_assert(r, !memcmp(out + l2 + olen, r->in + l2, e->l3_len), "inner packet changed");
+}
+
+/* RFC 1071 sum over an ICMP message: 0 when its checksum is right. */
+static __u16 icmp_sum(const __u8 *ip)
+{
+	return (ip[0] >> 4) == 4 ? csum(ip + 20, get16(ip + 2) - 20u) : pkt_icmp6_csum(ip);
+}
+
+/* The echo reply: the request with MACs and addresses swapped, TTL / hop
+ * limit 64, the type a reply, the IPv4 header checksum right, the ICMP
+ * checksum right exactly when the request's was; every other byte (the
+ * tag, identifier, sequence, payload, padding) the request's. */
+static void check_echo(struct run *r, const struct expect *e, const __u8 *out, size_t out_len)
+{
+	const __u8 *in = r->in, *iq = in + e->l2, *op = out + e->l2;
+	bool v4 = e->k.family == XDPLB_AF_INET;
+	size_t hl = v4 ? 20 : 40, alen = v4 ? 4 : 16, a = v4 ? 12 : 8;
+
+	prop_assert(r, out_len == r->in_len, "echo reply of %zu bytes, want %zu", out_len,
+		    r->in_len);
+	prop_assert(r, !memcmp(out, in + 6, 6) && !memcmp(out + 6, in, 6), "MACs not swapped");
+	prop_assert(r, !memcmp(out + 12, in + 12, e->l2 - 12), "EtherType or tag changed");
+	prop_assert(r, !memcmp(op + a, iq + a + alen, alen) && !memcmp(op + a + alen, iq + a, alen),
+		    "addresses not swapped");
+	prop_assert(r, op[v4 ? 8 : 7] == 64, "TTL / hop limit %u", op[v4 ? 8 : 7]);
+	if (v4) {
+		prop_assert(r, !memcmp(op, iq, 8) && op[9] == iq[9], "IPv4 header changed");
+		prop_assert(r, csum(op, 20) == 0, "IPv4 header checksum");
+	} else {
+		prop_assert(r, !memcmp(op, iq, 7), "IPv6 header changed");
+	}
+	prop_assert(r, op[hl] == (v4 ? 0 : 129) && op[hl + 1] == 0, "type %u code %u", op[hl],
+		    op[hl + 1]);
+	prop_assert(r, (icmp_sum(op) == 0) == (icmp_sum(iq) == 0),
+		    "ICMP checksum: request %s, reply %s", icmp_sum(iq) ? "bad" : "good",
+		    icmp_sum(op) ? "bad" : "good");
+	prop_assert(r, !memcmp(op + hl + 4, iq + hl + 4, r->in_len - e->l2 - hl - 4),
+		    "identifier, sequence, payload or padding changed");
 }
 
 /* The drop reasons that come after the VIP lookup (the VIP counts them). */
@@ -500,6 +603,10 @@ static void check_action(struct run *r, const struct expect *e, int act, __u32 *
 	const struct cfg_backend *be;
 
 	prop_assert(r, act == XDP_PASS || act == XDP_DROP || act == XDP_TX, "action %d", act);
+	if (e->o == O_ECHO) {
+		prop_assert(r, act == XDP_TX, "echo request not answered: action %d", act);
+		return;
+	}
 	if (e->icmp)
 		prop_assert(r, act == XDP_PASS, "ICMP not passed: action %d", act);
 	if (e->o == O_PASS) {
@@ -540,6 +647,8 @@ static void check_counters(struct run *r, const struct expect *e, int act, __u32
 		if (act == XDP_PASS && e->foreign &&
 		    i == XDPLB_CNT_PASS_BASE + XDPLB_PASS_FOREIGN_MAC)
 			want++;
+		if (e->o == O_ECHO && i == XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_ICMP_ECHO)
+			want++;
 		prop_assert(r, now == want, "global counter %u: %llu -> %llu, want %llu", i,
 			    (unsigned long long)r->prev[i], (unsigned long long)now,
 			    (unsigned long long)want);
@@ -576,6 +685,8 @@ static void one_frame(struct run *r)
 	if (act == XDP_PASS)
 		prop_assert(r, out_len == r->in_len && !memcmp(out, in, r->in_len),
 			    "passed frame changed");
+	else if (act == XDP_TX && e.o == O_ECHO)
+		check_echo(r, &e, out, out_len);
 	else if (act == XDP_TX)
 		check_tx(r, &e, out, out_len);
 	check_counters(r, &e, act, reason);
@@ -586,6 +697,7 @@ static void one_frame(struct run *r)
 	}
 	r->foreign += act == XDP_PASS && e.foreign;
 	r->icmp += e.icmp;
+	r->echo += e.o == O_ECHO;
 }
 
 static __u64 env_u64(const char *name, __u64 def)
@@ -620,10 +732,13 @@ static void check_totals(struct run *r)
 	cr_expect(eq(u64, sum, r->prev[XDP_DROP]), "drops = the sum of the reasons");
 	cr_expect(eq(u64, r->prev[XDP_PASS], r->actions[XDP_PASS]));
 	cr_expect(eq(u64, r->prev[XDP_TX], r->actions[XDP_TX]));
-	cr_expect(eq(u64, vip_pkts, r->actions[XDP_TX] + r->vip_drops),
-		  "VIP packets = transmitted + dropped after the lookup");
+	cr_expect(eq(u64, vip_pkts, r->actions[XDP_TX] - r->echo + r->vip_drops),
+		  "VIP packets = transmitted - echo replies + dropped after the lookup");
 	cr_expect(eq(u64, vip_drops, r->vip_drops), "VIP drops");
-	cr_expect(eq(u64, be_pkts, r->actions[XDP_TX]), "backend packets = transmitted");
+	cr_expect(eq(u64, be_pkts, r->actions[XDP_TX] - r->echo),
+		  "backend packets = transmitted - echo replies");
+	cr_expect(eq(u64, r->prev[XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_ICMP_ECHO], r->echo),
+		  "echo replies counted");
 }
 
 /* Every kind of outcome was reached: a generator that stopped making
@@ -643,6 +758,7 @@ static void check_coverage(const struct run *r)
 			  (unsigned long long)r->reasons[reasons[k]]);
 	cr_expect(r->foreign > min, "foreign MACs");
 	cr_expect(r->icmp > min, "ICMP");
+	cr_expect(r->echo > min, "echo replies: %llu", (unsigned long long)r->echo);
 	cr_expect(eq(u64, r->reasons[XDPLB_DROP_INTERNAL], 0), "internal (a bug) never");
 }
 
@@ -669,7 +785,7 @@ Test(datapath_prop, random_and_mutated_frames, .timeout = 300)
 		"datapath_prop: seed 0x%llx (XDPLB_PROP_SEED), %u frames in %.1f s: "
 		"%llu passed (%llu foreign MAC), %llu dropped (malformed %llu, options %llu, "
 		"fragment %llu, exthdr %llu, no backend %llu, too big %llu), %llu transmitted; "
-		"%llu ICMP\n",
+		"%llu ICMP (%llu echo replies)\n",
 		(unsigned long long)r.seed, frames, secs, (unsigned long long)r.actions[XDP_PASS],
 		(unsigned long long)r.foreign, (unsigned long long)r.actions[XDP_DROP],
 		(unsigned long long)r.reasons[XDPLB_DROP_MALFORMED],
@@ -678,7 +794,8 @@ Test(datapath_prop, random_and_mutated_frames, .timeout = 300)
 		(unsigned long long)r.reasons[XDPLB_DROP_IPV6_EXTHDR],
 		(unsigned long long)r.reasons[XDPLB_DROP_NO_BACKEND],
 		(unsigned long long)r.reasons[XDPLB_DROP_TOO_BIG],
-		(unsigned long long)r.actions[XDP_TX], (unsigned long long)r.icmp);
+		(unsigned long long)r.actions[XDP_TX], (unsigned long long)r.icmp,
+		(unsigned long long)r.echo);
 	check_totals(&r);
 	check_coverage(&r);
 	lbfix_close(&r.f);

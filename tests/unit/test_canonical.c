@@ -57,7 +57,7 @@ static const char *const same[] = {
 	"}",
 	/* every default spelled out */
 	"{" HOST1
-	", \"mtu\": 1500, \"mode\": \"native\", \"conntrack_size\": 1048576, \"hash_seed\": 16,"
+	", \"mtu\": 1500, \"mode\": \"native\", \"conntrack_size\": 1048576, \"hash_seed\": 16, \"icmp_echo\": true,"
 	" \"guards\": {\"max_share_error\": 0.01, \"max_flows_moved\": 0.5, \"min_active_backends\": 1},"
 	" \"health_check\": {\"type\": \"none\"},"
 	" \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80, \"protocol\": \"tcp\", \"table_size\": 65537,"
@@ -84,6 +84,7 @@ Test(canonical, same_service_same_digest)
 /* One shared change each, to the reference. */
 static const char *const changed[] = {
 	"\"hash_seed\": 17",
+	"\"icmp_echo\": false, \"hash_seed\": 16",
 	"\"weight\": 51",
 	"\"state\": \"drain\"",
 	"\"name\": \"c\"",
@@ -106,7 +107,7 @@ static void build_changed(const char *change, char *out, size_t len)
 	snprintf(key, sizeof(key), "%.*s", (int)(key_end - change - 1), change + 1);
 	backend = !strcmp(key, "weight") || !strcmp(key, "state") || !strcmp(key, "name") ||
 		  !strcmp(key, "address");
-	if (!strcmp(key, "hash_seed")) {
+	if (!strcmp(key, "hash_seed") || !strcmp(key, "icmp_echo")) {
 		snprintf(
 			out, len,
 			"{" HOST1
@@ -238,8 +239,10 @@ Test(canonical, covers_every_key)
 					      "max_out",
 					      "out",
 					      NULL };
-	const char *json = "{" HOST1 ", \"health_check\": {\"type\": \"http\"}, \"vips\": ["
-			   "{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+	/* hash "source", icmp_echo false: later keys are in the canonical form
+	 * only when not their default (canonical.c) */
+	const char *json = "{" HOST1 ", \"health_check\": {\"type\": \"http\"}, \"icmp_echo\": false,"
+			   " \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
 			   " \"hash\": \"source\","
 			   " \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}]}]}";
 	struct checked c;

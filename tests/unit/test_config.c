@@ -228,6 +228,7 @@ Test(config, defaults)
 	cr_expect(eq(u32, c.cfg.ct_size, XDPLB_DEFAULT_CT_SIZE));
 	cr_expect(eq(int, c.cfg.mode, XDPLB_MODE_NATIVE));
 	cr_expect(eq(u32, c.cfg.hash_seed, 0));
+	cr_expect(c.cfg.icmp_echo, "icmp_echo is on by default");
 	cr_expect(eq(u8, c.cfg.vips[0].proto, 6));
 	cr_expect(eq(u32, c.cfg.vips[0].table_size, 65537));
 	cr_expect(eq(u8, c.cfg.vips[0].hash, CFG_HASH_5TUPLE));
@@ -342,4 +343,29 @@ Test(config, vip_hash)
 			  d.v[0].msg);
 		diags_free(&d);
 	}
+}
+
+/* `load` compares mtu with the interface's MTU: above it, a warning that
+ * names both figures and the two ways out; at or below it, nothing. */
+Test(config, mtu_against_the_interface)
+{
+	const char *json = "{" BASE_TOP ", \"mtu\": 1600, \"vips\": [] }";
+	struct checked c;
+	struct diags d;
+	char msg[512] = "";
+
+	cr_assert(eq(int, check_str(json, &c, &d), 0));
+	cr_expect(eq(int, config_mtu_check(&c.cfg, 1600, msg, sizeof(msg)), 0), "equal: fits");
+	cr_expect(eq(int, config_mtu_check(&c.cfg, 9000, msg, sizeof(msg)), 0), "below: fits");
+	cr_expect(eq(int, config_mtu_check(&c.cfg, -19, msg, sizeof(msg)), 0), "unknown: silent");
+	cr_expect(eq(str, msg, ""));
+	cr_assert(eq(int, config_mtu_check(&c.cfg, 1500, msg, sizeof(msg)), 1));
+	cr_log_info("%s", msg);
+	cr_expect(not(eq(ptr, strstr(msg, "mtu 1600 is above the MTU of eth0 (1500)"), NULL)), "%s",
+		  msg);
+	cr_expect(not(eq(ptr, strstr(msg, "1501 to 1600 bytes"), NULL)), "%s", msg);
+	cr_expect(not(eq(ptr, strstr(msg, "too_big"), NULL)), "%s", msg);
+	cr_expect(not(eq(ptr, strstr(msg, "lower \"mtu\" to 1500"), NULL)), "%s", msg);
+	cr_expect(not(eq(ptr, strstr(msg, "ip link set eth0 mtu 1600"), NULL)), "%s", msg);
+	checked_free(&c);
 }

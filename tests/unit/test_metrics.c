@@ -30,6 +30,7 @@ static void small_status(struct lb_live *s, __u32 n_be)
 	s->global[3] = 40; /* tx */
 	s->global[XDPLB_CNT_DROP_BASE + XDPLB_DROP_TOO_BIG] = 2;
 	s->global[XDPLB_CNT_PASS_BASE + XDPLB_PASS_FOREIGN_MAC] = 3;
+	s->global[XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_ICMP_ECHO] = 4;
 	s->n_vips = 1;
 	s->vips = calloc(1, sizeof(*s->vips));
 	snprintf(s->vips[0].name.s, XDPLB_NAME_LEN, "web");
@@ -133,6 +134,9 @@ static const char golden[] =
 	"# HELP xdplb_passes_total Frames passed to the kernel untouched for a reason worth counting: foreign_mac, a unicast frame to another MAC (promiscuous mode, a bridge)\n"
 	"# TYPE xdplb_passes_total counter\n"
 	"xdplb_passes_total{iface=\"eth0\",reason=\"foreign_mac\"} 3\n"
+	"# HELP xdplb_replies_total Packets the LB answered itself with XDP_TX (also in xdplb_xdp_actions_total{action=\"tx\"}), by kind: icmp_echo, an ICMP or ICMPv6 echo request to a VIP address that takes new flows\n"
+	"# TYPE xdplb_replies_total counter\n"
+	"xdplb_replies_total{iface=\"eth0\",kind=\"icmp_echo\"} 4\n"
 	"# HELP xdplb_vip_packets_total Packets to the VIP\n"
 	"# TYPE xdplb_vip_packets_total counter\n"
 	"xdplb_vip_packets_total{iface=\"eth0\",vip=\"web\"} 45\n"
@@ -342,7 +346,7 @@ Test(metrics, one_help_and_type_per_family_samples_together)
 		cr_assert(eq(str, fam, cur), "sample of %s under family %s", fam, cur);
 	}
 	cr_expect(eq(int, helps, types));
-	cr_expect(eq(int, helps, 34), "every family, even one with no samples");
+	cr_expect(eq(int, helps, 35), "every family, even one with no samples");
 	mbuf_free(&b);
 	free_status(&s[0]);
 	free_status(&s[1]);

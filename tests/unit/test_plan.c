@@ -308,6 +308,67 @@ Test(plan, health_change_touched_only)
 	live_free(&l);
 }
 
+/* "icmp_echo": false clears the global flag (echo requests are passed). */
+Test(plan, icmp_echo_off)
+{
+	const char *json = "{" BASE_TOP ", \"icmp_echo\": false, \"vips\": [ { \"name\": \"v\","
+			   " \"address\": \"203.0.113.1\", \"port\": 80, \"backends\": ["
+			   " { \"name\": \"b\", \"address\": \"198.51.100.1\" } ] } ] }";
+	struct lb_live l = { 0 };
+	struct checked c;
+	struct diags d;
+	struct plan p;
+
+	cr_assert(eq(int, check_str(json, &c, &d), 0));
+	cr_expect(not(c.cfg.icmp_echo));
+	cr_assert(eq(int, plan_build(&l, &c, &env, &p), 0));
+	cr_expect(eq(u32, p.ctl.bank[1].flags & XDPLB_G_F_ICMP_ECHO, 0));
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+}
+
+/* The address sentinel is serving when one VIP of the address takes new
+ * flows (another VIP of it with none does not matter), and not when none
+ * does: the data path answers echo requests by it. */
+Test(plan, sentinel_serving)
+{
+	const char *json =
+		"{" BASE_TOP ", \"vips\": ["
+		" { \"name\": \"up\", \"address\": \"203.0.113.1\", \"port\": 80, \"backends\": ["
+		"   { \"name\": \"b\", \"address\": \"198.51.100.1\" } ] },"
+		" { \"name\": \"gone\", \"address\": \"203.0.113.1\", \"port\": 81,"
+		"   \"guards\": { \"min_active_backends\": 0 }, \"backends\": ["
+		"   { \"name\": \"c\", \"address\": \"198.51.100.2\", \"state\": \"down\" } ] },"
+		" { \"name\": \"dark\", \"address\": \"2001:db8:10::1\", \"port\": 80,"
+		"   \"guards\": { \"min_active_backends\": 0 }, \"backends\": ["
+		"   { \"name\": \"d\", \"address\": \"198.51.100.3\", \"state\": \"drain\" } ] } ] }";
+	struct lb_live l = { 0 };
+	struct checked c;
+	struct diags d;
+	struct plan p;
+	int sentinels = 0;
+
+	cr_assert(eq(int, check_str(json, &c, &d), 0));
+	cr_assert(eq(int, plan_build(&l, &c, &env, &p), 0));
+	for (__u32 i = 0; i < p.n_vw; i++) {
+		const struct xdplb_vip_cfg *v = &p.vw[i].val.bank[1];
+
+		if (p.vw[i].key.proto)
+			continue;
+		sentinels++;
+		cr_expect(eq(u32, v->flags & XDPLB_VIP_F_PRESENT, XDPLB_VIP_F_PRESENT));
+		if (p.vw[i].key.family == XDPLB_AF_INET)
+			cr_expect(ne(u32, v->flags & XDPLB_VIP_F_SERVING, 0),
+				  "203.0.113.1: VIP up takes flows");
+		else
+			cr_expect(eq(u32, v->flags & XDPLB_VIP_F_SERVING, 0),
+				  "2001:db8:10::1: nothing does");
+	}
+	cr_expect(eq(int, sentinels, 2));
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+}
+
 /* A VIP whose backends all stopped taking new flows has an empty table. */
 Test(plan, no_active_backend_means_table_size_0)
 {
@@ -349,6 +410,7 @@ Test(plan, globals)
 	cr_expect(eq(u32, g->hash_seed, 7));
 	cr_expect(eq(u32, g->mtu, 9000));
 	cr_expect(eq(u32, g->flags & XDPLB_G_F_PORTLESS, XDPLB_G_F_PORTLESS));
+	cr_expect(eq(u32, g->flags & XDPLB_G_F_ICMP_ECHO, XDPLB_G_F_ICMP_ECHO), "on by default");
 	cr_expect(eq(u32, g->src_v4, htonl(0xc6336410)));
 	cr_expect(eq(u32, g->src_v4_hostmask, htonl(0xf)));
 	cr_expect(eq(u8[6], (__u8 *)g->if_mac, (__u8 *)env.if_mac));

@@ -225,8 +225,9 @@ static void expect_keys(cJSON *o, const char *const *keys, const char *what)
 
 Test(stats, json_keys)
 {
-	static const char *const top[] = { "interface", "window", "seconds", "xdp_actions",
-					   "drops",	"passes", "vips",    NULL };
+	static const char *const top[] = { "interface",	  "window", "seconds",
+					   "xdp_actions", "drops",  "passes",
+					   "replies",	  "vips",   NULL };
 	static const char *const vip[] = { "name",
 					   "id",
 					   "address",
