@@ -37,6 +37,7 @@ cJSON *status_json(const struct lb_live *s)
 	cJSON_AddNumberToObject(o, "conntrack_cpus", s->ctl.ct_cpus);
 	cJSON_AddNumberToObject(o, "hash_seed", live_g(s)->hash_seed);
 	cJSON_AddNumberToObject(o, "mtu", live_g(s)->mtu);
+	cJSON_AddNumberToObject(o, "udp_timeout", live_g(s)->udp_timeout);
 	cJSON_AddStringToObject(o, "next_hop_mac", mac_str(live_g(s)->nh_mac, buf));
 	cJSON_AddStringToObject(o, "interface_mac", mac_str(live_g(s)->if_mac, buf));
 	acts = cJSON_AddObjectToObject(o, "xdp_actions");

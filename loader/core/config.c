@@ -291,6 +291,7 @@ const struct config_key config_top_keys[] = {
 	{ "mtu", CFG_HOST }, /* its links' */
 	{ "conntrack_size", CFG_HOST }, /* its memory */
 	{ "hash_seed", CFG_SHARED }, /* the same flow, the same backend, on every LB */
+	{ "udp_timeout", CFG_SHARED }, /* the same flows end */
 	{ "guards", CFG_SHARED }, /* the same refusals */
 	{ "health_check", CFG_SHARED }, /* the same checks */
 	{ "vips", CFG_SHARED }, /* the service itself */
@@ -339,6 +340,9 @@ static void parse_root(struct walk *w, const cJSON *root, const struct config_op
 	if (jw_int(w, root, "mtu", CFG_MIN_MTU, CFG_MAX_MTU, false, &v) > 0)
 		c->mtu = (__u32)v;
 	parse_seed(w, root, c);
+	c->udp_timeout = CFG_DEFAULT_UDP_TIMEOUT;
+	if (jw_int(w, root, "udp_timeout", 0, CFG_MAX_UDP_TIMEOUT, false, &v) > 0)
+		c->udp_timeout = (__u32)v;
 	c->ct_size = XDPLB_DEFAULT_CT_SIZE;
 	if (jw_int(w, root, "conntrack_size", CFG_MIN_CT_SIZE, CFG_MAX_CT_SIZE, false, &v) > 0)
 		c->ct_size = (__u32)v;

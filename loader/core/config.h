@@ -27,6 +27,8 @@ enum xdplb_mode {
 #define CFG_MIN_MTU_V6 1280
 #define CFG_MAX_MTU 9216
 #define CFG_DEFAULT_MTU 1500
+#define CFG_DEFAULT_UDP_TIMEOUT 30 /* Katran's */
+#define CFG_MAX_UDP_TIMEOUT 86400
 #define CFG_MIN_CT_SIZE 1024
 #define CFG_MAX_CT_SIZE (1u << 24)
 #define CFG_DEFAULT_WEIGHT 100
@@ -106,6 +108,7 @@ struct xdplb_config {
 	__u32 mtu;
 	__u32 hash_seed;
 	__u32 ct_size;
+	__u32 udp_timeout; /* seconds; 0: UDP flows never expire */
 	struct guards guards;
 	struct health_check_cfg hc; /* every VIP's default */
 	struct cfg_vip *vips;
