@@ -236,7 +236,8 @@ Test(canonical, covers_every_key)
 					      "max_out",
 					      "out",
 					      NULL };
-	const char *json = "{" HOST1 ", \"health_check\": {\"type\": \"http\"}, \"vips\": ["
+	/* udp_timeout not its default: a later key is in the form only then */
+	const char *json = "{" HOST1 ", \"udp_timeout\": 10, \"health_check\": {\"type\": \"http\"}, \"vips\": ["
 			   "{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
 			   " \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}]}]}";
 	struct checked c;
@@ -290,4 +291,24 @@ Test(canonical, host_in_both_and_shared)
 	cr_expect(eq(sz, d.n, 4)); /* interface, next_hop_mac, source_v4, source_v6 */
 	cr_expect(diag_find(&d, "next_hop_mac") != NULL);
 	diags_free(&d);
+}
+
+/* udp_timeout came after the digest: at its default it leaves a config's
+ * digest as it was, any other value changes it. */
+Test(canonical, udp_timeout_default_keeps_digest)
+{
+	const char *base = "{" HOST1 ", \"vips\": []}";
+	const char *dflt = "{" HOST1 ", \"udp_timeout\": 30, \"vips\": []}";
+	const char *other = "{" HOST1 ", \"udp_timeout\": 31, \"vips\": []}";
+	struct checked a, b, c;
+	struct diags d;
+
+	cr_assert(eq(int, check_str(base, &a, &d), 0));
+	cr_assert(eq(int, check_str(dflt, &b, &d), 0));
+	cr_assert(eq(int, check_str(other, &c, &d), 0));
+	cr_expect(eq(int, memcmp(a.cfg.digest, b.cfg.digest, 32), 0), "30 is the default");
+	cr_expect(not(eq(int, memcmp(a.cfg.digest, c.cfg.digest, 32), 0)), "31 is a change");
+	checked_free(&a);
+	checked_free(&b);
+	checked_free(&c);
 }
