@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "lbfix.h"
+#include "status.h"
 #include "xdplb_hash.h"
 
 extern const char *const DP_CONFIG;
@@ -677,5 +678,36 @@ Test(conntrack, udp_timeout_zero_never_expires)
 	cr_assert(send_pkt(&f, &u, NULL) != NULL);
 	cr_expect(eq(u64, lbfix_vip_stats(&f, "udp4").ct_hits, a.ct_hits + 1),
 		  "idle a day, udp_timeout 0: still the flow");
+	lbfix_close(&f);
+}
+
+/* Drain progress: each backend's conntrack entries, read as status and
+ * the exporter read them (a small table: every bucket, exact). */
+Test(conntrack, flows_per_backend)
+{
+	char cfg[4096];
+	struct lbfix f;
+	struct lb_live l = { 0 };
+	__u64 sum = 0, per[3] = { 0 };
+
+	lbfix_open(&f, config("be1,be2,be3", cfg, sizeof(cfg)));
+	for (__u16 p = 7000; p < 7060; p++) {
+		struct pkt_spec syn = flow4(p, TCPF_SYN);
+		const struct cfg_backend *b = send_pkt(&f, &syn, NULL);
+
+		cr_assert(b != NULL);
+		per[b->name[2] - '1']++;
+	}
+	cr_assert(eq(int, status_read_maps(&f.m, LIVE_FLOWS, &l), 0));
+	cr_assert(eq(u32, l.parts & LIVE_FLOWS, (__u32)LIVE_FLOWS), "read");
+	cr_expect(eq(u32, l.flows_sampled, l.ct_buckets), "a small table is read whole");
+	for (__u32 b = 0; b < l.vips[0].n_be; b++) {
+		const struct st_backend *sb = &l.vips[0].be[b];
+
+		cr_expect(eq(u64, sb->flows, per[sb->name.s[2] - '1']), "%s", sb->name.s);
+		sum += sb->flows;
+	}
+	cr_expect(eq(u64, sum, 60), "every flow, once");
+	live_free(&l);
 	lbfix_close(&f);
 }
