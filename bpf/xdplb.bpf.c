@@ -348,8 +348,16 @@ static __always_inline int ct_way(const struct xdplb_flow_bucket *b, __u64 tag)
 struct peek {
 	const struct pkt *p;
 	struct pick *pk;
-	__u32 bank, cpu, bits, off;
+	__u32 bank, cpu, bits, off, idle;
 };
+
+/* Has the flow in way w idled past idle (seen units; 0: never)? Only UDP
+ * flows expire: a TCP flow ends when its backend's stack says so. */
+static __always_inline int ct_expired(const struct pkt *p, const struct xdplb_flow_bucket *b,
+				      int w, __u32 now, __u32 idle)
+{
+	return idle && p->flow.proto == IPPROTO_UDP && now - b->seen[w] > idle;
+}
 
 /* bpf_loop's body: CPU i's bucket of the flow. 1 (stop) when it holds the
  * flow and its backend takes the packet. */
@@ -366,7 +374,7 @@ static long ct_peek_one(__u32 i, void *arg)
 	if (!b)
 		return 1;
 	w = ct_way(b, x->pk->tag);
-	if (w < 0 || w >= XDPLB_CT_WAYS)
+	if (w < 0 || w >= XDPLB_CT_WAYS || ct_expired(x->p, b, w, x->pk->now, x->idle))
 		return 0;
 	x->pk->copied = ct_takes(x->p, x->bank, b->backend_id[w], b->cookie[w], x->pk);
 	return x->pk->copied;
@@ -381,6 +389,8 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 					 __u32 bank, struct pick *pk)
 {
 	__u32 bits = cl->ct_bits & 31, cpu = bpf_get_smp_processor_id();
+	/* udp_timeout in seen units (jiffies >> XDPLB_CT_TIME_SHIFT) */
+	__u32 idle = (cl->bank[bank].udp_timeout * cl->ct_hz) >> XDPLB_CT_TIME_SHIFT;
 	__u32 off = (__u32)pk->tag & ((1u << bits) - 1);
 	struct xdplb_flow_bucket *b;
 	struct peek x;
@@ -398,7 +408,9 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 	w = ct_way(b, pk->tag);
 	if (w >= 0 && w < XDPLB_CT_WAYS) {
 		pk->way = w;
-		if (!ct_takes(p, bank, b->backend_id[w], b->cookie[w], pk))
+		/* an expired UDP flow is a new one: the pick overwrites it */
+		if (ct_expired(p, b, w, pk->now, idle) ||
+		    !ct_takes(p, bank, b->backend_id[w], b->cookie[w], pk))
 			return 0;
 		/* a TCP SYN or a flow's first UDP packet starts it; any other
 		 * packet of it marks it established (the last to be evicted) */
@@ -410,9 +422,11 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 	}
 	if (p->syn || cl->ct_cpus < 2)
 		return 0;
-	x = (struct peek){ .p = p, .pk = pk, .bank = bank, .cpu = cpu, .bits = bits, .off = off };
-	bpf_loop(cl->ct_cpus < XDPLB_CT_MAX_CPUS ? cl->ct_cpus : XDPLB_CT_MAX_CPUS, ct_peek_one, &x,
-		 0);
+	x = (struct peek){
+		.p = p, .pk = pk, .bank = bank, .cpu = cpu, .bits = bits, .off = off, .idle = idle
+	};
+	bpf_loop(cl->ct_cpus < XDPLB_CT_MAX_CPUS ? cl->ct_cpus : XDPLB_CT_MAX_CPUS, ct_peek_one,
+		 &x, 0);
 	return pk->copied;
 }
 

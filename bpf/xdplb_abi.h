@@ -250,6 +250,8 @@ struct xdplb_global_cfg {
 	 * (docs/fleet.md): the same on every LB of a fleet running the same
 	 * service */
 	__u8 digest[32];
+	__u32 udp_timeout; /* seconds a UDP flow may idle, then it is a new flow; 0: never */
+	__u32 pad;
 };
 
 struct xdplb_ctl {
@@ -269,11 +271,13 @@ struct xdplb_ctl {
 	 * CPU 1 << ct_bits, CPUs ct_cpus, xdplb_flow_tag() seed ct_seed (from
 	 * getrandom, so that nobody outside can aim flows at one bucket), and
 	 * the conntrack_size it was made for (the loader's: the program reads
-	 * the first three) */
+	 * the others) */
 	__u32 ct_bits;
 	__u32 ct_cpus;
 	__u32 ct_seed;
 	__u32 ct_size;
+	__u32 ct_hz; /* the kernel's HZ: seen is in its jiffies (udp_timeout) */
+	__u32 ct_pad;
 };
 
 /* The live config is in no history: loaded with --no-history, or its

@@ -35,8 +35,14 @@ cJSON *status_json(const struct lb_live *s)
 	/* what conntrack holds: ct_cpus CPUs' buckets of XDPLB_CT_WAYS ways */
 	cJSON_AddNumberToObject(o, "conntrack_capacity", (double)s->ct_buckets * XDPLB_CT_WAYS);
 	cJSON_AddNumberToObject(o, "conntrack_cpus", s->ctl.ct_cpus);
+	if (s->parts & LIVE_FLOWS) {
+		cJSON_AddNumberToObject(o, "conntrack_buckets", s->ct_buckets);
+		/* of those, read for each backend's conntrack_flows (scaled) */
+		cJSON_AddNumberToObject(o, "conntrack_buckets_sampled", s->flows_sampled);
+	}
 	cJSON_AddNumberToObject(o, "hash_seed", live_g(s)->hash_seed);
 	cJSON_AddNumberToObject(o, "mtu", live_g(s)->mtu);
+	cJSON_AddNumberToObject(o, "udp_timeout", live_g(s)->udp_timeout);
 	cJSON_AddStringToObject(o, "next_hop_mac", mac_str(live_g(s)->nh_mac, buf));
 	cJSON_AddStringToObject(o, "interface_mac", mac_str(live_g(s)->if_mac, buf));
 	acts = cJSON_AddObjectToObject(o, "xdp_actions");
@@ -89,6 +95,8 @@ cJSON *status_json(const struct lb_live *s)
 			cJSON_AddStringToObject(jb, "health", health_str(sb->health));
 			cJSON_AddBoolToObject(jb, "override", sb->override);
 			cJSON_AddNumberToObject(jb, "table_slots", sb->slots);
+			if (s->parts & LIVE_FLOWS) /* entries that name it: drain progress */
+				cJSON_AddNumberToObject(jb, "conntrack_flows", (double)sb->flows);
 			g = cJSON_AddObjectToObject(jb, "counters");
 			cJSON_AddNumberToObject(g, "packets", (double)sb->st.packets);
 			cJSON_AddNumberToObject(g, "bytes", (double)sb->st.bytes);
@@ -144,11 +152,13 @@ void status_print(const struct lb_live *s)
 
 			char why[96];
 
-			printf("    %-16s %-39s weight %-5u %-6s slots %5.1f%%  packets %llu%s\n",
+			printf("    %-16s %-39s weight %-5u %-6s slots %5.1f%%  packets %llu  flows %s%llu%s\n",
 			       sb->name.s, addr_str(&sb->addr, sb->family, a), sb->weight,
 			       state_str(sb->state),
 			       v->table_size ? 100.0 * sb->slots / v->table_size : 0.0,
-			       (unsigned long long)sb->st.packets, state_why(sb, why, sizeof(why)));
+			       (unsigned long long)sb->st.packets,
+			       s->flows_sampled < s->ct_buckets ? "~" : "",
+			       (unsigned long long)sb->flows, state_why(sb, why, sizeof(why)));
 		}
 	}
 	printf("  drops:");

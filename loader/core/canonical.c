@@ -171,6 +171,10 @@ char *config_canonical(const struct xdplb_config *cfg)
 	 * so a fleet upgraded one LB at a time sees no drift */
 	if (!cfg->icmp_echo)
 		cJSON_AddFalseToObject(root, "icmp_echo");
+	/* a key that came later is in the form only when not its default:
+	 * the digests of configs written before it do not move */
+	if (cfg->udp_timeout != CFG_DEFAULT_UDP_TIMEOUT)
+		cJSON_AddNumberToObject(root, "udp_timeout", cfg->udp_timeout);
 	vips = cJSON_AddArrayToObject(root, "vips");
 	for (__u32 i = 0; i < cfg->n_vips; i++) {
 		cJSON *v = vip_json(cfg, vs[i]);

@@ -294,6 +294,7 @@ const struct config_key config_top_keys[] = {
 	{ "conntrack_size", CFG_HOST }, /* its memory */
 	{ "hash_seed", CFG_SHARED }, /* the same flow, the same backend, on every LB */
 	{ "icmp_echo", CFG_SHARED }, /* the same answer to a ping, from every LB */
+	{ "udp_timeout", CFG_SHARED }, /* the same flows end */
 	{ "guards", CFG_SHARED }, /* the same refusals */
 	{ "health_check", CFG_SHARED }, /* the same checks */
 	{ "vips", CFG_SHARED }, /* the service itself */
@@ -344,6 +345,9 @@ static void parse_root(struct walk *w, const cJSON *root, const struct config_op
 	parse_seed(w, root, c);
 	c->icmp_echo = true;
 	jw_bool(w, root, "icmp_echo", &c->icmp_echo);
+	c->udp_timeout = CFG_DEFAULT_UDP_TIMEOUT;
+	if (jw_int(w, root, "udp_timeout", 0, CFG_MAX_UDP_TIMEOUT, false, &v) > 0)
+		c->udp_timeout = (__u32)v;
 	c->ct_size = XDPLB_DEFAULT_CT_SIZE;
 	if (jw_int(w, root, "conntrack_size", CFG_MIN_CT_SIZE, CFG_MAX_CT_SIZE, false, &v) > 0)
 		c->ct_size = (__u32)v;

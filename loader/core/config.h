@@ -27,6 +27,8 @@ enum xdplb_mode {
 #define CFG_MIN_MTU_V6 1280
 #define CFG_MAX_MTU 9216
 #define CFG_DEFAULT_MTU 1500
+#define CFG_DEFAULT_UDP_TIMEOUT 30 /* Katran's */
+#define CFG_MAX_UDP_TIMEOUT 86400
 #define CFG_MIN_CT_SIZE 1024
 #define CFG_MAX_CT_SIZE (1u << 24)
 #define CFG_DEFAULT_WEIGHT 100
@@ -116,6 +118,7 @@ struct xdplb_config {
 	__u32 hash_seed;
 	bool icmp_echo; /* answer echo requests to VIP addresses (default true) */
 	__u32 ct_size;
+	__u32 udp_timeout; /* seconds; 0: UDP flows never expire */
 	struct guards guards;
 	struct health_check_cfg hc; /* every VIP's default */
 	struct cfg_vip *vips;
@@ -223,7 +226,7 @@ void hc_unset(struct health_check_cfg *h);
  * loader): 1 and a warning naming both figures in buf when mtu is above
  * it (an encapsulated frame the interface cannot send would be lost
  * uncounted instead of counted as too_big), 0 when it fits. A warning,
- * not a refusal: docs/design-changes.md 38. */
+ * not a refusal: docs/design-changes.md 39. */
 int config_mtu_check(const struct xdplb_config *cfg, int if_mtu, char *buf, size_t len);
 
 #endif

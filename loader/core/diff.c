@@ -156,6 +156,8 @@ static void globals(struct diff *d)
 	}
 	if (x->mtu != y->mtu)
 		global(d, "mtu: %u -> %u", x->mtu, y->mtu);
+	if (x->udp_timeout != y->udp_timeout)
+		global(d, "udp_timeout: %u -> %u s", x->udp_timeout, y->udp_timeout);
 	if (x->hash_seed != y->hash_seed)
 		global(d, "hash_seed: 0x%x -> 0x%x (every VIP's flows are rehashed)", x->hash_seed,
 		       y->hash_seed);

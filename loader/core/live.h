@@ -37,6 +37,10 @@ struct st_backend {
 	__u32 slots; /* in the live table (LIVE_SLOTS) */
 	__u32 pub_slots; /* as published in be_slots for the live bank (LIVE_PUB_SLOTS) */
 	struct xdplb_be_stats st; /* LIVE_COUNTERS */
+	/* LIVE_FLOWS: conntrack entries that name it (its cookie), all CPUs;
+	 * counted in lb_live.flows_sampled buckets of ct_buckets and scaled
+	 * (exact when they are equal) */
+	__u64 flows;
 };
 
 struct st_vip {
@@ -60,6 +64,7 @@ enum live_part {
 	LIVE_COUNTERS = 1u << 3, /* per VIP, per backend and global counters */
 	LIVE_LINK = 1u << 4, /* the program's link: attached, ids, mode */
 	LIVE_ALL_BACKENDS = 1u << 5, /* every backend entry, not only below ctl.be_span (audit) */
+	LIVE_FLOWS = 1u << 7, /* each backend's conntrack entries (sampled: flows.h) */
 	LIVE_PUB_SLOTS = 1u << 6, /* each backend's slots as the commit published them (be_slots);
 				    * cleared from parts when they cannot be read */
 };
@@ -86,6 +91,7 @@ struct lb_live {
 	__u32 empty_table_id; /* the placeholder table unused slots point at */
 	__u32 ct_size; /* conntrack_size as configured (ctl.ct_size) */
 	__u32 ct_buckets; /* conntrack's buckets, all CPUs (XDPLB_CT_WAYS flows each) */
+	__u32 flows_sampled; /* LIVE_FLOWS: of those, the buckets read */
 
 	/* the active bank: its VIPs, sorted by id, with their backends */
 	struct st_vip *vips;

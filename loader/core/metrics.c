@@ -414,6 +414,7 @@ enum be_field {
 	B_STATE,
 	B_CFG_STATE,
 	B_HEALTH,
+	B_FLOWS,
 	B_MAX
 };
 
@@ -434,6 +435,8 @@ static const struct family be_fam[B_MAX] = {
 		      "The backend's effective state as a label (active, drain, down): the configured one, unless its health checks took it out; always 1" },
 	[B_CFG_STATE] = { "xdplb_backend_configured_state", "gauge",
 			  "The backend's configured state as a label (the config's, or an operator's override); always 1" },
+	[B_FLOWS] = { "xdplb_backend_conntrack_flows", "gauge",
+		      "Conntrack entries that name the backend, all CPUs: flows it still has (drain progress); counted in at most 65536 buckets spread over the table and scaled" },
 	[B_HEALTH] = { "xdplb_backend_health", "gauge",
 		       "What the health checks decided, as a label: none (not checked), up, out (taken out), kept (failing, kept in by the cascade guard); always 1" },
 };
@@ -473,6 +476,9 @@ static void be_sample(struct mbuf *b, enum be_field f, const struct st_backend *
 		break;
 	case B_SLOTS:
 		sample_u(b, nm, l, sb->slots);
+		break;
+	case B_FLOWS:
+		sample_u(b, nm, l, sb->flows);
 		break;
 	case B_UP:
 		sample_u(b, nm, l, sb->state == XDPLB_BE_ACTIVE);
@@ -556,7 +562,8 @@ static void be_family(struct mbuf *b, enum be_field f, const struct metrics_if *
 					l.pre = bl->pre.p + bl->off[k];
 					l.pre_len = bl->off[k + 1] - bl->off[k];
 				}
-				if (f != B_SLOTS || !ifs[i].tables_unread)
+				if ((f != B_SLOTS || !ifs[i].tables_unread) &&
+				    (f != B_FLOWS || (st->parts & LIVE_FLOWS)))
 					be_sample(b, f, &vp->be[j], &l, wsum);
 			}
 		}

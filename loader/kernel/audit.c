@@ -86,6 +86,8 @@ static void globals(const struct checked *live, const struct checked *want, stru
 	if (memcmp(l->nh_mac, w->nh_mac, 6) && (w->nh.kind == NH_MAC || !mac_is_zero(w->nh_mac)))
 		add(a, "global", "next_hop_mac", "live %s, config %s", mac_str(l->nh_mac, m1),
 		    mac_str(w->nh_mac, m2));
+	if (l->udp_timeout != w->udp_timeout)
+		add(a, "global", "udp_timeout", "live %u, config %u", l->udp_timeout, w->udp_timeout);
 	if (l->mtu != w->mtu)
 		add(a, "global", "mtu", "live %u, config %u", l->mtu, w->mtu);
 	if (l->hash_seed != w->hash_seed)

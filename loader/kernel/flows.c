@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "flows.h"
@@ -84,5 +86,46 @@ int flows_put(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_ke
 		err = -errno;
 		pr_warn("writing conntrack bucket %u: %s\n", idx, strerror(errno));
 	}
+	return err;
+}
+
+static void count_bucket(const struct xdplb_flow_bucket *b, __u32 span, const __u32 *cookie,
+			 __u64 *count)
+{
+	for (int w = 0; w < XDPLB_CT_WAYS; w++) {
+		__u32 id = b->backend_id[w];
+
+		if ((b->flags & XDPLB_CT_F_USED(w)) && id < span && b->cookie[w] == cookie[id])
+			count[id]++;
+	}
+}
+
+/* The table is mmapable: one mapping, read in place (a lookup per bucket
+ * costs a syscall); without the mapping, lookups of at most 4,096. */
+int flows_by_backend(int ct_fd, __u32 n_buckets, __u32 max, __u32 span, const __u32 *cookie,
+		     __u64 *count, __u32 *sampled)
+{
+	size_t len = (size_t)n_buckets * sizeof(struct xdplb_flow_bucket);
+	const struct xdplb_flow_bucket *t = mmap(NULL, len, PROT_READ, MAP_SHARED, ct_fd, 0);
+	struct xdplb_flow_bucket b;
+	__u32 step, n = 0;
+	int err = 0;
+
+	if (t == MAP_FAILED && max > 4096)
+		max = 4096;
+	step = n_buckets > max && max ? n_buckets / max : 1;
+	for (__u64 i = 0; i < n_buckets && n < max; i += step, n++) {
+		if (t != MAP_FAILED) {
+			count_bucket(&t[i], span, cookie, count);
+			continue;
+		}
+		err = read_bucket(ct_fd, (__u32)i, &b);
+		if (err)
+			break;
+		count_bucket(&b, span, cookie, count);
+	}
+	if (t != MAP_FAILED)
+		munmap((void *)t, len);
+	*sampled = n;
 	return err;
 }

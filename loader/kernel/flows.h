@@ -27,4 +27,14 @@ int flows_find(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_k
 int flows_put(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_key *k,
 	      const struct flow_entry *e);
 
+/* Buckets flows_by_backend() reads at most: 4 MB, a few ms (docs/metrics.md) */
+#define FLOWS_SAMPLE_BUCKETS 65536
+
+/* Counts conntrack's entries per backend id (< span, and whose cookie is
+ * cookie[id]) into count[], reading at most max buckets evenly spread
+ * over the table (all of it when it has no more). Sets *sampled to the
+ * buckets read; the caller scales. 0, or -errno (said). */
+int flows_by_backend(int ct_fd, __u32 n_buckets, __u32 max, __u32 span, const __u32 *cookie,
+		     __u64 *count, __u32 *sampled);
+
 #endif

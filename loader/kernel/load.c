@@ -563,7 +563,7 @@ static int interface(struct xdplb_config *cfg, int *ifindex, __u8 mac[6], struct
 		return err;
 	}
 	/* the frames that leave are at most mtu + L2: can the interface
-	 * send them? Said, not refused (docs/design-changes.md 38) */
+	 * send them? Said, not refused (docs/design-changes.md 39) */
 	mtu = netdev_mtu(cfg->interface);
 	if (mtu < 0)
 		pr_warn("warning: reading the MTU of %s: %s: mtu %u not checked against it\n",

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "maps.h"
 #include "flowtab.h"
+#include "khz.h"
 #include "sha256.h"
 
 _Static_assert(sizeof(struct xdplb_vip_key) == 20, "vip key layout");
@@ -170,6 +171,7 @@ int maps_ct_geometry(__u32 ct_size, struct xdplb_ctl *ctl)
 	ctl->ct_cpus = n;
 	ctl->ct_bits = flowtab_bits(ct_size, n);
 	ctl->ct_size = ct_size;
+	ctl->ct_hz = kernel_hz();
 	if (getrandom(&ctl->ct_seed, sizeof(ctl->ct_seed), 0) != sizeof(ctl->ct_seed)) {
 		int err = -errno;
 

@@ -155,7 +155,8 @@ static int collect(struct serve *s, struct mbuf *b)
 	}
 	for (int i = 0; i < n; i++) {
 		int err = status_read(names[i],
-				      LIVE_LINK | LIVE_COUNTERS | LIVE_TABLE_IDS | LIVE_PUB_SLOTS,
+				      LIVE_LINK | LIVE_COUNTERS | LIVE_TABLE_IDS | LIVE_PUB_SLOTS |
+					      LIVE_FLOWS,
 				      &st[i]);
 
 		mi[i].ifname = names[i];

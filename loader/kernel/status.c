@@ -23,6 +23,7 @@
 #include "log.h"
 #include "maps.h"
 #include "netdev.h"
+#include "flows.h"
 #include "status.h"
 
 void status_read_link(struct lb_live *s)
@@ -295,6 +296,33 @@ static int read_counters(const struct lb_maps *m, struct lb_live *l)
 	return err;
 }
 
+/* Each backend's conntrack entries, sampled in bounded time (flows.h). */
+static int read_flows(const struct lb_maps *m, struct lb_live *l)
+{
+	__u32 span = live_id_span(l, false), *cookie = calloc(span + 1, sizeof(*cookie));
+	__u64 *count = calloc(span + 1, sizeof(*count));
+	int err = cookie && count ? 0 : -ENOMEM;
+	double scale;
+
+	for (__u32 v = 0; !err && v < l->n_vips; v++)
+		for (__u32 b = 0; b < l->vips[v].n_be; b++)
+			if (l->vips[v].be[b].id < span)
+				cookie[l->vips[v].be[b].id] = l->be[l->vips[v].be[b].id].cookie;
+	if (!err)
+		err = flows_by_backend(LB_FD(m, conntrack), l->ct_buckets, FLOWS_SAMPLE_BUCKETS, span,
+				       cookie, count, &l->flows_sampled);
+	scale = l->flows_sampled ? (double)l->ct_buckets / l->flows_sampled : 0;
+	for (__u32 v = 0; !err && v < l->n_vips; v++)
+		for (__u32 b = 0; b < l->vips[v].n_be; b++) {
+			struct st_backend *sb = &l->vips[v].be[b];
+
+			sb->flows = sb->id < span ? (__u64)(count[sb->id] * scale + 0.5) : 0;
+		}
+	free(cookie);
+	free(count);
+	return err;
+}
+
 int status_read_maps(const struct lb_maps *m, unsigned int parts, struct lb_live *l)
 {
 	struct bpf_map_info mi = {};
@@ -312,6 +340,10 @@ int status_read_maps(const struct lb_maps *m, unsigned int parts, struct lb_live
 		err = read_tables(m, parts, l);
 	if (!err && (parts & LIVE_COUNTERS))
 		err = read_counters(m, l);
+	/* soft too: an exporter that cannot read conntrack still exports
+	 * the rest (the family is left out) */
+	if (!err && (parts & LIVE_FLOWS) && read_flows(m, l))
+		l->parts &= ~LIVE_FLOWS;
 	/* soft: without them the rest still stands (the exporter says so) */
 	if (!err && (parts & LIVE_PUB_SLOTS) && read_pub_slots(m, l))
 		l->parts &= ~LIVE_PUB_SLOTS;

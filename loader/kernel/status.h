@@ -11,7 +11,7 @@
 #include "live.h"
 
 /* What `xdplb status` shows: the link, slots and counters. */
-#define LIVE_STATUS (LIVE_LINK | LIVE_SLOTS | LIVE_COUNTERS)
+#define LIVE_STATUS (LIVE_LINK | LIVE_SLOTS | LIVE_COUNTERS | LIVE_FLOWS)
 
 /* Reads the LB on ifname with the parts asked (enum live_part) into l
  * (zeroed first; live_free() it). 0; -ENOENT when xdplb is not loaded

@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "lbfix.h"
+#include "status.h"
 #include "xdplb_hash.h"
 
 extern const char *const DP_CONFIG;
@@ -595,5 +596,118 @@ Test(conntrack, outer_ipv4_id)
 	memcpy(&id[0], out + 14 + 4, 2);
 	cr_expect(eq(u16, id[0], 0), "DF: ID 0");
 	cr_expect(eq(u8, out[14 + 6] & 0x40, 0x40), "DF copied outward");
+	lbfix_close(&f);
+}
+
+/* Ages the flow's entry on CPU 0 by sec seconds (its last-seen time moved
+ * back), as if it had idled that long. */
+static void age_flow(struct lbfix *f, const struct pkt_spec *s, __u32 sec)
+{
+	struct xdplb_ctl c = lbfix_ctl(f);
+	struct xdplb_flow_key k = pkt_flow(s);
+	struct flow_entry e;
+
+	cr_assert(eq(int, lbfix_flows(f, &k, &e, 1), 1), "the flow is kept");
+	cr_assert(gt(u32, c.ct_hz, 0), "the kernel's HZ is known");
+	e.seen -= (sec * c.ct_hz) >> XDPLB_CT_TIME_SHIFT;
+	cr_assert(eq(int, flows_put(LB_FD(&f->m, conntrack), &c, &k, &e), 0));
+}
+
+/* A UDP flow idle longer than udp_timeout (default 30 s) is a new flow:
+ * a conntrack miss and a new flow of its VIP; one idle less stays, and a
+ * TCP flow never expires. */
+Test(conntrack, udp_flows_expire)
+{
+	char cfg[4096];
+	struct pkt_spec u = flow4(5300, 0), t = flow4(5301, TCPF_SYN), ta = flow4(5301, TCPF_ACK);
+	struct xdplb_vip_stats a, b;
+	struct lbfix f;
+
+	u.proto = IPPROTO_UDP;
+	u.dst = "203.0.113.53";
+	u.dport = 53;
+	lbfix_open(&f, config("be1,be2,be3", cfg, sizeof(cfg)));
+	struct xdplb_ctl c = lbfix_ctl(&f);
+
+	cr_assert(eq(u32, c.bank[xdplb_active_bank(&c)].udp_timeout, 30), "the default");
+	cr_assert(send_pkt(&f, &u, NULL) != NULL);
+	age_flow(&f, &u, 25);
+	a = lbfix_vip_stats(&f, "udp4");
+	cr_assert(send_pkt(&f, &u, NULL) != NULL);
+	b = lbfix_vip_stats(&f, "udp4");
+	cr_expect(eq(u64, b.ct_hits, a.ct_hits + 1), "idle 25 s of 30: still the flow");
+	age_flow(&f, &u, 40);
+	cr_assert(send_pkt(&f, &u, NULL) != NULL);
+	a = lbfix_vip_stats(&f, "udp4");
+	cr_expect(eq(u64, a.ct_misses, b.ct_misses + 1), "idle 40 s: a miss");
+	cr_expect(eq(u64, a.new_flows, b.new_flows + 1), "... and a new flow");
+	cr_expect(eq(u64, a.ct_hits, b.ct_hits));
+	/* the new flow is kept (one entry, fresh): the next packet hits */
+	cr_assert(send_pkt(&f, &u, NULL) != NULL);
+	cr_expect(eq(u64, lbfix_vip_stats(&f, "udp4").ct_hits, a.ct_hits + 1));
+
+	cr_assert(send_pkt(&f, &t, NULL) != NULL);
+	cr_assert(send_pkt(&f, &ta, NULL) != NULL);
+	age_flow(&f, &t, 3600);
+	a = lbfix_vip_stats(&f, "web4");
+	cr_assert(send_pkt(&f, &ta, NULL) != NULL);
+	cr_expect(eq(u64, lbfix_vip_stats(&f, "web4").ct_hits, a.ct_hits + 1),
+		  "a TCP flow idle an hour still hits");
+	lbfix_close(&f);
+}
+
+/* udp_timeout 0: UDP flows never expire. */
+Test(conntrack, udp_timeout_zero_never_expires)
+{
+	char cfg[4096], cfg0[4200];
+	struct pkt_spec u = flow4(5400, 0);
+	struct xdplb_vip_stats a;
+	struct lbfix f;
+	const char *brace;
+
+	u.proto = IPPROTO_UDP;
+	u.dst = "203.0.113.53";
+	u.dport = 53;
+	config("be1,be2", cfg, sizeof(cfg));
+	brace = strchr(cfg, '{');
+	snprintf(cfg0, sizeof(cfg0), "{ \"udp_timeout\": 0, %s", brace + 1);
+	lbfix_open(&f, cfg0);
+	cr_assert(send_pkt(&f, &u, NULL) != NULL);
+	age_flow(&f, &u, 86400);
+	a = lbfix_vip_stats(&f, "udp4");
+	cr_assert(send_pkt(&f, &u, NULL) != NULL);
+	cr_expect(eq(u64, lbfix_vip_stats(&f, "udp4").ct_hits, a.ct_hits + 1),
+		  "idle a day, udp_timeout 0: still the flow");
+	lbfix_close(&f);
+}
+
+/* Drain progress: each backend's conntrack entries, read as status and
+ * the exporter read them (a small table: every bucket, exact). */
+Test(conntrack, flows_per_backend)
+{
+	char cfg[4096];
+	struct lbfix f;
+	struct lb_live l = { 0 };
+	__u64 sum = 0, per[3] = { 0 };
+
+	lbfix_open(&f, config("be1,be2,be3", cfg, sizeof(cfg)));
+	for (__u16 p = 7000; p < 7060; p++) {
+		struct pkt_spec syn = flow4(p, TCPF_SYN);
+		const struct cfg_backend *b = send_pkt(&f, &syn, NULL);
+
+		cr_assert(b != NULL);
+		per[b->name[2] - '1']++;
+	}
+	cr_assert(eq(int, status_read_maps(&f.m, LIVE_FLOWS, &l), 0));
+	cr_assert(eq(u32, l.parts & LIVE_FLOWS, (__u32)LIVE_FLOWS), "read");
+	cr_expect(eq(u32, l.flows_sampled, l.ct_buckets), "a small table is read whole");
+	for (__u32 b = 0; b < l.vips[0].n_be; b++) {
+		const struct st_backend *sb = &l.vips[0].be[b];
+
+		cr_expect(eq(u64, sb->flows, per[sb->name.s[2] - '1']), "%s", sb->name.s);
+		sum += sb->flows;
+	}
+	cr_expect(eq(u64, sum, 60), "every flow, once");
+	live_free(&l);
 	lbfix_close(&f);
 }

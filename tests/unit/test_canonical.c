@@ -239,9 +239,9 @@ Test(canonical, covers_every_key)
 					      "max_out",
 					      "out",
 					      NULL };
-	/* hash "source", icmp_echo false: later keys are in the canonical form
+	/* hash "source", icmp_echo false, udp_timeout 10: later keys are in the canonical form
 	 * only when not their default (canonical.c) */
-	const char *json = "{" HOST1 ", \"health_check\": {\"type\": \"http\"}, \"icmp_echo\": false,"
+	const char *json = "{" HOST1 ", \"health_check\": {\"type\": \"http\"}, \"icmp_echo\": false, \"udp_timeout\": 10,"
 			   " \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
 			   " \"hash\": \"source\","
 			   " \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}]}]}";
@@ -322,4 +322,24 @@ Test(canonical, hash_only_when_not_default)
 	cr_expect(not(eq(ptr, strstr(s[2], "\"hash\":\"source\""), NULL)), "%s", s[2]);
 	for (int i = 0; i < 3; i++)
 		free(s[i]);
+}
+
+/* udp_timeout came after the digest: at its default it leaves a config's
+ * digest as it was, any other value changes it. */
+Test(canonical, udp_timeout_default_keeps_digest)
+{
+	const char *base = "{" HOST1 ", \"vips\": []}";
+	const char *dflt = "{" HOST1 ", \"udp_timeout\": 30, \"vips\": []}";
+	const char *other = "{" HOST1 ", \"udp_timeout\": 31, \"vips\": []}";
+	struct checked a, b, c;
+	struct diags d;
+
+	cr_assert(eq(int, check_str(base, &a, &d), 0));
+	cr_assert(eq(int, check_str(dflt, &b, &d), 0));
+	cr_assert(eq(int, check_str(other, &c, &d), 0));
+	cr_expect(eq(int, memcmp(a.cfg.digest, b.cfg.digest, 32), 0), "30 is the default");
+	cr_expect(not(eq(int, memcmp(a.cfg.digest, c.cfg.digest, 32), 0)), "31 is a change");
+	checked_free(&a);
+	checked_free(&b);
+	checked_free(&c);
 }

@@ -207,6 +207,10 @@ static const char golden[] =
 	"# TYPE xdplb_backend_health gauge\n"
 	"xdplb_backend_health{iface=\"eth0\",vip=\"web\",backend=\"a\",health=\"up\"} 1\n"
 	"xdplb_backend_health{iface=\"eth0\",vip=\"web\",backend=\"b\",health=\"out\"} 1\n"
+	"# HELP xdplb_backend_conntrack_flows Conntrack entries that name the backend, all CPUs: flows it still has (drain progress); counted in at most 65536 buckets spread over the table and scaled\n"
+	"# TYPE xdplb_backend_conntrack_flows gauge\n"
+	"xdplb_backend_conntrack_flows{iface=\"eth0\",vip=\"web\",backend=\"a\"} 12\n"
+	"xdplb_backend_conntrack_flows{iface=\"eth0\",vip=\"web\",backend=\"b\"} 4\n"
 	"# HELP xdplb_interfaces_loaded Interfaces this exporter found xdplb loaded on (named by --iface, or all in its network namespace)\n"
 	"# TYPE xdplb_interfaces_loaded gauge\n"
 	"xdplb_interfaces_loaded 1\n"
@@ -230,6 +234,10 @@ static void golden_fixture(struct lb_live *s)
 	/* b: configured active, its checks took it out (to drain) */
 	s->vips[0].be[1].health = XDPLB_HEALTH_OUT;
 	s->vips[0].be[0].health = XDPLB_HEALTH_UP;
+	/* b drains: 4 flows still name it */
+	s->parts |= LIVE_FLOWS;
+	s->vips[0].be[0].flows = 12;
+	s->vips[0].be[1].flows = 4;
 }
 
 Test(metrics, exact_exposition)
@@ -346,7 +354,7 @@ Test(metrics, one_help_and_type_per_family_samples_together)
 		cr_assert(eq(str, fam, cur), "sample of %s under family %s", fam, cur);
 	}
 	cr_expect(eq(int, helps, types));
-	cr_expect(eq(int, helps, 35), "every family, even one with no samples");
+	cr_expect(eq(int, helps, 36), "every family, even one with no samples");
 	mbuf_free(&b);
 	free_status(&s[0]);
 	free_status(&s[1]);
