@@ -9,8 +9,8 @@
 
 #include <linux/types.h>
 
-/* CONFIG_HZ from /proc/config.gz or /boot/config-RELEASE, else measured
- * from /proc/timer_list (root), else 250 (said). */
+/* HZ from the resolution of CLOCK_MONOTONIC_COARSE (one tick), else 250
+ * (said). */
 __u32 kernel_hz(void);
 
 #endif
