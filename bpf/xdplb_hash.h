@@ -55,9 +55,9 @@ __xdplb_inline __u32 xdplb_jhash_3words(__u32 a, __u32 b, __u32 c, __u32 seed)
 	return c;
 }
 
-/* lookup3's hashword() for n 32-bit words; n is a small constant at every
- * call site, so the loop unrolls in BPF. */
-__xdplb_inline __u32 xdplb_jhash_words(const __u32 *k, __u32 n, __u32 seed)
+/* lookup3's hashword2(): two 32-bit results (c, then b) of one pass, for
+ * n 32-bit words; n is a constant at every call site. */
+__xdplb_inline __u64 xdplb_jhash2_words(const __u32 *k, __u32 n, __u32 seed)
 {
 	__u32 a, b, c;
 
@@ -84,7 +84,13 @@ __xdplb_inline __u32 xdplb_jhash_words(const __u32 *k, __u32 n, __u32 seed)
 	case 0:
 		break;
 	}
-	return c;
+	return (__u64)b << 32 | c;
+}
+
+/* lookup3's hashword(): hashword2()'s first result */
+__xdplb_inline __u32 xdplb_jhash_words(const __u32 *k, __u32 n, __u32 seed)
+{
+	return (__u32)xdplb_jhash2_words(k, n, seed);
 }
 
 /* The flow hash that indexes the Maglev table. Ports are the two __be16 of
@@ -129,38 +135,6 @@ __xdplb_inline __u32 xdplb_vip_hash(const struct xdplb_flow_key *f, __u32 seed, 
 		f->dst.v6[0] ^ f->dst.v6[1] ^ f->dst.v6[2] ^ f->dst.v6[3],
 	};
 	return xdplb_jhash_words(w, 5, seed);
-}
-
-/* lookup3's hashword2(): two 32-bit results (c, then b) of one pass, for
- * n 32-bit words; n is a constant at every call site. */
-__xdplb_inline __u64 xdplb_jhash2_words(const __u32 *k, __u32 n, __u32 seed)
-{
-	__u32 a, b, c;
-
-	a = b = c = XDPLB_JHASH_INITVAL + (n << 2) + seed;
-	while (n > 3) {
-		a += k[0];
-		b += k[1];
-		c += k[2];
-		XDPLB_JHASH_MIX(a, b, c);
-		n -= 3;
-		k += 3;
-	}
-	switch (n) {
-	case 3:
-		c += k[2];
-		/* fallthrough */
-	case 2:
-		b += k[1];
-		/* fallthrough */
-	case 1:
-		a += k[0];
-		XDPLB_JHASH_FINAL(a, b, c);
-		/* fallthrough */
-	case 0:
-		break;
-	}
-	return (__u64)b << 32 | c;
 }
 
 /* conntrack's name for a flow: a 64-bit hash of the whole 5-tuple keyed
