@@ -19,57 +19,47 @@ int netdev_ifindex(const char *ifname)
 	return idx ? (int)idx : -ENODEV;
 }
 
-int netdev_mtu(const char *ifname)
+/* One SIOCGIF* ioctl of ifname into ifr: 0, or -errno. */
+static int ifreq_get(const char *ifname, unsigned long req, struct ifreq *ifr)
 {
-	struct ifreq ifr = {};
-	int fd, ret;
+	int fd, err = 0;
 
-	if (strlen(ifname) >= sizeof(ifr.ifr_name))
+	if (strlen(ifname) >= sizeof(ifr->ifr_name))
 		return -ENAMETOOLONG;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	strcpy(ifr.ifr_name, ifname);
-	ret = ioctl(fd, SIOCGIFMTU, &ifr) ? -errno : ifr.ifr_mtu;
+	strcpy(ifr->ifr_name, ifname);
+	if (ioctl(fd, req, ifr))
+		err = -errno;
 	close(fd);
-	return ret;
+	return err;
+}
+
+int netdev_mtu(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int err = ifreq_get(ifname, SIOCGIFMTU, &ifr);
+
+	return err ? err : ifr.ifr_mtu;
 }
 
 int netdev_mac(const char *ifname, __u8 mac[6])
 {
 	struct ifreq ifr = {};
-	int fd, err = 0;
+	int err = ifreq_get(ifname, SIOCGIFHWADDR, &ifr);
 
-	if (strlen(ifname) >= sizeof(ifr.ifr_name))
-		return -ENAMETOOLONG;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strcpy(ifr.ifr_name, ifname);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
-		err = -errno;
-	else
+	if (!err)
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
 	return err;
 }
 
 int netdev_running(const char *ifname)
 {
 	struct ifreq ifr = {};
-	int fd, r;
+	int err = ifreq_get(ifname, SIOCGIFFLAGS, &ifr);
 
-	if (strlen(ifname) >= sizeof(ifr.ifr_name))
-		return -ENAMETOOLONG;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strcpy(ifr.ifr_name, ifname);
-	r = ioctl(fd, SIOCGIFFLAGS, &ifr) ?
-		    -errno :
-		    (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
-	close(fd);
-	return r;
+	return err ? err : (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
 }
 
 int netdev_addrs(const char *ifname, struct xdplb_addr *addrs, __u8 *families, int max)
