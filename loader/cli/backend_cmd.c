@@ -190,7 +190,7 @@ const struct cli_cmd cmd_backend = {
 	.summary = "an operator's override of one backend",
 	.description =
 		"For the change that cannot wait for a config file: drain or take down one backend,\n"
-		"or change its weight, kept until cleared (docs/health.md, configured and effective\n"
-		"state).\n",
+		"or change its weight, kept until cleared. Health goes on top of it: docs/health.md,\n"
+		"section \"Configured and effective state\".\n",
 	.subs = backend_cmds,
 };

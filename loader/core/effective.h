@@ -2,9 +2,10 @@
 /*
  * effective.h - configured state and health make the effective state, the
  * one the Maglev tables are built from and the data path obeys
- * (docs/health.md): the configured state, unless it is active and health
- * took the backend out, then the VIP's out state (down, or drain). Health
- * never overrides an operator's drain or down. Pure.
+ * (docs/health.md, "Configured and effective state"): the configured
+ * state, unless it is active and health took the backend out, then the
+ * VIP's out state (down, or drain). Health never overrides an operator's
+ * drain or down. Pure.
  */
 #ifndef XDPLB_EFFECTIVE_H
 #define XDPLB_EFFECTIVE_H

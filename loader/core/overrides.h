@@ -2,7 +2,7 @@
 /*
  * overrides.h - an operator's change of one backend without a whole file
  * (`xdplb backend set`): its configured state and/or weight, kept across
- * reloads of the config until cleared (docs/health.md, "configured and
+ * reloads of the config until cleared (docs/health.md, "Configured and
  * effective state"). The set lives in the state dir (overrides.json) and
  * each history entry keeps the set it was applied with. Pure.
  *
