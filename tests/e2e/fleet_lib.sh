@@ -70,20 +70,50 @@ on_lb() { # on_lb "id:K ..." K: how many are on LB K
 	echo "$1" | tr ' ' '\n' | grep -c ":$2$"
 }
 
+lb_gen() { lab xdplb --lb "$1" status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["generation"])'; }
+
 # put_lb K SHARED-JSON-FILE: LB K's service file (the shared part; its host
 # file, LB K's own part, stays) becomes SHARED-JSON-FILE, written aside and
 # renamed (as config management does); waits (10 s) for its generation to move
 put_lb() {
 	local f gen k
 	f=$(lab service --lb "$1" file)
-	gen=$(lab xdplb --lb "$1" status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["generation"])')
+	gen=$(lb_gen "$1")
 	$PY -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1])), indent=2))' "$2" >"$f.tmp"
 	mv "$f.tmp" "$f"
 	for k in $(seq 100); do
-		[ "$(lab xdplb --lb "$1" status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["generation"])')" != "$gen" ] && return 0
+		[ "$(lb_gen "$1")" != "$gen" ] && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# roll_lb K SHARED-JSON-FILE SECONDS: what docs/fleet.md tells operators to do
+# on each LB in turn: `xdplb load SHARED --host HOSTFILE --verify SECONDS` in
+# LB K (the service adopts what is live), then SHARED installed as the
+# service's file (written aside and renamed), so that a restart does not
+# revert the LB; the service must find that file live already (its log says
+# "unchanged", waited for at most 10 s; the generation stays). The load's
+# output in $TMP/roll$K.out; $TMP/roll$K.t: the epoch seconds of the load's
+# start, its end and the install. 1 when the load failed (rolled back, exit
+# 1) or the service reloaded the file into a new generation.
+roll_lb() {
+	local f gen n t0 t1 k seen=
+	f=$(lab service --lb "$1" file)
+	t0=$(now)
+	lab xdplb --lb "$1" load "$2" --host "$(lab service --lb "$1" host-file)" --verify "$3" \
+		--iface eth0 >"$TMP/roll$1.out" 2>&1 || return 1
+	t1=$(now)
+	gen=$(lb_gen "$1")
+	n=$(lab service --lb "$1" log | grep -c ' unchanged$')
+	cp "$2" "$f.tmp"
+	mv "$f.tmp" "$f"
+	echo "$t0 $t1 $(now)" >"$TMP/roll$1.t"
+	for k in $(seq 100); do
+		[ "$(lab service --lb "$1" log | grep -c ' unchanged$')" -gt "$n" ] && seen=1 && break
+		sleep 0.1
+	done
+	[ -n "$seen" ] && [ "$(lb_gen "$1")" = "$gen" ]
 }
 
 # hold_stats OUT: "broken moved total" of a hold's connections
