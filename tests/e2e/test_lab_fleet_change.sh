@@ -126,28 +126,19 @@ lb = dict(x.split(":") for x in sys.argv[4].split())
 for i in sorted(first, key=int):
     print(i, lb[i], srcs[int(i) % len(srcs)], base + int(i), first[i])
 PYEOF
-explain_on() { # explain_on K SRC PORT: "backend conntrack-result slot"
-	lab xdplb --lb "$1" explain tcp "$2:$3" "$VIP:80" --json --iface eth0 | $PY -c '
-import json, sys
-d = json.load(sys.stdin)
-print((d.get("backend") or {}).get("name", "-"), (d.get("conntrack") or {}).get("result", "-"),
-      (d.get("maglev") or {}).get("slot", "-"))'
-}
 t_explain=$(now)
+explain_flows "$TMP/flows" "$TMP/explained"
 own=0 predicted=0 other=0 n1=0 n2=0
-while read -r i l s p b; do
-	read -r eb ec _ < <(explain_on "$l" "$s" "$p")
-	[ "$eb" = "$b" ] && [ "$ec" = hit ] || own=$((own + 1))
-	read -r eb _ slot < <(explain_on $((3 - l)) "$s" "$p")
-	echo "$i $l $s $p $b $eb $slot" >>"$TMP/explained"
+while read -r i l s p b ob oc xb slot; do
+	[ "$ob" = "$b" ] && [ "$oc" = hit ] || own=$((own + 1))
 	if [ "$l" = 1 ]; then
 		n1=$((n1 + 1))
-		[ "$eb" = "$b" ] || predicted=$((predicted + 1))
+		[ "$xb" = "$b" ] || predicted=$((predicted + 1))
 	else
 		n2=$((n2 + 1))
-		[ "$eb" = "$b" ] || other=$((other + 1))
+		[ "$xb" = "$b" ] || other=$((other + 1))
 	fi
-done <"$TMP/flows"
+done <"$TMP/explained"
 echo "# explain on each connection's own LB after the roll: $own of 60 not a conntrack hit on the backend it started on ($own predicted to break with the paths unchanged); 120 explains took $(secs "$(now)" "$t_explain") s"
 echo "# predicted: $predicted of LB1's $n1 connections would reach another backend through LB2 (its table now has be4)"
 lab config --lb 1 >"$TMP/full3.json"
@@ -160,6 +151,11 @@ for n, f in (("3", sys.argv[2]), ("4", sys.argv[3])):
 EOF
 moved_pct=$("$XDPLB" diff "$TMP/full3.json" "$TMP/full4.json" 2>/dev/null | grep -o '[0-9.]*% of new flows move' | head -1)
 echo "# all 60: $((predicted + other)) would reach another backend on an LB that never saw them ($predicted of LB1's $n1, $other of LB2's $n2); xdplb diff of the two shared parts: ${moved_pct:-?} (of the table's slots)"
+# a binomial sample of the table: 60 flows, each moving with diff's chance
+echo "# at ${moved_pct%%%*}% a flow, 60 flows move $($PY -c "
+import math, sys
+p, n, k = float(sys.argv[1]) / 100, 60, int(sys.argv[2])
+print('%.1f +- %.1f (binomial mean and sd); %d is %.1f sd off: the test\'s 5-tuples are fixed, so this is one draw, the same every run (docs/fleet.md)' % (n * p, math.sqrt(n * p * (1 - p)), k, (k - n * p) / math.sqrt(n * p * (1 - p))))" "${moved_pct%%%*}" $((predicted + other)) 2>/dev/null || echo '?')"
 t_move=$(now)
 lab announce lb1 off
 w=$(wait_paths 1)
