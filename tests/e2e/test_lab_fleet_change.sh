@@ -129,7 +129,7 @@ PYEOF
 t_explain=$(now)
 explain_flows "$TMP/flows" "$TMP/explained"
 own=0 predicted=0 other=0 n1=0 n2=0
-while read -r i l s p b ob oc xb slot; do
+while read -r _ l _ _ b ob oc xb _; do
 	[ "$ob" = "$b" ] && [ "$oc" = hit ] || own=$((own + 1))
 	if [ "$l" = 1 ]; then
 		n1=$((n1 + 1))
