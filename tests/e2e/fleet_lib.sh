@@ -122,9 +122,10 @@ roll_lb() {
 # the flow's conntrack entry; nothing live changes); OUT gets "ID K SRC PORT
 # BACKEND OWN-BACKEND OWN-CONNTRACK OTHER-BACKEND OTHER-SLOT" a line. One
 # python for all, xdplb run by nsenter as tools/lab xdplb does, two at a
-# time (through tools/lab, with a JSON parser each, 0.4 s an explain here)
+# time (through tools/lab, with a JSON parser each, 0.4 s an explain here);
+# at most 150 s in all
 explain_flows() {
-	$PY - "$1" "$VIP" "$XDPLB" "/run/netns/$(lab ns lb1)" "/run/netns/$(lab ns lb2)" >"$2" <<'EOF'
+	timeout 150 "$PY" - "$1" "$VIP" "$XDPLB" "/run/netns/$(lab ns lb1)" "/run/netns/$(lab ns lb2)" >"$2" <<'EOF'
 import json, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 flows, vip, xdplb, ns = sys.argv[1], sys.argv[2], sys.argv[3], {"1": sys.argv[4], "2": sys.argv[5]}
