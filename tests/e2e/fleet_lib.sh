@@ -70,20 +70,82 @@ on_lb() { # on_lb "id:K ..." K: how many are on LB K
 	echo "$1" | tr ' ' '\n' | grep -c ":$2$"
 }
 
+lb_gen() { lab xdplb --lb "$1" status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["generation"])'; }
+
 # put_lb K SHARED-JSON-FILE: LB K's service file (the shared part; its host
 # file, LB K's own part, stays) becomes SHARED-JSON-FILE, written aside and
 # renamed (as config management does); waits (10 s) for its generation to move
 put_lb() {
 	local f gen k
 	f=$(lab service --lb "$1" file)
-	gen=$(lab xdplb --lb "$1" status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["generation"])')
+	gen=$(lb_gen "$1")
 	$PY -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1])), indent=2))' "$2" >"$f.tmp"
 	mv "$f.tmp" "$f"
 	for k in $(seq 100); do
-		[ "$(lab xdplb --lb "$1" status --json --iface eth0 | $PY -c 'import json, sys; print(json.load(sys.stdin)["generation"])')" != "$gen" ] && return 0
+		[ "$(lb_gen "$1")" != "$gen" ] && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# roll_lb K SHARED-JSON-FILE SECONDS: what docs/fleet.md tells operators to do
+# on each LB in turn: `xdplb load SHARED --host HOSTFILE --verify SECONDS` in
+# LB K (the service adopts what is live), then SHARED installed as the
+# service's file (written aside and renamed), so that a restart does not
+# revert the LB; the service must find that file live already (its log says
+# "unchanged", waited for at most 10 s; the generation stays). The load's
+# output in $TMP/roll$K.out; $TMP/roll$K.t: the epoch seconds of the load's
+# start, its end and the install. 1 when the load failed (rolled back, exit
+# 1) or the service reloaded the file into a new generation.
+roll_lb() {
+	local f gen n t0 t1 k seen=
+	f=$(lab service --lb "$1" file)
+	t0=$(now)
+	lab xdplb --lb "$1" load "$2" --host "$(lab service --lb "$1" host-file)" --verify "$3" \
+		--iface eth0 >"$TMP/roll$1.out" 2>&1 || return 1
+	t1=$(now)
+	gen=$(lb_gen "$1")
+	n=$(lab service --lb "$1" log | grep -c ' unchanged$')
+	cp "$2" "$f.tmp"
+	mv "$f.tmp" "$f"
+	echo "$t0 $t1 $(now)" >"$TMP/roll$1.t"
+	for k in $(seq 100); do
+		[ "$(lab service --lb "$1" log | grep -c ' unchanged$')" -gt "$n" ] && seen=1 && break
+		sleep 0.1
+	done
+	[ -n "$seen" ] && [ "$(lb_gen "$1")" = "$gen" ]
+}
+
+# explain_flows FLOWS OUT: each line "ID K SRC PORT BACKEND" of FLOWS (a
+# connection through LB K that started on BACKEND) explained on LB K and on
+# the other LB of two (xdplb explain: the live program with a private copy of
+# the flow's conntrack entry; nothing live changes); OUT gets "ID K SRC PORT
+# BACKEND OWN-BACKEND OWN-CONNTRACK OTHER-BACKEND OTHER-SLOT" a line. One
+# python for all, xdplb run by nsenter as tools/lab xdplb does, two at a
+# time (through tools/lab, with a JSON parser each, 0.4 s an explain here);
+# at most 150 s in all
+explain_flows() {
+	timeout 150 "$PY" - "$1" "$VIP" "$XDPLB" "/run/netns/$(lab ns lb1)" "/run/netns/$(lab ns lb2)" >"$2" <<'EOF'
+import json, subprocess, sys
+from concurrent.futures import ThreadPoolExecutor
+flows, vip, xdplb, ns = sys.argv[1], sys.argv[2], sys.argv[3], {"1": sys.argv[4], "2": sys.argv[5]}
+def explain(k, src, port):
+    r = subprocess.run(["nsenter", "--net=" + ns[k], xdplb, "explain", "tcp", "%s:%s" % (src, port),
+                        vip + ":80", "--json", "--iface", "eth0"], capture_output=True, text=True, timeout=20)
+    try:
+        d = json.loads(r.stdout)
+    except ValueError:
+        return "-", "-", "-"
+    return ((d.get("backend") or {}).get("name", "-"), (d.get("conntrack") or {}).get("result", "-"),
+            (d.get("maglev") or {}).get("slot", "-"))
+rows = [line.split() for line in open(flows)]
+other = {"1": "2", "2": "1"}
+with ThreadPoolExecutor(2) as pool:  # two at a time: each explain mostly waits for the verifier
+    own = list(pool.map(lambda r: explain(r[1], r[2], r[3]), rows))
+    far = list(pool.map(lambda r: explain(other[r[1]], r[2], r[3]), rows))
+for (i, k, src, port, b), (ob, oc, _), (xb, _, xs) in zip(rows, own, far):
+    print(i, k, src, port, b, ob, oc, xb, xs)
+EOF
 }
 
 # hold_stats OUT: "broken moved total" of a hold's connections

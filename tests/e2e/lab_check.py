@@ -15,6 +15,12 @@ Prints its figures; exits 1 when the claim does not hold.
                                       --reset backend worked until WALL (epoch s) and were
                                       reset after it
   churn OUT [--min N]                 no connection failed, at least N made
+  events OUT NAME=WALL.. [--max S]    new connections (churn) around events at WALL (epoch
+                                      s), in order: per event, the connections started from
+                                      it to the next one (the last: to the end), how many
+                                      failed and when the failures end after it; exit 1 if
+                                      one event's failures end S s or more after it (S = 1)
+                                      or a connection failed before the first event
   window OUT BACKEND T0 T1            BACKEND's share of the connections made in
                                       [T0, T1] (epoch s) and after T1
   failover OUT BACKEND T_FAIL T_BACK [--grace G]
@@ -129,6 +135,28 @@ def churn(out, min_n):
     return d["failed"] == 0 and d["connections"] >= min_n
 
 
+def events(out, ev, max_span):
+    d = json.load(open(out))
+    t0 = d["t0_wall"]
+    lat = dict((round(t, 4), l) for t, l in d.get("latency", []))
+    good = True
+    print("%d connections in %.1f s, %d failed (timeout 1 s)" % (d["connections"], d["seconds"],
+                                                                 d["failed"]))
+    for j, (name, te) in enumerate(ev):
+        end = ev[j + 1][1] if j + 1 < len(ev) else t0 + d["seconds"]
+        win = [x for x in d["log"] if te <= t0 + x[0] < end]
+        bad = [x for x in win if x[2]]
+        slow = [x for x in win if not x[2] and lat.get(x[0], 0) > 0.5]
+        span = max(t0 + x[0] for x in bad) - te if bad else 0.0
+        print("  %-8s %4d connections after it, %d failed %s, %d slower than 0.5 s; "
+              "failures end %.2f s after it" % (name, len(win), len(bad),
+                                                sorted(set(x[2] for x in bad)), len(slow), span))
+        good &= span < max_span
+    before = [x for x in d["log"] if t0 + x[0] < ev[0][1] and x[2]]
+    print("  before the first event: %d failed" % len(before))
+    return good and not before
+
+
 def window(out, backend, t_a, t_b):
     d = json.load(open(out))
     t0 = d["t0_wall"]
@@ -216,6 +244,9 @@ def main():
         good = hold(pos[1], keep, reset, int(opt.get("min-requests", 1)))
     elif cmd == "churn":
         good = churn(pos[1], int(opt.get("min", 1)))
+    elif cmd == "events":
+        ev = [(x.split("=")[0], float(x.split("=")[1])) for x in pos[2:]]
+        good = events(pos[1], ev, float(opt.get("max", 1)))
     elif cmd == "window":
         good = window(pos[1], pos[2], float(pos[3]), float(pos[4]))
     elif cmd == "failover":
