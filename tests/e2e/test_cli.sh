@@ -183,6 +183,48 @@ head -1 "$TMP/out" | grep -q "ENTRY.*TIME (UTC).*USER.*GEN.*DIGEST.*SOURCE" &&
 	[ "$(sed -n 2p "$TMP/out" | cut -c1)" = "*" ] &&
 	ok "history: a header row, then the live entry (*)" || not_ok "history: $(head -3 "$TMP/out")"
 
+# an LB of another ABI version (faked: another abi_version written into
+# its pinned ctl map) is refused until `unload`, and the refusal changes
+# nothing (docs/packaging.md, "Upgrades")
+CTL=$(ls -d "$XDPLB_BPFFS"/xdplb/veth0@ns*)/ctl
+abi=$("$XDPLB" --json version | python3 -c 'import json,sys; print(json.load(sys.stdin)["abi"])')
+in_ns "$NS1" "$XDPLB" status --iface veth0 --json >"$TMP/abi-before.json"
+hist_before=$(hist_n)
+if ! command -v bpftool >/dev/null; then
+	ok "an LB of another ABI # SKIP no bpftool to fake one"
+elif ctl_abi "$CTL" $((abi - 1)) >/dev/null && [ "$(ctl_abi "$CTL")" = $((abi - 1)) ]; then
+	bpftool -j map lookup pinned "$CTL" key 0 0 0 0 >"$TMP/ctl-before"
+	link_before=$(ip -n "$NS1" -d link show veth0 | grep -o 'prog/xdp id [0-9]*')
+	expect_rc "load onto the maps of ABI $((abi - 1)): refused, exit 3" 3 in_ns "$NS1" "$XDPLB" load --iface veth0 "$CFG"
+	assert "... says: unload first" \
+		grep -q "the live maps have ABI version $((abi - 1)), this xdplb has $abi: unload first" "$TMP/err"
+	expect_rc "load --force too: exit 3" 3 in_ns "$NS1" "$XDPLB" load --iface veth0 --force "$CFG"
+	expect_rc "rollback too: exit 3" 3 in_ns "$NS1" "$XDPLB" rollback --iface veth0
+	assert "... says: unload first" grep -q "unload first" "$TMP/err"
+	expect_rc "status: exit 3, unload first" 3 in_ns "$NS1" "$XDPLB" status --iface veth0
+	bpftool -j map lookup pinned "$CTL" key 0 0 0 0 >"$TMP/ctl-after"
+	assert "... the ctl map is as it was (not a byte written)" cmp -s "$TMP/ctl-before" "$TMP/ctl-after"
+	assert "... the same program on veth0 ($link_before)" \
+		test "$(ip -n "$NS1" -d link show veth0 | grep -o 'prog/xdp id [0-9]*')" = "$link_before"
+	ctl_abi "$CTL" "$abi" >/dev/null
+	assert "... no history entry" test "$(hist_n)" = "$hist_before"
+	in_ns "$NS1" "$XDPLB" status --iface veth0 --json >"$TMP/abi-after.json"
+	python3 - "$TMP/abi-before.json" "$TMP/abi-after.json" <<'EOF2' &&
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for d in (a, b):
+    d.pop("xdp_actions"); d.pop("drops")
+sys.exit(0 if a == b else 1)
+EOF2
+		ok "... with ABI $abi written back, the live state is as before" || not_ok "live state changed"
+	# what the refusal asks for: unload (which works on any ABI), then load
+	ctl_abi "$CTL" $((abi - 1)) >/dev/null
+	expect_rc "unload the LB of ABI $((abi - 1)): 0" 0 in_ns "$NS1" "$XDPLB" unload --iface veth0
+	expect_rc "... then load: 0" 0 in_ns "$NS1" "$XDPLB" load --iface veth0 "$TMP/lb2.json"
+else
+	not_ok "writing ABI $((abi - 1)) into $CTL"
+fi
+
 # unload leaves nothing
 expect_rc "unload: 0" 0 in_ns "$NS1" "$XDPLB" unload --iface veth0
 ip -n "$NS1" link show veth0 | grep -q "xdp" && not_ok "XDP still on veth0" || ok "no XDP left on veth0"
