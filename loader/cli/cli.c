@@ -141,7 +141,7 @@ static int read_one(const char *file, char **text, size_t *len)
 	int err = config_read_file(file, text, len);
 
 	if (err)
-		pr_warn("%s: %s\n", file, config_read_strerror(err));
+		pr_err("%s: %s\n", file, config_read_strerror(err));
 	return err;
 }
 
@@ -159,7 +159,7 @@ static void print_invalid(const char *file, const char *host, const struct diags
 		return;
 	}
 	log_diags(d, file);
-	pr_warn("%s: %zu error%s; nothing was changed\n", file, d->n, d->n == 1 ? "" : "s");
+	pr_err("%s: %zu error%s; nothing was changed\n", file, d->n, d->n == 1 ? "" : "s");
 }
 
 int check_text(const char *file, const struct cfg_args *o, struct checked *c, struct cfg_text *t)
@@ -194,7 +194,7 @@ int check_text(const char *file, const struct cfg_args *o, struct checked *c, st
 	if (err == -EINVAL)
 		print_invalid(file, o->host, &d);
 	else if (err)
-		pr_warn("%s: %s\n", file, strerror(-err));
+		pr_err("%s: %s\n", file, strerror(-err));
 	diags_free(&d);
 	return err;
 }

@@ -104,8 +104,19 @@ check_json "... prints JSON" 'd["unloaded"] is True'
 bad=$SRC/tests/configs/bad/01-json-syntax-trailing-comma.json
 : >"$TMP/journal"
 JOURNAL_STREAM=$(stat -c '%d:%i' "$TMP/journal") "$XDPLB" validate "$bad" 2>>"$TMP/journal"
-assert "JOURNAL_STREAM on stderr: every line starts <4> (warning)" \
-	test "$(grep -c . "$TMP/journal")" -ge 2 -a "$(grep -vc '^<4>' "$TMP/journal")" = 0
+assert "JOURNAL_STREAM on stderr: a refused config's every line starts <3> (err: journalctl -p err)" \
+	test "$(grep -c . "$TMP/journal")" -ge 2 -a "$(grep -vc '^<3>' "$TMP/journal")" = 0
+: >"$TMP/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$TMP/journal") "$XDPLB" frobnicate 2>>"$TMP/journal"
+assert "... a usage error: <3>" grep -q "^<3>xdplb: unknown command 'frobnicate'" "$TMP/journal"
+: >"$TMP/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$TMP/journal") in_ns "$NS" "$XDPLB" status --iface veth0 2>>"$TMP/journal"
+assert "... nothing loaded (status exits 1): <3>" grep -q "^<3>veth0: xdplb is not loaded" "$TMP/journal"
+: >"$TMP/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$TMP/journal") "$XDPLB" validate --force "$SRC/examples/postmortem.json" \
+	>/dev/null 2>>"$TMP/journal"
+assert "... a warning (a guard --force overrides): <4>, no <3>" \
+	test "$(grep -c '^<4>.*(forced)' "$TMP/journal")" -ge 1 -a "$(grep -c '^<3>' "$TMP/journal")" = 0
 JOURNAL_STREAM=1:1 "$XDPLB" validate "$bad" 2>"$TMP/journal"
 assert "JOURNAL_STREAM naming another file: plain lines" \
 	test "$(grep -c '^<' "$TMP/journal")" = 0 -a -s "$TMP/journal"
