@@ -507,7 +507,10 @@ const struct cli_cmd cmd_rollback = {
 		"Re-applies an earlier entry (default: the one before the live one) through the\n"
 		"same validated, atomic path as load, recorded as a new entry. Guards are\n"
 		"warnings here: the config was live before, and a rollback must not be refused\n"
-		"at 3 a.m.\n",
+		"at 3 a.m. A rollback's own entry is the live one, so a second rollback in a row\n"
+		"returns to the config you rolled back from (entries 3 and 4, 4 live: rollback\n"
+		"applies 3 as entry 5, a second applies 4 as entry 6), as Helm does; to go further\n"
+		"back, --to N (xdplb history lists the entries, a rollback's with its note).\n",
 	.opts = rollback_opts,
 	.args_size = sizeof(struct rollback_args),
 	.init = init_rollback,
