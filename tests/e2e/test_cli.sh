@@ -77,6 +77,30 @@ assert "... each reported" test "$(grep -c ': unknown key' "$TMP/err")" = 150000
 assert "... the last by its path" grep -q "^$TMP/keys.json: k149999: unknown key" "$TMP/err"
 expect_rc "--json version: 0" 0 "$XDPLB" --json version
 assert "... JSON with the ABI" python3 -c "import json,sys; d=json.load(open('$TMP/out')); sys.exit(d['abi'] < 3)"
+# short decimals in JSON (loader/cli/cli.c): a fraction with 6 significant
+# digits (2/3 is 0.666667, not 0.66666666666666663), a larger number with 6
+# decimals at most
+short_decimals() { # FILE: every number literal in it is short
+	python3 - "$1" <<'EOF'
+import re, sys
+bad = []
+for m in re.finditer(r'(?<![\w."])-?\d+\.(\d+)(?:[eE][-+]?\d+)?', open(sys.argv[1]).read()):
+    lit, frac = m.group(0), m.group(1)
+    v = abs(float(lit))
+    digits = len(lit.lstrip("-").split("e")[0].replace(".", "").lstrip("0")) if v < 1 else len(frac)
+    if digits > 6:
+        bad.append(lit)
+if bad:
+    print(" ".join(bad[:5]))
+sys.exit(1 if bad else 0)
+EOF
+}
+expect_rc "validate --json: 0" 0 "$XDPLB" --json validate "$CFG"
+assert "... max_backend_share_allowed 2/3 printed 0.666667" grep -q '"max_backend_share_allowed":[[:space:]]*0.666667,\?$' "$TMP/out"
+assert "... every number in it short (6 significant digits, 6 decimals)" short_decimals "$TMP/out"
+expect_rc "simulate --json: 0" 0 "$XDPLB" --json simulate "$CFG"
+assert "... shares with a fraction ($(grep -c '\.[0-9]' "$TMP/out") numbers), every one short" \
+	test "$(grep -c '\.[0-9]' "$TMP/out")" -gt 5 -a -n "$(short_decimals "$TMP/out" && echo yes)"
 expect_rc "status where nothing is loaded: 1" 1 in_ns "$NS1" "$XDPLB" status --iface veth0
 
 # load, status
