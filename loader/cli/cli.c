@@ -17,8 +17,8 @@
 #include "status.h"
 
 static bool json_out, json_printed;
-static char **errors; /* warnings said on stderr, for {"error": ...} */
-static size_t n_errors;
+static char **errors; /* errors and warnings said on stderr, for {"error": ...} */
+static size_t n_errors, cap_errors;
 
 const char *const mode_names[] = { "native", "generic", NULL };
 
@@ -85,12 +85,19 @@ bool cli_json_printed(void)
 
 static void keep_error(const char *msg)
 {
-	char **n = realloc(errors, (n_errors + 1) * sizeof(*errors));
 	size_t len = strlen(msg);
 
-	if (!n)
-		return;
-	errors = n;
+	/* doubling: grown by one, 150,000 messages (a file of unknown keys)
+	 * made realloc copy quadratically: 194 s under ASan, 4 s now */
+	if (n_errors == cap_errors) {
+		size_t cap = cap_errors ? 2 * cap_errors : 16;
+		char **n = realloc(errors, cap * sizeof(*errors));
+
+		if (!n)
+			return;
+		errors = n;
+		cap_errors = cap;
+	}
 	errors[n_errors] = strndup(msg, len && msg[len - 1] == '\n' ? len - 1 : len);
 	if (errors[n_errors])
 		n_errors++;
@@ -141,7 +148,7 @@ static int read_one(const char *file, char **text, size_t *len)
 	int err = config_read_file(file, text, len);
 
 	if (err)
-		pr_warn("%s: %s\n", file, config_read_strerror(err));
+		pr_err("%s: %s\n", file, config_read_strerror(err));
 	return err;
 }
 
@@ -159,7 +166,7 @@ static void print_invalid(const char *file, const char *host, const struct diags
 		return;
 	}
 	log_diags(d, file);
-	pr_warn("%s: %zu error%s; nothing was changed\n", file, d->n, d->n == 1 ? "" : "s");
+	pr_err("%s: %zu error%s; nothing was changed\n", file, d->n, d->n == 1 ? "" : "s");
 }
 
 int check_text(const char *file, const struct cfg_args *o, struct checked *c, struct cfg_text *t)
@@ -194,7 +201,7 @@ int check_text(const char *file, const struct cfg_args *o, struct checked *c, st
 	if (err == -EINVAL)
 		print_invalid(file, o->host, &d);
 	else if (err)
-		pr_warn("%s: %s\n", file, strerror(-err));
+		pr_err("%s: %s\n", file, strerror(-err));
 	diags_free(&d);
 	return err;
 }

@@ -53,7 +53,7 @@ static int verify_after_load(const struct checked *c, const struct load_args *o,
 	pr_info("%s: verifying new flows for %.1f s\n", c->cfg.interface, o->verify);
 	err = verify_watch(c->cfg.interface, c, o->verify, v);
 	if (err) {
-		pr_warn("%s: reading the counters: %s\n", c->cfg.interface, strerror(-err));
+		pr_err("%s: reading the counters: %s\n", c->cfg.interface, strerror(-err));
 		return EXIT_SYSTEM;
 	}
 	if (!v->failed) {
@@ -68,7 +68,7 @@ static int verify_after_load(const struct checked *c, const struct load_args *o,
 		return EXIT_OK;
 	}
 	out->failed = true;
-	pr_warn("%s: VERIFY FAILED after %.1f s:\n%s", c->cfg.interface, v->seconds, v->report);
+	pr_err("%s: VERIFY FAILED after %.1f s:\n%s", c->cfg.interface, v->seconds, v->report);
 	if (r->created) {
 		pr_warn("%s: no earlier config: unloading\n", c->cfg.interface);
 		err = lb_unload(c->cfg.interface);
@@ -77,7 +77,7 @@ static int verify_after_load(const struct checked *c, const struct load_args *o,
 	}
 	err = lb_rollback(c->cfg.interface, o->state_dir, 0, o->cfg.mode, o->no_history, &rr, &seq);
 	if (err) {
-		pr_warn("%s: ROLLBACK FAILED: %s\n", c->cfg.interface, strerror(-err));
+		pr_err("%s: ROLLBACK FAILED: %s\n", c->cfg.interface, strerror(-err));
 		return EXIT_SYSTEM;
 	}
 	out->rolled_back_to = seq;
@@ -238,10 +238,10 @@ static int read_iface(const struct read_args *a, int argc, char **argv, char *if
 static int not_loaded(const char *ifname, int err)
 {
 	if (err == -ENOENT) {
-		pr_warn("%s: xdplb is not loaded\n", ifname);
+		pr_err("%s: xdplb is not loaded\n", ifname);
 		return EXIT_INVALID;
 	}
-	pr_warn("%s: reading the live state: %s\n", ifname, strerror(-err));
+	pr_err("%s: reading the live state: %s\n", ifname, strerror(-err));
 	return exit_code(err);
 }
 
@@ -291,7 +291,7 @@ static int run_unload(void *args, int argc, char **argv)
 	int err;
 
 	if (!a->iface && !argc) {
-		pr_warn("xdplb unload: name the interface (--iface IF)\n");
+		pr_err("xdplb unload: name the interface (--iface IF)\n");
 		return -1;
 	}
 	snprintf(ifname, sizeof(ifname), "%s", a->iface ? a->iface : argv[0]);
@@ -507,7 +507,10 @@ const struct cli_cmd cmd_rollback = {
 		"Re-applies an earlier entry (default: the one before the live one) through the\n"
 		"same validated, atomic path as load, recorded as a new entry. Guards are\n"
 		"warnings here: the config was live before, and a rollback must not be refused\n"
-		"at 3 a.m.\n",
+		"at 3 a.m. A rollback's own entry is the live one, so a second rollback in a row\n"
+		"returns to the config you rolled back from (entries 3 and 4, 4 live: rollback\n"
+		"applies 3 as entry 5, a second applies 4 as entry 6), as Helm does; to go further\n"
+		"back, --to N (xdplb history lists the entries, a rollback's with its note).\n",
 	.opts = rollback_opts,
 	.args_size = sizeof(struct rollback_args),
 	.init = init_rollback,
@@ -541,7 +544,7 @@ static int run_audit(void *args, int argc, char **argv)
 	err = audit_run(want.cfg.interface, &want, &ov, &a);
 	overrides_free(&ov);
 	if (err) {
-		pr_warn("%s: reading the live state: %s\n", want.cfg.interface, strerror(-err));
+		pr_err("%s: reading the live state: %s\n", want.cfg.interface, strerror(-err));
 		checked_free(&want);
 		return exit_code(err);
 	}

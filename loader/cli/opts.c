@@ -89,7 +89,7 @@ static int bad_value(const char *prefix, const struct cli_opt *o, const char *v)
 {
 	char buf[160];
 
-	pr_warn("%s: --%s: %s, got %s\n", prefix, o->name, what(o, buf, sizeof(buf)), v);
+	pr_err("%s: --%s: %s, got %s\n", prefix, o->name, what(o, buf, sizeof(buf)), v);
 	return -1;
 }
 
@@ -138,7 +138,7 @@ static int store(const char *prefix, const struct cli_opt *o, const char *v, voi
 		int *count = field(args, o->off_count);
 
 		if (*count >= o->max_count) {
-			pr_warn("%s: --%s: at most %d of them\n", prefix, o->name, o->max_count);
+			pr_err("%s: --%s: at most %d of them\n", prefix, o->name, o->max_count);
 			return -1;
 		}
 		if (!*v)
@@ -217,14 +217,14 @@ static int parse(const struct cli_cmd *c, int argc, char **argv, const char *pre
 			const char *owner = ch == '?' && !optopt ? owner_of(arg) : NULL;
 
 			if (ch == ':')
-				pr_warn("%s: %s needs a value\n", prefix, arg);
+				pr_err("%s: %s needs a value\n", prefix, arg);
 			else if (optopt)
-				pr_warn("%s: unknown option -%c\n", prefix, optopt);
+				pr_err("%s: unknown option -%c\n", prefix, optopt);
 			else if (owner)
-				pr_warn("%s: %.40s: does not apply to this command (it is one of %s's)\n",
-					prefix, arg, owner);
+				pr_err("%s: %.40s: does not apply to this command (it is one of %s's)\n",
+				       prefix, arg, owner);
 			else
-				pr_warn("%s: unknown option %s\n", prefix, arg);
+				pr_err("%s: unknown option %s\n", prefix, arg);
 			return -1;
 		}
 		idx = ch >= 256 ? ch - 256 : index_of_short(c, ch);
@@ -272,8 +272,8 @@ int cli_dispatch(const struct cli_cmd *c, int argc, char **argv, const char *pre
 			cli_help(stdout, c, prefix, HELP_TEXT);
 			return EXIT_OK;
 		}
-		pr_warn("%s: %s%s\n", name, argc > 1 ? "unknown subcommand " : "which one?",
-			argc > 1 ? argv[1] : "");
+		pr_err("%s: %s%s\n", name, argc > 1 ? "unknown subcommand " : "which one?",
+		       argc > 1 ? argv[1] : "");
 		cli_help(stderr, c, prefix, HELP_TEXT);
 		return EXIT_USAGE;
 	}
@@ -292,8 +292,8 @@ int cli_dispatch(const struct cli_cmd *c, int argc, char **argv, const char *pre
 		cli_help(stdout, c, prefix, HELP_TEXT);
 		r = EXIT_OK;
 	} else if (!r && (npos < c->min_args || npos > c->max_args)) {
-		pr_warn("%s: %s\n", name,
-			npos < c->min_args ? "missing arguments" : "too many arguments");
+		pr_err("%s: %s\n", name,
+		       npos < c->min_args ? "missing arguments" : "too many arguments");
 		r = -1;
 	} else if (!r) {
 		r = c->run(args, npos, argv + optind);

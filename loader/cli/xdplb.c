@@ -95,7 +95,7 @@ static int run_help(void *args, int argc, char **argv)
 	const struct cli_cmd *c = argc ? find(argv[0]) : NULL;
 
 	if (argc && !c) {
-		pr_warn("xdplb help: no command %s\n", argv[0]);
+		pr_err("xdplb help: no command %s\n", argv[0]);
 		return -1;
 	}
 	if (c)
@@ -144,10 +144,10 @@ static int global_opts(int argc, char **argv)
 		else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version"))
 			return -run_version(NULL, 0, NULL) - 1;
 		else
-			return pr_warn("xdplb: unknown option %s\n", argv[i]), -EXIT_USAGE - 1;
+			return pr_err("xdplb: unknown option %s\n", argv[i]), -EXIT_USAGE - 1;
 	}
 	if (i == argc) {
-		pr_warn("xdplb: which command?\n");
+		pr_err("xdplb: which command?\n");
 		return -EXIT_USAGE - 1;
 	}
 	return i;
@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 		for (int k = i + 1; k < argc; k++) /* --json after it still asks for JSON */
 			if (!strcmp(argv[k], "--json") || !strcmp(argv[k], "-j"))
 				cli_set_json(true);
-		pr_warn("xdplb: unknown command '%s'\n", argv[i]);
+		pr_err("xdplb: unknown command '%s'\n", argv[i]);
 		if (!cli_json())
 			usage(stderr);
 		ret = EXIT_USAGE;

@@ -77,7 +77,7 @@ int lb_txn_apply(struct lb_txn *t, const struct lb_maps *m, struct checked *c, c
 	if (!err)
 		err = plan_build(&t->live, c, &env, &p);
 	if (err == -ENOSPC)
-		pr_warn("no free VIP or backend id for this update: apply it in two smaller steps\n");
+		pr_err("no free VIP or backend id for this update: apply it in two smaller steps\n");
 	if (err)
 		return err;
 	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
@@ -143,7 +143,8 @@ static int check_moves(const struct lb_live *l, struct checked *c, const struct 
 		err = diff_compute(&live, c, &df);
 	if (!err && diff_guard(&df, &d)) {
 		for (size_t i = 0; i < d.n; i++)
-			pr_warn("%s: %s: %s%s\n", o->source ? o->source : "config", d.v[i].path,
+			log_msg(o->force ? LOG_WARN : LOG_ERR, "%s: %s: %s%s\n",
+				o->source ? o->source : "config", d.v[i].path,
 				o->force ? "(forced) " : "", d.v[i].msg);
 		if (!o->force)
 			err = -ECANCELED;
@@ -207,10 +208,10 @@ static int apply_overrides(struct lb_txn *t, struct checked *c, const struct loa
 		return n;
 	if (guards_check(&c->cfg, &c->tables, &g)) {
 		for (size_t i = 0; i < g.n; i++)
-			pr_warn("with the overrides: %s: %s%s\n", g.v[i].path,
-				o->force ? "(forced) " : "", g.v[i].msg);
+			log_msg(o->force ? LOG_WARN : LOG_ERR, "with the overrides: %s: %s%s\n",
+				g.v[i].path, o->force ? "(forced) " : "", g.v[i].msg);
 		if (!o->force) {
-			pr_warn("refused: nothing changed (--force applies it anyway)\n");
+			pr_err("refused: nothing changed (--force applies it anyway)\n");
 			err = -ECANCELED;
 		}
 	}
@@ -226,12 +227,12 @@ static void say_live(const struct lb_txn *t)
 	char dg[80];
 
 	if (!t->exists) {
-		pr_warn("%s: nothing changed: xdplb is not loaded there\n", t->live.ifname);
+		pr_err("%s: nothing changed: xdplb is not loaded there\n", t->live.ifname);
 		return;
 	}
 	g = live_g(&t->live);
-	pr_warn("%s: nothing changed: live is still generation %u, %s\n", t->live.ifname,
-		g->generation, digest_str(g->digest, dg));
+	pr_err("%s: nothing changed: live is still generation %u, %s\n", t->live.ifname,
+	       g->generation, digest_str(g->digest, dg));
 }
 
 /* The pending history entry of this load, written before its commit point.
@@ -301,10 +302,10 @@ static void history_refused(const struct lb_txn *t, const struct checked *c,
 
 	state_dir(o, c, dir, sizeof(dir));
 	if (err == -EPERM) /* an untrusted state dir (said): no way around it */
-		pr_warn("%s: refused: the state dir %s is not safe to use\n", t->live.ifname, dir);
+		pr_err("%s: refused: the state dir %s is not safe to use\n", t->live.ifname, dir);
 	else
-		pr_warn("%s: refused: the history cannot be recorded in %s (%s); --no-history applies the config unrecorded (an emergency way through: the next load that can write the history records it)\n",
-			t->live.ifname, dir, strerror(-err));
+		pr_err("%s: refused: the history cannot be recorded in %s (%s); --no-history applies the config unrecorded (an emergency way through: the next load that can write the history records it)\n",
+		       t->live.ifname, dir, strerror(-err));
 	say_live(t);
 }
 
@@ -346,8 +347,8 @@ int lb_txn_begin(struct lb_txn *t, const struct lb_maps *m, bool exists, struct 
 		return 0;
 	}
 	if (!err && exists && t->live.ct_size != c->cfg.ct_size) {
-		pr_warn("conntrack_size %u differs from the live %u: it is fixed at the first load; `xdplb unload` first (which forgets every flow)\n",
-			c->cfg.ct_size, t->live.ct_size);
+		pr_err("conntrack_size %u differs from the live %u: it is fixed at the first load; `xdplb unload` first (which forgets every flow)\n",
+		       c->cfg.ct_size, t->live.ct_size);
 		err = -ECANCELED;
 	}
 	if (!err && exists && !o->no_moves_guard)
@@ -423,7 +424,7 @@ static int load_program(const struct lb_maps *m)
 	int err = xdplb_bpf__load(m->skel);
 
 	if (err)
-		pr_warn("loading the BPF program: %s\n", strerror(-err));
+		pr_err("loading the BPF program: %s\n", strerror(-err));
 	return err;
 }
 
@@ -554,12 +555,12 @@ static int interface(struct xdplb_config *cfg, int *ifindex, __u8 mac[6], struct
 
 	*ifindex = netdev_ifindex(cfg->interface);
 	if (*ifindex < 0) {
-		pr_warn("interface %s: not found in this network namespace\n", cfg->interface);
+		pr_err("interface %s: not found in this network namespace\n", cfg->interface);
 		return *ifindex;
 	}
 	err = netdev_mac(cfg->interface, mac);
 	if (err) {
-		pr_warn("reading the MAC address of %s: %s\n", cfg->interface, strerror(-err));
+		pr_err("reading the MAC address of %s: %s\n", cfg->interface, strerror(-err));
 		return err;
 	}
 	/* the frames that leave are at most mtu + L2: can the interface
@@ -616,7 +617,7 @@ int lb_load(struct checked *c, const struct load_opts *o, struct load_result *re
 	/* under the lock: an unload that ran while this load waited removed it */
 	err = mkdir_p(res->pin_dir);
 	if (err) {
-		pr_warn("creating the pin directory %s: %s\n", res->pin_dir, strerror(-err));
+		pr_err("creating the pin directory %s: %s\n", res->pin_dir, strerror(-err));
 		lb_unlock(lock);
 		return err;
 	}
@@ -627,8 +628,7 @@ int lb_load(struct checked *c, const struct load_opts *o, struct load_result *re
 		pins_remove(res->pin_dir);
 		err = mkdir_p(res->pin_dir);
 		if (err) {
-			pr_warn("creating the pin directory %s: %s\n", res->pin_dir,
-				strerror(-err));
+			pr_err("creating the pin directory %s: %s\n", res->pin_dir, strerror(-err));
 			lb_unlock(lock);
 			return err;
 		}
@@ -692,8 +692,8 @@ static int reapply(struct history *h, unsigned int seq, const char *ifname, int 
 		goto out;
 	}
 	if (must && !overrides_target(&c, must->vip, must->backend, &vi)) {
-		pr_warn("%s: the live config (history entry %u) has no VIP %s with a backend %s\n",
-			ifname, seq, must->vip, must->backend);
+		pr_err("%s: the live config (history entry %u) has no VIP %s with a backend %s\n",
+		       ifname, seq, must->vip, must->backend);
 		err = -EINVAL;
 		checked_free(&c);
 		goto out;
@@ -774,9 +774,9 @@ int lb_rollback(const char *ifname, const char *state_dir, unsigned int to, int 
 	}
 	if (!target) {
 		if (to)
-			pr_warn("%s: no history entry %u in %s\n", ifname, to, h.dir);
+			pr_err("%s: no history entry %u in %s\n", ifname, to, h.dir);
 		else
-			pr_warn("%s: no earlier config in %s to roll back to\n", ifname, h.dir);
+			pr_err("%s: no earlier config in %s to roll back to\n", ifname, h.dir);
 		err = -ECANCELED;
 		goto out;
 	}
@@ -809,7 +809,7 @@ int lb_override(const char *ifname, const char *state_dir, const char *vip, cons
 	snprintf(must.backend, sizeof(must.backend), "%s", backend);
 	last = history_last(&h);
 	if (!last) {
-		pr_warn("%s: no config in %s to override (xdplb load first)\n", ifname, h.dir);
+		pr_err("%s: no config in %s to override (xdplb load first)\n", ifname, h.dir);
 		err = -ECANCELED;
 		goto out;
 	}

@@ -17,9 +17,10 @@ static void (*warn_hook)(const char *msg);
 /*
  * Under systemd, stderr is a stream into journald when JOURNAL_STREAM names
  * its device and inode (systemd.exec(5)); then each line starts with its
- * syslog priority, "<4>" (warning), "<6>" (info), "<7>" (debug), which
- * journald strips and keeps (sd-daemon(3)), so `journalctl -p warning`
- * shows what went wrong. Anywhere else the lines are plain.
+ * syslog priority, "<3>" (err), "<4>" (warning), "<6>" (info), "<7>"
+ * (debug), which journald strips and keeps (sd-daemon(3)), so
+ * `journalctl -p err` shows what failed and `-p warning` what needs a
+ * human. Anywhere else the lines are plain.
  */
 static bool stderr_is_journal(void)
 {
@@ -38,7 +39,7 @@ static bool stderr_is_journal(void)
 
 static void put_lines(enum log_level lvl, const char *prefix, const char *buf)
 {
-	static const char *const prio[] = { "<4>", "<6>", "<7>" };
+	static const char *const prio[] = { "<3>", "<4>", "<6>", "<7>" }; /* LOG_ERR.. */
 	static bool mid_line; /* the last message ended without a newline */
 	const char *p = buf, *nl;
 
@@ -48,8 +49,8 @@ static void put_lines(enum log_level lvl, const char *prefix, const char *buf)
 	}
 	for (; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
-		fprintf(stderr, "%s%s%.*s", mid_line ? "" : prio[lvl], p == buf ? prefix : "",
-			nl ? (int)(nl - p + 1) : (int)strlen(p), p);
+		fprintf(stderr, "%s%s%.*s", mid_line ? "" : prio[lvl - LOG_ERR],
+			p == buf ? prefix : "", nl ? (int)(nl - p + 1) : (int)strlen(p), p);
 		mid_line = !nl;
 		if (!nl)
 			break;
@@ -67,7 +68,7 @@ static void emit(enum log_level lvl, const char *prefix, const char *fmt, va_lis
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	put_lines(lvl, prefix, buf);
-	if (lvl == LOG_WARN && warn_hook)
+	if (lvl <= LOG_WARN && warn_hook)
 		warn_hook(buf);
 }
 
@@ -88,9 +89,9 @@ void log_diags(const struct diags *d, const char *file)
 		const char *f = diag_file(&d->v[i], file);
 
 		if (!strcmp(d->v[i].path, "(syntax)"))
-			pr_warn("%s:%s\n", f, d->v[i].msg);
+			pr_err("%s:%s\n", f, d->v[i].msg);
 		else
-			pr_warn("%s: %s: %s\n", f, d->v[i].path, d->v[i].msg);
+			pr_err("%s: %s: %s\n", f, d->v[i].path, d->v[i].msg);
 	}
 }
 

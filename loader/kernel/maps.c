@@ -75,11 +75,11 @@ static int reuse_pin(struct bpf_map *map, const char *path)
 	} else if (info.value_size != bpf_map__value_size(map) ||
 		   info.key_size != bpf_map__key_size(map)) {
 		if (!strcmp(bpf_map__name(map), "ctl"))
-			pr_warn("the live maps have ABI version %u, this xdplb has %u: unload first\n",
-				pinned_abi(fd, info.value_size), XDPLB_ABI_VERSION);
+			pr_err("the live maps have ABI version %u, this xdplb has %u: unload first\n",
+			       pinned_abi(fd, info.value_size), XDPLB_ABI_VERSION);
 		else
-			pr_warn("%s: a map of another layout (another xdplb version): unload first\n",
-				path);
+			pr_err("%s: a map of another layout (another xdplb version): unload first\n",
+			       path);
 		err = -EPROTO;
 	} else {
 		err = bpf_map__reuse_fd(map, fd);
@@ -118,8 +118,8 @@ int maps_open_pinned(const char *dir, struct lb_maps *m)
 		return 0;
 	err = -ENOENT;
 	if (found) {
-		pr_warn("%s holds maps of another xdplb version (some are missing): unload first\n",
-			dir);
+		pr_err("%s holds maps of another xdplb version (some are missing): unload first\n",
+		       dir);
 		err = -EPROTO;
 	}
 fail:

@@ -148,7 +148,7 @@ static int read_file(struct svc *s, struct checked *c, struct svc_text *t)
 	if (err == -EINVAL)
 		log_diags(&d, s->o->config);
 	else if (err)
-		pr_warn("%s: %s\n", s->o->config, strerror(-err));
+		pr_err("%s: %s\n", s->o->config, strerror(-err));
 	diags_free(&d);
 	if (err)
 		svc_text_free(t);

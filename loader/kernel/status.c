@@ -170,8 +170,8 @@ static int read_config(const struct lb_maps *m, unsigned int parts, struct lb_li
 		return err;
 	}
 	if (l->ctl.abi_version && l->ctl.abi_version != XDPLB_ABI_VERSION) {
-		pr_warn("the live maps have ABI version %u, this xdplb has %u: unload first\n",
-			l->ctl.abi_version, XDPLB_ABI_VERSION);
+		pr_err("the live maps have ABI version %u, this xdplb has %u: unload first\n",
+		       l->ctl.abi_version, XDPLB_ABI_VERSION);
 		return -EPROTO;
 	}
 	err = read_entries(LB_FD(m, vips), l);

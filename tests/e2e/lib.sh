@@ -91,6 +91,20 @@ veth_ns_del() {
 	in_ns "$ns" "$XDPLB" decap detach veth1 >/dev/null 2>&1
 	ip netns del "$ns"
 }
+# ctl_abi CTL-PIN [N]: the abi_version the pinned ctl map says (bytes 4..7
+# of its value, host order), or with N, write N there and nothing else (an
+# LB of another ABI, faked); needs bpftool
+ctl_abi() {
+	bpftool -j map lookup pinned "$1" key 0 0 0 0 | python3 -c '
+import json, subprocess, sys
+v = [int(b, 16) for b in json.load(sys.stdin)["value"]]
+if len(sys.argv) < 3:
+    print(int.from_bytes(bytes(v[4:8]), sys.byteorder))
+    sys.exit()
+v[4:8] = int(sys.argv[2]).to_bytes(4, sys.byteorder)
+sys.exit(subprocess.call(["bpftool", "map", "update", "pinned", sys.argv[1], "key", "0", "0", "0", "0",
+                          "value"] + [str(b) for b in v]))' "$@"
+}
 # private_bpffs: pins go to a bpffs of this test's own (XDPLB_BPFFS)
 private_bpffs() {
 	export XDPLB_BPFFS=$TMP/bpffs

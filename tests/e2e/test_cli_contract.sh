@@ -97,6 +97,17 @@ sed 's/"weight": 100/"weight": 90/' "$CFG" >"$TMP/lb2.json"
 check "update" in_ns "$NS" "$XDPLB" load --iface veth0 "$TMP/lb2.json"
 check "rollback --json" in_ns "$NS" "$XDPLB" rollback --iface veth0 --json
 check_json "... prints JSON: the entry it went back to" 'd["rolled_back_to"] == 1 and d["history_entry"] == 3'
+# a second rollback in a row returns to the config rolled back from (the
+# first rollback's entry is the live one): docs/cli.md, docs/runbook.md
+check "rollback again --json" in_ns "$NS" "$XDPLB" rollback --iface veth0 --json
+check_json "... goes back to entry 2 (the config rolled back from), as entry 4" \
+	'd["rolled_back_to"] == 2 and d["history_entry"] == 4'
+digest2=$("$XDPLB" validate --json "$TMP/lb2.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])')
+check "status --json" in_ns "$NS" "$XDPLB" status --iface veth0 --json
+check_json "... the live config is the update's again ($digest2)" "d['config_digest'] == '$digest2'"
+check "history --json" in_ns "$NS" "$XDPLB" history --iface veth0 --json
+check_json "... entries 3 and 4 noted 'rollback to 1', 'rollback to 2'" \
+	'sorted((e["entry"], e["note"]) for e in d)[-2:] == [(3, "rollback to 1"), (4, "rollback to 2")]'
 check "unload --json" in_ns "$NS" "$XDPLB" unload --iface veth0 --json
 check_json "... prints JSON" 'd["unloaded"] is True'
 
@@ -104,8 +115,19 @@ check_json "... prints JSON" 'd["unloaded"] is True'
 bad=$SRC/tests/configs/bad/01-json-syntax-trailing-comma.json
 : >"$TMP/journal"
 JOURNAL_STREAM=$(stat -c '%d:%i' "$TMP/journal") "$XDPLB" validate "$bad" 2>>"$TMP/journal"
-assert "JOURNAL_STREAM on stderr: every line starts <4> (warning)" \
-	test "$(grep -c . "$TMP/journal")" -ge 2 -a "$(grep -vc '^<4>' "$TMP/journal")" = 0
+assert "JOURNAL_STREAM on stderr: a refused config's every line starts <3> (err: journalctl -p err)" \
+	test "$(grep -c . "$TMP/journal")" -ge 2 -a "$(grep -vc '^<3>' "$TMP/journal")" = 0
+: >"$TMP/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$TMP/journal") "$XDPLB" frobnicate 2>>"$TMP/journal"
+assert "... a usage error: <3>" grep -q "^<3>xdplb: unknown command 'frobnicate'" "$TMP/journal"
+: >"$TMP/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$TMP/journal") in_ns "$NS" "$XDPLB" status --iface veth0 2>>"$TMP/journal"
+assert "... nothing loaded (status exits 1): <3>" grep -q "^<3>veth0: xdplb is not loaded" "$TMP/journal"
+: >"$TMP/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$TMP/journal") "$XDPLB" validate --force "$SRC/examples/postmortem.json" \
+	>/dev/null 2>>"$TMP/journal"
+assert "... a warning (a guard --force overrides): <4>, no <3>" \
+	test "$(grep -c '^<4>.*(forced)' "$TMP/journal")" -ge 1 -a "$(grep -c '^<3>' "$TMP/journal")" = 0
 JOURNAL_STREAM=1:1 "$XDPLB" validate "$bad" 2>"$TMP/journal"
 assert "JOURNAL_STREAM naming another file: plain lines" \
 	test "$(grep -c '^<' "$TMP/journal")" = 0 -a -s "$TMP/journal"

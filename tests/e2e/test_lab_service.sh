@@ -185,46 +185,42 @@ lab http 100 --json >"$TMP/r.json" 2>"$TMP/err"
 check_json "100 requests: all ok" "json.load(open('$TMP/r.json'))['ok'] == 100"
 
 # ---------------------------------------------------------------- 5. overrides
-if ! x backend --help >/dev/null 2>&1; then
-	ok "an override survives a reload, shows in status and audit # SKIP xdplb backend is not there yet"
+check "xdplb backend set web be1 drain" x backend set web be1 drain --iface eth0
+status_json
+check_json "status --json: be1 drain, configured drain (the override), override" \
+	"[(b['state'], b['configured_state'], b['override']) for b in d['vips'][0]['backends'] if b['name'] == 'be1'] == [('drain', 'drain', True)]"
+check "status (text) shows the override" x status --iface eth0
+grep be1 "$TMP/out" | sed 's/^/# /'
+assert "status (text): be1's line says override" grep -q 'be1 .*override' "$TMP/out"
+# a health commit of the service meanwhile (be3 out and back) must
+# write be1's override, not the file's state
+lab exec router ip link set b3 down
+for _ in $(seq 40); do [ "$(be_health be3)" = out ] && break; sleep 0.2; done
+lab exec router ip link set b3 up
+for _ in $(seq 40); do [ "$(be_health be3)" = up ] && break; sleep 0.2; done
+status_json
+check_json "be3 out and back by its checks (two health commits): be1 still drain by override" \
+	"[(b['name'], b['state'], b['health'], b['override']) for b in d['vips'][0]['backends'] if b['name'] in ('be1', 'be3')] == [('be1', 'drain', 'up', True), ('be3', 'active', 'up', False)]"
+cfg_edit "$TMP/o.json" "c['vips'][0]['backends'][0]['weight'] = 200; c['vips'][0]['backends'][2]['weight'] = 150"
+t=$(now)
+put "$TMP/o.json"
+if wait_log "$t" 'changed: reloading' 'updated to generation' >/dev/null; then
+	ok "the file changed: reloaded"
 else
-	check "xdplb backend set web be1 drain" x backend set web be1 drain --iface eth0
-	status_json
-	check_json "status --json: be1 drain, configured drain (the override), override" \
-		"[(b['state'], b['configured_state'], b['override']) for b in d['vips'][0]['backends'] if b['name'] == 'be1'] == [('drain', 'drain', True)]"
-	check "status (text) shows the override" x status --iface eth0
-	grep be1 "$TMP/out" | sed 's/^/# /'
-	assert "status (text): be1's line says override" grep -q 'be1 .*override' "$TMP/out"
-	# a health commit of the service meanwhile (be3 out and back) must
-	# write be1's override, not the file's state
-	lab exec router ip link set b3 down
-	for _ in $(seq 40); do [ "$(be_health be3)" = out ] && break; sleep 0.2; done
-	lab exec router ip link set b3 up
-	for _ in $(seq 40); do [ "$(be_health be3)" = up ] && break; sleep 0.2; done
-	status_json
-	check_json "be3 out and back by its checks (two health commits): be1 still drain by override" \
-		"[(b['name'], b['state'], b['health'], b['override']) for b in d['vips'][0]['backends'] if b['name'] in ('be1', 'be3')] == [('be1', 'drain', 'up', True), ('be3', 'active', 'up', False)]"
-	cfg_edit "$TMP/o.json" "c['vips'][0]['backends'][0]['weight'] = 200; c['vips'][0]['backends'][2]['weight'] = 150"
-	t=$(now)
-	put "$TMP/o.json"
-	if wait_log "$t" 'changed: reloading' 'updated to generation' >/dev/null; then
-		ok "the file changed: reloaded"
-	else
-		not_ok "the file change was not loaded"
-		lab service log -n 10 | sed 's/^/# /'
-	fi
-	status_json
-	check_json "after the reload: be3 weight 150, be1 still drain by override" \
-		"[(b['name'], b['state'], b['override']) for b in d['vips'][0]['backends'] if b['name'] in ('be1', 'be3')] == [('be1', 'drain', True), ('be3', 'active', False)] and d['vips'][0]['backends'][2]['weight'] == 150"
-	expect_rc "audit FILE: exit 0 (by design, not drift)" 0 x audit "$SVC_FILE" --iface eth0
-	expect_rc "audit FILE --json: exit 0" 0 x audit "$SVC_FILE" --iface eth0 --json
-	check_json "audit --json: no drift; by_design has be1's override" \
-		"not d['drift'] and any(f['kind'] == 'override' and 'be1' in f['where'] for f in d['by_design'])"
-	check "xdplb backend set web be1 clear" x backend set web be1 clear --iface eth0
-	status_json
-	check_json "cleared: be1 active, no override" \
-		"[(b['state'], b['override']) for b in d['vips'][0]['backends'] if b['name'] == 'be1'] == [('active', False)]"
+	not_ok "the file change was not loaded"
+	lab service log -n 10 | sed 's/^/# /'
 fi
+status_json
+check_json "after the reload: be3 weight 150, be1 still drain by override" \
+	"[(b['name'], b['state'], b['override']) for b in d['vips'][0]['backends'] if b['name'] in ('be1', 'be3')] == [('be1', 'drain', True), ('be3', 'active', False)] and d['vips'][0]['backends'][2]['weight'] == 150"
+expect_rc "audit FILE: exit 0 (by design, not drift)" 0 x audit "$SVC_FILE" --iface eth0
+expect_rc "audit FILE --json: exit 0" 0 x audit "$SVC_FILE" --iface eth0 --json
+check_json "audit --json: no drift; by_design has be1's override" \
+	"not d['drift'] and any(f['kind'] == 'override' and 'be1' in f['where'] for f in d['by_design'])"
+check "xdplb backend set web be1 clear" x backend set web be1 clear --iface eth0
+status_json
+check_json "cleared: be1 active, no override" \
+	"[(b['state'], b['override']) for b in d['vips'][0]['backends'] if b['name'] == 'be1'] == [('active', False)]"
 
 echo "# test_lab_service.sh: $(ms "$(now)" "$T_TEST") ms in all"
 tap_end

@@ -72,9 +72,17 @@ assert "the package has the binary, both man pages, the four units, alert rules,
 mkdir -p "$TMP/ctl"
 dpkg-deb -e "$DEB" "$TMP/ctl"
 # the scripts: the exporter (re)started or stopped, daemon-reload, nothing else
-cat "$TMP/ctl"/preinst "$TMP/ctl"/postinst "$TMP/ctl"/prerm "$TMP/ctl"/postrm 2>/dev/null |
+cat "$TMP/ctl"/postinst "$TMP/ctl"/prerm "$TMP/ctl"/postrm 2>/dev/null |
 	grep -v '^\s*#' | grep -E 'xdplb( |$)|unload|detach|conntrack|/sys/fs/bpf|bpftool|ip link' >"$TMP/out"
 assert "maintainer scripts never run xdplb, unload, detach or touch bpffs" test ! -s "$TMP/out"
+# preinst reads the pinned ctl maps' ABI (bpftool map lookup), nothing else
+grep -v '^\s*#' "$TMP/ctl/preinst" | grep -v '^\s*echo ' | grep -v 'command -v bpftool' |
+	grep -E 'bpftool|xdplb (load|unload|run|rollback|decap)|detach|conntrack|ip link|\<(rm|mv|unlink|umount)\>' |
+	grep -v '^\s*bpftool -j map lookup pinned ' >"$TMP/out"
+assert "... preinst reads the pins' ABI (bpftool map lookup) and runs nothing else" test ! -s "$TMP/out"
+abi=$(sed -n 's/^#define XDPLB_ABI_VERSION \([0-9][0-9]*\).*/\1/p' "$SRC/bpf/xdplb_abi.h")
+assert "... and knows this package's ABI ($abi)" grep -qx "NEW_ABI=$abi" "$TMP/ctl/preinst"
+assert "... every #TOKEN# substituted" test -z "$(grep -v '^\s*#' "$TMP/ctl/preinst" | grep -o '#[A-Z_.][A-Z_.]*#')"
 grep -h 'deb-systemd-invoke\|systemctl' "$TMP/ctl"/p* | grep -v '^\s*#' |
 	grep -v "daemon-reload\|xdplb-serve.service" >"$TMP/out"
 assert "... and act on no unit but the exporter (an xdplb@IF service is the operator's)" \
@@ -140,6 +148,33 @@ dpkg-deb -R "$DEB" "$TMP/re" && sed -i 's/^Version: .*/&+upgrade1/' "$TMP/re/DEB
 check "dpkg -i of version $(dpkg-deb -f "$TMP/up.deb" Version): an upgrade" dpkg -i "$TMP/up.deb"
 assert "... the data path is as it was (prog, link, generation, digest: $before)" \
 	test -n "$before" -a "$(live)" = "$before"
+
+# across an ABI version: with the LB's maps saying another ABI (faked in
+# its pinned ctl map), preinst refuses the upgrade and nothing changes;
+# after `xdplb unload` (here: the ABI written back) it goes through
+CTL=$(ls -d "$XDPLB_BPFFS"/xdplb/veth0@ns* 2>/dev/null | head -1)/ctl
+v1=$(dpkg-query -W -f='${Version}' xdplb)
+dpkg-deb -R "$DEB" "$TMP/re2" && sed -i 's/^Version: .*/&+upgrade2/' "$TMP/re2/DEBIAN/control" &&
+	dpkg-deb -b "$TMP/re2" "$TMP/up2.deb" >/dev/null
+if ! command -v bpftool >/dev/null; then
+	ok "an upgrade across an ABI version # SKIP no bpftool to fake an LB of another ABI"
+elif ctl_abi "$CTL" $((abi - 1)) >/dev/null && [ "$(ctl_abi "$CTL")" = $((abi - 1)) ]; then
+	bpftool -j map lookup pinned "$CTL" key 0 0 0 0 >"$TMP/ctl-before"
+	expect_rc "dpkg -i, the LB of ABI $((abi - 1)) loaded: refused (exit 1)" 1 dpkg -i "$TMP/up2.deb"
+	assert "... preinst says which LB and to unload it first" \
+		grep -q "the LB on veth0 (.*/xdplb/veth0@ns[0-9]*) has ABI version $((abi - 1)), this xdplb has $abi: run \`xdplb unload --iface veth0\`" "$TMP/err"
+	assert "... the installed package is still $v1" \
+		test "$(dpkg-query -W -f='${Version} ${Status}' xdplb)" = "$v1 install ok installed"
+	assert "... the LB's ctl map is as it was" \
+		cmp -s "$TMP/ctl-before" <(bpftool -j map lookup pinned "$CTL" key 0 0 0 0)
+	ctl_abi "$CTL" "$abi" >/dev/null
+	assert "... and, its ABI written back, the data path is as it was" test "$(live)" = "$before"
+	check "dpkg -i, every LB of this ABI: the upgrade goes through" dpkg -i "$TMP/up2.deb"
+	assert "... version $(dpkg-query -W -f='${Version}' xdplb)" \
+		test "$(dpkg-query -W -f='${Version}' xdplb)" = "$(dpkg-deb -f "$TMP/up2.deb" Version)"
+else
+	not_ok "writing ABI $((abi - 1)) into $CTL"
+fi
 
 # ---------------------------------------------------------------- purge
 check "dpkg --purge xdplb" dpkg --purge xdplb
