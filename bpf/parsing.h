@@ -49,6 +49,10 @@ struct pkt {
 	__u8 tos; /* DSCP + ECN of the inner header, copied outward */
 	__u8 syn; /* TCP SYN without ACK: a new connection */
 	__u8 df; /* IPv4 DF of the inner header (IPv6 inner: 1) */
+	/* an ICMP error about the flow, not a packet of it: it reads
+	 * conntrack and writes nothing there, and is never answered with
+	 * an ICMP error itself */
+	__u8 icmp;
 };
 
 /* An ICMP or ICMPv6 echo request or reply (RFC 792, RFC 4443 4.1);

@@ -3,9 +3,11 @@
  * xdplb.bpf.c - the load balancer's XDP program.
  *
  * parse -> VIP? -> conntrack -> Maglev table -> encapsulate -> XDP_TX.
- * An ICMP/ICMPv6 echo request to a VIP address that takes new flows is
- * answered (echo()). Anything else that is not a TCP/UDP packet to a VIP
- * leaves with XDP_PASS, untouched. Malformed or unsupported packets to a VIP address are dropped
+ * ICMP to a VIP address (icmp()): an echo request to one that takes new
+ * flows is answered (echo()); an error quoting a packet of a VIP flow
+ * follows that flow to its backend (steer()). A VIP packet too big once
+ * encapsulated is answered with an ICMP error (too_big()). Anything else
+ * that is not a TCP/UDP packet to a VIP leaves with XDP_PASS, untouched. Malformed or unsupported packets to a VIP address are dropped
  * and counted by reason (docs/datapath.md has the rules). Helpers return
  * verdicts (verdict.h); only xdplb_lb() turns one into an XDP action.
  */
@@ -14,6 +16,7 @@
 
 #include "xdplb_abi.h"
 #include "encap.h"
+#include "icmp.h"
 #include "parsing.h"
 #include "verdict.h"
 #include "xdplb_hash.h"
@@ -21,9 +24,8 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* parse()'s "go on" value for an ICMP or ICMPv6 packet to what may be a
- * VIP address, with echo replies on: echo() decides (0 is a TCP/UDP
- * packet to go on with) */
-#define PARSED_ECHO 1
+ * VIP address: icmp() decides (0 is a TCP/UDP packet to go on with) */
+#define PARSED_ICMP 1
 
 /* Config maps. Layouts and byte order: bpf/xdplb_abi.h. */
 
@@ -245,10 +247,10 @@ static __always_inline int parse_v4(struct cursor *c, struct pkt *p, __u32 bank,
 	p->flow.dst.v4 = iph->daddr;
 	p->flow.src.v4 = iph->saddr;
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
-		/* ICMP and the rest are not VIP traffic, but an echo
-		 * request to a VIP address may be answered (echo()) */
-		if (proto == IPPROTO_ICMP && (gflags & XDPLB_G_F_ICMP_ECHO) && maybe_vip(p, bank))
-			return PARSED_ECHO;
+		/* the rest is not VIP traffic, but ICMP to a VIP address may
+		 * be answered or steered (icmp()) */
+		if (proto == IPPROTO_ICMP && maybe_vip(p, bank))
+			return PARSED_ICMP;
 		return VERDICT_PASS;
 	}
 	if (!maybe_vip(p, bank))
@@ -288,9 +290,9 @@ static __always_inline int parse_v6(struct cursor *c, struct pkt *p, __u32 bank,
 	if (nh != IPPROTO_TCP && nh != IPPROTO_UDP) {
 		if (ip6_is_exthdr(nh))
 			return reject(p, bank, XDPLB_DROP_IPV6_EXTHDR);
-		if (nh == IPPROTO_ICMPV6 && (gflags & XDPLB_G_F_ICMP_ECHO))
-			return PARSED_ECHO; /* an echo request is answered, the rest passed */
-		return VERDICT_PASS; /* ICMPv6 (and so neighbour discovery), ... */
+		if (nh == IPPROTO_ICMPV6)
+			return PARSED_ICMP; /* icmp(): neighbour discovery is passed */
+		return VERDICT_PASS;
 	}
 	p->flow.proto = nh;
 	plen = bpf_ntohs(ip6h->payload_len);
@@ -414,6 +416,8 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 			return 0;
 		/* a TCP SYN or a flow's first UDP packet starts it; any other
 		 * packet of it marks it established (the last to be evicted) */
+		if (p->icmp)
+			return 1; /* an error about the flow is not a sign of life */
 		if (!p->syn && !(b->flags & XDPLB_CT_F_EST(w)))
 			b->flags |= XDPLB_CT_F_EST(w);
 		if (b->seen[w] != pk->now)
@@ -503,7 +507,7 @@ static __always_inline int maglev_pick(const struct pkt *p, const struct xdplb_v
 	pk->be = bpf_map_lookup_elem(&backends, &pk->id);
 	if (!pk->be || pk->be->state[bank] != XDPLB_BE_ACTIVE)
 		return VERDICT_DROP(XDPLB_DROP_INTERNAL);
-	pk->new_flow = 1;
+	pk->new_flow = !p->icmp; /* an ICMP error starts no flow */
 	return 0;
 }
 
@@ -575,13 +579,13 @@ static __always_inline void count_vip(struct xdplb_vip_stats *vs, const struct p
 
 /* Only a forwarded packet starts a flow: a dropped one (too big, say)
  * leaves no conntrack entry, and a VIP's new flows stay the sum of its
- * backends'. */
+ * backends'. An ICMP error about a flow starts none (pick_backend()). */
 static __always_inline void forwarded(const struct pkt *p, const struct pick *pk,
 				      struct xdplb_vip_stats *vs)
 {
 	struct xdplb_be_stats *bs;
 
-	if (pk->new_flow || pk->copied)
+	if ((pk->new_flow || pk->copied) && !p->icmp)
 		ct_remember(p, pk);
 	if (pk->new_flow && vs)
 		vs->new_flows++;
@@ -593,19 +597,24 @@ static __always_inline void forwarded(const struct pkt *p, const struct pick *pk
 	}
 }
 
-/* This CPU's next outer IPv4 ID (XDPLB_SLOT_IPV4_ID), spread by CPU so
- * that two CPUs' sequences do not run in step. */
-static __always_inline __u16 ipv4_id(const struct pkt *p, const struct xdplb_backend *be)
+/* This CPU's next IPv4 ID for a packet without DF (XDPLB_SLOT_IPV4_ID),
+ * spread by CPU so that two CPUs' sequences do not run in step. */
+static __always_inline __u16 next_ipv4_id(void)
 {
 	__u32 slot = XDPLB_SLOT_IPV4_ID;
-	__u64 *n;
+	__u64 *n = bpf_map_lookup_elem(&global_stats, &slot);
 
-	if (p->df || be->family != XDPLB_AF_INET)
-		return 0;
-	n = bpf_map_lookup_elem(&global_stats, &slot);
 	if (!n)
 		return 0;
 	return (__u16)((*n)++ + bpf_get_smp_processor_id() * 0x9e37u);
+}
+
+/* The outer IPv4 ID of p to be: 0 with DF (or no IPv4 outer header). */
+static __always_inline __u16 ipv4_id(const struct pkt *p, const struct xdplb_backend *be)
+{
+	if (p->df || be->family != XDPLB_AF_INET)
+		return 0;
+	return next_ipv4_id();
 }
 
 /* Does some VIP of the packet's destination address take new flows? The
@@ -636,8 +645,8 @@ static __always_inline __u16 csum_replace16(__u16 check, __u16 old, __u16 new)
  * swapped, TTL / hop limit XDPLB_ECHO_TTL, the type made a reply and the
  * checksums updated (the ICMPv6 pseudo-header's sum does not change when
  * the addresses swap); identifier, sequence, payload and any Ethernet
- * padding unchanged. XDP_TX, or VERDICT_PASS for everything else (as
- * before: ICMP is not VIP traffic). docs/datapath.md has the rules. */
+ * padding unchanged. 0 (send it back), or VERDICT_PASS for everything
+ * else. docs/datapath.md has the rules. */
 static __always_inline int echo(struct xdp_md *ctx, const struct pkt *p, __u32 bank)
 {
 	void *data = (void *)(long)ctx->data;
@@ -704,22 +713,161 @@ static __always_inline int echo(struct xdp_md *ctx, const struct pkt *p, __u32 b
 	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
 	count_global(XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_ICMP_ECHO);
+	return 0;
+}
+
+/* May this CPU send one more ICMP error? "icmp_rate" a second (a fixed
+ * window of one second, per CPU: no lock, no shared cache line); 0 sends
+ * none. An LB answers spoofed sources too: the limit bounds what it
+ * reflects. */
+static __always_inline int icmp_allowed(const struct xdplb_ctl *cl,
+					const struct xdplb_global_cfg *g)
+{
+	__u32 ws = XDPLB_SLOT_ICMP_WINDOW, ss = XDPLB_SLOT_ICMP_SENT;
+	__u64 *win = bpf_map_lookup_elem(&global_stats, &ws);
+	__u64 *sent = bpf_map_lookup_elem(&global_stats, &ss);
+	__u64 now;
+
+	if (!g->icmp_rate || !win || !sent)
+		return 0;
+	now = bpf_jiffies64() / (cl->ct_hz ? cl->ct_hz : 250);
+	if (*win != now) {
+		*win = now;
+		*sent = 0;
+	}
+	if (*sent >= g->icmp_rate)
+		return 0;
+	*sent += 1;
+	return 1;
+}
+
+/* A VIP packet that would not fit once encapsulated (to be, whose outer
+ * header is olen bytes): answered with the ICMP error that makes its
+ * sender lower its path MTU to mtu - olen (IPv6: never below 1280), when
+ * the rate limit allows. An IPv4 packet without DF asked for fragments,
+ * which XDP cannot make (and the LB would drop as a fragment): it is
+ * dropped, as are ICMP errors themselves. 0 (send it back), or
+ * VERDICT_DROP(TOO_BIG). */
+static __always_inline int too_big(struct xdp_md *ctx, const struct pkt *p,
+				   const struct xdplb_ctl *cl, const struct xdplb_global_cfg *g,
+				   const struct xdplb_backend *be)
+{
+	__u32 mtu = g->mtu - encap_outer_len(be);
+	int ret;
+
+	if (p->icmp || !p->df || !icmp_allowed(cl, g))
+		return VERDICT_DROP(XDPLB_DROP_TOO_BIG);
+	if (p->flow.family == XDPLB_AF_INET) {
+		ret = write_frag_needed(ctx, p, (__u16)mtu, next_ipv4_id());
+		if (!ret)
+			count_global(XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_FRAG_NEEDED);
+		return ret;
+	}
+	if (mtu < XDPLB_IPV6_MIN_MTU)
+		mtu = XDPLB_IPV6_MIN_MTU;
+	if (p->l3_len >= XDPLB_ICMP6_QUOTE)
+		ret = write_pkt_too_big(ctx, p, mtu, XDPLB_ICMP6_QUOTE);
+	else
+		ret = write_pkt_too_big(ctx, p, mtu, XDPLB_ICMP6_QUOTE_SHORT);
+	if (!ret)
+		count_global(XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_PACKET_TOO_BIG);
+	return ret;
+}
+
+/* A TCP/UDP packet to a VIP address, or an ICMP error about one of its
+ * flows (p->icmp): to the flow's backend, encapsulated. The flow's
+ * remembered backend if it still takes the packet, else the VIP's Maglev
+ * table. XDP_TX, or a verdict (VERDICT_PASS: no such VIP). */
+static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
+				   const struct xdplb_ctl *cl, __u32 bank,
+				   const struct xdplb_global_cfg *g)
+{
+	struct xdplb_vip_stats *vs;
+	struct xdplb_vip_cfg *vip;
+	struct xdplb_vip_key k;
+	struct pick pk;
+	int ret = 0, hit;
+
+	pk = (struct pick){ .tag = xdplb_flow_tag(&p->flow, cl->ct_seed), .way = -1 };
+	hit = conntrack_hit(p, cl, bank, &pk);
+	if (hit) {
+		vs = bpf_map_lookup_elem(&vip_stats, &pk.be->vip_id);
+	} else {
+		k = (struct xdplb_vip_key){
+			.addr = p->flow.dst,
+			.port = p->flow.dport,
+			.proto = p->flow.proto,
+			.family = p->flow.family,
+		};
+		vip = vip_lookup(&k, bank, g->flags);
+		if (!vip)
+			return VERDICT_PASS;
+		vs = bpf_map_lookup_elem(&vip_stats, &vip->vip_id);
+		ret = maglev_pick(p, vip, g, bank, &pk);
+	}
+	count_vip(vs, p, hit);
+	if (!IS_VERDICT(ret))
+		ret = encap(ctx, p, pk.be, g, (__u32)pk.tag, ipv4_id(p, pk.be));
+	if (IS_VERDICT(ret)) {
+		/* not delivered, whether the sender hears of it or not */
+		if (vs)
+			vs->drops++;
+		if (ret == VERDICT_DROP(XDPLB_DROP_TOO_BIG))
+			ret = too_big(ctx, p, cl, g, pk.be);
+		return IS_VERDICT(ret) ? ret : XDP_TX;
+	}
+	forwarded(p, &pk, vs);
 	return XDP_TX;
 }
 
-/* The packet's way; XDP_TX when it leaves encapsulated (or is an echo
- * reply), else a verdict. */
+/* Is the destination a VIP address of the active config? Its sentinel's
+ * flags (XDPLB_VIP_F_*), 0 when it is not. */
+static __always_inline __u32 vip_addr_flags(const struct pkt *p, __u32 bank)
+{
+	struct xdplb_vip_key k = {
+		.addr = p->flow.dst,
+		.family = p->flow.family,
+	};
+	struct xdplb_vip_val *v = bpf_map_lookup_elem(&vips, &k);
+
+	return v ? v->bank[bank].flags : 0;
+}
+
+/* ICMP or ICMPv6 to what may be a VIP address: an echo request answered
+ * (echo(), with "icmp_echo"), an error quoting a packet of a VIP flow
+ * encapsulated to the flow's backend; everything else (neighbour
+ * discovery, an error about no VIP flow, ...) passed, and counted when
+ * the address is a VIP's. XDP_TX or a verdict. */
+static __always_inline int icmp(struct xdp_md *ctx, const struct pkt *p,
+				const struct xdplb_ctl *cl, __u32 bank,
+				const struct xdplb_global_cfg *g)
+{
+	struct pkt q;
+	int ret;
+
+	if ((g->flags & XDPLB_G_F_ICMP_ECHO) && !IS_VERDICT(echo(ctx, p, bank)))
+		return XDP_TX;
+	if (!IS_VERDICT(icmp_quoted_flow(ctx, p, &q))) {
+		ret = forward(ctx, &q, cl, bank, g);
+		if (ret == XDP_TX)
+			count_global(XDPLB_CNT_ICMP_BASE + XDPLB_ICMP_STEERED);
+		if (ret != VERDICT_PASS)
+			return ret;
+	}
+	if (vip_addr_flags(p, bank) & XDPLB_VIP_F_PRESENT)
+		count_global(XDPLB_CNT_ICMP_BASE + XDPLB_ICMP_PASSED);
+	return VERDICT_PASS;
+}
+
+/* The packet's way; XDP_TX when it leaves encapsulated (or is answered),
+ * else a verdict. */
 static __always_inline int process(struct xdp_md *ctx)
 {
-	struct xdplb_vip_stats *vs;
 	struct xdplb_global_cfg *g;
-	struct xdplb_vip_cfg *vip;
-	struct xdplb_vip_key k;
-	struct pkt p = {};
-	struct pick pk;
 	struct xdplb_ctl *cl;
+	struct pkt p = {};
 	__u32 zero = 0, bank;
-	int ret, hit;
+	int ret;
 
 	cl = bpf_map_lookup_elem(&ctl, &zero);
 	if (!cl)
@@ -730,36 +878,9 @@ static __always_inline int process(struct xdp_md *ctx)
 	ret = parse(ctx, &p, bank, g);
 	if (IS_VERDICT(ret))
 		return ret;
-	if (ret == PARSED_ECHO)
-		return echo(ctx, &p, bank);
-	/* only packets to a VIP address get this far: the rest zero no pick */
-	pk = (struct pick){ .tag = xdplb_flow_tag(&p.flow, cl->ct_seed), .way = -1 };
-	hit = conntrack_hit(&p, cl, bank, &pk);
-	if (hit) {
-		vs = bpf_map_lookup_elem(&vip_stats, &pk.be->vip_id);
-	} else {
-		k = (struct xdplb_vip_key){
-			.addr = p.flow.dst,
-			.port = p.flow.dport,
-			.proto = p.flow.proto,
-			.family = p.flow.family,
-		};
-		vip = vip_lookup(&k, bank, g->flags);
-		if (!vip)
-			return VERDICT_PASS;
-		vs = bpf_map_lookup_elem(&vip_stats, &vip->vip_id);
-		ret = maglev_pick(&p, vip, g, bank, &pk);
-	}
-	count_vip(vs, &p, hit);
-	if (!IS_VERDICT(ret))
-		ret = encap(ctx, &p, pk.be, g, (__u32)pk.tag, ipv4_id(&p, pk.be));
-	if (IS_VERDICT(ret)) {
-		if (vs)
-			vs->drops++;
-		return ret;
-	}
-	forwarded(&p, &pk, vs);
-	return XDP_TX;
+	if (ret == PARSED_ICMP)
+		return icmp(ctx, &p, cl, bank, g);
+	return forward(ctx, &p, cl, bank, g);
 }
 
 SEC("xdp")

@@ -54,8 +54,21 @@ __xdplb_inline __u32 xdplb_table_slot(__u32 bank, __u32 vip_id)
 
 /* Outer headers written by the encapsulation. */
 #define XDPLB_ENCAP_TTL 64
-/* TTL / hop limit of the LB's own echo replies */
+/* TTL / hop limit of the LB's own echo replies and ICMP errors */
 #define XDPLB_ECHO_TTL 64
+/* The LB's "fragmentation needed" (IPv4) and "packet too big" (IPv6) for
+ * a VIP packet that does not fit once encapsulated quote the packet's
+ * first bytes: as many as keep the error within 576 bytes (IPv4, RFC 1812
+ * 4.3.2.3) or 1280 (IPv6, RFC 4443 2.4(c)). config mtu >= 576 makes every
+ * too-big IPv4 packet longer than XDPLB_ICMP4_QUOTE; an IPv6 packet that
+ * is too big yet shorter than XDPLB_ICMP6_QUOTE (IPv4 backends, mtu below
+ * 1272) is quoted XDPLB_ICMP6_QUOTE_SHORT bytes. Fixed sizes: the
+ * checksum is summed in constant chunks the verifier can follow. */
+#define XDPLB_ICMP4_QUOTE 548 /* 576 - 20 - 8 */
+#define XDPLB_ICMP6_QUOTE 1232 /* 1280 - 40 - 8 */
+#define XDPLB_ICMP6_QUOTE_SHORT 512
+#define XDPLB_IPV6_MIN_MTU 1280 /* a packet too big never says less */
+#define XDPLB_DEFAULT_ICMP_RATE 100 /* ICMP errors a second per CPU */
 #define XDPLB_IPV4_HDR_LEN 20
 #define XDPLB_IPV6_HDR_LEN 40
 
@@ -251,7 +264,9 @@ struct xdplb_global_cfg {
 	 * service */
 	__u8 digest[32];
 	__u32 udp_timeout; /* seconds a UDP flow may idle, then it is a new flow; 0: never */
-	__u32 pad;
+	/* "icmp_rate": fragmentation-needed / packet-too-big errors each CPU
+	 * may send a second (a window of one second); 0: none (was padding) */
+	__u32 icmp_rate;
 };
 
 struct xdplb_ctl {
@@ -360,13 +375,36 @@ enum xdplb_pass_reason {
 /* Packets the LB answers itself with XDP_TX (they are counted as XDP_TX
  * too, and on no VIP or backend). X(enum suffix, metric label, what it
  * means). */
-#define XDPLB_REPLY_KINDS(X)      \
-	X(ICMP_ECHO, "icmp_echo", \
-	  "ICMP or ICMPv6 echo request to a VIP address that takes new flows, answered")
+#define XDPLB_REPLY_KINDS(X)                                                                  \
+	X(ICMP_ECHO, "icmp_echo",                                                             \
+	  "ICMP or ICMPv6 echo request to a VIP address that takes new flows, answered")      \
+	X(FRAG_NEEDED, "frag_needed",                                                         \
+	  "IPv4 VIP packet with DF too big once encapsulated, answered with an ICMP "         \
+	  "fragmentation needed (instead of a too_big drop)")                                 \
+	X(PACKET_TOO_BIG, "packet_too_big",                                                   \
+	  "IPv6 VIP packet too big once encapsulated, answered with an ICMPv6 packet too big " \
+	  "(instead of a too_big drop)")
 
 #define XDPLB_X_ENUM(name, label, help) XDPLB_REPLY_##name,
 enum xdplb_reply_kind {
 	XDPLB_REPLY_KINDS(XDPLB_X_ENUM) XDPLB_REPLY_MAX,
+};
+#undef XDPLB_X_ENUM
+
+/* ICMP and ICMPv6 to a VIP address other than echo requests answered:
+ * what became of it. X(enum suffix, metric label, what it means). A new
+ * group (not pass reasons) so that no counter already pinned moves slot. */
+#define XDPLB_ICMP_ACTIONS(X)                                                               \
+	X(STEERED, "steered",                                                               \
+	  "error (unreachable, too big, time exceeded) quoting a packet of a VIP flow, "    \
+	  "encapsulated to the flow's backend (also counted as XDP_TX and on the backend)") \
+	X(PASSED, "passed",                                                                 \
+	  "any other ICMP to a VIP address (other types, an error quoting no VIP flow, "    \
+	  "echo requests while icmp_echo is off), left to the stack")
+
+#define XDPLB_X_ENUM(name, label, help) XDPLB_ICMP_##name,
+enum xdplb_icmp_action {
+	XDPLB_ICMP_ACTIONS(XDPLB_X_ENUM) XDPLB_ICMP_MAX,
 };
 #undef XDPLB_X_ENUM
 
@@ -375,18 +413,24 @@ enum xdplb_reply_kind {
  * [XDPLB_CNT_DROP_BASE + reason]: drops by reason.
  * [XDPLB_CNT_PASS_BASE + reason]: passes by reason.
  * [XDPLB_CNT_REPLY_BASE + kind]: packets answered by the LB, by kind.
+ * [XDPLB_CNT_ICMP_BASE + action]: ICMP to VIP addresses, by what became of it.
  * Slots up to XDPLB_GLOBAL_SLOTS are room for counters to come: adding
  * one does not change the map (and the ABI). */
 #define XDPLB_ACTION_MAX 5 /* XDP_ABORTED .. XDP_REDIRECT */
 #define XDPLB_CNT_DROP_BASE XDPLB_ACTION_MAX
 #define XDPLB_CNT_PASS_BASE (XDPLB_CNT_DROP_BASE + XDPLB_DROP_MAX)
 #define XDPLB_CNT_REPLY_BASE (XDPLB_CNT_PASS_BASE + XDPLB_PASS_MAX)
-#define XDPLB_GLOBAL_MAX (XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_MAX)
+#define XDPLB_CNT_ICMP_BASE (XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_MAX)
+#define XDPLB_GLOBAL_MAX (XDPLB_CNT_ICMP_BASE + XDPLB_ICMP_MAX)
 #define XDPLB_GLOBAL_SLOTS 64
 /* Not a counter: this CPU's sequence for the outer IPv4 ID of packets
  * without DF (RFC 6864: it must vary; a per-CPU counter costs an add
  * where bpf_get_prandom_u32() cost 20 ns). Readers of counters skip it. */
 #define XDPLB_SLOT_IPV4_ID (XDPLB_GLOBAL_SLOTS - 1)
+/* Not counters either: this CPU's ICMP error rate limit (icmp_rate), the
+ * second of its window (jiffies / HZ) and the errors sent in it. */
+#define XDPLB_SLOT_ICMP_WINDOW (XDPLB_GLOBAL_SLOTS - 2)
+#define XDPLB_SLOT_ICMP_SENT (XDPLB_GLOBAL_SLOTS - 3)
 
 /* names: ARRAY, value struct xdplb_name. vip_names[XDPLB_MAX_VIPS] and
  * be_names[XDPLB_MAX_BACKENDS]: the config's names, for status and metrics

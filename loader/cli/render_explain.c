@@ -115,7 +115,12 @@ void explain_print(FILE *f, const char *ifname, const struct explain_result *r)
 	if (r->drop_reason >= 0)
 		fprintf(f, ": dropped, %s (%s)", drop_reason_names[r->drop_reason],
 			drop_reason_help[r->drop_reason]);
-	if (r->drop_reason == XDPLB_DROP_TOO_BIG && r->have_backend)
+	if (r->reply >= 0)
+		fprintf(f, ": answered, %s (%s)", reply_kind_names[r->reply],
+			reply_kind_help[r->reply]);
+	if ((r->drop_reason == XDPLB_DROP_TOO_BIG || r->reply == XDPLB_REPLY_FRAG_NEEDED ||
+	     r->reply == XDPLB_REPLY_PACKET_TOO_BIG) &&
+	    r->have_backend)
 		fprintf(f, ": %zu + %u bytes of outer header > mtu %u", r->in_len - FRAME_ETH_LEN,
 			r->be.family == XDPLB_AF_INET ? XDPLB_IPV4_HDR_LEN : XDPLB_IPV6_HDR_LEN,
 			r->mtu);
@@ -235,6 +240,10 @@ cJSON *explain_json(const char *ifname, const struct explain_result *r)
 		cJSON_AddStringToObject(o, "drop_reason", drop_reason_names[r->drop_reason]);
 	else
 		cJSON_AddNullToObject(o, "drop_reason");
+	if (r->reply >= 0)
+		cJSON_AddStringToObject(o, "reply", reply_kind_names[r->reply]);
+	else
+		cJSON_AddNullToObject(o, "reply");
 	if (r->action == XDP_TX && r->outer.outer.family) {
 		j = cJSON_AddObjectToObject(o, "sent");
 		cJSON_AddStringToObject(j, "source_mac", mac_str(r->outer.src_mac, m));

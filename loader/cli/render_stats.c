@@ -116,6 +116,10 @@ static void print_globals(FILE *f, const struct stats *s)
 		if (s->replies[i])
 			fprintf(f, "\nanswered%s: %s %s", s->seconds > 0 ? "/s" : "",
 				reply_kind_names[i], amount(n, sizeof(n), s->replies[i], s));
+	for (int i = 0; i < XDPLB_ICMP_MAX; i++)
+		if (s->icmp[i])
+			fprintf(f, "\nicmp%s: %s %s", s->seconds > 0 ? "/s" : "",
+				icmp_action_names[i], amount(n, sizeof(n), s->icmp[i], s));
 	fprintf(f, "\nxdp actions%s:", s->seconds > 0 ? "/s" : "");
 	for (int i = 0; i < XDPLB_ACTION_MAX; i++)
 		if (s->actions[i] || i == XDP_PASS || i == XDP_TX)
@@ -220,6 +224,9 @@ cJSON *stats_json(const struct lb_live *cur, const struct stats *s)
 	drops = cJSON_AddObjectToObject(o, "replies");
 	for (int i = 0; i < XDPLB_REPLY_MAX; i++)
 		add_amount(drops, reply_kind_names[i], s->replies[i], s);
+	drops = cJSON_AddObjectToObject(o, "icmp");
+	for (int i = 0; i < XDPLB_ICMP_MAX; i++)
+		add_amount(drops, icmp_action_names[i], s->icmp[i], s);
 	vips = cJSON_AddArrayToObject(o, "vips");
 	for (__u32 i = 0; i < s->n_vips; i++)
 		cJSON_AddItemToArray(vips, vip_json(&s->vips[i], s));

@@ -43,6 +43,7 @@ cJSON *status_json(const struct lb_live *s)
 	cJSON_AddNumberToObject(o, "hash_seed", live_g(s)->hash_seed);
 	cJSON_AddNumberToObject(o, "mtu", live_g(s)->mtu);
 	cJSON_AddNumberToObject(o, "udp_timeout", live_g(s)->udp_timeout);
+	cJSON_AddNumberToObject(o, "icmp_rate", live_g(s)->icmp_rate);
 	cJSON_AddStringToObject(o, "next_hop_mac", mac_str(live_g(s)->nh_mac, buf));
 	cJSON_AddStringToObject(o, "interface_mac", mac_str(live_g(s)->if_mac, buf));
 	acts = cJSON_AddObjectToObject(o, "xdp_actions");
@@ -60,6 +61,10 @@ cJSON *status_json(const struct lb_live *s)
 	for (int i = 0; i < XDPLB_REPLY_MAX; i++)
 		cJSON_AddNumberToObject(drops, reply_kind_names[i],
 					(double)s->global[XDPLB_CNT_REPLY_BASE + i]);
+	drops = cJSON_AddObjectToObject(o, "icmp");
+	for (int i = 0; i < XDPLB_ICMP_MAX; i++)
+		cJSON_AddNumberToObject(drops, icmp_action_names[i],
+					(double)s->global[XDPLB_CNT_ICMP_BASE + i]);
 	vips = cJSON_AddArrayToObject(o, "vips");
 	for (__u32 i = 0; i < s->n_vips; i++) {
 		const struct st_vip *v = &s->vips[i];
@@ -173,5 +178,9 @@ void status_print(const struct lb_live *s)
 	for (int i = 0; i < XDPLB_REPLY_MAX; i++)
 		printf(" %s %llu", reply_kind_names[i],
 		       (unsigned long long)s->global[XDPLB_CNT_REPLY_BASE + i]);
+	printf("\n  icmp:");
+	for (int i = 0; i < XDPLB_ICMP_MAX; i++)
+		printf(" %s %llu", icmp_action_names[i],
+		       (unsigned long long)s->global[XDPLB_CNT_ICMP_BASE + i]);
 	printf("\n");
 }

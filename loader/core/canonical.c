@@ -175,6 +175,8 @@ char *config_canonical(const struct xdplb_config *cfg)
 	 * the digests of configs written before it do not move */
 	if (cfg->udp_timeout != CFG_DEFAULT_UDP_TIMEOUT)
 		cJSON_AddNumberToObject(root, "udp_timeout", cfg->udp_timeout);
+	if (cfg->icmp_rate != XDPLB_DEFAULT_ICMP_RATE)
+		cJSON_AddNumberToObject(root, "icmp_rate", cfg->icmp_rate);
 	vips = cJSON_AddArrayToObject(root, "vips");
 	for (__u32 i = 0; i < cfg->n_vips; i++) {
 		cJSON *v = vip_json(cfg, vs[i]);

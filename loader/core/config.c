@@ -295,6 +295,7 @@ const struct config_key config_top_keys[] = {
 	{ "hash_seed", CFG_SHARED }, /* the same flow, the same backend, on every LB */
 	{ "icmp_echo", CFG_SHARED }, /* the same answer to a ping, from every LB */
 	{ "udp_timeout", CFG_SHARED }, /* the same flows end */
+	{ "icmp_rate", CFG_SHARED }, /* the same answers */
 	{ "guards", CFG_SHARED }, /* the same refusals */
 	{ "health_check", CFG_SHARED }, /* the same checks */
 	{ "vips", CFG_SHARED }, /* the service itself */
@@ -348,6 +349,9 @@ static void parse_root(struct walk *w, const cJSON *root, const struct config_op
 	c->udp_timeout = CFG_DEFAULT_UDP_TIMEOUT;
 	if (jw_int(w, root, "udp_timeout", 0, CFG_MAX_UDP_TIMEOUT, false, &v) > 0)
 		c->udp_timeout = (__u32)v;
+	c->icmp_rate = XDPLB_DEFAULT_ICMP_RATE;
+	if (jw_int(w, root, "icmp_rate", 0, CFG_MAX_ICMP_RATE, false, &v) > 0)
+		c->icmp_rate = (__u32)v;
 	c->ct_size = XDPLB_DEFAULT_CT_SIZE;
 	if (jw_int(w, root, "conntrack_size", CFG_MIN_CT_SIZE, CFG_MAX_CT_SIZE, false, &v) > 0)
 		c->ct_size = (__u32)v;

@@ -29,6 +29,7 @@ enum xdplb_mode {
 #define CFG_DEFAULT_MTU 1500
 #define CFG_DEFAULT_UDP_TIMEOUT 30 /* Katran's */
 #define CFG_MAX_UDP_TIMEOUT 86400
+#define CFG_MAX_ICMP_RATE 1000000
 #define CFG_MIN_CT_SIZE 1024
 #define CFG_MAX_CT_SIZE (1u << 24)
 #define CFG_DEFAULT_WEIGHT 100
@@ -119,6 +120,7 @@ struct xdplb_config {
 	bool icmp_echo; /* answer echo requests to VIP addresses (default true) */
 	__u32 ct_size;
 	__u32 udp_timeout; /* seconds; 0: UDP flows never expire */
+	__u32 icmp_rate; /* too-big ICMP errors a second per CPU; 0: none */
 	struct guards guards;
 	struct health_check_cfg hc; /* every VIP's default */
 	struct cfg_vip *vips;

@@ -158,6 +158,8 @@ static void globals(struct diff *d)
 		global(d, "mtu: %u -> %u", x->mtu, y->mtu);
 	if (x->udp_timeout != y->udp_timeout)
 		global(d, "udp_timeout: %u -> %u s", x->udp_timeout, y->udp_timeout);
+	if (x->icmp_rate != y->icmp_rate)
+		global(d, "icmp_rate: %u -> %u a second per CPU", x->icmp_rate, y->icmp_rate);
 	if (x->hash_seed != y->hash_seed)
 		global(d, "hash_seed: 0x%x -> 0x%x (every VIP's flows are rehashed)", x->hash_seed,
 		       y->hash_seed);

@@ -193,6 +193,7 @@ static void globals(const struct lb_live *l, struct xdplb_config *cfg)
 	cfg->mtu = g->mtu;
 	cfg->hash_seed = g->hash_seed;
 	cfg->udp_timeout = g->udp_timeout;
+	cfg->icmp_rate = g->icmp_rate;
 	cfg->ct_size = l->ct_size;
 	cfg->guards = GUARDS_UNSET;
 	hc_unset(&cfg->hc);

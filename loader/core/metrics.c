@@ -293,7 +293,7 @@ static void global_families(struct mbuf *b, const struct metrics_if *ifs, size_t
 				 ifs[i].st->global[XDPLB_CNT_PASS_BASE + r]);
 		}
 	head(b, "xdplb_replies_total", "counter",
-	     "Packets the LB answered itself with XDP_TX (also in xdplb_xdp_actions_total{action=\"tx\"}), by kind: icmp_echo, an ICMP or ICMPv6 echo request to a VIP address that takes new flows");
+	     "Packets the LB answered itself with XDP_TX (also in xdplb_xdp_actions_total{action=\"tx\"}), by kind: icmp_echo, an ICMP or ICMPv6 echo request to a VIP address that takes new flows; frag_needed and packet_too_big, a VIP packet too big once encapsulated answered with ICMP (docs/datapath.md)");
 	for (size_t i = 0; i < n; i++)
 		for (int r = 0; ifs[i].st && r < XDPLB_REPLY_MAX; r++) {
 			struct lbl l = { .iface = ifs[i].ifname,
@@ -302,6 +302,17 @@ static void global_families(struct mbuf *b, const struct metrics_if *ifs, size_t
 
 			sample_u(b, "xdplb_replies_total", &l,
 				 ifs[i].st->global[XDPLB_CNT_REPLY_BASE + r]);
+		}
+	head(b, "xdplb_icmp_total", "counter",
+	     "ICMP and ICMPv6 to VIP addresses other than echo requests answered, by action: steered, an error quoting a packet of a VIP flow, encapsulated to the flow's backend; passed, the rest, left to the stack");
+	for (size_t i = 0; i < n; i++)
+		for (int r = 0; ifs[i].st && r < XDPLB_ICMP_MAX; r++) {
+			struct lbl l = { .iface = ifs[i].ifname,
+					 .key = "action",
+					 .val = icmp_action_names[r] };
+
+			sample_u(b, "xdplb_icmp_total", &l,
+				 ifs[i].st->global[XDPLB_CNT_ICMP_BASE + r]);
 		}
 }
 

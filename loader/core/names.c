@@ -23,6 +23,14 @@ const char *const pass_reason_names[XDPLB_PASS_MAX] = { XDPLB_PASS_REASONS(X_NAM
 const char *const reply_kind_names[XDPLB_REPLY_MAX] = { XDPLB_REPLY_KINDS(X_NAME) };
 #undef X_NAME
 
+#define X_HELP(name, label, help) [XDPLB_REPLY_##name] = help,
+const char *const reply_kind_help[XDPLB_REPLY_MAX] = { XDPLB_REPLY_KINDS(X_HELP) };
+#undef X_HELP
+
+#define X_NAME(name, label, help) [XDPLB_ICMP_##name] = label,
+const char *const icmp_action_names[XDPLB_ICMP_MAX] = { XDPLB_ICMP_ACTIONS(X_NAME) };
+#undef X_NAME
+
 const char *const xdp_action_names[XDPLB_ACTION_MAX] = { "aborted", "drop", "pass", "tx",
 							 "redirect" };
 

@@ -20,6 +20,9 @@ extern const char *const drop_reason_help[XDPLB_DROP_MAX];
 extern const char *const pass_reason_names[XDPLB_PASS_MAX];
 /* "icmp_echo": the metric labels of enum xdplb_reply_kind */
 extern const char *const reply_kind_names[XDPLB_REPLY_MAX];
+extern const char *const reply_kind_help[XDPLB_REPLY_MAX];
+/* "steered", "passed": the metric labels of enum xdplb_icmp_action */
+extern const char *const icmp_action_names[XDPLB_ICMP_MAX];
 /* "aborted", "drop", "pass", "tx", "redirect" */
 extern const char *const xdp_action_names[XDPLB_ACTION_MAX];
 

@@ -443,6 +443,7 @@ static void plan_ctl(const struct lb_live *l, const struct checked *c, const str
 	g->hash_seed = cfg->hash_seed;
 	g->mtu = cfg->mtu;
 	g->udp_timeout = cfg->udp_timeout;
+	g->icmp_rate = cfg->icmp_rate;
 	if (cfg->src_v4_plen) {
 		g->src_v4 = cfg->src_v4.v4;
 		g->src_v4_hostmask = prefix_hostmask(XDPLB_AF_INET, cfg->src_v4_plen);

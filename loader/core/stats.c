@@ -132,6 +132,9 @@ int stats_compute(const struct lb_live *prev, const struct lb_live *cur, double 
 	for (int i = 0; i < XDPLB_REPLY_MAX; i++)
 		out->replies[i] = delta(cur->global[XDPLB_CNT_REPLY_BASE + i],
 					prev ? &prev->global[XDPLB_CNT_REPLY_BASE + i] : NULL);
+	for (int i = 0; i < XDPLB_ICMP_MAX; i++)
+		out->icmp[i] = delta(cur->global[XDPLB_CNT_ICMP_BASE + i],
+				     prev ? &prev->global[XDPLB_CNT_ICMP_BASE + i] : NULL);
 	out->vips = calloc(cur->n_vips + 1, sizeof(*out->vips));
 	if (!out->vips)
 		return -ENOMEM;

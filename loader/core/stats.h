@@ -48,6 +48,7 @@ struct stats {
 	__u64 drops[XDPLB_DROP_MAX];
 	__u64 passes[XDPLB_PASS_MAX];
 	__u64 replies[XDPLB_REPLY_MAX];
+	__u64 icmp[XDPLB_ICMP_MAX];
 	struct stats_vip *vips;
 	__u32 n_vips;
 };

@@ -88,6 +88,8 @@ static void globals(const struct checked *live, const struct checked *want, stru
 		    mac_str(w->nh_mac, m2));
 	if (l->udp_timeout != w->udp_timeout)
 		add(a, "global", "udp_timeout", "live %u, config %u", l->udp_timeout, w->udp_timeout);
+	if (l->icmp_rate != w->icmp_rate)
+		add(a, "global", "icmp_rate", "live %u, config %u", l->icmp_rate, w->icmp_rate);
 	if (l->mtu != w->mtu)
 		add(a, "global", "mtu", "live %u, config %u", l->mtu, w->mtu);
 	if (l->hash_seed != w->hash_seed)

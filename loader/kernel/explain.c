@@ -189,6 +189,10 @@ static void read_outcome(struct xdplb_bpf *skel, const struct lb_maps *live,
 	for (__u32 i = 0; i < XDPLB_DROP_MAX; i++)
 		if (!maps_sum_percpu(gfd, XDPLB_CNT_DROP_BASE + i, &n, 1) && n)
 			r->drop_reason = (int)i;
+	r->reply = -1;
+	for (__u32 i = 0; i < XDPLB_REPLY_MAX; i++)
+		if (!maps_sum_percpu(gfd, XDPLB_CNT_REPLY_BASE + i, &n, 1) && n)
+			r->reply = (int)i;
 	/* a miss may end without a backend (no_backend): counted all the same */
 	if (r->vip_found && !maps_sum_percpu(bpf_map__fd(skel->maps.vip_stats), r->vip_id,
 					     (__u64 *)&vs, sizeof(vs) / sizeof(__u64))) {
@@ -198,9 +202,10 @@ static void read_outcome(struct xdplb_bpf *skel, const struct lb_maps *live,
 	}
 	own.ct_bits = 0; /* private_ctl() */
 	if (flows_find(bpf_map__fd(skel->maps.conntrack), &own, k, &ct, 1) < 1) {
-		/* a new flow dropped after the pick (too big) is not
-		 * remembered: the table slot names the backend it went to */
-		if (!r->ct_miss || !r->have_slot || r->drop_reason < 0)
+		/* a new flow dropped (or answered with an ICMP error) after
+		 * the pick, too big, is not remembered: the table slot names
+		 * the backend it went to */
+		if (!r->ct_miss || !r->have_slot || (r->drop_reason < 0 && r->reply < 0))
 			return; /* passed before conntrack, or no backend at all */
 		ct.backend_id = r->slot_backend;
 	}

@@ -34,6 +34,7 @@ struct explain_result {
 	size_t in_len, out_len;
 	int action; /* XDP_* */
 	int drop_reason; /* enum xdplb_drop_reason, or -1 */
+	int reply; /* enum xdplb_reply_kind: the LB answered it itself; or -1 */
 	__u32 active_bank, generation;
 	__u32 mtu; /* the live config's, for a too_big drop */
 

@@ -24,7 +24,7 @@
 _Static_assert(sizeof(struct xdplb_vip_key) == 20, "vip key layout");
 _Static_assert(sizeof(struct xdplb_vip_val) == 32, "vip value layout");
 _Static_assert(sizeof(struct xdplb_backend) == 40, "backend layout");
-_Static_assert(XDPLB_GLOBAL_MAX <= XDPLB_GLOBAL_SLOTS, "global_stats has a slot for each counter");
+_Static_assert(XDPLB_GLOBAL_MAX <= XDPLB_SLOT_ICMP_SENT, "global_stats has a slot for each counter");
 _Static_assert(sizeof(struct xdplb_flow_key) == 40, "flow key layout");
 _Static_assert(sizeof(struct xdplb_flow_bucket) == 64, "a flow bucket is one cache line");
 _Static_assert(sizeof(struct xdplb_global_cfg) % 8 == 0, "global cfg padding");

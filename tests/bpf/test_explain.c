@@ -214,20 +214,25 @@ Test(explain, too_big_after_encapsulation_names_the_reason)
 	int act;
 
 	read_state(&before);
-	/* 20 + 20 + 1441 = 1481: fits the link, not once 20 bytes of IPIP are added */
+	/* 20 + 20 + 1441 = 1481: fits the link, not once 20 bytes of IPIP
+	 * are added; TCP sets DF: answered with a fragmentation needed */
 	explain("192.0.2.77:40001", "203.0.113.10:80", IPPROTO_TCP, true, 1441, r);
 	expect_unchanged(&before, "explaining a too-big packet");
 	cr_expect(r->vip_found && r->have_backend);
-	cr_expect(eq(int, r->action, XDP_DROP));
-	cr_expect(eq(int, r->drop_reason, XDPLB_DROP_TOO_BIG));
+	cr_expect(eq(int, r->action, XDP_TX));
+	cr_expect(eq(int, r->drop_reason, -1));
+	cr_expect(eq(int, r->reply, XDPLB_REPLY_FRAG_NEEDED));
 	cr_expect(eq(u32, r->mtu, 1500));
 	send_real(r, &act);
-	cr_expect(eq(int, act, XDP_DROP), "the data path drops it too");
+	cr_expect(eq(int, act, XDP_TX), "the data path answers it too");
+	cr_expect(eq(u64, lbfix_global(&f, XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_FRAG_NEEDED),
+		     before.global[XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_FRAG_NEEDED] + 1));
 	cr_expect(eq(u64, lbfix_global(&f, XDPLB_CNT_DROP_BASE + XDPLB_DROP_TOO_BIG),
-		     before.global[XDPLB_CNT_DROP_BASE + XDPLB_DROP_TOO_BIG] + 1));
+		     before.global[XDPLB_CNT_DROP_BASE + XDPLB_DROP_TOO_BIG]));
 	/* one byte less fits: 1480 + 20 = the MTU */
 	explain("192.0.2.77:40002", "203.0.113.10:80", IPPROTO_TCP, true, 1440, r);
 	cr_expect(eq(int, r->action, XDP_TX));
+	cr_expect(eq(int, r->reply, -1));
 	free(r);
 }
 
@@ -308,7 +313,8 @@ Test(explain, json_keys)
 {
 	static const char *const keys[] = { "interface",   "generation", "frame",   "vip",
 					    "conntrack",   "maglev",	 "backend", "action",
-					    "drop_reason", "sent",	 "program", NULL };
+					    "drop_reason", "reply",	 "sent",    "program",
+					    NULL };
 	struct explain_result *r = malloc(sizeof(*r));
 	cJSON *j;
 
@@ -316,8 +322,9 @@ Test(explain, json_keys)
 	j = explain_json("test0", r);
 	for (int i = 0; keys[i]; i++)
 		cr_expect(cJSON_HasObjectItem(j, keys[i]), "no key %s", keys[i]);
-	cr_expect(eq(int, cJSON_GetArraySize(j), 11));
+	cr_expect(eq(int, cJSON_GetArraySize(j), 12));
 	cr_expect(eq(str, cJSON_GetObjectItem(j, "action")->valuestring, "XDP_TX"));
+	cr_expect(cJSON_IsNull(cJSON_GetObjectItem(j, "reply")), "forwarded, not answered");
 	cr_expect(
 		eq(str,
 		   cJSON_GetObjectItem(cJSON_GetObjectItem(j, "conntrack"), "result")->valuestring,

@@ -19,8 +19,12 @@
  *     port, on our MAC; an ICMP or ICMPv6 echo request to a VIP address
  *     some VIP of which takes new flows is answered (XDP_TX: IPv4 without
  *     options or fragments, consistent lengths, a unicast source), and
- *     every other ICMP and ICMPv6 packet is passed; nothing to an
- *     address that is no VIP's is ever dropped;
+ *     every other ICMP and ICMPv6 packet is passed (random frames never
+ *     quote a VIP flow: tests/bpf/test_icmp.c steers those); a VIP packet
+ *     too big once encapsulated is dropped (too_big) or, IPv6 or IPv4
+ *     with DF, may be answered with an ICMP error instead (the rate limit
+ *     decides which); nothing to an address that is no VIP's is ever
+ *     dropped;
  *   - a passed frame is byte-identical to the input;
  *   - a transmitted one is the input with the outer header of the backend
  *     the Maglev table gives its flow: the inner packet byte for byte,
@@ -31,7 +35,9 @@
  *     request's was, every other byte unchanged;
  *   - the counters moved by exactly this frame: one action, and for a
  *     drop exactly one reason (the expected one), for a foreign unicast
- *     MAC the foreign_mac pass reason, for an echo reply icmp_echo.
+ *     MAC the foreign_mac pass reason, for an echo reply icmp_echo, for
+ *     a too-big answer its reply kind, for other ICMP to a VIP address
+ *     the ICMP passed counter.
  *
  * At the end the totals add up: actions = frames, drops = the sum of the
  * reasons, the VIPs' packets = transmitted + drops after the VIP lookup,
@@ -321,6 +327,8 @@ struct expect {
 	__u32 reason; /* O_DROP */
 	bool foreign; /* O_PASS: counted as foreign_mac */
 	bool icmp; /* an ICMP or ICMPv6 packet (ICMP's invariant: passed unless O_ECHO) */
+	bool icmp_vip; /* ... to a VIP address: counted when passed */
+	bool df; /* IPv4 DF (IPv6: true): too big may be answered */
 	size_t l2;
 	__u32 l3_len; /* O_VIP */
 	struct xdplb_flow_key k; /* O_VIP */
@@ -417,6 +425,7 @@ static struct expect model_v4(const struct lbfix *f, const __u8 *ip, size_t avai
 	memcpy(e.k.dst.b, ip + 16, 4);
 	e.k.proto = ip[9];
 	e.icmp = ip[9] == IPPROTO_ICMP;
+	e.df = get16(ip + 6) & 0x4000;
 	if (e.icmp && avail >= 28 && echo_v4(f, ip, avail, &e)) {
 		e.o = O_ECHO;
 		e.l3_len = tot;
@@ -446,6 +455,7 @@ static struct expect model_v6(const struct lbfix *f, const __u8 *ip, size_t avai
 	memcpy(e.k.dst.b, ip + 24, 16);
 	e.k.proto = ip[6];
 	e.icmp = ip[6] == IPPROTO_ICMPV6;
+	e.df = true;
 	if (!is_vip_addr(f, &e.k.dst, XDPLB_AF_INET6))
 		return e;
 	if (is_v6_ext(ip[6]))
@@ -486,6 +496,7 @@ static struct expect model(const struct lbfix *f, const __u8 *fr, size_t len)
 		e = model_v6(f, fr + e.l2, len - e.l2, e);
 	else
 		return e;
+	e.icmp_vip = e.icmp && is_vip_addr(f, &e.k.dst, e.k.family);
 	if (e.o == O_ECHO && (fr[6] & 1)) { /* never answered to a multicast source MAC */
 		e.o = O_PASS;
 		e.l3_len = 0;
@@ -508,6 +519,8 @@ struct run {
 	size_t in_len;
 	__u64 prev[XDPLB_GLOBAL_MAX];
 	__u64 actions[XDPLB_ACTION_MAX], reasons[XDPLB_DROP_MAX], foreign, icmp, vip_drops, echo;
+	__u64 answered; /* too big, answered with an ICMP error */
+	bool answer; /* this frame's XDP_TX is such an answer */
 };
 
 static void dump(const struct run *r)
@@ -551,6 +564,20 @@ static void check_tx(struct run *r, const struct expect *e, const __u8 *out, siz
 	prop_assert(r, out_len == l2 + olen + e->l3_len, "XDP_TX of %zu bytes, want %zu", out_len,
 		    l2 + olen + e->l3_len);
 	prop_assert(r, !memcmp(out + l2 + olen, r->in + l2, e->l3_len), "inner packet changed");
+}
+
+/* A too-big answer: back to the sender's MAC, from the VIP to the
+ * client, an ICMP error of the family's type and size quoting the packet
+ * (tests/bpf/test_icmp.c checks every byte). */
+static void check_answer(struct run *r, const struct expect *e, const __u8 *out, size_t out_len)
+{
+	size_t l2 = e->l2, q = e->k.family == XDPLB_AF_INET ? 548 : e->l3_len >= 1232 ? 1232 : 512;
+	size_t hl = e->k.family == XDPLB_AF_INET ? 20 : 40;
+
+	prop_assert(r, !memcmp(out, r->in + 6, 6) && !memcmp(out + 6, r->in, 6), "answer's MACs");
+	prop_assert(r, out_len == l2 + hl + 8 + q, "answer of %zu bytes", out_len);
+	prop_assert(r, out[l2 + hl] == (hl == 20 ? 3 : 2), "answer's ICMP type");
+	prop_assert(r, !memcmp(out + l2 + hl + 8, r->in + l2, q), "answer's quote");
 }
 
 /* RFC 1071 sum over an ICMP message: 0 when its checksum is right. */
@@ -627,6 +654,9 @@ static void check_action(struct run *r, const struct expect *e, int act, __u32 *
 		*reason = XDPLB_DROP_TOO_BIG;
 	else
 		*reason = XDPLB_DROP_MAX; /* none: XDP_TX */
+	r->answer = *reason == XDPLB_DROP_TOO_BIG && e->df && act == XDP_TX;
+	if (r->answer)
+		return;
 	if (*reason == XDPLB_DROP_MAX)
 		prop_assert(r, act == XDP_TX, "want XDP_TX to %s, got %d", be->name, act);
 	else
@@ -648,6 +678,12 @@ static void check_counters(struct run *r, const struct expect *e, int act, __u32
 		    i == XDPLB_CNT_PASS_BASE + XDPLB_PASS_FOREIGN_MAC)
 			want++;
 		if (e->o == O_ECHO && i == XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_ICMP_ECHO)
+			want++;
+		if (r->answer && i == XDPLB_CNT_REPLY_BASE + (e->k.family == XDPLB_AF_INET ?
+								       XDPLB_REPLY_FRAG_NEEDED :
+								       XDPLB_REPLY_PACKET_TOO_BIG))
+			want++;
+		if (act == XDP_PASS && e->icmp_vip && i == XDPLB_CNT_ICMP_BASE + XDPLB_ICMP_PASSED)
 			want++;
 		prop_assert(r, now == want, "global counter %u: %llu -> %llu, want %llu", i,
 			    (unsigned long long)r->prev[i], (unsigned long long)now,
@@ -680,6 +716,7 @@ static void one_frame(struct run *r)
 	r->in = in;
 	r->in_len = make_frame(&r->g, in);
 	e = model(&r->f, in, r->in_len);
+	r->answer = false;
 	act = run_frame(r, out, &out_len);
 	check_action(r, &e, act, &reason);
 	if (act == XDP_PASS)
@@ -687,6 +724,8 @@ static void one_frame(struct run *r)
 			    "passed frame changed");
 	else if (act == XDP_TX && e.o == O_ECHO)
 		check_echo(r, &e, out, out_len);
+	else if (r->answer)
+		check_answer(r, &e, out, out_len);
 	else if (act == XDP_TX)
 		check_tx(r, &e, out, out_len);
 	check_counters(r, &e, act, reason);
@@ -698,6 +737,7 @@ static void one_frame(struct run *r)
 	r->foreign += act == XDP_PASS && e.foreign;
 	r->icmp += e.icmp;
 	r->echo += e.o == O_ECHO;
+	r->answered += r->answer;
 }
 
 static __u64 env_u64(const char *name, __u64 def)
@@ -734,9 +774,15 @@ static void check_totals(struct run *r)
 	cr_expect(eq(u64, r->prev[XDP_TX], r->actions[XDP_TX]));
 	cr_expect(eq(u64, vip_pkts, r->actions[XDP_TX] - r->echo + r->vip_drops),
 		  "VIP packets = transmitted - echo replies + dropped after the lookup");
-	cr_expect(eq(u64, vip_drops, r->vip_drops), "VIP drops");
-	cr_expect(eq(u64, be_pkts, r->actions[XDP_TX] - r->echo),
-		  "backend packets = transmitted - echo replies");
+	cr_expect(eq(u64, vip_drops, r->vip_drops + r->answered),
+		  "VIP drops (too-big answers included: not delivered)");
+	cr_expect(eq(u64, be_pkts, r->actions[XDP_TX] - r->echo - r->answered),
+		  "backend packets = transmitted - echo replies - too-big answers");
+	cr_expect(eq(u64,
+		     r->prev[XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_FRAG_NEEDED] +
+			     r->prev[XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_PACKET_TOO_BIG],
+		     r->answered),
+		  "too-big answers counted");
 	cr_expect(eq(u64, r->prev[XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_ICMP_ECHO], r->echo),
 		  "echo replies counted");
 }
@@ -759,6 +805,8 @@ static void check_coverage(const struct run *r)
 	cr_expect(r->foreign > min, "foreign MACs");
 	cr_expect(r->icmp > min, "ICMP");
 	cr_expect(r->echo > min, "echo replies: %llu", (unsigned long long)r->echo);
+	/* rate-limited (icmp_rate a second): a few hundred in a run */
+	cr_expect(r->answered > 0, "too-big answers: %llu", (unsigned long long)r->answered);
 	cr_expect(eq(u64, r->reasons[XDPLB_DROP_INTERNAL], 0), "internal (a bug) never");
 }
 
@@ -785,7 +833,7 @@ Test(datapath_prop, random_and_mutated_frames, .timeout = 300)
 		"datapath_prop: seed 0x%llx (XDPLB_PROP_SEED), %u frames in %.1f s: "
 		"%llu passed (%llu foreign MAC), %llu dropped (malformed %llu, options %llu, "
 		"fragment %llu, exthdr %llu, no backend %llu, too big %llu), %llu transmitted; "
-		"%llu ICMP (%llu echo replies)\n",
+		"%llu ICMP (%llu echo replies), %llu too-big answers\n",
 		(unsigned long long)r.seed, frames, secs, (unsigned long long)r.actions[XDP_PASS],
 		(unsigned long long)r.foreign, (unsigned long long)r.actions[XDP_DROP],
 		(unsigned long long)r.reasons[XDPLB_DROP_MALFORMED],
@@ -795,7 +843,7 @@ Test(datapath_prop, random_and_mutated_frames, .timeout = 300)
 		(unsigned long long)r.reasons[XDPLB_DROP_NO_BACKEND],
 		(unsigned long long)r.reasons[XDPLB_DROP_TOO_BIG],
 		(unsigned long long)r.actions[XDP_TX], (unsigned long long)r.icmp,
-		(unsigned long long)r.echo);
+		(unsigned long long)r.echo, (unsigned long long)r.answered);
 	check_totals(&r);
 	check_coverage(&r);
 	lbfix_close(&r.f);

@@ -134,9 +134,15 @@ static const char golden[] =
 	"# HELP xdplb_passes_total Frames passed to the kernel untouched for a reason worth counting: foreign_mac, a unicast frame to another MAC (promiscuous mode, a bridge)\n"
 	"# TYPE xdplb_passes_total counter\n"
 	"xdplb_passes_total{iface=\"eth0\",reason=\"foreign_mac\"} 3\n"
-	"# HELP xdplb_replies_total Packets the LB answered itself with XDP_TX (also in xdplb_xdp_actions_total{action=\"tx\"}), by kind: icmp_echo, an ICMP or ICMPv6 echo request to a VIP address that takes new flows\n"
+	"# HELP xdplb_replies_total Packets the LB answered itself with XDP_TX (also in xdplb_xdp_actions_total{action=\"tx\"}), by kind: icmp_echo, an ICMP or ICMPv6 echo request to a VIP address that takes new flows; frag_needed and packet_too_big, a VIP packet too big once encapsulated answered with ICMP (docs/datapath.md)\n"
 	"# TYPE xdplb_replies_total counter\n"
 	"xdplb_replies_total{iface=\"eth0\",kind=\"icmp_echo\"} 4\n"
+	"xdplb_replies_total{iface=\"eth0\",kind=\"frag_needed\"} 0\n"
+	"xdplb_replies_total{iface=\"eth0\",kind=\"packet_too_big\"} 0\n"
+	"# HELP xdplb_icmp_total ICMP and ICMPv6 to VIP addresses other than echo requests answered, by action: steered, an error quoting a packet of a VIP flow, encapsulated to the flow's backend; passed, the rest, left to the stack\n"
+	"# TYPE xdplb_icmp_total counter\n"
+	"xdplb_icmp_total{iface=\"eth0\",action=\"steered\"} 0\n"
+	"xdplb_icmp_total{iface=\"eth0\",action=\"passed\"} 0\n"
 	"# HELP xdplb_vip_packets_total Packets to the VIP\n"
 	"# TYPE xdplb_vip_packets_total counter\n"
 	"xdplb_vip_packets_total{iface=\"eth0\",vip=\"web\"} 45\n"
@@ -354,7 +360,7 @@ Test(metrics, one_help_and_type_per_family_samples_together)
 		cr_assert(eq(str, fam, cur), "sample of %s under family %s", fam, cur);
 	}
 	cr_expect(eq(int, helps, types));
-	cr_expect(eq(int, helps, 36), "every family, even one with no samples");
+	cr_expect(eq(int, helps, 37), "every family, even one with no samples");
 	mbuf_free(&b);
 	free_status(&s[0]);
 	free_status(&s[1]);

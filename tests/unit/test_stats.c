@@ -227,7 +227,7 @@ Test(stats, json_keys)
 {
 	static const char *const top[] = { "interface",	  "window", "seconds",
 					   "xdp_actions", "drops",  "passes",
-					   "replies",	  "vips",   NULL };
+					   "replies",	  "icmp",   "vips", NULL };
 	static const char *const vip[] = { "name",
 					   "id",
 					   "address",
