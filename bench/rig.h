@@ -32,6 +32,7 @@ struct rig {
 	struct lb_maps m;
 	struct checked c;
 	unsigned int ct_size;
+	int head_delta; /* rig_arm()'s bench_frame.head_delta */
 };
 
 /* A program under test and the counters that judge it: the rig's own LB,
@@ -91,6 +92,7 @@ struct scenario {
 	const char *floor; /* compared with */
 	double goal; /* the target ratio, 0 if none */
 	unsigned int ct_size; /* the LB's conntrack_size; 0: CT_4M */
+	int head_delta; /* the wrapper's bench_frame.head_delta (bpf/bench_abi.h) */
 };
 
 const struct scenario *scen_all(size_t *n);

@@ -59,12 +59,20 @@ int bench_restore(struct xdp_md *ctx)
 		it = &bench_iters[cpu & (BENCH_MAX_CPUS - 1)].n;
 	}
 	len = f->len;
-	if (len < 14 || len > BENCH_FRAME_MAX)
+	if (len < 14 || len > 4096)
 		return XDP_ABORTED;
 	cur = ctx->data_end - ctx->data;
-	if (cur != len && bpf_xdp_adjust_head(ctx, (int)(cur - len)))
+	if (cur != len && f->head_delta) {
+		/* the start back where it was, then the end */
+		if (bpf_xdp_adjust_head(ctx, -f->head_delta))
+			return XDP_ABORTED;
+		cur = ctx->data_end - ctx->data;
+		if (cur != len && bpf_xdp_adjust_tail(ctx, (int)(len - cur)))
+			return XDP_ABORTED;
+	} else if (cur != len && bpf_xdp_adjust_head(ctx, (int)(cur - len))) {
 		return XDP_ABORTED;
-	if (bpf_xdp_store_bytes(ctx, 0, f->data, len))
+	}
+	if (bpf_xdp_store_bytes(ctx, 0, f->data, len < BENCH_FRAME_MAX ? len : BENCH_FRAME_MAX))
 		return XDP_ABORTED;
 	if (f->vary_off) {
 		__u32 n = (__u32)*it, b = f->vary_base + cpu * f->cpu_stride;

@@ -7,7 +7,10 @@
 
 #define BENCH_FRAME_MAX 256
 
-/* bench_frames[0]: the frame bench_restore writes back before each iteration.
+/* bench_frames[0]: the frame bench_restore writes back before each iteration:
+ * its first min(len, BENCH_FRAME_MAX) bytes; a longer frame's other bytes
+ * are still in the buffer from the first run (a program that answers in
+ * place shrinks the frame and overwrites only its start).
  * The varied value of iteration n on CPU c (n counted in `iterations`, or
  * per CPU in bench_iters when cpu_stride is set; the bench zeroes both
  * when it arms a frame) is
@@ -18,7 +21,10 @@ struct bench_frame {
 	__u32 vary_mod; /* rotate over this many values; 0: a new one each iteration */
 	__u32 vary_base; /* host order */
 	__u32 cpu_stride; /* added per CPU number: each CPU's sources a range of its own */
-	__u32 pad;
+	/* bytes the target moves the frame's start by (a too-big answer:
+	 * -28, -48), when it also changes the end; 0: the end moves with the
+	 * start (an encapsulation), found from the length */
+	__s32 head_delta;
 	__u8 data[BENCH_FRAME_MAX];
 };
 

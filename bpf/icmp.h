@@ -75,8 +75,8 @@ static __always_inline void write_l2_back(struct ethhdr *eth, const struct ethhd
 /* Makes room for hl bytes of IP + ICMP header in front of the first
  * quote bytes of the packet p describes (the rest, and any Ethernet
  * padding, cut off). The new frame's start, or NULL. */
-static __always_inline void *icmp_room(struct xdp_md *ctx, const struct pkt *p, __u32 l2,
-				       __u32 hl, __u32 quote)
+static __always_inline void *icmp_room(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u32 hl,
+				       __u32 quote)
 {
 	if (bpf_xdp_adjust_tail(ctx, (int)(l2 + quote) - (int)p->frame_len))
 		return NULL;
@@ -175,8 +175,8 @@ static __always_inline int write_pkt_too_big(struct xdp_md *ctx, const struct pk
 	__builtin_memcpy(&ph.daddr, &p->flow.src, sizeof(ph.daddr));
 	ph.len = bpf_htonl(sizeof(*ih) + quote);
 	ph.nexthdr = bpf_htonl(IPPROTO_ICMPV6);
-	ih->checksum = csum_fold32(
-		csum_chunks(ih, sizeof(*ih) + quote, bpf_csum_diff(NULL, 0, (void *)&ph, sizeof(ph), 0)));
+	ih->checksum = csum_fold32(csum_chunks(ih, sizeof(*ih) + quote,
+					       bpf_csum_diff(NULL, 0, (void *)&ph, sizeof(ph), 0)));
 	return 0;
 }
 

@@ -355,8 +355,8 @@ struct peek {
 
 /* Has the flow in way w idled past idle (seen units; 0: never)? Only UDP
  * flows expire: a TCP flow ends when its backend's stack says so. */
-static __always_inline int ct_expired(const struct pkt *p, const struct xdplb_flow_bucket *b,
-				      int w, __u32 now, __u32 idle)
+static __always_inline int ct_expired(const struct pkt *p, const struct xdplb_flow_bucket *b, int w,
+				      __u32 now, __u32 idle)
 {
 	return idle && p->flow.proto == IPPROTO_UDP && now - b->seen[w] > idle;
 }
@@ -429,8 +429,8 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 	x = (struct peek){
 		.p = p, .pk = pk, .bank = bank, .cpu = cpu, .bits = bits, .off = off, .idle = idle
 	};
-	bpf_loop(cl->ct_cpus < XDPLB_CT_MAX_CPUS ? cl->ct_cpus : XDPLB_CT_MAX_CPUS, ct_peek_one,
-		 &x, 0);
+	bpf_loop(cl->ct_cpus < XDPLB_CT_MAX_CPUS ? cl->ct_cpus : XDPLB_CT_MAX_CPUS, ct_peek_one, &x,
+		 0);
 	return pk->copied;
 }
 
@@ -838,9 +838,8 @@ static __always_inline __u32 vip_addr_flags(const struct pkt *p, __u32 bank)
  * encapsulated to the flow's backend; everything else (neighbour
  * discovery, an error about no VIP flow, ...) passed, and counted when
  * the address is a VIP's. XDP_TX or a verdict. */
-static __always_inline int icmp(struct xdp_md *ctx, const struct pkt *p,
-				const struct xdplb_ctl *cl, __u32 bank,
-				const struct xdplb_global_cfg *g)
+static __always_inline int icmp(struct xdp_md *ctx, const struct pkt *p, const struct xdplb_ctl *cl,
+				__u32 bank, const struct xdplb_global_cfg *g)
 {
 	struct pkt q;
 	int ret;

@@ -375,13 +375,13 @@ enum xdplb_pass_reason {
 /* Packets the LB answers itself with XDP_TX (they are counted as XDP_TX
  * too, and on no VIP or backend). X(enum suffix, metric label, what it
  * means). */
-#define XDPLB_REPLY_KINDS(X)                                                                  \
-	X(ICMP_ECHO, "icmp_echo",                                                             \
-	  "ICMP or ICMPv6 echo request to a VIP address that takes new flows, answered")      \
-	X(FRAG_NEEDED, "frag_needed",                                                         \
-	  "IPv4 VIP packet with DF too big once encapsulated, answered with an ICMP "         \
-	  "fragmentation needed (instead of a too_big drop)")                                 \
-	X(PACKET_TOO_BIG, "packet_too_big",                                                   \
+#define XDPLB_REPLY_KINDS(X)                                                                   \
+	X(ICMP_ECHO, "icmp_echo",                                                              \
+	  "ICMP or ICMPv6 echo request to a VIP address that takes new flows, answered")       \
+	X(FRAG_NEEDED, "frag_needed",                                                          \
+	  "IPv4 VIP packet with DF too big once encapsulated, answered with an ICMP "          \
+	  "fragmentation needed (instead of a too_big drop)")                                  \
+	X(PACKET_TOO_BIG, "packet_too_big",                                                    \
 	  "IPv6 VIP packet too big once encapsulated, answered with an ICMPv6 packet too big " \
 	  "(instead of a too_big drop)")
 

@@ -32,7 +32,11 @@ static const char *tag_str(const __u8 t[8], char *buf)
 
 static const char *ip_proto_str(__u8 p)
 {
-	return p == IPPROTO_IPIP ? "IPIP" : p == IPPROTO_IPV6 ? "IPv6" : proto_str(p);
+	return p == IPPROTO_IPIP     ? "IPIP" :
+	       p == IPPROTO_IPV6     ? "IPv6" :
+	       p == IPPROTO_ICMP     ? "ICMP" : /* a too-big answer */
+	       p == IPPROTO_ICMPV6   ? "ICMPv6" :
+				       proto_str(p);
 }
 
 /* "IPv4 192.0.2.1 > 198.51.100.11 IPIP ttl 64 len 60 DF checksum ok" */

@@ -29,7 +29,7 @@ enum xdplb_mode {
 #define CFG_DEFAULT_MTU 1500
 #define CFG_DEFAULT_UDP_TIMEOUT 30 /* Katran's */
 #define CFG_MAX_UDP_TIMEOUT 86400
-#define CFG_MAX_ICMP_RATE 1000000
+#define CFG_MAX_ICMP_RATE 100000000 /* a second per CPU: no limit in practice */
 #define CFG_MIN_CT_SIZE 1024
 #define CFG_MAX_CT_SIZE (1u << 24)
 #define CFG_DEFAULT_WEIGHT 100

@@ -83,8 +83,8 @@ static const char *with(const char *base, const char *kv, char *buf, size_t len)
  * Ethernet back the way the frame came (MACs swapped, the same tag), from
  * the VIP to the client, quoting the first `quote` bytes of the packet,
  * the MTU field `mtu`. */
-static void check_too_big(const __u8 *in, const __u8 *out, size_t out_len, __u32 mtu,
-			  size_t quote, const char *what)
+static void check_too_big(const __u8 *in, const __u8 *out, size_t out_len, __u32 mtu, size_t quote,
+			  const char *what)
 {
 	size_t l2 = pkt_l3_off(in);
 	const __u8 *iq = in + l2, *op = out + l2;
@@ -209,8 +209,7 @@ Test(icmp, too_big_answered)
 
 		if (strstr(c->what, "padded")) /* 4 bytes of padding after the IP packet */
 			memset(in + in_len, 0, 4), in_len += 4;
-		cr_assert(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_TX), "%s",
-			  c->what);
+		cr_assert(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_TX), "%s", c->what);
 		check_too_big(in, out, out_len, c->mtu, c->quote, c->what);
 		expect_moved(&f, &before, XDP_TX, c->reply, c->what);
 		cr_expect(eq(u64, lbfix_vip_stats(&f, c->vip).drops, drops + 1),
@@ -397,20 +396,21 @@ static void check_steered(struct lbfix *f, const struct pkt_spec *flow, const ch
 /* web4 with be1..be3; a source port whose new flow goes to `want`. */
 static const char *STEER_CONFIG(const char *be1_state, char *buf, size_t len)
 {
-	snprintf(buf, len,
-		 "{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
-		 "  \"source_v4\": \"192.0.2.1\", \"source_v6\": \"2001:db8::1\","
-		 "  \"conntrack_size\": 65536, \"guards\": { \"max_backend_share\": 1 }, \"vips\": ["
-		 "  { \"name\": \"web4\", \"address\": \"203.0.113.10\", \"port\": 80,"
-		 "    \"table_size\": 1009, \"backends\": ["
-		 "    { \"name\": \"be1\", \"address\": \"198.51.100.11\", \"state\": \"%s\" },"
-		 "    { \"name\": \"be2\", \"address\": \"198.51.100.12\" },"
-		 "    { \"name\": \"be3\", \"address\": \"198.51.100.13\" } ] },"
-		 "  { \"name\": \"web6\", \"address\": \"2001:db8:10::80\", \"port\": 443,"
-		 "    \"table_size\": 1009, \"backends\": ["
-		 "    { \"name\": \"w6a\", \"address\": \"2001:db8:20::11\", \"state\": \"%s\" },"
-		 "    { \"name\": \"w6b\", \"address\": \"2001:db8:20::12\" } ] } ] }",
-		 be1_state, be1_state);
+	snprintf(
+		buf, len,
+		"{ \"interface\": \"test0\", \"next_hop_mac\": \"02:00:00:00:00:01\","
+		"  \"source_v4\": \"192.0.2.1\", \"source_v6\": \"2001:db8::1\","
+		"  \"conntrack_size\": 65536, \"guards\": { \"max_backend_share\": 1 }, \"vips\": ["
+		"  { \"name\": \"web4\", \"address\": \"203.0.113.10\", \"port\": 80,"
+		"    \"table_size\": 1009, \"backends\": ["
+		"    { \"name\": \"be1\", \"address\": \"198.51.100.11\", \"state\": \"%s\" },"
+		"    { \"name\": \"be2\", \"address\": \"198.51.100.12\" },"
+		"    { \"name\": \"be3\", \"address\": \"198.51.100.13\" } ] },"
+		"  { \"name\": \"web6\", \"address\": \"2001:db8:10::80\", \"port\": 443,"
+		"    \"table_size\": 1009, \"backends\": ["
+		"    { \"name\": \"w6a\", \"address\": \"2001:db8:20::11\", \"state\": \"%s\" },"
+		"    { \"name\": \"w6b\", \"address\": \"2001:db8:20::12\" } ] } ] }",
+		be1_state, be1_state);
 	return buf;
 }
 

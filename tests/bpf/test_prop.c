@@ -680,8 +680,8 @@ static void check_counters(struct run *r, const struct expect *e, int act, __u32
 		if (e->o == O_ECHO && i == XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_ICMP_ECHO)
 			want++;
 		if (r->answer && i == XDPLB_CNT_REPLY_BASE + (e->k.family == XDPLB_AF_INET ?
-								       XDPLB_REPLY_FRAG_NEEDED :
-								       XDPLB_REPLY_PACKET_TOO_BIG))
+								      XDPLB_REPLY_FRAG_NEEDED :
+								      XDPLB_REPLY_PACKET_TOO_BIG))
 			want++;
 		if (act == XDP_PASS && e->icmp_vip && i == XDPLB_CNT_ICMP_BASE + XDPLB_ICMP_PASSED)
 			want++;

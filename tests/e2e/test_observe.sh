@@ -141,8 +141,10 @@ expect_rc "explain a non-VIP packet: 0" 0 x explain udp 192.0.2.200:5353 203.0.1
 check_json "not a VIP: XDP_PASS, no VIP, no backend" "d['vip'] is None and d['backend'] is None and d['action'] == 'XDP_PASS'"
 expect_rc "explain a packet too big once encapsulated: 0" 0 \
 	x explain udp 192.0.2.200:5353 203.0.113.53:53 --payload 1460 --iface veth0
-grep -q "action     XDP_DROP: dropped, too_big" "$TMP/out" && grep -q "1488 + 20 bytes of outer header > mtu 1500" "$TMP/out" &&
-	ok "too big: XDP_DROP, the reason and the sizes" || not_ok "$(cat "$TMP/out")"
+# explain's IPv4 frames carry DF, as stacks send them: answered with ICMP
+grep -q "action     XDP_TX: answered, frag_needed" "$TMP/out" && grep -q "1488 + 20 bytes of outer header > mtu 1500" "$TMP/out" &&
+	grep -q "^  sent .*IPv4 203.0.113.53 > 192.0.2.200 ICMP" "$TMP/out" &&
+	ok "too big: answered with a fragmentation needed, the sizes, the error" || not_ok "$(cat "$TMP/out")"
 expect_rc "explain of an IPv6 flow: 0" 0 x explain tcp "[2001:db8:1::7]:5000" "[2001:db8:10::80]:443" --syn --iface veth0
 grep -q "^  sent .*IPv6 2001:db8::1 > 2001:db8:20::1[12] IPv6\|^  sent .*IPv4 192.0.2.1 > 198.51.100.14 IPv6" "$TMP/out" &&
 	ok "IPv6 VIP: the outer header to its backend" || not_ok "$(cat "$TMP/out")"
