@@ -8,16 +8,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/bpf.h>
 
 #include "addr.h"
 #include "config.h"
 #include "metrics.h"
 #include "names.h"
 #include "stats.h"
-
-/* The ABI's reason labels; status.c has the same table, but it is not part
- * of the pure core that unit tests link. */
 
 /* cur - prev, or cur when the counter went backwards (zeroed for a new
  * owner of the id) or there is no prev. */
