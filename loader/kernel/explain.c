@@ -38,15 +38,11 @@
 static const __u8 SENDER_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 
 /* The maps the private instance owns: what the program writes. */
-static bool is_private(const struct bpf_map *map)
+static bool is_private(const struct xdplb_bpf *skel, const struct bpf_map *map)
 {
-	static const char *const own[] = { "conntrack", "be_stats", "vip_stats", "global_stats",
-					   "ctl" };
-
-	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		if (!strcmp(bpf_map__name(map), own[i]))
-			return true;
-	return false;
+	return map == skel->maps.conntrack || map == skel->maps.be_stats ||
+	       map == skel->maps.vip_stats || map == skel->maps.global_stats ||
+	       map == skel->maps.ctl;
 }
 
 /* The private ctl: the live one, as read once, with one conntrack bucket
@@ -74,27 +70,28 @@ static struct xdplb_bpf *load_private(const struct lb_maps *live, const struct x
 {
 	__u32 be_span = ctl->be_span < XDPLB_MAX_BACKENDS ? ctl->be_span : XDPLB_MAX_BACKENDS;
 	struct xdplb_bpf *skel = xdplb_bpf__open();
-	struct bpf_map *map;
+	struct bpf_map *map, *lm = NULL;
 	int err = 0;
 
 	if (!skel) {
 		pr_warn("explain: opening the embedded BPF object: %s\n", strerror(errno));
 		return NULL;
 	}
+	/* every map not private is the live one; both objects are this
+	 * binary's embedded one, so lm, the live object's map in the same
+	 * place, is map's live counterpart */
 	bpf_object__for_each_map(map, skel->obj)
 	{
-		const char *name = bpf_map__name(map);
-
+		lm = bpf_object__next_map(live->skel->obj, lm);
 		if (map == skel->maps.conntrack) /* one bucket per CPU: private_ctl() */
 			err = bpf_map__set_max_entries(map, ctl->ct_cpus ? ctl->ct_cpus : 1);
 		else if (map == skel->maps.be_stats)
 			err = bpf_map__set_max_entries(map, be_span ? be_span : 1);
-		else if (!is_private(map))
-			err = bpf_map__reuse_fd(map, bpf_map__fd(bpf_object__find_map_by_name(
-							     live->skel->obj, name)));
+		else if (!is_private(skel, map))
+			err = bpf_map__reuse_fd(map, bpf_map__fd(lm));
 		if (err) {
-			pr_warn("explain: preparing the map %s (live or private): %s\n", name,
-				strerror(-err));
+			pr_warn("explain: preparing the map %s (live or private): %s\n",
+				bpf_map__name(map), strerror(-err));
 			goto fail;
 		}
 	}
