@@ -606,6 +606,7 @@ int plan_build(const struct lb_live *l, const struct checked *c, const struct pl
 
 	memset(p, 0, sizeof(*p));
 	p->bank = i;
+	p->same_ids = env->hint && env->health_only;
 	p->vip_ids = calloc(n, sizeof(*p->vip_ids));
 	p->vip_fresh = calloc(n, sizeof(*p->vip_fresh));
 	p->be_ids = calloc(n, sizeof(*p->be_ids));

@@ -68,6 +68,10 @@ struct plan {
 	__u32 **be_ids; /* per config VIP, per backend */
 	bool **be_fresh;
 	bool *reuse; /* per config VIP: its table is the live one, keep that map */
+	/* every id is the live one and none is fresh (a health change, ids
+	 * from the hint): a table slot that keeps its map keeps the slot
+	 * counts its backends have in be_slots */
+	bool same_ids;
 	/* phase A: entries whose bank-I half changes (whole values) */
 	struct plan_vip_write *vw;
 	__u32 n_vw;
