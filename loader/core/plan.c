@@ -852,7 +852,7 @@ static int entries_after(struct lb_live *l, const struct plan *p)
 		__u32 a = 0, b = 0;
 
 		while (a < p->n_vw || b < l->n_entries) {
-			int d = a == p->n_vw	    ? 1 :
+			int d = a == p->n_vw	  ? 1 :
 				b == l->n_entries ? -1 :
 						    memcmp(&p->vw[a].key, &l->entries[b].key,
 							   sizeof(p->vw[a].key));

@@ -236,11 +236,16 @@ static const struct {
 	__u32 (*w)(__u32 i);
 	const char *digest;
 } golden[] = {
-	{ 100, 65537, 5, 0, 0, w_equal, "sha256:5cbea7a266b42c0244de4dbd6ab153dbf82c1278554eea26eba10e22ee733ea8" },
-	{ 100, 65537, 5, 37, 0, w_equal, "sha256:66ec1bed156257035ec8bdf77d7b770c7dead9aa25dc15eb95d4caa8785787a6" },
-	{ 1000, 10007, 6, 500, 0, w_mixed, "sha256:8f8d1038c2ab22f4635e2008d02ed0faea685047c42f2f0c8d22a02d21a831fc" },
-	{ 300, 65537, 7, 1, 1, w_mixed, "sha256:c8349131187ff21e6dfd0ed65f17e96d3d2e544d8a3b6400cd9cbbb543d95cef" },
-	{ 3, 1009, 8, 0, 1, w_mixed, "sha256:255dd1203378782492f174f88cb8bd69fac1a93b4d71330046495f604a4ac3e4" },
+	{ 100, 65537, 5, 0, 0, w_equal,
+	  "sha256:5cbea7a266b42c0244de4dbd6ab153dbf82c1278554eea26eba10e22ee733ea8" },
+	{ 100, 65537, 5, 37, 0, w_equal,
+	  "sha256:66ec1bed156257035ec8bdf77d7b770c7dead9aa25dc15eb95d4caa8785787a6" },
+	{ 1000, 10007, 6, 500, 0, w_mixed,
+	  "sha256:8f8d1038c2ab22f4635e2008d02ed0faea685047c42f2f0c8d22a02d21a831fc" },
+	{ 300, 65537, 7, 1, 1, w_mixed,
+	  "sha256:c8349131187ff21e6dfd0ed65f17e96d3d2e544d8a3b6400cd9cbbb543d95cef" },
+	{ 3, 1009, 8, 0, 1, w_mixed,
+	  "sha256:255dd1203378782492f174f88cb8bd69fac1a93b4d71330046495f604a4ac3e4" },
 };
 
 Test(maglev, golden_tables_large)
