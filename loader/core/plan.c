@@ -407,6 +407,154 @@ static int plan_vip_entries(struct alloc *s, const struct checked *c, __u32 i, s
 	return 0;
 }
 
+/* ---------------------------------- a health change's VIP entries */
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return memcmp(&((const struct live_entry *)a)->key, &((const struct live_entry *)b)->key,
+		      sizeof(struct xdplb_vip_key));
+}
+
+/* Is l->entries sorted by key, as plan_apply_to_live() leaves it? */
+static bool entries_sorted(const struct lb_live *l)
+{
+	for (__u32 k = 1; k < l->n_entries; k++)
+		if (cmp_entry(&l->entries[k - 1], &l->entries[k]) >= 0)
+			return false;
+	return true;
+}
+
+static const struct live_entry *entry_find(const struct lb_live *l, const struct xdplb_vip_key *k)
+{
+	struct live_entry probe = { .key = *k };
+
+	return bsearch(&probe, l->entries, l->n_entries, sizeof(*l->entries), cmp_entry);
+}
+
+/* At most this many touched VIPs are planned alone; more go the way of a
+ * load (a sentinel's VIPs are found by a pass over the config's). */
+#define TOUCHED_ALONE 32
+
+/* Can a health change plan only the touched VIPs' vips entries? When the
+ * live state is that of a complete commit (both banks equal: the vips map
+ * holds exactly the config's keys, both halves the same) and the entries
+ * are sorted, only a touched VIP's entry and its address sentinel can
+ * change: plan_vip_entries() would write nothing for any other key. */
+static bool touched_plan(const struct lb_live *l, const struct plan_env *env,
+			 const struct checked *c)
+{
+	__u32 n = 0;
+
+	if (!env->health_only || !env->hint || !env->hint->touched || !l->be ||
+	    memcmp(&l->ctl.bank[0], &l->ctl.bank[1], sizeof(l->ctl.bank[0])))
+		return false;
+	for (__u32 v = 0; v < c->cfg.n_vips; v++)
+		n += env->hint->touched[v];
+	return n <= TOUCHED_ALONE && entries_sorted(l);
+}
+
+/* Does config VIP v take new flows in bank i? As plan_vip_entries()
+ * decides it: a reused table's size is the live one. -1: no live entry. */
+static int vip_serving(const struct lb_live *l, const struct checked *c, const struct plan *p,
+		       __u32 v, __u32 i)
+{
+	struct xdplb_vip_key k = vip_key_of(&c->cfg.vips[v]);
+	const struct live_entry *e;
+	__u32 n_active = 0;
+
+	if (p->reuse[v]) {
+		e = entry_find(l, &k);
+		if (!e)
+			return -1;
+		return e->val.bank[i ^ 1].table_size != 0;
+	}
+	vip_active_weight(&c->cfg.vips[v], &n_active);
+	return n_active != 0;
+}
+
+/* One entry as plan_vip_entries() plans it: the live value with bank i's
+ * half `half`; a phase A write when it differs, a mirror write when the
+ * halves then differ. */
+static void plan_entry(const struct live_entry *cur, const struct xdplb_vip_cfg *half, __u32 i,
+		       struct plan *p)
+{
+	struct plan_vip_write w = { .key = cur->key, .val = cur->val }, mw;
+
+	w.val.bank[i] = *half;
+	if (memcmp(&cur->val, &w.val, sizeof(w.val)))
+		p->vw[p->n_vw++] = w;
+	mw = w;
+	mw.val.bank[i ^ 1] = mw.val.bank[i];
+	if (memcmp(&mw.val, &w.val, sizeof(mw.val)))
+		p->mvw[p->n_mvw++] = mw;
+}
+
+/* plan_vip_entries() for a health change (touched_plan()): the touched
+ * VIPs' entries and their sentinels only, in key order. -EAGAIN when a key
+ * is not live (then the whole plan). */
+static int plan_vip_entries_touched(const struct lb_live *l, const struct checked *c, __u32 i,
+				    const bool *touched, struct plan *p)
+{
+	__u32 n = 0, cap = 0;
+	struct live_entry *keys;
+	int err = 0;
+
+	for (__u32 v = 0; v < c->cfg.n_vips; v++)
+		cap += touched[v] ? 2 : 0;
+	keys = calloc(cap + 1, sizeof(*keys));
+	p->vw = calloc(cap + 1, sizeof(*p->vw));
+	p->mvw = calloc(cap + 1, sizeof(*p->mvw));
+	p->vdel = calloc(1, sizeof(*p->vdel));
+	if (!keys || !p->vw || !p->mvw || !p->vdel) {
+		free(keys);
+		return -ENOMEM;
+	}
+	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
+		if (!touched[v])
+			continue;
+		keys[n++].key = vip_key_of(&c->cfg.vips[v]);
+		keys[n++].key = sentinel_key_of(&c->cfg.vips[v]);
+	}
+	qsort(keys, n, sizeof(*keys), cmp_entry);
+	for (__u32 k = 0; k < n && !err; k++) {
+		const struct live_entry *cur = entry_find(l, &keys[k].key);
+		struct xdplb_vip_cfg half = { 0 };
+		bool serving = false;
+
+		if (k && !cmp_entry(&keys[k - 1], &keys[k]))
+			continue; /* a sentinel of two touched VIPs */
+		if (!cur) {
+			err = -EAGAIN;
+			break;
+		}
+		for (__u32 v = 0; v < c->cfg.n_vips && !err; v++) {
+			const struct cfg_vip *vip = &c->cfg.vips[v];
+			struct xdplb_vip_key vk = vip_key_of(vip), sk = sentinel_key_of(vip);
+			int on;
+
+			if (!memcmp(&vk, &cur->key, sizeof(vk))) {
+				on = vip_serving(l, c, p, v, i);
+				half.flags |= XDPLB_VIP_F_PRESENT | config_vip_hash_flags(vip);
+				half.vip_id = p->vip_ids[v];
+				half.table_size = on > 0 ? vip->table_size : 0;
+			} else if (!memcmp(&sk, &cur->key, sizeof(sk))) {
+				on = vip_serving(l, c, p, v, i);
+				serving |= on > 0;
+				half.flags |= XDPLB_VIP_F_PRESENT;
+			} else {
+				continue;
+			}
+			err = on < 0 ? -EAGAIN : 0;
+		}
+		if (serving)
+			half.flags |= XDPLB_VIP_F_SERVING;
+		if (!err)
+			plan_entry(cur, &half, i, p);
+	}
+	free(keys);
+	return err;
+}
+
 static void plan_ctl(const struct lb_live *l, const struct checked *c, const struct plan_env *env,
 		     __u32 a, __u32 i, __u32 next_cookie, struct plan *p)
 {
@@ -562,19 +710,25 @@ void plan_filter(const struct xdplb_config *cfg, struct xdplb_vip_filter *f)
 	}
 }
 
-/* Ids and table reuse as the caller knows them (a health change). */
+/* Ids and table reuse as the caller knows them (a health change): the
+ * hint's backend ids themselves (the caller keeps them past the plan),
+ * and one array of "not fresh" for every VIP. */
 static int take_hint(const struct plan_hint *h, const struct checked *c, struct plan *p)
 {
-	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
-		__u32 nb = c->cfg.vips[v].n_backends;
+	__u32 max = 0;
 
+	for (__u32 v = 0; v < c->cfg.n_vips; v++)
+		if (c->cfg.vips[v].n_backends > max)
+			max = c->cfg.vips[v].n_backends;
+	p->no_fresh = calloc(max + 1, sizeof(bool));
+	if (!p->no_fresh)
+		return -ENOMEM;
+	p->borrowed = true;
+	for (__u32 v = 0; v < c->cfg.n_vips; v++) {
 		p->vip_ids[v] = h->vip_ids[v];
 		p->reuse[v] = h->table_same[v];
-		p->be_ids[v] = calloc(nb + 1, sizeof(__u32));
-		p->be_fresh[v] = calloc(nb + 1, sizeof(bool));
-		if (!p->be_ids[v] || !p->be_fresh[v])
-			return -ENOMEM;
-		memcpy(p->be_ids[v], h->be_ids[v], nb * sizeof(__u32));
+		p->be_ids[v] = h->be_ids[v];
+		p->be_fresh[v] = p->no_fresh;
 	}
 	return 0;
 }
@@ -602,17 +756,25 @@ int plan_build(const struct lb_live *l, const struct checked *c, const struct pl
 {
 	__u32 n = c->cfg.n_vips ? c->cfg.n_vips : 1;
 	__u32 a = xdplb_active_bank(&l->ctl), i = a ^ 1;
+	bool alone = touched_plan(l, env, c);
 	struct alloc s;
 	int err;
 
 	memset(p, 0, sizeof(*p));
 	p->bank = i;
+	p->same_ids = env->hint && env->health_only;
 	p->vip_ids = calloc(n, sizeof(*p->vip_ids));
 	p->vip_fresh = calloc(n, sizeof(*p->vip_fresh));
 	p->be_ids = calloc(n, sizeof(*p->be_ids));
 	p->be_fresh = calloc(n, sizeof(*p->be_fresh));
 	p->reuse = calloc(n, sizeof(*p->reuse));
-	err = alloc_init(&s, l, a, !env->hint);
+	if (alone) { /* neither ids to give nor the live entries sorted */
+		memset(&s, 0, sizeof(s));
+		s.next_cookie = l->ctl.next_cookie ? l->ctl.next_cookie : 1;
+		err = 0;
+	} else {
+		err = alloc_init(&s, l, a, !env->hint);
+	}
 	if (!err && (!p->vip_ids || !p->vip_fresh || !p->be_ids || !p->be_fresh || !p->reuse))
 		err = -ENOMEM;
 	if (!err)
@@ -621,8 +783,22 @@ int plan_build(const struct lb_live *l, const struct checked *c, const struct pl
 		err = plan_backends_touched(l, c, i, env->hint->touched, p);
 	else if (!err)
 		err = plan_backends(&s, l, c, i, p);
-	if (!err)
+	if (!err && alone) {
+		err = plan_vip_entries_touched(l, c, i, env->hint->touched, p);
+		if (err == -EAGAIN) { /* a key not live: every entry, sorted */
+			free(p->vw);
+			free(p->mvw);
+			free(p->vdel);
+			p->vw = p->mvw = NULL;
+			p->vdel = NULL;
+			p->n_vw = p->n_mvw = p->n_vdel = 0;
+			err = alloc_init(&s, l, a, false);
+		}
+		if (!err && !p->vw)
+			err = plan_vip_entries(&s, c, i, p);
+	} else if (!err) {
 		err = plan_vip_entries(&s, c, i, p);
+	}
 	/* a health change: the config is the live one, its names too */
 	if (!err && !env->health_only)
 		err = plan_names(l, c, p);
@@ -638,7 +814,7 @@ int plan_build(const struct lb_live *l, const struct checked *c, const struct pl
 
 void plan_free(struct plan *p, __u32 n_vips)
 {
-	for (__u32 v = 0; v < n_vips; v++) {
+	for (__u32 v = 0; !p->borrowed && v < n_vips; v++) {
 		if (p->be_ids)
 			free(p->be_ids[v]);
 		if (p->be_fresh)
@@ -649,6 +825,7 @@ void plan_free(struct plan *p, __u32 n_vips)
 	free(p->reuse);
 	free(p->be_ids);
 	free(p->be_fresh);
+	free(p->no_fresh);
 	free(p->vw);
 	free(p->bw);
 	free(p->mvw);
@@ -663,12 +840,6 @@ void plan_free(struct plan *p, __u32 n_vips)
 
 /* ------------------------------------------- the live state afterwards */
 
-static int cmp_entry(const void *a, const void *b)
-{
-	return memcmp(&((const struct live_entry *)a)->key, &((const struct live_entry *)b)->key,
-		      sizeof(struct xdplb_vip_key));
-}
-
 /* The vips map after the commit: every key of the mirror writes and of the
  * live map but the deleted ones, both halves the new bank's. */
 static int entries_after(struct lb_live *l, const struct plan *p)
@@ -678,16 +849,36 @@ static int entries_after(struct lb_live *l, const struct plan *p)
 
 	if (!e)
 		return -ENOMEM;
-	for (__u32 k = 0; k < p->n_vw; k++)
-		e[n++] = (struct live_entry){ .key = p->vw[k].key, .val = p->vw[k].val };
-	for (__u32 k = 0; k < l->n_entries; k++) {
-		struct plan_vip_write probe = { .key = l->entries[k].key };
+	if (entries_sorted(l)) { /* merged: p->vw is sorted by key too */
+		__u32 a = 0, b = 0;
 
-		/* p->vw is sorted by key */
-		if (!bsearch(&probe, p->vw, p->n_vw, sizeof(*p->vw), vw_cmp))
-			e[n++] = l->entries[k];
+		while (a < p->n_vw || b < l->n_entries) {
+			int d = a == p->n_vw	  ? 1 :
+				b == l->n_entries ? -1 :
+						    memcmp(&p->vw[a].key, &l->entries[b].key,
+							   sizeof(p->vw[a].key));
+
+			if (d <= 0) {
+				e[n++] = (struct live_entry){ .key = p->vw[a].key,
+							      .val = p->vw[a].val };
+				a++;
+			} else {
+				e[n++] = l->entries[b++];
+			}
+			b += !d; /* the live entry the write replaces */
+		}
+	} else {
+		for (__u32 k = 0; k < p->n_vw; k++)
+			e[n++] = (struct live_entry){ .key = p->vw[k].key, .val = p->vw[k].val };
+		for (__u32 k = 0; k < l->n_entries; k++) {
+			struct plan_vip_write probe = { .key = l->entries[k].key };
+
+			/* p->vw is sorted by key */
+			if (!bsearch(&probe, p->vw, p->n_vw, sizeof(*p->vw), vw_cmp))
+				e[n++] = l->entries[k];
+		}
+		qsort(e, n, sizeof(*e), cmp_entry);
 	}
-	qsort(e, n, sizeof(*e), cmp_entry);
 	for (__u32 k = 0; k < n; k++)
 		e[k].val.bank[p->bank ^ 1] = e[k].val.bank[p->bank];
 	/* drop those present in neither bank */

@@ -67,7 +67,16 @@ struct plan {
 	bool *vip_fresh; /* id newly given: zero its counters */
 	__u32 **be_ids; /* per config VIP, per backend */
 	bool **be_fresh;
+	/* be_ids[v] are the hint's, be_fresh[v] all one array of false:
+	 * neither is freed per VIP (a health change allocates nothing per
+	 * VIP) */
+	bool borrowed;
+	bool *no_fresh;
 	bool *reuse; /* per config VIP: its table is the live one, keep that map */
+	/* every id is the live one and none is fresh (a health change, ids
+	 * from the hint): a table slot that keeps its map keeps the slot
+	 * counts its backends have in be_slots */
+	bool same_ids;
 	/* phase A: entries whose bank-I half changes (whole values) */
 	struct plan_vip_write *vw;
 	__u32 n_vw;

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,21 +89,48 @@ static int table_create(__u32 vip_id, __u32 entries)
 	return (int)syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
 }
 
-/* Writes a new table's n entries: through a mapping of the (mmapable)
- * array, one memcpy instead of a syscall copy per entry; by batch update
- * where mapping fails. The mapping is gone before the caller freezes the
- * map (a frozen map refuses writable mappings, and freezing refuses a map
- * that has one). */
-static int table_write(int fd, const struct xdplb_slot_pair *pairs, const __u32 *keys, __u32 n)
+/* The slots of config VIP v as backend ids, into out (pairs: an odd
+ * table's unused half is MAGLEV_NONE). */
+static void table_ids_of(const struct plan *p, const struct checked *c, __u32 v, __u32 *out)
 {
-	size_t bytes = (size_t)n * sizeof(*pairs);
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	const __u32 *slots = c->tables.slots[v], *ids = p->be_ids[v];
+	__u32 size = c->cfg.vips[v].table_size;
 
-	if (p == MAP_FAILED)
-		return batch_update(fd, keys, pairs, n, "a Maglev table");
-	memcpy(p, pairs, bytes);
-	munmap(p, bytes);
-	return 0;
+	for (__u32 s = 0; s < size; s++)
+		out[s] = ids[slots[s]];
+	if (size % 2)
+		out[size] = MAGLEV_NONE;
+}
+
+/* Writes config VIP v's table into the new map fd: filled in place through
+ * a mapping of the (mmapable) array, no copy; by batch update where
+ * mapping fails. The mapping is gone before the caller freezes the map (a
+ * frozen map refuses writable mappings, and freezing refuses a map that
+ * has one). */
+static int table_write(int fd, const struct plan *p, const struct checked *c, __u32 v)
+{
+	__u32 n = XDPLB_TABLE_ENTRIES(c->cfg.vips[v].table_size), *keys, *ids;
+	size_t bytes = (size_t)n * sizeof(struct xdplb_slot_pair);
+	void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int err;
+
+	if (map != MAP_FAILED) {
+		table_ids_of(p, c, v, map);
+		munmap(map, bytes);
+		return 0;
+	}
+	keys = malloc(n * sizeof(*keys));
+	ids = malloc(bytes);
+	err = keys && ids ? 0 : -ENOMEM;
+	if (!err) {
+		for (__u32 k = 0; k < n; k++)
+			keys[k] = k;
+		table_ids_of(p, c, v, ids);
+		err = batch_update(fd, keys, ids, n, "a Maglev table");
+	}
+	free(keys);
+	free(ids);
+	return err;
 }
 
 int maps_fill_slots(const struct lb_maps *m)
@@ -197,15 +225,11 @@ static __u32 kept_table(const struct lb_live *l, const struct plan *p, const str
 }
 
 /* A new table for config VIP v, filled and frozen. */
-static int new_table(const struct plan *p, const struct checked *c, __u32 v, __u32 *ids,
-		     const __u32 *keys)
+static int new_table(const struct plan *p, const struct checked *c, __u32 v)
 {
 	const struct cfg_vip *vip = &c->cfg.vips[v];
 	int fd, err;
 
-	for (__u32 s = 0; s < vip->table_size; s++)
-		ids[s] = p->be_ids[v][c->tables.slots[v][s]];
-	ids[vip->table_size] = MAGLEV_NONE; /* the unused half of an odd table */
 	fd = table_create(p->vip_ids[v], XDPLB_TABLE_ENTRIES(vip->table_size));
 	if (fd < 0) {
 		err = -errno;
@@ -213,8 +237,7 @@ static int new_table(const struct plan *p, const struct checked *c, __u32 v, __u
 			strerror(errno));
 		return err;
 	}
-	err = table_write(fd, (const struct xdplb_slot_pair *)ids, keys,
-			  XDPLB_TABLE_ENTRIES(vip->table_size));
+	err = table_write(fd, p, c, v);
 	/* read-only from userspace from now on: a published table never
 	 * changes (a later load may share it), not even by bpftool */
 	if (!err && bpf_map_freeze(fd)) {
@@ -232,24 +255,15 @@ static int new_table(const struct plan *p, const struct checked *c, __u32 v, __u
 static int make_tables(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
 		       const struct checked *c, struct tables *t)
 {
-	__u32 n = c->cfg.n_vips, *keys = NULL, *ids = NULL, max = 1;
+	__u32 n = c->cfg.n_vips;
 	int err = maps_id(LB_FD(m, table_empty), &t->empty_id);
 
-	/* scratch for the largest table this config has, not the largest
-	 * there can be (4 MB each, touched on every commit) */
-	for (__u32 v = 0; v < n; v++)
-		if (c->cfg.vips[v].table_size > max)
-			max = c->cfg.vips[v].table_size;
 	t->n = n;
 	t->fd = malloc((n + 1) * sizeof(*t->fd));
 	t->id = calloc(n + 1, sizeof(*t->id));
 	t->own = calloc(n + 1, sizeof(*t->own));
-	keys = malloc(XDPLB_TABLE_ENTRIES(max) * sizeof(*keys));
-	ids = malloc((max + 1) * sizeof(*ids)); /* read as pairs */
-	if (!err && (!t->fd || !t->id || !t->own || !keys || !ids))
+	if (!err && (!t->fd || !t->id || !t->own))
 		err = -ENOMEM;
-	for (__u32 k = 0; !err && k < XDPLB_TABLE_ENTRIES(max); k++)
-		keys[k] = k;
 	for (__u32 v = 0; !err && v < n; v++) {
 		t->fd[v] = -1;
 		/* first: a kept table is a live non-empty one, and a health
@@ -266,7 +280,7 @@ static int make_tables(const struct lb_maps *m, const struct lb_live *l, const s
 			t->id[v] = l->table_ids[xdplb_table_slot(p->bank ^ 1, p->vip_ids[v])];
 			continue;
 		}
-		t->fd[v] = new_table(p, c, v, ids, keys);
+		t->fd[v] = new_table(p, c, v);
 		if (t->fd[v] < 0) {
 			err = t->fd[v];
 			break;
@@ -274,8 +288,6 @@ static int make_tables(const struct lb_maps *m, const struct lb_live *l, const s
 		t->own[v] = true;
 		err = maps_id(t->fd[v], &t->id[v]);
 	}
-	free(keys);
-	free(ids);
 	return err;
 }
 
@@ -325,16 +337,46 @@ out:
 	return err;
 }
 
+/* Does bank b's slot of config VIP v hold the table t gives it already,
+ * and its backends their counts of it? After a complete commit (both
+ * banks equal), in a plan whose ids are all the live ones (same_ids: a
+ * health change), yes when the slot keeps its map: the commit that put
+ * the map there wrote the counts of its backends in that bank. */
+static bool be_slots_kept(const struct lb_live *l, const struct plan *p, const struct tables *t,
+			  __u32 v, __u32 b, bool complete)
+{
+	__u32 want = t->id[v] ? t->id[v] : t->empty_id;
+
+	return complete && p->same_ids && l->table_ids &&
+	       slot_id(l, t, xdplb_table_slot(b, p->vip_ids[v])) == want;
+}
+
 /* Publishes bank b's slot count of every backend of the config (be_slots,
  * bpf/xdplb_abi.h): from the table this commit built for its VIP when
  * there is one (the Maglev counts), 0 with the empty table, and for a
  * table kept from the other bank that bank's counts (the same map and the
- * same ids). Through a mapping: 100,000 backends cost no syscall. */
-static int write_be_slots(const struct lb_maps *m, const struct plan *p, const struct checked *c,
-			  const struct tables *t, __u32 b)
+ * same ids). Through a mapping of the pages that hold the entries written,
+ * no syscall per entry; a health change writes only its VIPs' entries. */
+static int write_be_slots(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
+			  const struct checked *c, const struct tables *t, __u32 b, bool complete)
 {
-	struct xdplb_be_slots *bs = maps_be_slots_map(m, true);
+	__u32 lo = UINT32_MAX, hi = 0;
+	struct be_slots_window w;
+	struct xdplb_be_slots *bs;
 
+	for (__u32 v = 0; v < t->n; v++) {
+		if (be_slots_kept(l, p, t, v, b, complete))
+			continue;
+		for (__u32 k = 0; k < c->cfg.vips[v].n_backends; k++) {
+			__u32 id = p->be_ids[v][k];
+
+			lo = id < lo ? id : lo;
+			hi = id > hi ? id : hi;
+		}
+	}
+	if (lo > hi)
+		return 0; /* nothing to write */
+	bs = maps_be_slots_map_range(m, lo, hi - lo + 1, &w);
 	if (!bs) {
 		int err = -errno;
 
@@ -344,8 +386,10 @@ static int write_be_slots(const struct lb_maps *m, const struct plan *p, const s
 	for (__u32 v = 0; v < t->n; v++) {
 		const __u32 *counts = c->tables.counts ? c->tables.counts[v] : NULL;
 
+		if (be_slots_kept(l, p, t, v, b, complete))
+			continue;
 		for (__u32 k = 0; k < c->cfg.vips[v].n_backends; k++) {
-			struct xdplb_be_slots *e = &bs[p->be_ids[v][k]];
+			struct xdplb_be_slots *e = &bs[p->be_ids[v][k] - lo];
 
 			if (!t->id[v])
 				e->slots[b] = 0;
@@ -355,7 +399,7 @@ static int write_be_slots(const struct lb_maps *m, const struct plan *p, const s
 				e->slots[b] = e->slots[b ^ 1];
 		}
 	}
-	maps_be_slots_unmap(bs);
+	maps_be_slots_unmap_range(&w);
 	return 0;
 }
 
@@ -368,6 +412,8 @@ static int write_ids_data(const struct lb_maps *m, const struct plan *p, const s
 	int err = -ENOMEM;
 	void *zeros = NULL;
 
+	if (p->same_ids && !p->n_vnames && !p->n_bnames)
+		return 0; /* a health change: no fresh id, no name */
 	for (__u32 v = 0; v < cfg->n_vips; v++)
 		total_be += cfg->vips[v].n_backends;
 
@@ -490,12 +536,12 @@ static int timed_barrier(const struct lb_maps *m, struct commit_stats *st)
 
 /* The bank packets do not use holds the new config. */
 static int fill_inactive(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
-			 const struct checked *c, const struct tables *t)
+			 const struct checked *c, const struct tables *t, bool complete)
 {
 	int err = write_slots(m, l, p, t, p->bank);
 
 	if (!err)
-		err = write_be_slots(m, p, c, t, p->bank);
+		err = write_be_slots(m, l, p, c, t, p->bank, complete);
 	fault_point("tables-written");
 	if (!err)
 		err = write_ids_data(m, p, c);
@@ -513,12 +559,13 @@ static int fill_inactive(const struct lb_maps *m, const struct lb_live *l, const
 
 /* After the flip and the barrier: the old bank made equal to the new. */
 static int mirror(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
-		  const struct checked *c, const struct tables *t, struct xdplb_ctl *ctl)
+		  const struct checked *c, const struct tables *t, bool complete,
+		  struct xdplb_ctl *ctl)
 {
 	int err = write_slots(m, l, p, t, p->bank ^ 1);
 
 	if (!err)
-		err = write_be_slots(m, p, c, t, p->bank ^ 1);
+		err = write_be_slots(m, l, p, c, t, p->bank ^ 1, complete);
 	fault_point("old-bank-released");
 	if (!err)
 		err = write_entries(m, p->mbw, p->n_mbw, p->mvw, p->n_mvw);
@@ -539,18 +586,19 @@ int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct p
 {
 	struct xdplb_ctl ctl = p->ctl;
 	struct tables t = { 0 };
+	bool complete = !memcmp(&l->ctl.bank[0], &l->ctl.bank[1], sizeof(l->ctl.bank[0]));
 	int err = 0;
 
 	/* 1. an earlier commit that did not complete may have flipped without
 	 * waiting; one that completed left both banks equal */
-	if (memcmp(&l->ctl.bank[0], &l->ctl.bank[1], sizeof(l->ctl.bank[0])))
+	if (!complete)
 		err = timed_barrier(m, st);
 	fault_point("barrier-before");
 	/* 2. the inactive bank: nothing reads it, so any order works */
 	if (!err)
 		err = make_tables(m, l, p, c, &t);
 	if (!err)
-		err = fill_inactive(m, l, p, c, &t);
+		err = fill_inactive(m, l, p, c, &t, complete);
 	if (err)
 		goto out; /* the live bank was never touched */
 	/* 3. the commit point: one aligned word */
@@ -563,7 +611,7 @@ int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct p
 	err = timed_barrier(m, st);
 	fault_point("barrier-after");
 	if (!err)
-		err = mirror(m, l, p, c, &t, &ctl);
+		err = mirror(m, l, p, c, &t, complete, &ctl);
 	if (err)
 		pr_warn("the new config is live, but making the other bank equal failed; the next change writes it whole\n");
 	err = 0;

@@ -223,6 +223,34 @@ void maps_be_slots_unmap(struct xdplb_be_slots *bs)
 		munmap(bs, BE_SLOTS_BYTES);
 }
 
+struct xdplb_be_slots *maps_be_slots_map_range(const struct lb_maps *m, __u32 first, __u32 n,
+					       struct be_slots_window *w)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), sz = sizeof(struct xdplb_be_slots);
+	size_t from = (size_t)first * sz / page * page, to = (size_t)(first + n) * sz;
+
+	w->map = NULL;
+	if (!n || (size_t)first + n > XDPLB_MAX_BACKENDS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w->len = (to - from + page - 1) / page * page;
+	w->map = mmap(NULL, w->len, PROT_READ | PROT_WRITE, MAP_SHARED, LB_FD(m, be_slots),
+		      (off_t)from);
+	if (w->map == MAP_FAILED) {
+		w->map = NULL;
+		return NULL;
+	}
+	return (struct xdplb_be_slots *)((char *)w->map + ((size_t)first * sz - from));
+}
+
+void maps_be_slots_unmap_range(struct be_slots_window *w)
+{
+	if (w->map)
+		munmap(w->map, w->len);
+	w->map = NULL;
+}
+
 int maps_table_pairs(int fd, __u32 n, struct xdplb_slot_pair *out)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);

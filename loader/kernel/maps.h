@@ -61,6 +61,19 @@ int maps_read_table(const struct lb_maps *m, __u32 slot, __u32 size, __u32 *out)
 struct xdplb_be_slots *maps_be_slots_map(const struct lb_maps *m, bool writable);
 void maps_be_slots_unmap(struct xdplb_be_slots *bs);
 
+/* Entries [first, first + n) of be_slots only (n > 0), writable: the pages
+ * that hold them are mapped, not the whole map (2 MB: mapping and
+ * unmapping it is most of what a health commit's slot counts cost).
+ * Returns the entry `first`, or NULL with errno set; w keeps the mapping
+ * for maps_be_slots_unmap_range(). */
+struct be_slots_window {
+	void *map;
+	size_t len;
+};
+struct xdplb_be_slots *maps_be_slots_map_range(const struct lb_maps *m, __u32 first, __u32 n,
+					       struct be_slots_window *w);
+void maps_be_slots_unmap_range(struct be_slots_window *w);
+
 /* Per-CPU values summed: nvals __u64 counters per entry, entry `key`. */
 int maps_sum_percpu(int fd, __u32 key, __u64 *out, __u32 nvals);
 

@@ -223,6 +223,55 @@ Test(maglev, golden_table)
 	free(b);
 }
 
+/*
+ * The same at the sizes a service rebuilds on a health change, where the
+ * population's late claims (the scan of the free slots) dominate: M =
+ * 65537 with 100 equal backends, one of them out (weight 0), and M =
+ * 10007 and 1009 with mixed weights, 1,000 backends and IPv6 addresses.
+ * Recorded before the population loop was made faster: a faster loop
+ * must give these very tables.
+ */
+static const struct {
+	__u32 n, m, salt, zero, v6;
+	__u32 (*w)(__u32 i);
+	const char *digest;
+} golden[] = {
+	{ 100, 65537, 5, 0, 0, w_equal,
+	  "sha256:5cbea7a266b42c0244de4dbd6ab153dbf82c1278554eea26eba10e22ee733ea8" },
+	{ 100, 65537, 5, 37, 0, w_equal,
+	  "sha256:66ec1bed156257035ec8bdf77d7b770c7dead9aa25dc15eb95d4caa8785787a6" },
+	{ 1000, 10007, 6, 500, 0, w_mixed,
+	  "sha256:8f8d1038c2ab22f4635e2008d02ed0faea685047c42f2f0c8d22a02d21a831fc" },
+	{ 300, 65537, 7, 1, 1, w_mixed,
+	  "sha256:c8349131187ff21e6dfd0ed65f17e96d3d2e544d8a3b6400cd9cbbb543d95cef" },
+	{ 3, 1009, 8, 0, 1, w_mixed,
+	  "sha256:255dd1203378782492f174f88cb8bd69fac1a93b4d71330046495f604a4ac3e4" },
+};
+
+Test(maglev, golden_tables_large)
+{
+	for (__u32 g = 0; g < sizeof(golden) / sizeof(golden[0]); g++) {
+		struct maglev_backend *b = mk(golden[g].n, golden[g].w, golden[g].salt);
+		__u32 *t = calloc(golden[g].m, sizeof(*t));
+		__u8 d[32];
+		char hex[80];
+
+		for (__u32 i = 0; golden[g].v6 && i < golden[g].n; i += 2) {
+			b[i].family = XDPLB_AF_INET6;
+			b[i].addr.v6[0] = htonl(0x20010db8);
+			b[i].addr.v6[3] = htonl(i + 1);
+		}
+		if (golden[g].zero)
+			b[golden[g].zero].weight = 0;
+		cr_assert(eq(int, maglev_build(b, golden[g].n, golden[g].m, 0x5eed, t), 0));
+		sha256(t, golden[g].m * sizeof(*t), d);
+		cr_expect(eq(str, (char *)digest_str(d, hex), (char *)golden[g].digest),
+			  "table %u (n %u, m %u)", g, golden[g].n, golden[g].m);
+		free(b);
+		free(t);
+	}
+}
+
 /* A different hash_seed gives a different (still balanced) table. */
 Test(maglev, seed_changes_table)
 {

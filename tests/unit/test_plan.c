@@ -308,6 +308,97 @@ Test(plan, health_change_touched_only)
 	live_free(&l);
 }
 
+/* Plans the health change in c both ways, with the touched VIPs named and
+ * without, expects the very same writes, and applies it. */
+static void same_both_ways(struct lb_live *l, const struct checked *c, struct plan_hint *h,
+			   const bool *touched, __u32 want_vw)
+{
+	struct plan_env e = env;
+	struct plan full, part;
+
+	e.health_only = true;
+	e.hint = h;
+	h->touched = NULL;
+	cr_assert(eq(int, plan_build(l, c, &e, &full), 0));
+	h->touched = touched;
+	cr_assert(eq(int, plan_build(l, c, &e, &part), 0));
+	cr_expect(eq(u32, part.n_vw, want_vw));
+	cr_assert(eq(u32, part.n_vw, full.n_vw));
+	cr_assert(eq(u32, part.n_mvw, full.n_mvw));
+	cr_assert(eq(u32, part.n_vdel, full.n_vdel));
+	cr_assert(eq(u32, part.n_bw, full.n_bw));
+	cr_expect(eq(int, memcmp(part.vw, full.vw, full.n_vw * sizeof(*full.vw)), 0));
+	cr_expect(eq(int, memcmp(part.mvw, full.mvw, full.n_mvw * sizeof(*full.mvw)), 0));
+	cr_expect(eq(int, memcmp(part.bw, full.bw, full.n_bw * sizeof(*full.bw)), 0));
+	cr_expect(eq(int, memcmp(&part.ctl, &full.ctl, sizeof(full.ctl)), 0));
+	cr_expect(part.same_ids && full.same_ids);
+	apply(l, &part, c);
+	plan_free(&part, c->cfg.n_vips);
+	plan_free(&full, c->cfg.n_vips);
+}
+
+static void set_health(struct cfg_backend *b, bool up)
+{
+	b->state = up ? XDPLB_BE_ACTIVE : XDPLB_BE_DOWN;
+	b->health = up ? XDPLB_HEALTH_UP : XDPLB_HEALTH_OUT;
+}
+
+/* A health change plans only the touched VIPs' vips entries and their
+ * address sentinels (shared with VIPs it did not touch), and writes what
+ * the plan over every entry writes: a VIP's table size to 0 and back, the
+ * sentinel's serving flag kept by a sibling, then cleared, then set. The
+ * same with the live entries out of order (the plan over every entry). */
+Test(plan, health_change_entries_alone)
+{
+	const char *json =
+		"{" BASE_TOP ", \"vips\": ["
+		" { \"name\": \"a\", \"address\": \"203.0.113.1\", \"port\": 80,"
+		"   \"guards\": { \"min_active_backends\": 0, \"max_backend_share\": 1 }, \"backends\": ["
+		"   { \"name\": \"b1\", \"address\": \"198.51.100.1\" },"
+		"   { \"name\": \"b2\", \"address\": \"198.51.100.2\" } ] },"
+		" { \"name\": \"b\", \"address\": \"203.0.113.1\", \"port\": 443,"
+		"   \"guards\": { \"min_active_backends\": 0, \"max_backend_share\": 1 }, \"backends\": ["
+		"   { \"name\": \"b3\", \"address\": \"198.51.100.3\" } ] },"
+		" { \"name\": \"c\", \"address\": \"203.0.113.2\", \"port\": 80,"
+		"   \"guards\": { \"max_backend_share\": 1 }, \"backends\": ["
+		"   { \"name\": \"b4\", \"address\": \"198.51.100.4\" } ] } ] }";
+	struct lb_live l = { 0 };
+	struct checked c;
+	struct diags d;
+	struct plan p;
+	bool same[3] = { false, false, true }, ta[3] = { true, false, false },
+	     tb[3] = { false, true, false }, tab[3] = { true, true, false };
+
+	cr_assert(eq(int, check_str(json, &c, &d), 0), "%s", d.n ? d.v[0].msg : "");
+	cr_assert(eq(int, plan_build(&l, &c, &env, &p), 0));
+	apply(&l, &p, &c);
+	struct plan_hint h = { .vip_ids = p.vip_ids, .be_ids = p.be_ids, .table_same = same };
+
+	/* a empty: its entry only, b keeps the sentinel serving */
+	set_health(&c.cfg.vips[0].backends[0], false);
+	set_health(&c.cfg.vips[0].backends[1], false);
+	same_both_ways(&l, &c, &h, ta, 1);
+	/* b empty too: its entry and the sentinel */
+	set_health(&c.cfg.vips[1].backends[0], false);
+	same_both_ways(&l, &c, &h, tb, 2);
+	/* both back: both entries and the sentinel */
+	set_health(&c.cfg.vips[0].backends[1], true);
+	set_health(&c.cfg.vips[1].backends[0], true);
+	same_both_ways(&l, &c, &h, tab, 3);
+	/* the live entries out of order: the plan over every entry, the same */
+	cr_assert(gt(u32, l.n_entries, 1));
+	struct live_entry x = l.entries[0];
+
+	l.entries[0] = l.entries[1];
+	l.entries[1] = x;
+	set_health(&c.cfg.vips[0].backends[1], false);
+	set_health(&c.cfg.vips[0].backends[0], false);
+	same_both_ways(&l, &c, &h, ta, 1);
+	plan_free(&p, c.cfg.n_vips);
+	checked_free(&c);
+	live_free(&l);
+}
+
 /* "icmp_echo": false clears the global flag (echo requests are passed). */
 Test(plan, icmp_echo_off)
 {
