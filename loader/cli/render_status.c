@@ -100,8 +100,14 @@ cJSON *status_json(const struct lb_live *s)
 			cJSON_AddStringToObject(jb, "health", health_str(sb->health));
 			cJSON_AddBoolToObject(jb, "override", sb->override);
 			cJSON_AddNumberToObject(jb, "table_slots", sb->slots);
-			if (s->parts & LIVE_FLOWS) /* entries that name it: drain progress */
+			if (s->parts & LIVE_FLOWS) { /* entries that name it: drain progress */
 				cJSON_AddNumberToObject(jb, "conntrack_flows", (double)sb->flows);
+				if (sb->idle_s >= 0)
+					cJSON_AddNumberToObject(jb, "idle_seconds",
+								(double)(long)(sb->idle_s * 10) / 10);
+				else
+					cJSON_AddNullToObject(jb, "idle_seconds");
+			}
 			g = cJSON_AddObjectToObject(jb, "counters");
 			cJSON_AddNumberToObject(g, "packets", (double)sb->st.packets);
 			cJSON_AddNumberToObject(g, "bytes", (double)sb->st.bytes);
@@ -157,13 +163,17 @@ void status_print(const struct lb_live *s)
 
 			char why[96];
 
-			printf("    %-16s %-39s weight %-5u %-6s slots %5.1f%%  packets %llu  flows %s%llu%s\n",
+			char idle[32] = "";
+
+			if ((s->parts & LIVE_FLOWS) && sb->idle_s >= 0)
+				snprintf(idle, sizeof(idle), " (idle %.0f s)", sb->idle_s);
+			printf("    %-16s %-39s weight %-5u %-6s slots %5.1f%%  packets %llu  flows %s%llu%s%s\n",
 			       sb->name.s, addr_str(&sb->addr, sb->family, a), sb->weight,
 			       state_str(sb->state),
 			       v->table_size ? 100.0 * sb->slots / v->table_size : 0.0,
 			       (unsigned long long)sb->st.packets,
 			       s->flows_sampled < s->ct_buckets ? "~" : "",
-			       (unsigned long long)sb->flows, state_why(sb, why, sizeof(why)));
+			       (unsigned long long)sb->flows, idle, state_why(sb, why, sizeof(why)));
 		}
 	}
 	printf("  drops:");

@@ -30,4 +30,20 @@ static inline __u64 flowtab_capacity(__u32 bits, __u32 ncpus)
 	return ((__u64)ncpus << bits) * XDPLB_CT_WAYS;
 }
 
+/* How long ago, in seconds, the table's last-seen stamp `seen` (jiffies >>
+ * XDPLB_CT_TIME_SHIFT, truncated to 32 bits) was written, at monotonic
+ * time mono_s. The kernel has no call for jiffies, but it starts them at
+ * INITIAL_JIFFIES (2^32 - 300 s of ticks) and counts one a tick since the
+ * monotonic clock started: measured here, within 0.3 s. A stamp that
+ * reads from the future (clock skew) is 0 s old. */
+static inline double flowtab_seen_age(__u32 seen, __u32 hz, double mono_s)
+{
+	__u64 now = (1ull << 32) - 300ull * hz + (__u64)(mono_s * hz);
+	__u32 units = (__u32)(now >> XDPLB_CT_TIME_SHIFT) - seen;
+
+	if (!hz || units > 0x80000000u)
+		return 0;
+	return (double)units * (1u << XDPLB_CT_TIME_SHIFT) / hz;
+}
+
 #endif

@@ -41,6 +41,10 @@ struct st_backend {
 	 * counted in lb_live.flows_sampled buckets of ct_buckets and scaled
 	 * (exact when they are equal) */
 	__u64 flows;
+	/* LIVE_FLOWS: seconds since the newest last-seen stamp of those
+	 * entries (the last packet of any of its flows, within a second or
+	 * so); -1 when the sample holds none */
+	double idle_s;
 };
 
 struct st_vip {

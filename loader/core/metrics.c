@@ -426,6 +426,7 @@ enum be_field {
 	B_CFG_STATE,
 	B_HEALTH,
 	B_FLOWS,
+	B_IDLE,
 	B_MAX
 };
 
@@ -448,6 +449,8 @@ static const struct family be_fam[B_MAX] = {
 			  "The backend's configured state as a label (the config's, or an operator's override); always 1" },
 	[B_FLOWS] = { "xdplb_backend_conntrack_flows", "gauge",
 		      "Conntrack entries that name the backend, all CPUs: flows it still has (drain progress); counted in at most 65536 buckets spread over the table and scaled" },
+	[B_IDLE] = { "xdplb_backend_idle_seconds", "gauge",
+		     "Seconds since the last packet of any of the backend's conntrack flows (their last-seen stamps, ~1 s granularity, same sample as xdplb_backend_conntrack_flows): a drained backend is idle when this grows; absent while it has none" },
 	[B_HEALTH] = { "xdplb_backend_health", "gauge",
 		       "What the health checks decided, as a label: none (not checked), up, out (taken out), kept (failing, kept in by the cascade guard); always 1" },
 };
@@ -490,6 +493,9 @@ static void be_sample(struct mbuf *b, enum be_field f, const struct st_backend *
 		break;
 	case B_FLOWS:
 		sample_u(b, nm, l, sb->flows);
+		break;
+	case B_IDLE:
+		sample_d(b, nm, l, sb->idle_s);
 		break;
 	case B_UP:
 		sample_u(b, nm, l, sb->state == XDPLB_BE_ACTIVE);
@@ -574,7 +580,8 @@ static void be_family(struct mbuf *b, enum be_field f, const struct metrics_if *
 					l.pre_len = bl->off[k + 1] - bl->off[k];
 				}
 				if ((f != B_SLOTS || !ifs[i].tables_unread) &&
-				    (f != B_FLOWS || (st->parts & LIVE_FLOWS)))
+				    (f != B_FLOWS || (st->parts & LIVE_FLOWS)) &&
+				    (f != B_IDLE || ((st->parts & LIVE_FLOWS) && vp->be[j].idle_s >= 0)))
 					be_sample(b, f, &vp->be[j], &l, wsum);
 			}
 		}

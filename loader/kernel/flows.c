@@ -90,20 +90,23 @@ int flows_put(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_ke
 }
 
 static void count_bucket(const struct xdplb_flow_bucket *b, __u32 span, const __u32 *cookie,
-			 __u64 *count)
+			 __u64 *count, __u32 *newest)
 {
 	for (int w = 0; w < XDPLB_CT_WAYS; w++) {
 		__u32 id = b->backend_id[w];
 
-		if ((b->flags & XDPLB_CT_F_USED(w)) && id < span && b->cookie[w] == cookie[id])
-			count[id]++;
+		if (!(b->flags & XDPLB_CT_F_USED(w)) || id >= span || b->cookie[w] != cookie[id])
+			continue;
+		/* newer: ahead by less than half the stamp's range */
+		if (!count[id]++ || (__s32)(b->seen[w] - newest[id]) > 0)
+			newest[id] = b->seen[w];
 	}
 }
 
 /* The table is mmapable: one mapping, read in place (a lookup per bucket
  * costs a syscall); without the mapping, lookups of at most 4,096. */
 int flows_by_backend(int ct_fd, __u32 n_buckets, __u32 max, __u32 span, const __u32 *cookie,
-		     __u64 *count, __u32 *sampled)
+		     __u64 *count, __u32 *newest, __u32 *sampled)
 {
 	size_t len = (size_t)n_buckets * sizeof(struct xdplb_flow_bucket);
 	const struct xdplb_flow_bucket *t = mmap(NULL, len, PROT_READ, MAP_SHARED, ct_fd, 0);
@@ -116,13 +119,13 @@ int flows_by_backend(int ct_fd, __u32 n_buckets, __u32 max, __u32 span, const __
 	step = n_buckets > max && max ? n_buckets / max : 1;
 	for (__u64 i = 0; i < n_buckets && n < max; i += step, n++) {
 		if (t != MAP_FAILED) {
-			count_bucket(&t[i], span, cookie, count);
+			count_bucket(&t[i], span, cookie, count, newest);
 			continue;
 		}
 		err = read_bucket(ct_fd, (__u32)i, &b);
 		if (err)
 			break;
-		count_bucket(&b, span, cookie, count);
+		count_bucket(&b, span, cookie, count, newest);
 	}
 	if (t != MAP_FAILED)
 		munmap((void *)t, len);

@@ -31,10 +31,12 @@ int flows_put(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_ke
 #define FLOWS_SAMPLE_BUCKETS 65536
 
 /* Counts conntrack's entries per backend id (< span, and whose cookie is
- * cookie[id]) into count[], reading at most max buckets evenly spread
- * over the table (all of it when it has no more). Sets *sampled to the
- * buckets read; the caller scales. 0, or -errno (said). */
+ * cookie[id]) into count[], and keeps the newest last-seen stamp of each
+ * id's entries in newest[] (left as it is for an id with none), reading at
+ * most max buckets evenly spread over the table (all of it when it has no
+ * more). Sets *sampled to the buckets read; the caller scales. 0, or
+ * -errno (said). */
 int flows_by_backend(int ct_fd, __u32 n_buckets, __u32 max, __u32 span, const __u32 *cookie,
-		     __u64 *count, __u32 *sampled);
+		     __u64 *count, __u32 *newest, __u32 *sampled);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -24,6 +25,7 @@
 #include "maps.h"
 #include "netdev.h"
 #include "flows.h"
+#include "flowtab.h"
 #include "status.h"
 
 void status_read_link(struct lb_live *s)
@@ -300,8 +302,10 @@ static int read_counters(const struct lb_maps *m, struct lb_live *l)
 static int read_flows(const struct lb_maps *m, struct lb_live *l)
 {
 	__u32 span = live_id_span(l, false), *cookie = calloc(span + 1, sizeof(*cookie));
+	__u32 *newest = calloc(span + 1, sizeof(*newest));
 	__u64 *count = calloc(span + 1, sizeof(*count));
-	int err = cookie && count ? 0 : -ENOMEM;
+	int err = cookie && count && newest ? 0 : -ENOMEM;
+	struct timespec ts;
 	double scale;
 
 	for (__u32 v = 0; !err && v < l->n_vips; v++)
@@ -310,15 +314,21 @@ static int read_flows(const struct lb_maps *m, struct lb_live *l)
 				cookie[l->vips[v].be[b].id] = l->be[l->vips[v].be[b].id].cookie;
 	if (!err)
 		err = flows_by_backend(LB_FD(m, conntrack), l->ct_buckets, FLOWS_SAMPLE_BUCKETS, span,
-				       cookie, count, &l->flows_sampled);
+				       cookie, count, newest, &l->flows_sampled);
 	scale = l->flows_sampled ? (double)l->ct_buckets / l->flows_sampled : 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	for (__u32 v = 0; !err && v < l->n_vips; v++)
 		for (__u32 b = 0; b < l->vips[v].n_be; b++) {
 			struct st_backend *sb = &l->vips[v].be[b];
+			bool any = sb->id < span && count[sb->id];
 
-			sb->flows = sb->id < span ? (__u64)(count[sb->id] * scale + 0.5) : 0;
+			sb->flows = any ? (__u64)(count[sb->id] * scale + 0.5) : 0;
+			sb->idle_s = any ? flowtab_seen_age(newest[sb->id], l->ctl.ct_hz,
+							    ts.tv_sec + ts.tv_nsec / 1e9) :
+					   -1;
 		}
 	free(cookie);
+	free(newest);
 	free(count);
 	return err;
 }

@@ -709,8 +709,17 @@ Test(conntrack, flows_per_backend)
 
 		cr_expect(eq(u64, sb->flows, per[sb->name.s[2] - '1']), "%s", sb->name.s);
 		sum += sb->flows;
+		/* the program's jiffies stamps read back as "just now": the
+		 * loader's jiffies from the monotonic clock agree with the
+		 * kernel's (a stamp is 256 jiffies, ~1 s, wide) */
+		if (sb->flows)
+			cr_expect(sb->idle_s >= 0 && sb->idle_s < 3, "%s idle %.2f s", sb->name.s,
+				  sb->idle_s);
 	}
 	cr_expect(eq(u64, sum, 60), "every flow, once");
+	for (__u32 b = 0; b < l.vips[1].n_be; b++) /* the UDP VIP had no flows */
+		cr_expect(eq(int, (int)l.vips[1].be[b].idle_s, -1), "%s: no flows, no idle time",
+			  l.vips[1].be[b].name.s);
 	live_free(&l);
 	lbfix_close(&f);
 }

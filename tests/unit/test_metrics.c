@@ -217,6 +217,9 @@ static const char golden[] =
 	"# TYPE xdplb_backend_conntrack_flows gauge\n"
 	"xdplb_backend_conntrack_flows{iface=\"eth0\",vip=\"web\",backend=\"a\"} 12\n"
 	"xdplb_backend_conntrack_flows{iface=\"eth0\",vip=\"web\",backend=\"b\"} 4\n"
+	"# HELP xdplb_backend_idle_seconds Seconds since the last packet of any of the backend's conntrack flows (their last-seen stamps, ~1 s granularity, same sample as xdplb_backend_conntrack_flows): a drained backend is idle when this grows; absent while it has none\n"
+	"# TYPE xdplb_backend_idle_seconds gauge\n"
+	"xdplb_backend_idle_seconds{iface=\"eth0\",vip=\"web\",backend=\"a\"} 0.5\n"
 	"# HELP xdplb_interfaces_loaded Interfaces this exporter found xdplb loaded on (named by --iface, or all in its network namespace)\n"
 	"# TYPE xdplb_interfaces_loaded gauge\n"
 	"xdplb_interfaces_loaded 1\n"
@@ -244,6 +247,8 @@ static void golden_fixture(struct lb_live *s)
 	s->parts |= LIVE_FLOWS;
 	s->vips[0].be[0].flows = 12;
 	s->vips[0].be[1].flows = 4;
+	s->vips[0].be[0].idle_s = 0.5;
+	s->vips[0].be[1].idle_s = -1; /* none in the sample: no sample */
 }
 
 Test(metrics, exact_exposition)
@@ -360,7 +365,7 @@ Test(metrics, one_help_and_type_per_family_samples_together)
 		cr_assert(eq(str, fam, cur), "sample of %s under family %s", fam, cur);
 	}
 	cr_expect(eq(int, helps, types));
-	cr_expect(eq(int, helps, 37), "every family, even one with no samples");
+	cr_expect(eq(int, helps, 38), "every family, even one with no samples");
 	mbuf_free(&b);
 	free_status(&s[0]);
 	free_status(&s[1]);
