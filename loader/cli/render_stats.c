@@ -92,6 +92,12 @@ static void print_backend(FILE *f, const struct stats_vip *v, const struct stats
 		stats_bar(bar, b->flow_share, b->weight_share, v->bar_scale, STATS_BAR_WIDTH));
 	if (b->skew)
 		fprintf(f, "  SKEW %.2fx weight share", b->flow_share / b->weight_share);
+	/* a backend taking no new flows: how far its drain has come */
+	if (b->st->state != XDPLB_BE_ACTIVE && b->st->idle_s >= 0)
+		fprintf(f, "  %llu flows left, idle %.0f s", (unsigned long long)b->st->flows,
+			b->st->idle_s);
+	else if (b->st->state != XDPLB_BE_ACTIVE)
+		fprintf(f, "  no flows left");
 	fprintf(f, "%s\n", state_why(b->st, why, sizeof(why)));
 }
 
@@ -178,6 +184,11 @@ static cJSON *backend_json(const struct stats_be *b, const struct stats *s)
 	cJSON_AddNumberToObject(o, "flow_share", b->flow_share);
 	cJSON_AddNumberToObject(o, "packet_share", b->packet_share);
 	cJSON_AddBoolToObject(o, "skew", b->skew);
+	cJSON_AddNumberToObject(o, "conntrack_flows", (double)b->st->flows);
+	if (b->st->idle_s >= 0)
+		cJSON_AddNumberToObject(o, "idle_seconds", (double)(long)(b->st->idle_s * 10) / 10);
+	else
+		cJSON_AddNullToObject(o, "idle_seconds");
 	return o;
 }
 

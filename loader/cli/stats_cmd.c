@@ -72,7 +72,8 @@ static int read_live(const char *ifname, const struct lb_live *prev, struct lb_l
 		err = maps_open_pinned(s->pin_dir, &m);
 	if (err)
 		goto out;
-	err = status_read_maps(&m, LIVE_COUNTERS, s);
+	/* flows: a draining backend's progress (a bounded read, flows.h) */
+	err = status_read_maps(&m, LIVE_COUNTERS | LIVE_FLOWS, s);
 	if (!err && !carry_slots(prev, s))
 		err = status_count_slots(&m, s);
 	maps_close(&m);

@@ -260,6 +260,8 @@ Test(stats, json_keys)
 					  "flow_share",
 					  "packet_share",
 					  "skew",
+					  "conntrack_flows",
+					  "idle_seconds",
 					  NULL };
 	static const char *const acts[] = { "aborted", "drop", "pass", "tx", "redirect", NULL };
 	struct stats s;
