@@ -127,7 +127,7 @@ static int base_up(const struct bench_opts *o, const struct bench_sandbox *s, st
 	char cfg[8192], path[160];
 	FILE *f;
 
-	rig_config(cfg, sizeof(cfg), b->ifname, b->ct_size);
+	rig_config_baseline(cfg, sizeof(cfg), b->ifname, b->ct_size);
 	snprintf(path, sizeof(path), "%s/%s.json", s->tmp, b->ifname);
 	f = fopen(path, "w");
 	if (!f || fputs(cfg, f) < 0) {

@@ -52,6 +52,19 @@ void rig_config(char *buf, size_t len, const char *ifname, unsigned int ct_size)
 	snprintf(buf, len, CONFIG_FMT, ifname, ct_size);
 }
 
+/* The config for a baseline's own `xdplb load`: without the keys added
+ * since the baseline (a46fc2b) was written, which its loader refuses; a
+ * baseline that knows them takes their defaults. */
+void rig_config_baseline(char *buf, size_t len, const char *ifname, unsigned int ct_size)
+{
+	char *k;
+
+	rig_config(buf, len, ifname, ct_size);
+	k = strstr(buf, "  \"icmp_rate\"");
+	if (k)
+		memmove(k, strchr(k, ',') + 1, strlen(strchr(k, ',') + 1) + 1);
+}
+
 static void tcp_doff_4(__u8 *f)
 {
 	f[14 + 20 + 12] = 4 << 4;

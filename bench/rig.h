@@ -47,6 +47,7 @@ struct lbprog {
 /* The bench's config (VIPs web4, udp4, web6, v4on6, maint) for ifname with
  * a conntrack of ct_size entries. */
 void rig_config(char *buf, size_t len, const char *ifname, unsigned int ct_size);
+void rig_config_baseline(char *buf, size_t len, const char *ifname, unsigned int ct_size);
 /* The LB with that config and ct_size, its tables filled, not attached. */
 int rig_open(struct rig *r, unsigned int ct_size);
 void rig_close(struct rig *r);
