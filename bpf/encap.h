@@ -17,11 +17,13 @@
 #include "xdplb_abi.h"
 #include "xdplb_hash.h"
 
-static __always_inline void write_l2(struct ethhdr *eth, const struct pkt *p,
-				     const struct xdplb_global_cfg *g, __be16 proto)
+/* Ethernet from src to dst with the packet's own VLAN tag (if any), then
+ * proto. */
+static __always_inline void write_eth(struct ethhdr *eth, const __u8 *dst, const __u8 *src,
+				      const struct pkt *p, __be16 proto)
 {
-	__builtin_memcpy(eth->h_dest, g->nh_mac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, g->if_mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, dst, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, src, ETH_ALEN);
 	if (p->vlan_tpid) {
 		struct vlan_hdr *vh = (void *)(eth + 1);
 
@@ -31,6 +33,13 @@ static __always_inline void write_l2(struct ethhdr *eth, const struct pkt *p,
 	} else {
 		eth->h_proto = proto;
 	}
+}
+
+/* Ethernet of an encapsulated frame: from this interface to the next hop. */
+static __always_inline void write_l2(struct ethhdr *eth, const struct pkt *p,
+				     const struct xdplb_global_cfg *g, __be16 proto)
+{
+	write_eth(eth, g->nh_mac, g->if_mac, p, proto);
 }
 
 /* id: the outer IPv4 ID when the inner packet has no DF (RFC 2003: DF

@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "csum.h"
+#include "encap.h"
 #include "parsing.h"
 #include "verdict.h"
 #include "xdplb_abi.h"
@@ -55,21 +56,11 @@ static __always_inline __u32 csum_chunks(void *p, __u32 len, __u32 sum)
 }
 
 /* Ethernet of an error back to the sender of the frame now at `old`: the
- * MACs swapped, the same VLAN tag. */
+ * MACs swapped, the same VLAN tag (the regions do not overlap). */
 static __always_inline void write_l2_back(struct ethhdr *eth, const struct ethhdr *old,
 					  const struct pkt *p, __be16 proto)
 {
-	__builtin_memcpy(eth->h_dest, old->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, old->h_dest, ETH_ALEN);
-	if (p->vlan_tpid) {
-		struct vlan_hdr *vh = (void *)(eth + 1);
-
-		eth->h_proto = p->vlan_tpid;
-		vh->tci = p->vlan_tci;
-		vh->encap_proto = proto;
-	} else {
-		eth->h_proto = proto;
-	}
+	write_eth(eth, old->h_source, old->h_dest, p, proto);
 }
 
 /* Makes room for hl bytes of IP + ICMP header in front of the first

@@ -108,6 +108,31 @@ __u64 lbfix_global(struct lbfix *f, __u32 idx)
 	return v;
 }
 
+struct lbfix_counters lbfix_counters(struct lbfix *f)
+{
+	struct lbfix_counters c;
+
+	for (__u32 i = 0; i < XDPLB_GLOBAL_MAX; i++)
+		c.v[i] = lbfix_global(f, i);
+	return c;
+}
+
+__u16 lbfix_port_to(const struct lbfix *f, struct pkt_spec s, const char *want)
+{
+	for (__u16 p = 1024; p < 60000; p++) {
+		struct xdplb_flow_key k;
+		const struct cfg_backend *b;
+
+		s.sport = p;
+		k = pkt_flow(&s);
+		b = lbfix_pick(f, &k);
+		if (b && !strcmp(b->name, want))
+			return p;
+	}
+	cr_fatal("no source port maps to %s", want);
+	return 0;
+}
+
 struct xdplb_ctl lbfix_ctl(struct lbfix *f)
 {
 	struct xdplb_ctl c;

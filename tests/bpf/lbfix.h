@@ -35,6 +35,14 @@ void lbfix_close(struct lbfix *f);
 int lbfix_run(struct lbfix *f, const __u8 *in, size_t len, __u8 *out, size_t *out_len);
 
 __u64 lbfix_global(struct lbfix *f, __u32 idx);
+/* Every counter of global_stats, all CPUs. */
+struct lbfix_counters {
+	__u64 v[XDPLB_GLOBAL_MAX];
+};
+struct lbfix_counters lbfix_counters(struct lbfix *f);
+/* A source port for s whose new flow the current tables send to the
+ * backend named want (the test fails when there is none). */
+__u16 lbfix_port_to(const struct lbfix *f, struct pkt_spec s, const char *want);
 struct xdplb_vip_stats lbfix_vip_stats(struct lbfix *f, const char *vip);
 struct xdplb_be_stats lbfix_be_stats(struct lbfix *f, const char *vip, const char *backend);
 /* The live id of a VIP's backend, or -1. */

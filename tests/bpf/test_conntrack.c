@@ -87,16 +87,7 @@ static const char *name_of(const struct cfg_backend *b)
 /* A source port whose new flow the current tables send to `want`. */
 static __u16 port_to(struct lbfix *f, const char *want)
 {
-	for (__u16 p = 1024; p < 60000; p++) {
-		struct pkt_spec s = flow4(p, TCPF_SYN);
-		struct xdplb_flow_key k = pkt_flow(&s);
-		const struct cfg_backend *b = lbfix_pick(f, &k);
-
-		if (b && !strcmp(b->name, want))
-			return p;
-	}
-	cr_fatal("no port maps to %s", want);
-	return 0;
+	return lbfix_port_to(f, flow4(0, TCPF_SYN), want);
 }
 
 /* The backend a config's tables give a new flow (without loading it). */

@@ -32,23 +32,10 @@ static __u16 get16(const __u8 *p)
 	return (__u16)(p[0] << 8 | p[1]);
 }
 
-struct counters {
-	__u64 v[XDPLB_GLOBAL_MAX];
-};
-
-static struct counters counters(struct lbfix *f)
-{
-	struct counters c;
-
-	for (__u32 i = 0; i < XDPLB_GLOBAL_MAX; i++)
-		c.v[i] = lbfix_global(f, i);
-	return c;
-}
-
 /* Exactly one XDP_TX and one echo reply counted; nothing else moved. */
-static void expect_one_reply(struct lbfix *f, const struct counters *before, const char *what)
+static void expect_one_reply(struct lbfix *f, const struct lbfix_counters *before, const char *what)
 {
-	struct counters now = counters(f);
+	struct lbfix_counters now = lbfix_counters(f);
 
 	for (__u32 i = 0; i < XDPLB_GLOBAL_MAX; i++)
 		cr_expect(eq(u64, now.v[i], before->v[i] + (i == XDP_TX || i == REPLY_SLOT)),
@@ -201,7 +188,7 @@ Test(echo, answered)
 		const struct echo_case *c = &answered[i];
 		__u8 in[PKT_MAX], out[PKT_MAX];
 		size_t in_len = pkt_build(&c->s, in), out_len;
-		struct counters before = counters(&f);
+		struct lbfix_counters before = lbfix_counters(&f);
 		int act;
 
 		const __u8 *ip = in + pkt_l3_off(in);
@@ -262,18 +249,18 @@ Test(echo, switched_off)
 	for (size_t i = 0; i < sizeof(answered) / sizeof(answered[0]); i++) {
 		__u8 in[PKT_MAX], out[PKT_MAX];
 		size_t in_len = pkt_build(&answered[i].s, in), out_len;
-		struct counters before = counters(&f), now;
+		struct lbfix_counters before = lbfix_counters(&f), now;
 
 		cr_expect(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_PASS), "%s",
 			  answered[i].what);
 		cr_expect(eq(sz, out_len, in_len));
 		cr_expect(eq(int, memcmp(out, in, in_len), 0), "%s: changed", answered[i].what);
-		now = counters(&f);
+		now = lbfix_counters(&f);
 		/* passed, and counted as ICMP to a VIP address left to the stack */
 		for (__u32 k = 0; k < XDPLB_GLOBAL_MAX; k++)
 			cr_expect(eq(u64, now.v[k],
-				     before.v[k] +
-					     (k == XDP_PASS || k == XDPLB_CNT_ICMP_BASE + XDPLB_ICMP_PASSED)),
+				     before.v[k] + (k == XDP_PASS ||
+						    k == XDPLB_CNT_ICMP_BASE + XDPLB_ICMP_PASSED)),
 				  "counter %u", k);
 	}
 	lbfix_close(&f);

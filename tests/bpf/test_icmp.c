@@ -43,24 +43,11 @@ static void put16(__u8 *p, __u16 v)
 	p[1] = (__u8)v;
 }
 
-struct counters {
-	__u64 v[XDPLB_GLOBAL_MAX];
-};
-
-static struct counters counters(struct lbfix *f)
-{
-	struct counters c;
-
-	for (__u32 i = 0; i < XDPLB_GLOBAL_MAX; i++)
-		c.v[i] = lbfix_global(f, i);
-	return c;
-}
-
 /* Exactly the slots a and b (if not 0) moved, by one each. */
-static void expect_moved(struct lbfix *f, const struct counters *before, __u32 a, __u32 b,
+static void expect_moved(struct lbfix *f, const struct lbfix_counters *before, __u32 a, __u32 b,
 			 const char *what)
 {
-	struct counters now = counters(f);
+	struct lbfix_counters now = lbfix_counters(f);
 
 	for (__u32 i = 0; i < XDPLB_GLOBAL_MAX; i++)
 		cr_expect(eq(u64, now.v[i], before->v[i] + (i == a) + (b && i == b)),
@@ -203,7 +190,7 @@ Test(icmp, too_big_answered)
 		__u8 in[PKT_MAX], out[PKT_MAX];
 		size_t in_len = pkt_build(&c->s, in), out_len;
 		struct xdplb_flow_key k = pkt_flow(&c->s);
-		struct counters before = counters(&f);
+		struct lbfix_counters before = lbfix_counters(&f);
 		__u64 drops = lbfix_vip_stats(&f, c->vip).drops;
 		struct flow_entry e[1];
 
@@ -256,7 +243,7 @@ Test(icmp, too_big_dropped_without_df_or_rate)
 
 	lbfix_open(&f, DP_CONFIG);
 	in_len = pkt_build(&nodf, in);
-	struct counters before = counters(&f);
+	struct lbfix_counters before = lbfix_counters(&f);
 
 	cr_expect(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_DROP));
 	expect_moved(&f, &before, XDP_DROP, TOO_BIG_DROPS, "no DF");
@@ -265,7 +252,7 @@ Test(icmp, too_big_dropped_without_df_or_rate)
 	lbfix_open(&f, with(DP_CONFIG, "\"icmp_rate\": 0", cfg, sizeof(cfg)));
 	for (size_t i = 0; i < sizeof(too_big_cases) / sizeof(too_big_cases[0]); i++) {
 		in_len = pkt_build(&too_big_cases[i].s, in);
-		before = counters(&f);
+		before = lbfix_counters(&f);
 		cr_expect(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_DROP), "%s",
 			  too_big_cases[i].what);
 		expect_moved(&f, &before, XDP_DROP, TOO_BIG_DROPS, too_big_cases[i].what);
@@ -426,20 +413,6 @@ static struct pkt_spec client_flow(int family, __u16 sport, __u8 flags)
 				  .payload = 20 };
 }
 
-static __u16 port_to(struct lbfix *f, int family, const char *want)
-{
-	for (__u16 p = 1024; p < 60000; p++) {
-		struct pkt_spec s = client_flow(family, p, TCPF_SYN);
-		struct xdplb_flow_key k = pkt_flow(&s);
-		const struct cfg_backend *b = lbfix_pick(f, &k);
-
-		if (b && !strcmp(b->name, want))
-			return p;
-	}
-	cr_fatal("no port maps to %s", want);
-	return 0;
-}
-
 struct steer_case {
 	int family;
 	const char *vip, *first; /* the VIP, and the backend the flow starts on */
@@ -473,7 +446,7 @@ static void steer_case(const struct steer_case *c, int other_cpu)
 	int n;
 
 	lbfix_open(&f, STEER_CONFIG("active", a, sizeof(a)));
-	p = port_to(&f, c->family, c->first);
+	p = lbfix_port_to(&f, client_flow(c->family, 0, TCPF_SYN), c->first);
 	struct pkt_spec syn = client_flow(c->family, p, TCPF_SYN);
 	struct pkt_spec back = reply_of(&syn, 1400);
 	struct xdplb_flow_key k = pkt_flow(&syn);
@@ -492,7 +465,7 @@ static void steer_case(const struct steer_case *c, int other_cpu)
 	cr_assert(eq(int, n, 1));
 
 	in_len = error_frame(&back, c->type, c->code, c->mtu, c->family == 4 ? 548 : 1232, in);
-	struct counters before = counters(&f);
+	struct lbfix_counters before = lbfix_counters(&f);
 	struct xdplb_be_stats bs = lbfix_be_stats(&f, c->vip, c->first);
 
 	cr_assert(eq(int, lbfix_run(&f, in, in_len, out, &out_len), XDP_TX), "%s", c->what);
@@ -566,7 +539,7 @@ Test(icmp, errors_about_no_vip_flow_passed)
 	cases[0].q.src = "203.0.113.11";
 	cases[1].q.sport = 81;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct counters before = counters(&f);
+		struct lbfix_counters before = lbfix_counters(&f);
 
 		in_len = error_frame(&cases[i].q, cases[i].type, 0, 0, cases[i].quote, in);
 		/* always to the VIP address: the carrier's destination */

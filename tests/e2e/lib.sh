@@ -106,6 +106,9 @@ sys.exit(subprocess.call(["bpftool", "map", "update", "pinned", sys.argv[1], "ke
                           "value"] + [str(b) for b in v]))' "$@"
 }
 # private_bpffs: pins go to a bpffs of this test's own (XDPLB_BPFFS)
+# stop_pid PID: ends a process the test started (by PID), and reaps it
+stop_pid() { [ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null; }
+
 private_bpffs() {
 	export XDPLB_BPFFS=$TMP/bpffs
 	mkdir -p "$XDPLB_BPFFS" && mount -t bpf bpf "$XDPLB_BPFFS" || {

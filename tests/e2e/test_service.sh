@@ -37,7 +37,6 @@ wait_for() {
 	done
 	return 1
 }
-stop_pid() { [ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null; }
 
 cleanup() {
 	stop_pid "$SVC_PID"

@@ -20,7 +20,6 @@ SVC_PID='' NOTIFY_PID=''
 MAX_EXPOSURE=4.0
 CHECK=$SRC/tests/e2e/unit_sandbox.py
 
-stop_pid() { [ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null; }
 wait_for() { # wait_for SEC CMD...: polls CMD every 0.1 s for at most SEC seconds
 	local end=$((SECONDS + $1))
 	shift
