@@ -8,9 +8,12 @@
 # each backend answers with its name from the VIP. One 5-tuple from the client
 # lands on backend X; X is then drained (`xdplb backend set dns X drain`:
 # established flows stay, new ones go elsewhere). Datagrams every 0.5 s for
-# 3 s (longer than the timeout, never idle as long) all stay on X; after 4 s
-# of idling (timeout + its ~1 s granularity + 1 s) the same 5-tuple is a new
-# flow and lands on another backend. The LB's per-backend counters agree.
+# 3 s (longer than the timeout, never idle as long) all stay on X, also
+# when they cross CPUs (each CPU keeps its own copy of the flow: sent from
+# CPU 1, then from CPU 0, whose copy is older than the timeout by then);
+# after 4 s of idling (timeout + its ~1 s granularity + 1 s) the same
+# 5-tuple is a new flow and lands on another backend. The LB's per-backend
+# counters agree.
 # Hashing: 20 TCP connections from one client address (20 source ports) to
 # web: with the default "5tuple" they spread over more than one backend; with
 # "hash": "source" all 20 land on one, and so do 20 from an IPv6 client to web6.
@@ -56,9 +59,16 @@ while { [ ! -s "$TMP/udp1.srv" ] || [ ! -s "$TMP/udp2.srv" ] || [ ! -s "$TMP/udp
 done
 [ $k -lt 50 ] && ok "UDP servers on be1..be3 (203.0.113.10:5353)" || not_ok "UDP servers on be1..be3 did not start"
 
-# udp_send OUT COUNT: COUNT datagrams from 192.0.2.130:40000, 0.5 s apart
-udp_send() { client 30 udp --vip 203.0.113.10 --port 5353 --source 192.0.2.130 --sport 40000 \
-	--count "$2" --interval 0.5 --timeout 1 >"$TMP/$1.json" 2>"$TMP/err"; }
+# udp_send OUT COUNT CPU: COUNT datagrams from 192.0.2.130:40000, 0.5 s
+# apart, the sender pinned to CPU (the LB's XDP runs on the sender's CPU:
+# veth), so that the flow's packets cross CPUs the way the test says
+NCPU=$(nproc)
+udp_send() {
+	local cpu=$(($3 % NCPU))
+	lab exec client taskset -c $cpu timeout 30 $PY "$SRC/tools/lab_traffic.py" udp --vip 203.0.113.10 \
+		--port 5353 --source 192.0.2.130 --sport 40000 --count "$2" --interval 0.5 --timeout 1 \
+		>"$TMP/$1.json" 2>"$TMP/err"
+}
 backends_of() { $PY -c 'import json, sys; print(" ".join(str(r[1]) for r in json.load(open(sys.argv[1]))["replies"]))' "$TMP/$1.json" 2>/dev/null; }
 # dns_pkts FILE: the dns VIP's packets per backend, "be1:N be2:N be3:N"
 dns_pkts() { $PY -c 'import json, sys
@@ -66,7 +76,7 @@ v = [v for v in json.load(open(sys.argv[1]))["vips"] if v["name"] == "dns"][0]
 print(" ".join("%s:%d" % (b["name"], b["counters"]["packets"]) for b in v["backends"]))' "$TMP/$1.json"; }
 
 x status --json >"$TMP/u0.json"
-udp_send first 1
+udp_send first 1 0
 X=$(backends_of first)
 if [[ $X == be[123] ]]; then ok "a datagram of 192.0.2.130:40000 -> dns answered by $X"; else
 	not_ok "a datagram of 192.0.2.130:40000 -> dns answered: '$X'"
@@ -74,16 +84,20 @@ if [[ $X == be[123] ]]; then ok "a datagram of 192.0.2.130:40000 -> dns answered
 fi
 expect_rc "xdplb backend set dns $X drain" 0 x backend set dns "$X" drain
 t_drain=$(now)
-udp_send within 7
-got=$(backends_of within)
+# 6 datagrams from CPU 1, then one from CPU 0 again, whose copy of the flow
+# is then ~3 s old: the flow was seen on CPU 1 meanwhile, so it is not idle
+udp_send within 6 1
+sleep 0.5
+udp_send within2 1 0
+got="$(backends_of within) $(backends_of within2)"
 span=$(printf %.1f "$($PY -c "print($(now) - $t_drain)")")
 if [ "$got" = "$(printf '%s ' "$X"{,,,,,,} | sed 's/ $//')" ]; then
-	ok "within the timeout (7 datagrams 0.5 s apart, $span s after the drain, > udp_timeout 2): all stay on drained $X"
+	ok "within the timeout (7 datagrams 0.5 s apart over $span s after the drain, > udp_timeout 2; 6 sent from CPU 1, the last from CPU 0): all stay on drained $X"
 else
-	not_ok "within the timeout all 7 stay on drained $X: got $got"
+	not_ok "within the timeout all 7 stay on drained $X (6 from CPU 1, the last from CPU 0): got $got"
 fi
 sleep 4
-udp_send after 1
+udp_send after 1 0
 Y=$(backends_of after)
 if [[ $Y == be[123] ]] && [ "$Y" != "$X" ]; then
 	ok "after 4 s idle (> udp_timeout 2) the same 5-tuple is a new flow: answered by $Y"
