@@ -386,7 +386,10 @@ static long ct_peek_one(__u32 i, void *arg)
  * bucket first; a packet that is not a SYN and misses there looks at the
  * other CPUs' (its flow may have started on another). 1 on a hit. A way
  * that holds the flow with a backend that no longer takes it is kept in
- * pk->way: the new pick overwrites it. */
+ * pk->way: the new pick overwrites it. A UDP flow that looks expired here
+ * may have been seen on another CPU since this one's copy was last
+ * refreshed (each CPU refreshes its own copy): it looks there too, and
+ * is new only when no CPU saw it within the timeout. */
 static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb_ctl *cl,
 					 __u32 bank, struct pick *pk)
 {
@@ -408,11 +411,9 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 	 * ~20% of its work here */
 	pk->now = bpf_jiffies64() >> XDPLB_CT_TIME_SHIFT;
 	w = ct_way(b, pk->tag);
-	if (w >= 0 && w < XDPLB_CT_WAYS) {
+	if (w >= 0 && w < XDPLB_CT_WAYS && !ct_expired(p, b, w, pk->now, idle)) {
 		pk->way = w;
-		/* an expired UDP flow is a new one: the pick overwrites it */
-		if (ct_expired(p, b, w, pk->now, idle) ||
-		    !ct_takes(p, bank, b->backend_id[w], b->cookie[w], pk))
+		if (!ct_takes(p, bank, b->backend_id[w], b->cookie[w], pk))
 			return 0;
 		/* a TCP SYN or a flow's first UDP packet starts it; any other
 		 * packet of it marks it established (the last to be evicted) */
@@ -424,6 +425,10 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 			b->seen[w] = pk->now;
 		return 1;
 	}
+	/* expired here: a fresh copy elsewhere is copied over this way,
+	 * else the new pick overwrites it */
+	if (w >= 0 && w < XDPLB_CT_WAYS)
+		pk->way = w;
 	if (p->syn || cl->ct_cpus < 2)
 		return 0;
 	x = (struct peek){

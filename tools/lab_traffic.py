@@ -13,6 +13,12 @@ count and in time, every socket has a timeout.
                                           every --interval s until --duration or --stop-file
   churn  --vip A --rate R --out F         new connections at about R/s until --duration or
                                           --stop-file; every failure is recorded
+  udp-serve --name NAME --bind A,A --port P --pidfile F
+                                          a UDP server on each VIP address A (so that replies
+                                          leave from the VIP) answering NAME, until --duration
+  udp    --vip A --port P --source S --sport N --count K
+                                          K datagrams from one 5-tuple, one every --interval s;
+                                          prints (JSON) the backend that answered each
 """
 import argparse
 import errno
@@ -36,11 +42,22 @@ def serve(a):
         timeout = 120
 
         def do_GET(self):
+            # GET /?size=N (N <= 64 MB): a download, NAME then N bytes
+            size = 0
+            if self.path.startswith("/?size="):
+                try:
+                    size = min(max(int(self.path[7:]), 0), 64 << 20)
+                except ValueError:
+                    size = 0
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(body) + size))
             self.end_headers()
             self.wfile.write(body)
+            chunk = b"y" * 65536
+            while size > 0:  # bounded: size / 64 KB writes
+                self.wfile.write(chunk[:size])
+                size -= min(size, len(chunk))
 
         def do_POST(self):  # an upload: answers NAME and the bytes received
             n = int(self.headers.get("Content-Length", 0))
@@ -90,9 +107,9 @@ def sources(a):
     return [a.vip and ("2001:db8:c::2" if ":" in a.vip else "192.0.2.130")]
 
 
-def one_request(vip, port, src, sport, timeout, body_size=0):
-    """One connection, one GET (or a POST of body_size bytes); returns
-    (backend name, None) or (None, error)."""
+def one_request(vip, port, src, sport, timeout, body_size=0, download_size=0):
+    """One connection, one GET (or a POST of body_size bytes, or a GET of
+    download_size bytes); returns (backend name, None) or (None, error)."""
     s = socket.socket(family_of(vip), socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
@@ -102,19 +119,29 @@ def one_request(vip, port, src, sport, timeout, body_size=0):
         if body_size:
             s.sendall(b"POST / HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n"
                       b"Content-Length: %d\r\n\r\n" % body_size + b"x" * body_size)
+        elif download_size:
+            s.sendall(b"GET /?size=%d HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n"
+                      % download_size)
         else:
             s.sendall(b"GET / HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n")
-        data = b""
+        chunks, got = [], 0
         while True:  # the server closes after the response (Connection: close)
-            chunk = s.recv(4096)
+            chunk = s.recv(65536)
             if not chunk:
                 break
-            data += chunk
-            if len(data) > 65536:
+            chunks.append(chunk)
+            got += len(chunk)
+            if got > download_size + 65536:
                 break
+        data = b"".join(chunks)
         head, _, body = data.partition(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200"):
             return None, "bad response %r" % head[:40]
+        if download_size:
+            line, _, rest = body.partition(b"\n")
+            if len(rest) != download_size:
+                return None, "download of %d bytes arrived as %d" % (download_size, len(rest))
+            body = line
         name = body.decode().strip()
         if body_size:
             name, _, got = name.partition(" ")
@@ -148,7 +175,8 @@ def http(a):
             # tuple i: a fixed source address and a fixed, distinct source port
             src = srcs[i % len(srcs)]
             sport = a.port_base + i
-            res[i] = one_request(a.vip, a.port, src, sport, a.timeout, a.body_size)
+            res[i] = one_request(a.vip, a.port, src, sport, a.timeout, a.body_size,
+                                 a.download_size)
 
     t0 = time.monotonic()
     th = [threading.Thread(target=worker) for _ in range(min(a.parallel, n))]
@@ -309,6 +337,53 @@ def churn(a):
     return 0
 
 
+# ------------------------------------------------------------------ UDP
+def udp_serve(a):
+    """Answers every datagram with NAME, from the address it was sent to: one
+    socket per VIP address (a socket bound to any address would answer from
+    the backend's own). Until --duration."""
+    import select
+
+    socks = []
+    for addr in a.bind.split(","):
+        s = socket.socket(family_of(addr), socket.SOCK_DGRAM)
+        s.bind((addr, a.port))
+        socks.append(s)
+    tmp = a.pidfile + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % os.getpid())
+    os.rename(tmp, a.pidfile)
+    deadline = time.monotonic() + a.duration
+    while time.monotonic() < deadline:
+        r, _, _ = select.select(socks, [], [], 0.5)
+        for s in r:
+            _, peer = s.recvfrom(2048)
+            s.sendto((a.name + "\n").encode(), peer)
+    return 0
+
+
+def udp(a):
+    """--count datagrams from one 5-tuple (--source, --sport), one every
+    --interval s, each waiting --timeout s for its answer: prints JSON
+    {"replies": [[seconds since the first, backend or null], ...]}."""
+    s = socket.socket(family_of(a.vip), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a.source, a.sport))
+    s.settimeout(a.timeout)
+    out, t0 = [], time.monotonic()
+    for i in range(a.count):
+        if i:
+            time.sleep(a.interval)
+        t = round(time.monotonic() - t0, 3)
+        s.sendto(b"which backend? %d" % i, (a.vip, a.port))
+        try:
+            out.append([t, s.recv(2048).decode().strip()])
+        except OSError:
+            out.append([t, None])
+    print(json.dumps({"replies": out}))
+    return 0 if all(r[1] for r in out) else 1
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -317,6 +392,20 @@ def main():
     s.add_argument("--port", type=int, default=80)
     s.add_argument("--pidfile", required=True)
     s.add_argument("--lab", default="")  # only to tell this server from others in ps
+    s = sub.add_parser("udp-serve")
+    s.add_argument("--name", required=True)
+    s.add_argument("--bind", required=True, help="comma-separated VIP addresses")
+    s.add_argument("--port", type=int, default=5353)
+    s.add_argument("--pidfile", required=True)
+    s.add_argument("--duration", type=float, default=300)
+    s = sub.add_parser("udp")
+    s.add_argument("--vip", default="203.0.113.10")
+    s.add_argument("--port", type=int, default=5353)
+    s.add_argument("--source", default="192.0.2.130")
+    s.add_argument("--sport", type=int, default=40000)
+    s.add_argument("--count", type=int, default=1)
+    s.add_argument("--interval", type=float, default=0.5)
+    s.add_argument("--timeout", type=float, default=1.0)
     for name in ("http", "hold", "churn"):
         c = sub.add_parser(name)
         c.add_argument("--vip", default="203.0.113.10")
@@ -334,6 +423,8 @@ def main():
     h.add_argument("--json", action="store_true")
     h.add_argument("--max-time", type=float, default=60)
     h.add_argument("--body-size", type=int, default=0, help="POST this many bytes instead of a GET")
+    h.add_argument("--download-size", type=int, default=0,
+                   help="GET /?size=N: the server answers its name and N bytes")
     h.add_argument("--conns-out", default="",
                    help="write each connection's [source, source port, backend, error] (JSON)")
     h = sub.choices["hold"]
@@ -345,6 +436,8 @@ def main():
     h.add_argument("--rate", type=float, default=50)
     h.add_argument("--duration", type=float, default=30)
     a = p.parse_args()
+    if a.cmd in ("udp-serve", "udp"):
+        return {"udp-serve": udp_serve, "udp": udp}[a.cmd](a)
     if a.cmd != "serve" and a.port_base is None:
         # the LB's conntrack keeps a known 5-tuple on its old backend across
         # a config change (by design): a fresh port range shows the new split

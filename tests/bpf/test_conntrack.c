@@ -650,6 +650,64 @@ Test(conntrack, udp_flows_expire)
 	lbfix_close(&f);
 }
 
+/* Each CPU refreshes its own copy of a flow: a UDP flow whose packets
+ * moved to CPU 1 (RSS, a veth's sender) is not expired when one lands on
+ * CPU 0 again, whose copy is older than udp_timeout (seen in the lab: a
+ * datagram every 0.5 s with udp_timeout 2 was re-selected): CPU 0 looks at
+ * the other CPUs and takes CPU 1's fresh copy over its stale way. Only when
+ * every copy is older is it a new flow. */
+Test(conntrack, udp_flow_seen_on_another_cpu_is_not_expired)
+{
+	char cfg[4096];
+	struct pkt_spec u = flow4(5350, 0);
+	struct flow_entry e[XDPLB_CT_MAX_CPUS];
+	struct xdplb_vip_stats a, b;
+	struct xdplb_flow_key k;
+	struct xdplb_ctl c;
+	struct lbfix f;
+	int n;
+
+	if (libbpf_num_possible_cpus() < 2 || lbfix_pin_cpu(1))
+		cr_skip_test("needs two CPUs");
+	u.proto = IPPROTO_UDP;
+	u.dst = "203.0.113.53";
+	u.dport = 53;
+	k = pkt_flow(&u);
+	lbfix_open(&f, config("be1,be2,be3", cfg, sizeof(cfg)));
+	c = lbfix_ctl(&f);
+	cr_assert(send_pkt(&f, &u, NULL) != NULL); /* CPU 0 */
+	cr_assert(eq(int, lbfix_pin_cpu(1), 0));
+	cr_assert(send_pkt(&f, &u, NULL) != NULL); /* CPU 1: a copy */
+	n = lbfix_flows(&f, &k, e, XDPLB_CT_MAX_CPUS);
+	cr_assert(eq(int, n, 2), "a copy on each CPU");
+	cr_assert(eq(u32, e[0].cpu, 0));
+	/* CPU 0's copy idle 40 s of 30, CPU 1's fresh */
+	e[0].seen -= (40 * c.ct_hz) >> XDPLB_CT_TIME_SHIFT;
+	cr_assert(eq(int, flows_put(LB_FD(&f.m, conntrack), &c, &k, &e[0]), 0));
+	cr_assert(eq(int, lbfix_pin_cpu(0), 0));
+	a = lbfix_vip_stats(&f, "udp4");
+	cr_assert(send_pkt(&f, &u, NULL) != NULL);
+	b = lbfix_vip_stats(&f, "udp4");
+	cr_expect(eq(u64, b.ct_hits, a.ct_hits + 1), "seen on CPU 1 within the timeout: a hit");
+	cr_expect(eq(u64, b.new_flows, a.new_flows), "... not a new flow");
+	n = lbfix_flows(&f, &k, e, XDPLB_CT_MAX_CPUS);
+	cr_assert(eq(int, n, 2), "still one copy a CPU (CPU 0's way taken over)");
+	cr_expect(eq(u32, e[0].seen, e[1].seen), "CPU 0's copy refreshed from CPU 1's");
+	cr_expect(e[0].est, "and established");
+	/* both copies idle 40 s: a new flow */
+	for (int i = 0; i < n; i++) {
+		e[i].seen -= (40 * c.ct_hz) >> XDPLB_CT_TIME_SHIFT;
+		cr_assert(eq(int, flows_put(LB_FD(&f.m, conntrack), &c, &k, &e[i]), 0));
+	}
+	cr_assert(send_pkt(&f, &u, NULL) != NULL);
+	a = lbfix_vip_stats(&f, "udp4");
+	cr_expect(eq(u64, a.ct_misses, b.ct_misses + 1), "every copy idle 40 s: a miss");
+	cr_expect(eq(u64, a.new_flows, b.new_flows + 1), "... and a new flow");
+	cr_expect(eq(int, lbfix_flows(&f, &k, e, XDPLB_CT_MAX_CPUS), 2),
+		  "written over CPU 0's way, not a third entry");
+	lbfix_close(&f);
+}
+
 /* udp_timeout 0: UDP flows never expire. */
 Test(conntrack, udp_timeout_zero_never_expires)
 {
