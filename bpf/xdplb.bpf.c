@@ -415,10 +415,10 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 		pk->way = w;
 		if (!ct_takes(p, bank, b->backend_id[w], b->cookie[w], pk))
 			return 0;
-		/* a TCP SYN or a flow's first UDP packet starts it; any other
-		 * packet of it marks it established (the last to be evicted) */
 		if (p->icmp)
 			return 1; /* an error about the flow is not a sign of life */
+		/* a TCP SYN or a flow's first UDP packet starts it; any other
+		 * packet of it marks it established (the last to be evicted) */
 		if (!p->syn && !(b->flags & XDPLB_CT_F_EST(w)))
 			b->flags |= XDPLB_CT_F_EST(w);
 		if (b->seen[w] != pk->now)
