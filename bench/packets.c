@@ -52,9 +52,8 @@ void rig_config(char *buf, size_t len, const char *ifname, unsigned int ct_size)
 	snprintf(buf, len, CONFIG_FMT, ifname, ct_size);
 }
 
-/* The config for a baseline's own `xdplb load`: without the keys added
- * since the baseline (a46fc2b) was written, which its loader refuses; a
- * baseline that knows them takes their defaults. */
+/* The config for a baseline's own `xdplb load` when it refuses the rig's:
+ * without the keys added since a46fc2b was written. */
 void rig_config_baseline(char *buf, size_t len, const char *ifname, unsigned int ct_size)
 {
 	char *k;
