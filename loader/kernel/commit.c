@@ -24,6 +24,15 @@
 #include "log.h"
 #include "maps.h"
 
+/* CLOCK_MONOTONIC in seconds: the commit's timings (commit_stats) */
+static double mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
 /* Updating a map-in-map slot makes the kernel wait for an RCU grace period
  * (maybe_wait_bpf_programs): when the syscall returns, every XDP program
  * that started before it has returned. */
@@ -296,8 +305,9 @@ static int make_tables(const struct lb_maps *m, const struct lb_live *l, const s
  * from what l read (or, for the first write of a new LB, the empty
  * table) are written, in one batch. */
 static int write_slots(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
-		       const struct tables *t, __u32 b)
+		       const struct tables *t, __u32 b, struct commit_stats *st)
 {
+	double t0;
 	__u32 *slots = calloc(XDPLB_MAX_VIPS + 1, sizeof(*slots)), n = 0;
 	__u32 *vals = calloc(XDPLB_MAX_VIPS + 1, sizeof(*vals));
 	__u8 *mine = calloc(XDPLB_MAX_VIPS, 1);
@@ -329,7 +339,11 @@ static int write_slots(const struct lb_maps *m, const struct lb_live *l, const s
 		slots[n] = s;
 		vals[n++] = (__u32)empty;
 	}
+	/* a write to a map of maps waits for a grace period (one per batch) */
+	t0 = mono_s();
 	err = batch_update(LB_FD(m, tables), slots, vals, n, "the tables map");
+	if (st && n)
+		st->rcu_s += mono_s() - t0;
 out:
 	free(slots);
 	free(vals);
@@ -523,22 +537,20 @@ static int write_ctl(const struct lb_maps *m, const struct xdplb_ctl *ctl)
 /* The barrier's wall time, apart from the commit's own work. */
 static int timed_barrier(const struct lb_maps *m, struct commit_stats *st)
 {
-	struct timespec t0, t1;
-	int err;
+	double t0 = mono_s();
+	int err = maps_barrier(m);
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = maps_barrier(m);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (st)
-		st->barrier_s += (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		st->rcu_s += mono_s() - t0;
 	return err;
 }
 
 /* The bank packets do not use holds the new config. */
 static int fill_inactive(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
-			 const struct checked *c, const struct tables *t, bool complete)
+			 const struct checked *c, const struct tables *t, bool complete,
+			 struct commit_stats *st)
 {
-	int err = write_slots(m, l, p, t, p->bank);
+	int err = write_slots(m, l, p, t, p->bank, st);
 
 	if (!err)
 		err = write_be_slots(m, l, p, c, t, p->bank, complete);
@@ -560,9 +572,9 @@ static int fill_inactive(const struct lb_maps *m, const struct lb_live *l, const
 /* After the flip and the barrier: the old bank made equal to the new. */
 static int mirror(const struct lb_maps *m, const struct lb_live *l, const struct plan *p,
 		  const struct checked *c, const struct tables *t, bool complete,
-		  struct xdplb_ctl *ctl)
+		  struct xdplb_ctl *ctl, struct commit_stats *st)
 {
-	int err = write_slots(m, l, p, t, p->bank ^ 1);
+	int err = write_slots(m, l, p, t, p->bank ^ 1, st);
 
 	if (!err)
 		err = write_be_slots(m, l, p, c, t, p->bank ^ 1, complete);
@@ -598,7 +610,7 @@ int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct p
 	if (!err)
 		err = make_tables(m, l, p, c, &t);
 	if (!err)
-		err = fill_inactive(m, l, p, c, &t, complete);
+		err = fill_inactive(m, l, p, c, &t, complete, st);
 	if (err)
 		goto out; /* the live bank was never touched */
 	/* 3. the commit point: one aligned word */
@@ -606,12 +618,14 @@ int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct p
 	err = write_ctl(m, &ctl);
 	if (err)
 		goto out;
+	if (st)
+		st->flip_at = mono_s();
 	fault_point("flipped");
 	/* 4. wait for packets that read the old index, then copy forward */
 	err = timed_barrier(m, st);
 	fault_point("barrier-after");
 	if (!err)
-		err = mirror(m, l, p, c, &t, complete, &ctl);
+		err = mirror(m, l, p, c, &t, complete, &ctl, st);
 	if (err)
 		pr_warn("the new config is live, but making the other bank equal failed; the next change writes it whole\n");
 	err = 0;

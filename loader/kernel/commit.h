@@ -8,10 +8,14 @@
 #include "maps.h"
 #include "plan.h"
 
-/* What a commit spent waiting for grace periods (wall time): the kernel's
- * RCU, not this process's CPU. */
+/* What a commit spent waiting for grace periods (wall time of the syscalls
+ * that wait: every write to the tables map, and the barriers): the
+ * kernel's RCU, not this process's CPU. And when the flip happened
+ * (CLOCK_MONOTONIC seconds, 0: no flip): from then on packets use the new
+ * config, while the commit goes on to make the old bank equal. */
 struct commit_stats {
-	double barrier_s;
+	double rcu_s;
+	double flip_at;
 };
 
 /*

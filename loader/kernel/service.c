@@ -67,7 +67,7 @@ struct svc {
 	/* for the metrics */
 	__u64 reloads_ok, reloads_refused, reloads_failed, applies, apply_failures;
 	bool last_reload_ok, tunnel_ok;
-	double apply_cpu, apply_rcu, apply_wall;
+	double apply_cpu, apply_rcu, apply_wall, apply_live, flip_at;
 	/* the next hop (a next_hop address: the neighbour table's MAC) */
 	double next_nh;
 	bool nh_unresolved;
@@ -446,7 +446,8 @@ static int commit(struct svc *s, const __u8 *if_mac)
 		plan_free(&p, s->cfg.cfg.n_vips);
 	}
 	lb_unlock(lock);
-	s->apply_rcu = st.barrier_s;
+	s->apply_rcu = st.rcu_s;
+	s->flip_at = st.flip_at;
 out:
 	free(table_ids);
 	free(same);
@@ -459,6 +460,7 @@ static void round_(struct svc *s, double now)
 	double cpu0 = cpu_now(), t0 = now_mono();
 	int n, err;
 
+	s->flip_at = 0;
 	pthread_mutex_lock(&s->mu);
 	n = s->hc.on ? svc_health_round(&s->hc, &s->cfg, now, s->changed, s->touched) : 0;
 	if (n > 0) {
@@ -469,6 +471,9 @@ static void round_(struct svc *s, double now)
 		s->apply_failures += err && err != -ESTALE;
 		s->apply_cpu = cpu_now() - cpu0;
 		s->apply_wall = now_mono() - t0;
+		/* live: packets use the new tables from the flip on; the
+		 * rest of the commit makes the old bank equal */
+		s->apply_live = s->flip_at > 0 ? s->flip_at - t0 : s->apply_wall;
 		if (err) {
 			if (err != -ESTALE)
 				pr_warn("%s: applying health changes: %s; reading the maps again\n",
@@ -477,9 +482,9 @@ static void round_(struct svc *s, double now)
 			adopt_external(s);
 			return;
 		}
-		pr_info("%s: health changes of %d VIP%s applied: %.2f ms of CPU, %.2f ms waiting for grace periods, live %.2f ms after the decision\n",
+		pr_info("%s: health changes of %d VIP%s applied: %.2f ms of CPU, %.2f ms waiting for grace periods, live %.2f ms after the decision, commit complete after %.2f ms\n",
 			s->ifname, n, n == 1 ? "" : "s", 1e3 * s->apply_cpu, 1e3 * s->apply_rcu,
-			1e3 * s->apply_wall);
+			1e3 * s->apply_live, 1e3 * s->apply_wall);
 	} else if (n < 0) {
 		pr_warn("%s: a health round failed: %s\n", s->ifname, strerror(-n));
 	} else if (s->m.skel && external_change(s) > 0) {
@@ -710,8 +715,12 @@ static void metrics(struct mbuf *b, void *arg)
 		"Time the last health commit waited for RCU grace periods (the kernel's, not CPU)");
 	metrics_sample(b, "xdplb_health_apply_rcu_wait_seconds", lif, s->apply_rcu);
 	metrics_family(
+		b, "xdplb_health_apply_live_seconds", "gauge",
+		"Wall time of the last round that changed something, from its verdicts to the flip: from then on the data path uses the change");
+	metrics_sample(b, "xdplb_health_apply_live_seconds", lif, s->apply_live);
+	metrics_family(
 		b, "xdplb_health_apply_seconds", "gauge",
-		"Wall time of the last round that changed something, from its verdicts to the end of its commit (the flip that makes it live comes before)");
+		"Wall time of the last round that changed something, from its verdicts to the end of its commit (the old bank made equal after the flip)");
 	metrics_sample(b, "xdplb_health_apply_seconds", lif, s->apply_wall);
 	metrics_family(b, "xdplb_health_checks_inflight", "gauge", "Checks running now");
 	metrics_sample(b, "xdplb_health_checks_inflight", lif, ps.inflight);
