@@ -97,8 +97,8 @@ extern const struct cli_cmd cmd_announce; /* announce_cmd.c */
 	OPT("mode", 'm', OPT_ENUM, NULL,                                                      \
 	    "XDP mode instead of the config's \"mode\" (native never falls back to generic)", \
 	    offsetof(type, f), .values = mode_names)
-#define OPT_STATE_DIR(type, f)                                                              \
-	OPT("state-dir", 's', OPT_STR, "DIR",                                               \
+#define OPT_STATE_DIR(type, f)                                                                                          \
+	OPT("state-dir", 's', OPT_STR, "DIR",                                                                           \
 	    "where the history is kept (default /var/lib/xdplb/IF; IF@NAME in a named network namespace: docs/cli.md)", \
 	    offsetof(type, f))
 #define OPT_HOST(type, f)                                                                       \

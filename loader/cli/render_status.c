@@ -104,7 +104,8 @@ cJSON *status_json(const struct lb_live *s)
 				cJSON_AddNumberToObject(jb, "conntrack_flows", (double)sb->flows);
 				if (sb->idle_s >= 0)
 					cJSON_AddNumberToObject(jb, "idle_seconds",
-								(double)(long)(sb->idle_s * 10) / 10);
+								(double)(long)(sb->idle_s * 10) /
+									10);
 				else
 					cJSON_AddNullToObject(jb, "idle_seconds");
 			}
@@ -173,7 +174,8 @@ void status_print(const struct lb_live *s)
 			       v->table_size ? 100.0 * sb->slots / v->table_size : 0.0,
 			       (unsigned long long)sb->st.packets,
 			       s->flows_sampled < s->ct_buckets ? "~" : "",
-			       (unsigned long long)sb->flows, idle, state_why(sb, why, sizeof(why)));
+			       (unsigned long long)sb->flows, idle,
+			       state_why(sb, why, sizeof(why)));
 		}
 	}
 	printf("  drops:");

@@ -14,7 +14,6 @@
 #include "log.h"
 #include "xdplb_abi.h"
 
-
 static int run_version(void *args, int argc, char **argv)
 {
 	if (cli_json()) {

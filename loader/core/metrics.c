@@ -581,7 +581,8 @@ static void be_family(struct mbuf *b, enum be_field f, const struct metrics_if *
 				}
 				if ((f != B_SLOTS || !ifs[i].tables_unread) &&
 				    (f != B_FLOWS || (st->parts & LIVE_FLOWS)) &&
-				    (f != B_IDLE || ((st->parts & LIVE_FLOWS) && vp->be[j].idle_s >= 0)))
+				    (f != B_IDLE ||
+				     ((st->parts & LIVE_FLOWS) && vp->be[j].idle_s >= 0)))
 					be_sample(b, f, &vp->be[j], &l, wsum);
 			}
 		}

@@ -87,7 +87,8 @@ static void globals(const struct checked *live, const struct checked *want, stru
 		add(a, "global", "next_hop_mac", "live %s, config %s", mac_str(l->nh_mac, m1),
 		    mac_str(w->nh_mac, m2));
 	if (l->udp_timeout != w->udp_timeout)
-		add(a, "global", "udp_timeout", "live %u, config %u", l->udp_timeout, w->udp_timeout);
+		add(a, "global", "udp_timeout", "live %u, config %u", l->udp_timeout,
+		    w->udp_timeout);
 	if (l->icmp_rate != w->icmp_rate)
 		add(a, "global", "icmp_rate", "live %u, config %u", l->icmp_rate, w->icmp_rate);
 	if (l->mtu != w->mtu)

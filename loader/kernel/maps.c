@@ -24,7 +24,8 @@
 _Static_assert(sizeof(struct xdplb_vip_key) == 20, "vip key layout");
 _Static_assert(sizeof(struct xdplb_vip_val) == 32, "vip value layout");
 _Static_assert(sizeof(struct xdplb_backend) == 40, "backend layout");
-_Static_assert(XDPLB_GLOBAL_MAX <= XDPLB_SLOT_ICMP_SENT, "global_stats has a slot for each counter");
+_Static_assert(XDPLB_GLOBAL_MAX <= XDPLB_SLOT_ICMP_SENT,
+	       "global_stats has a slot for each counter");
 _Static_assert(sizeof(struct xdplb_flow_key) == 40, "flow key layout");
 _Static_assert(sizeof(struct xdplb_flow_bucket) == 64, "a flow bucket is one cache line");
 _Static_assert(sizeof(struct xdplb_global_cfg) % 8 == 0, "global cfg padding");
@@ -343,4 +344,3 @@ int maps_sum_percpu(int fd, __u32 key, __u64 *out, __u32 nvals)
 	free(buf);
 	return 0;
 }
-

@@ -313,8 +313,8 @@ static int read_flows(const struct lb_maps *m, struct lb_live *l)
 			if (l->vips[v].be[b].id < span)
 				cookie[l->vips[v].be[b].id] = l->be[l->vips[v].be[b].id].cookie;
 	if (!err)
-		err = flows_by_backend(LB_FD(m, conntrack), l->ct_buckets, FLOWS_SAMPLE_BUCKETS, span,
-				       cookie, count, newest, &l->flows_sampled);
+		err = flows_by_backend(LB_FD(m, conntrack), l->ct_buckets, FLOWS_SAMPLE_BUCKETS,
+				       span, cookie, count, newest, &l->flows_sampled);
 	scale = l->flows_sampled ? (double)l->ct_buckets / l->flows_sampled : 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	for (__u32 v = 0; !err && v < l->n_vips; v++)

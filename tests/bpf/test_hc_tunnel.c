@@ -228,7 +228,8 @@ Test(hc_tunnel, ipv4_outer_fields, .init = hc_setup, .fini = hc_teardown)
 
 		cr_assert(eq(u32, run_hc(in, len, mark, out, &out_len), TC_PASS_ON));
 		cr_assert(eq(sz, out_len, len + 20));
-		cr_expect(eq(int, memcmp(out, NEXT_HOP_MAC, 6), 0), "Ethernet destination: next_hop_mac");
+		cr_expect(eq(int, memcmp(out, NEXT_HOP_MAC, 6), 0),
+			  "Ethernet destination: next_hop_mac");
 		cr_expect(eq(int, memcmp(out + 6, LB_MAC, 6), 0), "Ethernet source: the LB's MAC");
 		cr_expect(eq(u16, get16(out + 12), 0x0800));
 		cr_expect(eq(u8, o[0], 0x45), "version 4, IHL 5");

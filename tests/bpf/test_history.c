@@ -152,8 +152,10 @@ Test(history, host_file_beside_the_config, .init = mkstate, .fini = rmstate)
 	cr_assert(eq(int, history_open(dir, &h), 0));
 	snprintf(e.digest, sizeof(e.digest), "sha256:%064d", 2);
 	snprintf(e.host_source, sizeof(e.host_source), "/etc/xdplb/eth0.host.json");
-	snprintf(e.host_file_digest, sizeof(e.host_file_digest), "sha256:0000000000000000000000000000000000000000000000000000000000000000");
-	snprintf(e.file_digest, sizeof(e.file_digest), "sha256:1111111111111111111111111111111111111111111111111111111111111111");
+	snprintf(e.host_file_digest, sizeof(e.host_file_digest),
+		 "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+	snprintf(e.file_digest, sizeof(e.file_digest),
+		 "sha256:1111111111111111111111111111111111111111111111111111111111111111");
 	cr_assert(eq(int, history_begin(&h, cfg, strlen(cfg), host, strlen(host), NULL, &e), 0));
 	cr_assert(eq(int, history_commit(&h, e.seq), 0));
 	add(&h, "{\"two\": 2}", 2, true); /* no host file */
@@ -162,8 +164,10 @@ Test(history, host_file_beside_the_config, .init = mkstate, .fini = rmstate)
 	cr_assert(eq(int, history_open(dir, &again), 0));
 	cr_expect(
 		eq(str, (char *)history_find(&again, 1)->host_source, "/etc/xdplb/eth0.host.json"));
-	cr_expect(eq(str, (char *)history_find(&again, 1)->host_file_digest, "sha256:0000000000000000000000000000000000000000000000000000000000000000"));
-	cr_expect(eq(str, (char *)history_find(&again, 1)->file_digest, "sha256:1111111111111111111111111111111111111111111111111111111111111111"));
+	cr_expect(eq(str, (char *)history_find(&again, 1)->host_file_digest,
+		     "sha256:0000000000000000000000000000000000000000000000000000000000000000"));
+	cr_expect(eq(str, (char *)history_find(&again, 1)->file_digest,
+		     "sha256:1111111111111111111111111111111111111111111111111111111111111111"));
 	cr_expect(eq(str, (char *)history_find(&again, 2)->host_source, ""));
 	cr_assert(eq(int, history_read_entry(&again, 1, &text, &len, &htext, &hlen), 0));
 	cr_expect(eq(str, text, (char *)cfg));

@@ -241,11 +241,13 @@ Test(canonical, covers_every_key)
 					      NULL };
 	/* hash "source", icmp_echo false, udp_timeout 10, icmp_rate 5: later keys are in the canonical form
 	 * only when not their default (canonical.c) */
-	const char *json = "{" HOST1 ", \"health_check\": {\"type\": \"http\"}, \"icmp_echo\": false, \"udp_timeout\": 10,"
-			   " \"icmp_rate\": 5,"
-			   " \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
-			   " \"hash\": \"source\","
-			   " \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}]}]}";
+	const char *json =
+		"{" HOST1
+		", \"health_check\": {\"type\": \"http\"}, \"icmp_echo\": false, \"udp_timeout\": 10,"
+		" \"icmp_rate\": 5,"
+		" \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\", \"port\": 80,"
+		" \"hash\": \"source\","
+		" \"backends\": [{\"name\": \"a\", \"address\": \"198.51.100.1\"}]}]}";
 	struct checked c;
 	struct diags d;
 	char *s;

@@ -155,7 +155,9 @@ Test(diff, replacing_the_pool_is_refused)
 
 	cr_expect(ge(dbl, d.v[0].moved, 0.74));
 	cr_assert(eq(int, diff_guard(&d, &g), 1));
-	snprintf(msg, sizeof(msg), "moves %.1f%% of the new flows of VIP \"web\" at 203.0.113.10:80/tcp", 100 * d.v[0].moved);
+	snprintf(msg, sizeof(msg),
+		 "moves %.1f%% of the new flows of VIP \"web\" at 203.0.113.10:80/tcp",
+		 100 * d.v[0].moved);
 	cr_expect(not(eq(ptr, strstr(g.v[0].msg, msg), NULL)), "%s", g.v[0].msg);
 	diags_free(&g);
 	done(&d, &a, &b);

@@ -26,7 +26,8 @@ static __u32 stamp_at(double mono_s, __u32 hz)
 Test(flowtab, seen_age)
 {
 	/* 10 stamps of 256 ticks at HZ 250: 10.24 s */
-	cr_expect(epsilon_eq(dbl, flowtab_seen_age(stamp_at(100, 250) - 10, 250, 100), 10.24, 1e-9));
+	cr_expect(
+		epsilon_eq(dbl, flowtab_seen_age(stamp_at(100, 250) - 10, 250, 100), 10.24, 1e-9));
 	/* HZ 1000: a stamp is 0.256 s; an hour ago */
 	double a = flowtab_seen_age(stamp_at(7200, 1000), 1000, 10800);
 

@@ -225,9 +225,9 @@ static void expect_keys(cJSON *o, const char *const *keys, const char *what)
 
 Test(stats, json_keys)
 {
-	static const char *const top[] = { "interface",	  "window", "seconds",
-					   "xdp_actions", "drops",  "passes",
-					   "replies",	  "icmp",   "vips", NULL };
+	static const char *const top[] = { "interface", "window", "seconds", "xdp_actions",
+					   "drops",	"passes", "replies", "icmp",
+					   "vips",	NULL };
 	static const char *const vip[] = { "name",
 					   "id",
 					   "address",
@@ -243,26 +243,12 @@ Test(stats, json_keys)
 					   "conntrack_hit_ratio",
 					   "backends",
 					   NULL };
-	static const char *const be[] = { "name",
-					  "id",
-					  "address",
-					  "state",
-					  "configured_state",
-					  "health",
-					  "override",
-					  "weight",
-					  "table_slots",
-					  "packets",
-					  "bytes",
-					  "new_flows",
-					  "weight_share",
-					  "table_share",
-					  "flow_share",
-					  "packet_share",
-					  "skew",
-					  "conntrack_flows",
-					  "idle_seconds",
-					  NULL };
+	static const char *const be[] = {
+		"name",		"id",	     "address",		"state",	"configured_state",
+		"health",	"override",  "weight",		"table_slots",	"packets",
+		"bytes",	"new_flows", "weight_share",	"table_share",	"flow_share",
+		"packet_share", "skew",	     "conntrack_flows", "idle_seconds", NULL
+	};
 	static const char *const acts[] = { "aborted", "drop", "pass", "tx", "redirect", NULL };
 	struct stats s;
 
