@@ -40,6 +40,7 @@ double median(double *v, int n);
  * sections run in one. */
 struct bench_sandbox {
 	char ns[32], tmp[64], bpffs[96];
+	char peer_ns[40]; /* a second namespace a section made, or "" */
 	int home; /* our own network namespace, to go back to */
 };
 

@@ -87,6 +87,8 @@ void bench_sandbox_down(struct bench_sandbox *s)
 		setns(s->home, CLONE_NEWNET);
 		close(s->home);
 	}
+	if (s->peer_ns[0])
+		bench_sh("ip netns del %s 2>/dev/null", s->peer_ns);
 	if (s->ns[0])
 		bench_sh("ip netns del %s 2>/dev/null", s->ns);
 	if (s->bpffs[0])
