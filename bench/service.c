@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * service.c - `xdplb run`, the service, in a namespace of its own with the
- * LB on a veth and the backends' addresses on lo:
+ * LB on a veth, and the backends' addresses on the lo of a second
+ * namespace behind another veth (backends_up()):
  *
  * 1. Its CPU (/proc/PID/stat, user + sys, every thread) while it runs tcp
  *    checks of 1,000 backends every second (10 VIPs x 100, direct, one
  *    listener: xdplb-probe sink, not counted), against a floor: the same
  *    connects at the same times by a loop that does nothing else
- *    (xdplb-probe bench --floor). On loopback the whole handshake, the
- *    backend's half too, runs in the checker's connect() and is charged to
- *    it; so it is to the floor.
+ *    (xdplb-probe bench --floor). A veth delivers in the sender's
+ *    softirq, so the whole handshake, the backend's half too, runs in the
+ *    checker's connect() and is charged to it; so it is to the floor.
  *
  * 2. One backend's health change applied in a 1,000-VIP x 100-backend
- *    config with checks on one VIP: a backend's address leaves lo (its
- *    check fails at once: no route) and comes back, a different backend
+ *    config with checks on one VIP: a backend's address leaves its lo (its
+ *    check times out: nothing answers) and comes back, a different backend
  *    each time (flap damping holds a backend that fails three times). The
  *    service's own figures come from its log (the CPU of the round that
  *    decided, with its commit; the grace-period waits apart; decision to
@@ -414,7 +415,7 @@ static int bench_checks(struct svc_env *e, const struct bench_opts *o, cJSON *ou
 	snprintf(cfg, sizeof(cfg), "%s/checks.json", e->sb.tmp);
 	snprintf(log, sizeof(log), "%s/checks.log", e->sb.tmp);
 	snprintf(sd, sizeof(sd), "%s/sd-checks", e->sb.tmp);
-	printf("\nxdplb run: tcp checks of 1,000 backends every 1 s (10 VIPs x 100, direct, on lo), %.0f s\n",
+	printf("\nxdplb run: tcp checks of 1,000 backends every 1 s (10 VIPs x 100, direct, through a veth), %.0f s\n",
 	       r.secs);
 	if (checks_config(cfg) || svc_start(e, o, cfg, log, sd, true, 60)) {
 		printf("  FAILED to start the service (%s)\n", log);
@@ -458,7 +459,7 @@ static int bench_checks(struct svc_env *e, const struct bench_opts *o, cJSON *ou
 	printf("  %-48s %5.2fx  (the service's own: %+.2f points)  goal < %.0f%% of one core: %s\n",
 	       "ratio", r.pct / r.floor_pct, r.pct - r.floor_pct, GOAL_CPU_PCT,
 	       r.pct < GOAL_CPU_PCT ? "met" : "MISSED");
-	printf("  (loopback: both halves of every handshake run in the checker's connect(), and count)\n");
+	printf("  (veth: both halves of every handshake run in the checker's connect(), and count)\n");
 
 	cJSON *j = cJSON_AddObjectToObject(out, "checks");
 
@@ -488,7 +489,7 @@ static void vip_of(int v, char *addr, size_t len, int *port)
 }
 
 /* n VIPs x 100 backends, tables of m slots; VIP 0 alone is checked, its
- * backends 192.0.2.1-100 (on lo); the others' 198.51.100.1-100 are never
+ * backends 192.0.2.1-100 (on the backends' lo); the others' 198.51.100.1-100 are never
  * connected to. */
 static int apply_config(const char *path, int n, int m)
 {
@@ -822,7 +823,7 @@ int bench_service(const struct bench_opts *o, cJSON *out)
 	}
 	wrong += bench_checks(&e, o, j);
 	printf("\nxdplb run: one backend's health change applied, %d VIPs x 100 backends, checks on\n"
-	       "one VIP (interval 0.5 s, rise 1, fall 1); a backend's address removed from lo and put\n"
+	       "one VIP (interval 0.5 s, rise 1, fall 1); a backend's address removed from its lo and put\n"
 	       "back, %d backends in turn; medians (min-max) of every apply\n",
 	       vips, o->quick ? 2 : 5);
 	printf("  %-6s %-17s %-19s %-19s %-19s %-15s %-6s %s\n", "M", "CPU ms", "RCU wait ms",
