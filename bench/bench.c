@@ -47,6 +47,16 @@ static void on_signal(int sig)
 	_exit(128 + sig);
 }
 
+bool bench_wanted(const struct bench_opts *o, const char *scenario)
+{
+	size_t n = strlen(scenario);
+
+	for (const char *p = o->scenarios; p && *p; p += strcspn(p, ","), p += *p == ',')
+		if (strcspn(p, ",") == n && !strncmp(p, scenario, n))
+			return true;
+	return !o->scenarios;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "json", required_argument, NULL, 'j' },
@@ -61,6 +71,7 @@ int main(int argc, char **argv)
 					    { "baseline-xdplb", required_argument, NULL, 'B' },
 					    { "flood-flows", required_argument, NULL, 'F' },
 					    { "flood-syns", required_argument, NULL, 'S' },
+					    { "scenarios", required_argument, NULL, 's' },
 					    { 0 } };
 	struct bench_opts o = { .repeat = 1000000,
 				.runs = 5,
@@ -75,7 +86,7 @@ int main(int argc, char **argv)
 	char when[32];
 	time_t now = time(NULL);
 
-	while ((c = getopt_long(argc, argv, "j:qr:n:o:x:p:P:CB:F:S:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:qr:n:o:x:p:P:CB:F:S:s:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = optarg;
@@ -115,10 +126,14 @@ int main(int argc, char **argv)
 		case 'S':
 			o.flood_syns = strtoul(optarg, NULL, 10);
 			break;
+		case 's':
+			o.scenarios = optarg; /* profiling one path: perf record */
+			break;
 		default:
 			fprintf(stderr,
 				"usage: xdplb-bench [--quick] [--repeat N] [--runs N] [--only packets,twocore,flood,baseline,maglev,load,veth,scrape,service] [--json FILE]\n"
-				"       [--baseline-xdplb PATH] [--flood-flows N] [--flood-syns N] [--no-check]\n");
+				"       [--baseline-xdplb PATH] [--flood-flows N] [--flood-syns N] [--no-check]\n"
+				"       [--scenarios NAME,...] (packets and baseline: only these rows)\n");
 			return 2;
 		}
 	}

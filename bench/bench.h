@@ -17,7 +17,11 @@ struct bench_opts {
 	const char *baseline; /* another revision's xdplb to compare with, or NULL */
 	unsigned long flood_flows; /* SYN flood: established flows */
 	unsigned long flood_syns; /* SYN flood: new-flow SYNs sent over them */
+	const char *scenarios; /* packets, baseline: only these (comma list), or NULL */
 };
+
+/* Is the scenario one of o->scenarios (all when that is NULL)? */
+bool bench_wanted(const struct bench_opts *o, const char *scenario);
 
 /* Each section prints its table to stdout and adds its figures to out.
  * It returns the number of scenarios whose *behaviour* was wrong (wrong

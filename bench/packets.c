@@ -491,6 +491,8 @@ int bench_packets(const struct bench_opts *o, cJSON *out)
 		double ns, ratio = 0;
 		char rs[16] = "", goal[32] = "";
 
+		if (!bench_wanted(o, s->name))
+			continue;
 		scen_prepare(r, s, &lb, &a);
 		if (fs)
 			scen_prepare(r, fs, &lb, &fa);

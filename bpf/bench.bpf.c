@@ -118,7 +118,7 @@ int floor_encap(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data, *neth;
 	struct iphdr *iph = (void *)(eth + 1), *o;
-	__u16 tot;
+	__u16 tot, len;
 
 	if ((void *)(iph + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
 		return XDP_PASS;
@@ -131,20 +131,21 @@ int floor_encap(struct xdp_md *ctx)
 	o = (void *)(neth + 1);
 	if ((void *)(o + 1) > end)
 		return XDP_DROP;
-	/* fixed MACs and addresses: what any encapsulation must at least write */
+	/* fixed MACs and addresses: what any encapsulation must at least
+	 * write, and its checksum from registers (as encap.h does) */
 	__builtin_memset(neth->h_dest, 0x02, ETH_ALEN);
 	__builtin_memset(neth->h_source, 0x04, ETH_ALEN);
 	neth->h_proto = bpf_htons(ETH_P_IP);
-	*(__u8 *)o = 0x45;
-	o->tos = 0;
-	o->tot_len = bpf_htons(tot + sizeof(*o));
+	len = bpf_htons(tot + sizeof(*o));
+	*(__u16 *)o = bpf_htons(0x4500);
+	o->tot_len = len;
 	o->id = 0;
 	o->frag_off = bpf_htons(IP4_DF);
-	o->ttl = 64;
-	o->protocol = IPPROTO_IPIP;
-	o->check = 0;
+	*(__u16 *)&o->ttl = bpf_htons(64 << 8 | IPPROTO_IPIP);
 	o->saddr = bpf_htonl(0xc0000201);
 	o->daddr = bpf_htonl(0xc633640b);
-	o->check = ip4_hdr_csum(o);
+	o->check = ip4_csum_words((__u32)bpf_htons(0x4500) + len + bpf_htons(IP4_DF) +
+					  bpf_htons(64 << 8 | IPPROTO_IPIP),
+				  bpf_htonl(0xc0000201), bpf_htonl(0xc633640b));
 	return XDP_TX;
 }

@@ -15,7 +15,16 @@ static __always_inline __u16 csum_fold32(__u32 sum)
 	return (__u16)~sum;
 }
 
-/* Header checksum of a 20-byte IPv4 header whose check field is 0. */
+/* The checksum of a 20-byte IPv4 header from its parts in registers: the
+ * sum of its other 16-bit words, and its addresses (as in the packet). */
+static __always_inline __u16 ip4_csum_words(__u32 words, __be32 saddr, __be32 daddr)
+{
+	return csum_fold32(words + (saddr & 0xffff) + (saddr >> 16) + (daddr & 0xffff) +
+			   (daddr >> 16));
+}
+
+/* Header checksum of a 20-byte IPv4 header whose check field is 0, read
+ * from the packet (for headers written rarely: the ICMP answers). */
 static __always_inline __u16 ip4_hdr_csum(const struct iphdr *iph)
 {
 	const __u16 *w = (const __u16 *)iph;

@@ -43,22 +43,33 @@ static __always_inline void write_l2(struct ethhdr *eth, const struct pkt *p,
 }
 
 /* id: the outer IPv4 ID when the inner packet has no DF (RFC 2003: DF
- * comes from the inner header; RFC 6864: without it the ID must vary) */
+ * comes from the inner header; RFC 6864: without it the ID must vary).
+ * Every 16-bit word is made in a register, stored, and summed for the
+ * checksum from the same register: read back from the packet, a word
+ * written a byte at a time waits for those stores to drain (store
+ * forwarding fails), which cost a conntrack hit ~10% of its time. A
+ * 16-bit word's sum does not depend on the byte order it is taken in
+ * (RFC 1071), so each is summed as a 16-bit load of it would read it. */
 static __always_inline void write_outer_v4(struct iphdr *o, const struct pkt *p,
 					   const struct xdplb_backend *be,
 					   const struct xdplb_global_cfg *g, __u32 hash, __u16 id)
 {
-	*(__u8 *)o = 0x45; /* version 4, ihl 5 */
-	o->tos = p->tos;
-	o->tot_len = bpf_htons(p->l3_len + sizeof(*o));
-	o->id = p->df ? 0 : bpf_htons(id);
-	o->frag_off = p->df ? bpf_htons(IP4_DF) : 0;
-	o->ttl = XDPLB_ENCAP_TTL;
-	o->protocol = p->flow.family == XDPLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
-	o->check = 0;
-	o->saddr = g->src_v4 | (hash & g->src_v4_hostmask);
-	o->daddr = be->addr.v4;
-	o->check = ip4_hdr_csum(o);
+	__u16 vt = bpf_htons(0x4500 | p->tos); /* version 4, ihl 5, tos */
+	__u16 len = bpf_htons(p->l3_len + sizeof(*o));
+	__u16 idv = p->df ? 0 : bpf_htons(id);
+	__u16 frag = p->df ? bpf_htons(IP4_DF) : 0;
+	__u16 tp = bpf_htons(XDPLB_ENCAP_TTL << 8 |
+			     (p->flow.family == XDPLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6));
+	__be32 sa = g->src_v4 | (hash & g->src_v4_hostmask), da = be->addr.v4;
+
+	*(__u16 *)o = vt;
+	o->tot_len = len;
+	o->id = idv;
+	o->frag_off = frag;
+	*(__u16 *)&o->ttl = tp; /* ttl, protocol */
+	o->saddr = sa;
+	o->daddr = da;
+	o->check = ip4_csum_words((__u32)vt + len + idv + frag + tp, sa, da);
 }
 
 static __always_inline void write_outer_v6(struct ipv6hdr *o, const struct pkt *p,

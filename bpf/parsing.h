@@ -73,6 +73,9 @@ struct echo_hdr {
 /* IPv4 flags/fragment offset field */
 #define IP4_MF 0x2000
 #define IP4_DF 0x4000
+/* TCP flags in the header's 14th byte */
+#define TCP_FLAG_SYN_B 0x02
+#define TCP_FLAG_ACK_B 0x10
 #define IP4_OFFSET 0x1fff
 
 /* Ethernet and at most one 802.1Q/802.1ad tag. Returns the EtherType of the

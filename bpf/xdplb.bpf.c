@@ -221,7 +221,9 @@ static __always_inline int parse_l4(struct pkt *p, void *l4, void *end, __u32 l4
 			return VERDICT_DROP(XDPLB_DROP_MALFORMED);
 		p->flow.sport = th->source;
 		p->flow.dport = th->dest;
-		p->syn = th->syn && !th->ack;
+		/* SYN without ACK, from the flags byte in one load (the
+		 * bitfields cost two and their shifts) */
+		p->syn = (((__u8 *)th)[13] & (TCP_FLAG_SYN_B | TCP_FLAG_ACK_B)) == TCP_FLAG_SYN_B;
 	} else {
 		struct udphdr *uh = l4;
 
@@ -584,25 +586,24 @@ static __always_inline void count_vip(struct xdplb_vip_stats *vs, const struct p
 
 /* Only a forwarded packet starts a flow: a dropped one (too big, say)
  * leaves no conntrack entry, and a VIP's new flows stay the sum of its
- * backends'. An ICMP error about a flow starts none (pick_backend()). */
+ * backends'. An ICMP error about a flow starts none (pick_backend()).
+ * bs: the backend's counters on this CPU, or NULL. */
 static __always_inline void forwarded(const struct pkt *p, const struct pick *pk,
-				      struct xdplb_vip_stats *vs)
+				      struct xdplb_vip_stats *vs, struct xdplb_be_stats *bs)
 {
-	struct xdplb_be_stats *bs;
-
 	if ((pk->new_flow || pk->copied) && !p->icmp)
 		ct_remember(p, pk);
 	if (pk->new_flow && vs)
 		vs->new_flows++;
-	bs = bpf_map_lookup_elem(&be_stats, &pk->id);
 	if (bs) {
 		bs->packets++;
 		bs->bytes += p->frame_len;
-		bs->new_flows += pk->new_flow;
+		if (pk->new_flow)
+			bs->new_flows++;
 	}
 }
 
-/* This CPU's next IPv4 ID for a packet without DF (XDPLB_SLOT_IPV4_ID),
+/* This CPU's next IPv4 ID for an ICMP answer (XDPLB_SLOT_IPV4_ID),
  * spread by CPU so that two CPUs' sequences do not run in step. */
 static __always_inline __u16 next_ipv4_id(void)
 {
@@ -614,12 +615,17 @@ static __always_inline __u16 next_ipv4_id(void)
 	return (__u16)((*n)++ + bpf_get_smp_processor_id() * 0x9e37u);
 }
 
-/* The outer IPv4 ID of p to be: 0 with DF (or no IPv4 outer header). */
-static __always_inline __u16 ipv4_id(const struct pkt *p, const struct xdplb_backend *be)
+/* The outer IPv4 ID of p to be: 0 with DF (or no IPv4 outer header). Else
+ * the count of packets this CPU sent to the backend (bs, counted right
+ * after), spread by CPU: what RFC 6864 asks of a packet that may be
+ * fragmented, an ID that does not repeat soon between the same outer
+ * source and destination, from a counter the packet increments anyway. */
+static __always_inline __u16 ipv4_id(const struct pkt *p, const struct xdplb_backend *be,
+				     const struct xdplb_be_stats *bs)
 {
 	if (p->df || be->family != XDPLB_AF_INET)
 		return 0;
-	return next_ipv4_id();
+	return (__u16)((bs ? bs->packets : 0) + bpf_get_smp_processor_id() * 0x9e37u);
 }
 
 /* Does some VIP of the packet's destination address take new flows? The
@@ -787,6 +793,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 				   const struct xdplb_ctl *cl, __u32 bank,
 				   const struct xdplb_global_cfg *g)
 {
+	struct xdplb_be_stats *bs = NULL;
 	struct xdplb_vip_stats *vs;
 	struct xdplb_vip_cfg *vip;
 	struct xdplb_vip_key k;
@@ -811,8 +818,10 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 		ret = maglev_pick(p, vip, g, bank, &pk);
 	}
 	count_vip(vs, p, hit);
-	if (!IS_VERDICT(ret))
-		ret = encap(ctx, p, pk.be, g, (__u32)pk.tag, ipv4_id(p, pk.be));
+	if (!IS_VERDICT(ret)) {
+		bs = bpf_map_lookup_elem(&be_stats, &pk.id);
+		ret = encap(ctx, p, pk.be, g, (__u32)pk.tag, ipv4_id(p, pk.be, bs));
+	}
 	if (IS_VERDICT(ret)) {
 		/* not delivered, whether the sender hears of it or not */
 		if (vs)
@@ -821,7 +830,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 			ret = too_big(ctx, p, cl, g, pk.be);
 		return IS_VERDICT(ret) ? ret : XDP_TX;
 	}
-	forwarded(p, &pk, vs);
+	forwarded(p, &pk, vs, bs);
 	return XDP_TX;
 }
 

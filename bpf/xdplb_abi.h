@@ -22,8 +22,10 @@
  * configured state and health next to the effective state; 5: global_stats
  * of 64 slots; 6: be_slots, each backend's table slots published; 7:
  * conntrack a per-CPU set-associative flow table in an array, its geometry
- * and seed in ctl */
-#define XDPLB_ABI_VERSION 7
+ * and seed in ctl; 8: conntrack's flow tags from xdplb_flow_tag()'s
+ * multiply-shift hash (a version-7 program's entries would not be found:
+ * the same layout, other contents) */
+#define XDPLB_ABI_VERSION 8
 
 #ifndef __xdplb_inline
 #define __xdplb_inline static inline __attribute__((always_inline))

@@ -137,21 +137,48 @@ __xdplb_inline __u32 xdplb_vip_hash(const struct xdplb_flow_key *f, __u32 seed, 
 	return xdplb_jhash_words(w, 5, seed);
 }
 
+/* Odd 64-bit constants of SplitMix64 (Steele, Lea, Flood 2014): each
+ * multiply and each xor-shift below is a bijection of a 64-bit word */
+#define XDPLB_TAG_K1 0x9e3779b97f4a7c15ULL
+#define XDPLB_TAG_K2 0xbf58476d1ce4e5b9ULL
+#define XDPLB_TAG_K3 0x94d049bb133111ebULL
+
+/* One 64-bit word into the running tag: a multiply and a shift. No
+ * rotate: BPF has none, and lookup3's rotates (three instructions each)
+ * made the 5-tuple's hash a quarter of a conntrack hit. */
+__xdplb_inline __u64 xdplb_tag_step(__u64 h, __u64 w)
+{
+	h = (h ^ w) * XDPLB_TAG_K1;
+	return h ^ (h >> 32);
+}
+
 /* conntrack's name for a flow: a 64-bit hash of the whole 5-tuple keyed
- * with the table's random seed (ctl.ct_seed). Its low bits pick the
- * bucket; two flows are taken for one only if all 64 bits agree. The
- * low word also varies the outer IPv6 flow label and source host bits
- * (per flow, and free: conntrack computed it anyway). */
+ * with the table's random seed (ctl.ct_seed): the addresses in 64-bit
+ * words through xdplb_tag_step(), then SplitMix64's finaliser, so that
+ * every bit of the tag depends on every bit of the tuple. Its low bits
+ * pick the bucket; two flows are taken for one only if all 64 bits agree.
+ * The low word also varies the outer IPv6 flow label and source host bits
+ * (per flow, and free: conntrack computed it anyway). Ports, protocol and
+ * family are read field by field: the parser stored them 1 and 2 bytes at
+ * a time, and a wider load of them waits for the stores to drain. */
 __xdplb_inline __u64 xdplb_flow_tag(const struct xdplb_flow_key *f, __u32 seed)
 {
-	const __u32 *w = (const __u32 *)f;
+	__u64 h = (__u64)seed * XDPLB_TAG_K3 + ((__u64)f->family << 40 | (__u64)f->proto << 32 |
+						(__u32)f->dport << 16 | f->sport);
 
 	if (f->family == XDPLB_AF_INET) {
-		__u32 v4[4] = { f->src.v4, f->dst.v4, w[8], w[9] }; /* ports; proto, family */
-
-		return xdplb_jhash2_words(v4, 4, seed);
+		h = xdplb_tag_step(h, (__u64)f->dst.v4 << 32 | f->src.v4);
+	} else {
+		h = xdplb_tag_step(h, (__u64)f->src.v6[1] << 32 | f->src.v6[0]);
+		h = xdplb_tag_step(h, (__u64)f->src.v6[3] << 32 | f->src.v6[2]);
+		h = xdplb_tag_step(h, (__u64)f->dst.v6[1] << 32 | f->dst.v6[0]);
+		h = xdplb_tag_step(h, (__u64)f->dst.v6[3] << 32 | f->dst.v6[2]);
 	}
-	return xdplb_jhash2_words(w, 10, seed);
+	h ^= h >> 30;
+	h *= XDPLB_TAG_K2;
+	h ^= h >> 27;
+	h *= XDPLB_TAG_K3;
+	return h ^ (h >> 31);
 }
 
 /* The bit of the VIP filter for a destination address: its words folded

@@ -566,7 +566,7 @@ Test(conntrack, syn_flood_evicts_its_own)
 }
 
 /* The outer IPv4 ID: 0 with DF; without DF it varies from packet to
- * packet of one flow (RFC 6864), from a per-CPU sequence. */
+ * packet of one flow (RFC 6864): the backend's packet count on this CPU. */
 Test(conntrack, outer_ipv4_id)
 {
 	char cfg[4096];
