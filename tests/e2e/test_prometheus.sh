@@ -394,8 +394,8 @@ else
 	sed 's/^/# /' "$TMP/lint" | head
 fi
 fams=$(grep -c '^# TYPE xdplb_\(service\|health\)_' "$TMP/svc.txt")
-[ "$fams" = 15 ] && [ "$(grep -c '^# HELP xdplb_\(service\|health\)_' "$TMP/svc.txt")" = 15 ] &&
-	ok "the service's 15 families, each with HELP and TYPE" || not_ok "service families with TYPE: $fams"
+[ "$fams" = 16 ] && [ "$(grep -c '^# HELP xdplb_\(service\|health\)_' "$TMP/svc.txt")" = 16 ] &&
+	ok "the service's 16 families, each with HELP and TYPE" || not_ok "service families with TYPE: $fams"
 samples() { grep -v '^#' "$1" | grep -vE '^xdplb_(vip_imbalance|scrape_duration_seconds)[{ ]' | sort; }
 missing=$(comm -23 <(samples "$TMP/serve2.txt") <(samples "$TMP/svc.txt"))
 [ -z "$missing" ] && [ "$(samples "$TMP/serve2.txt" | wc -l)" -gt 100 ] &&
