@@ -21,6 +21,7 @@
 #include "status.h"
 #include "maps.h"
 #include "stats.h"
+#include "mono.h"
 
 #define MAX_IFACES 64
 
@@ -85,17 +86,9 @@ out:
 	return err;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static void sleep_until(double t)
 {
-	double d = t - now_s();
+	double d = t - mono_now();
 	struct timespec ts;
 
 	if (d <= 0)
@@ -143,7 +136,7 @@ static int watch(const char *ifname, const struct stats_opts *o)
 
 	if (err)
 		return err;
-	start = t_prev = now_s();
+	start = t_prev = mono_now();
 	for (unsigned long i = 1; !o->count || i <= o->count; i++) {
 		double t;
 
@@ -152,7 +145,7 @@ static int watch(const char *ifname, const struct stats_opts *o)
 		err = read_live(ifname, &prev, &cur);
 		if (err)
 			break;
-		t = now_s();
+		t = mono_now();
 		err = show(&prev, &cur, t - t_prev, o, tty);
 		live_free(&prev);
 		prev = cur;

@@ -23,15 +23,7 @@
 #include "fault.h"
 #include "log.h"
 #include "maps.h"
-
-/* CLOCK_MONOTONIC in seconds: the commit's timings (commit_stats) */
-static double mono_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
+#include "mono.h"
 
 /* Updating a map-in-map slot makes the kernel wait for an RCU grace period
  * (maybe_wait_bpf_programs): when the syscall returns, every XDP program
@@ -340,10 +332,10 @@ static int write_slots(const struct lb_maps *m, const struct lb_live *l, const s
 		vals[n++] = (__u32)empty;
 	}
 	/* a write to a map of maps waits for a grace period (one per batch) */
-	t0 = mono_s();
+	t0 = mono_now();
 	err = batch_update(LB_FD(m, tables), slots, vals, n, "the tables map");
 	if (st && n)
-		st->rcu_s += mono_s() - t0;
+		st->rcu_s += mono_now() - t0;
 out:
 	free(slots);
 	free(vals);
@@ -537,11 +529,11 @@ static int write_ctl(const struct lb_maps *m, const struct xdplb_ctl *ctl)
 /* The barrier's wall time, apart from the commit's own work. */
 static int timed_barrier(const struct lb_maps *m, struct commit_stats *st)
 {
-	double t0 = mono_s();
+	double t0 = mono_now();
 	int err = maps_barrier(m);
 
 	if (st)
-		st->rcu_s += mono_s() - t0;
+		st->rcu_s += mono_now() - t0;
 	return err;
 }
 
@@ -619,7 +611,7 @@ int maps_commit(const struct lb_maps *m, const struct lb_live *l, const struct p
 	if (err)
 		goto out;
 	if (st)
-		st->flip_at = mono_s();
+		st->flip_at = mono_now();
 	fault_point("flipped");
 	/* 4. wait for packets that read the old index, then copy forward */
 	err = timed_barrier(m, st);

@@ -16,6 +16,7 @@
 #include "neigh.h"
 #include "netdev.h"
 #include "rtnl.h"
+#include "mono.h"
 
 static int af_of(__u8 family)
 {
@@ -207,19 +208,11 @@ int neigh_find(int ifindex, const struct cfg_next_hop *nh, struct nh_found *f)
 	return err;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 int neigh_resolve(const char *ifname, const struct cfg_next_hop *nh, double timeout,
 		  struct nh_found *f)
 {
 	int ifindex = netdev_ifindex(ifname), err;
-	double end = now_s() + timeout;
+	double end = mono_now() + timeout;
 	bool made = false;
 	char a[64];
 
@@ -230,7 +223,7 @@ int neigh_resolve(const char *ifname, const struct cfg_next_hop *nh, double time
 	for (;;) {
 		err = neigh_find(ifindex, nh, f);
 		made |= f->created;
-		if (err || f->resolved || now_s() >= end)
+		if (err || f->resolved || mono_now() >= end)
 			break;
 		usleep(20 * 1000);
 	}

@@ -27,6 +27,7 @@
 #include "check.h"
 #include "log.h"
 #include "probe.h"
+#include "mono.h"
 
 #define EVENTS_PER_WAIT 256
 #define FD_RESERVE 64 /* descriptors left to the rest of the process */
@@ -79,11 +80,8 @@ struct probe_engine {
 
 static double clock_mono(void *arg)
 {
-	struct timespec ts;
-
 	(void)arg;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return mono_now();
 }
 
 static double now(const struct probe_engine *pe)

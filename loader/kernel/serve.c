@@ -33,6 +33,7 @@
 #include "serve.h"
 #include "serve_req.h"
 #include "status.h"
+#include "mono.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -48,14 +49,6 @@ struct serve {
 	int n_hist;
 	size_t last_len; /* of the last exposition: the next one's first guess */
 };
-
-static double now_mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static struct imb_hist *hist_of(struct serve *s, const char *ifname)
 {
@@ -143,7 +136,7 @@ static int collect(struct serve *s, struct mbuf *b)
 	char names[SERVE_MAX_IFACES][IF_NAMESIZE];
 	struct lb_live st[SERVE_MAX_IFACES];
 	struct metrics_if mi[SERVE_MAX_IFACES] = { 0 };
-	double t0 = now_mono(), *imb[SERVE_MAX_IFACES] = { 0 };
+	double t0 = mono_now(), *imb[SERVE_MAX_IFACES] = { 0 };
 	int n;
 
 	if (s->n_ifaces) {
@@ -173,7 +166,7 @@ static int collect(struct serve *s, struct mbuf *b)
 	}
 	for (int i = 0; i < n; i++) {
 		struct imb_hist *h = hist_of(s, names[i]);
-		double now = now_mono();
+		double now = mono_now();
 
 		if (!mi[i].st || !h)
 			continue;
@@ -186,7 +179,7 @@ static int collect(struct serve *s, struct mbuf *b)
 			pr_warn("keeping a reading for the imbalance window: out of memory\n");
 	}
 	hist_sweep(s, mi, n);
-	metrics_write(b, mi, (size_t)n, now_mono() - t0);
+	metrics_write(b, mi, (size_t)n, mono_now() - t0);
 	collect_decap(b);
 	if (s->hook)
 		s->hook(b, s->hook_arg);

@@ -42,6 +42,7 @@
 #include "status.h"
 #include "svc_announce.h"
 #include "svc_health.h"
+#include "mono.h"
 
 #define RELOAD_SETTLE 0.2 /* seconds after the last change of the file */
 #define NH_REFRESH 1.0 /* seconds between looks at the next hop's and the interface's MACs */
@@ -73,14 +74,6 @@ struct svc {
 	bool nh_unresolved;
 	__u64 nh_changes;
 };
-
-static double now_mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static double cpu_now(void)
 {
@@ -311,7 +304,7 @@ static int svc_sync_locked(struct svc *s, struct checked *cfg)
 	/* the checks are rebuilt only from a consistent reading; until then
 	 * the old ones stay (freeing them here left s->hc dangling) */
 	if (!err) {
-		err = svc_health_build(&s->hc, &old, &s->cfg, s->be_ids, now_mono());
+		err = svc_health_build(&s->hc, &old, &s->cfg, s->be_ids, mono_now());
 		svc_health_free(&old);
 	}
 	/* a next_hop address adopted (not loaded) has no MAC yet: the live one */
@@ -457,7 +450,7 @@ out:
 /* One round: results in, verdicts out, and what changed in one commit. */
 static void round_(struct svc *s, double now)
 {
-	double cpu0 = cpu_now(), t0 = now_mono();
+	double cpu0 = cpu_now(), t0 = mono_now();
 	int n, err;
 
 	s->flip_at = 0;
@@ -470,7 +463,7 @@ static void round_(struct svc *s, double now)
 		/* ESTALE: the maps changed by hand; adopted, applied next round */
 		s->apply_failures += err && err != -ESTALE;
 		s->apply_cpu = cpu_now() - cpu0;
-		s->apply_wall = now_mono() - t0;
+		s->apply_wall = mono_now() - t0;
 		/* live: packets use the new tables from the flip on; the
 		 * rest of the commit makes the old bank equal */
 		s->apply_live = s->flip_at > 0 ? s->flip_at - t0 : s->apply_wall;
@@ -848,7 +841,7 @@ static int wait_ms(const struct svc *s, double now)
 
 static void tick(struct svc *s)
 {
-	double now = now_mono();
+	double now = mono_now();
 
 	if (s->hc.pe)
 		probe_step(s->hc.pe, 0);
@@ -886,7 +879,7 @@ static int loop(struct svc *s)
 			gen = s->hc_gen;
 			add_fd(s, probe_fd(s->hc.pe));
 		}
-		n = epoll_wait(s->ep, ev, 8, wait_ms(s, now_mono()));
+		n = epoll_wait(s->ep, ev, 8, wait_ms(s, mono_now()));
 		if (n < 0 && errno != EINTR) {
 			pr_warn("%s: epoll_wait: %s\n", s->ifname, strerror(errno));
 			return -errno;
@@ -895,7 +888,7 @@ static int loop(struct svc *s)
 			if (ev[i].data.fd == s->sigfd)
 				signals(s);
 			else if (ev[i].data.fd == s->ino)
-				file_events(s, now_mono());
+				file_events(s, mono_now());
 		}
 		tick(s);
 	}
@@ -984,7 +977,7 @@ int service_run(const struct service_opts *o)
 		err = start(s);
 	}
 	if (!err)
-		sann_start(&s->ann, &s->hc, now_mono());
+		sann_start(&s->ann, &s->hc, mono_now());
 	if (!err && o->listen) {
 		struct serve_cfg sc = { .listen = o->listen, .window = 60, .n_ifaces = 1 };
 
@@ -994,7 +987,7 @@ int service_run(const struct service_opts *o)
 	if (!err) {
 		if (sd_watchdog_enabled(0, &usec) > 0)
 			s->wd_interval = (double)usec / 2e6;
-		s->next_round = now_mono() + o->round;
+		s->next_round = mono_now() + o->round;
 		sd_notifyf(0, "READY=1\nSTATUS=%u VIPs, %u checks", s->cfg.cfg.n_vips, s->hc.n);
 		pr_info("%s: running (%s)\n", s->ifname, o->config);
 		err = loop(s);

@@ -12,14 +12,7 @@
 #include "guards.h"
 #include "status.h"
 #include "verify.h"
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
+#include "mono.h"
 
 /* The new_flows counter of a config backend in a status, or 0. */
 static __u64 new_flows(const struct lb_live *s, const struct cfg_vip *v,
@@ -88,7 +81,7 @@ int verify_watch(const char *ifname, const struct checked *c, double sec, struct
 {
 	const struct xdplb_config *cfg = &c->cfg;
 	struct lb_live base, cur;
-	double t0 = now(), t;
+	double t0 = mono_now(), t;
 	__u64 **b0 = calloc(cfg->n_vips + 1, sizeof(*b0));
 	__u64 *delta = NULL;
 	__u32 maxb = 1;
@@ -121,7 +114,7 @@ int verify_watch(const char *ifname, const struct checked *c, double sec, struct
 	}
 	do {
 		usleep(VERIFY_TICK_MS * 1000);
-		t = now() - t0;
+		t = mono_now() - t0;
 		err = status_read(ifname, LIVE_COUNTERS, &cur);
 		if (err)
 			goto out;
