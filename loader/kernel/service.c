@@ -68,7 +68,7 @@ struct svc {
 	/* for the metrics */
 	__u64 reloads_ok, reloads_refused, reloads_failed, applies, apply_failures;
 	bool last_reload_ok, tunnel_ok;
-	double apply_cpu, apply_rcu, apply_wall, apply_live, flip_at;
+	double apply_cpu, apply_rcu, apply_wall, apply_live;
 	/* the next hop (a next_hop address: the neighbour table's MAC) */
 	double next_nh;
 	bool nh_unresolved;
@@ -395,8 +395,10 @@ static int external_change(struct svc *s)
 }
 
 /* if_mac: NULL for a health commit; else a commit of the MACs (the
- * interface's, and the config's nh_mac), nothing else. */
-static int commit(struct svc *s, const __u8 *if_mac)
+ * interface's, and the config's nh_mac), nothing else. st: the commit's
+ * timings, added to what the caller zeroed (flip_at stays 0 if the commit
+ * never flipped), or NULL. */
+static int commit(struct svc *s, const __u8 *if_mac, struct commit_stats *st)
 {
 	struct plan_hint hint = { .vip_ids = s->vip_ids,
 				  .be_ids = s->be_ids,
@@ -404,7 +406,6 @@ static int commit(struct svc *s, const __u8 *if_mac)
 	__u32 *table_ids = calloc(s->cfg.cfg.n_vips + 1, sizeof(*table_ids));
 	bool *same = calloc(s->cfg.cfg.n_vips + 1, sizeof(*same));
 	struct plan_env env = { .now = (__u64)time(NULL), .health_only = true, .hint = &hint };
-	struct commit_stats st = { 0 };
 	struct plan p;
 	int lock, err;
 
@@ -433,14 +434,12 @@ static int commit(struct svc *s, const __u8 *if_mac)
 	if (!err)
 		err = plan_build(&s->live, &s->cfg, &env, &p);
 	if (!err) {
-		err = maps_commit(&s->m, &s->live, &p, &s->cfg, table_ids, &st);
+		err = maps_commit(&s->m, &s->live, &p, &s->cfg, table_ids, st);
 		if (!err)
 			err = plan_apply_to_live(&s->live, &p, &s->cfg, table_ids);
 		plan_free(&p, s->cfg.cfg.n_vips);
 	}
 	lb_unlock(lock);
-	s->apply_rcu = st.rcu_s;
-	s->flip_at = st.flip_at;
 out:
 	free(table_ids);
 	free(same);
@@ -451,14 +450,14 @@ out:
 static void round_(struct svc *s, double now)
 {
 	double cpu0 = cpu_now(), t0 = mono_now();
+	struct commit_stats st = { 0 };
 	int n, err;
 
-	s->flip_at = 0;
 	pthread_mutex_lock(&s->mu);
 	n = s->hc.on ? svc_health_round(&s->hc, &s->cfg, now, s->changed, s->touched) : 0;
 	if (n > 0) {
 		s->ann.dirty = true;
-		err = commit(s, NULL);
+		err = commit(s, NULL, &st);
 		s->applies += !err;
 		/* ESTALE: the maps changed by hand; adopted, applied next round */
 		s->apply_failures += err && err != -ESTALE;
@@ -466,7 +465,8 @@ static void round_(struct svc *s, double now)
 		s->apply_wall = mono_now() - t0;
 		/* live: packets use the new tables from the flip on; the
 		 * rest of the commit makes the old bank equal */
-		s->apply_live = s->flip_at > 0 ? s->flip_at - t0 : s->apply_wall;
+		s->apply_rcu = st.rcu_s;
+		s->apply_live = st.flip_at > 0 ? st.flip_at - t0 : s->apply_wall;
 		if (err) {
 			if (err != -ESTALE)
 				pr_warn("%s: applying health changes: %s; reading the maps again\n",
@@ -546,7 +546,7 @@ static void nh_refresh(struct svc *s, double now)
 	memcpy(s->cfg.cfg.nh_mac, nh, 6);
 	memset(s->changed, 0, (s->cfg.cfg.n_vips + 1) * sizeof(*s->changed));
 	memset(s->touched, 0, (s->cfg.cfg.n_vips + 1) * sizeof(*s->touched));
-	err = commit(s, ifm);
+	err = commit(s, ifm, NULL);
 	if (err) {
 		s->next_nh = now; /* again at the next round */
 		if (err != -ESTALE)
