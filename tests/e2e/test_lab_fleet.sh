@@ -88,7 +88,7 @@ assert "xdplb explain on LB1 and LB2: the same backend as the real connections (
 
 # ---------------------------------------------------------------- 3. LB1 fails and comes back
 h1=$(lb_flows 1) h2=$(lb_flows 2)
-bg hold client 120 hold --vip $VIP --conns 60 --interval 0.2 --timeout 5 --duration 100 \
+bg hold client 400 hold --vip $VIP --conns 60 --interval 0.2 --timeout 5 --duration 360 \
 	--sources "$SRCS" --port-base 45000 --ready-file "$TMP/ready.json" --stop-file "$TMP/stop" --out "$TMP/hold.json"
 for _ in $(seq 150); do [ -s "$TMP/ready.json" ] && break; sleep 0.1; done
 sleep 0.5
@@ -96,7 +96,7 @@ g1=$(($(lb_flows 1) - h1)) g2=$(($(lb_flows 2) - h2))
 P0=$(paths_of "$TMP/ready.json" "$SRCS" 45000)
 assert "60 long-lived connections: LB1 carries $g1, LB2 $g2 (their counters; the router's hash says $(on_lb "$P0" 1) and $(on_lb "$P0" 2)), both at least 10" \
 	[ "$g1" -ge 10 -a "$g2" -ge 10 -a "$g1" = "$(on_lb "$P0" 1)" -a "$g2" = "$(on_lb "$P0" 2)" ]
-bg churn client 110 churn --vip $VIP --rate 40 --parallel 16 --timeout 1 --duration 100 --sources "$SRCS" \
+bg churn client 400 churn --vip $VIP --rate 40 --parallel 16 --timeout 1 --duration 360 --sources "$SRCS" \
 	--stop-file "$TMP/stop" --out "$TMP/churn.json"
 sleep 2
 

@@ -47,11 +47,11 @@ print([b for b in v['backends'] if b['name'] == '$2'][0]['new_flows'])"
 assert "the router has 2 paths to the VIP: $(lab paths | tr '\n' ' ')" [ "$(npaths)" = 2 ]
 assert "each LB's service put the VIP's route in its table 30821 (proto 120)" [ "$(route_on 1)" = 1 -a "$(route_on 2)" = 1 ]
 
-bg hold client 150 hold --vip $VIP --conns 60 --interval 0.2 --timeout 5 --duration 130 \
+bg hold client 400 hold --vip $VIP --conns 60 --interval 0.2 --timeout 5 --duration 360 \
 	--sources "$SRCS" --port-base 47000 --ready-file "$TMP/ready.json" --stop-file "$TMP/stop" --out "$TMP/hold.json"
 for _ in $(seq 150); do [ -s "$TMP/ready.json" ] && break; sleep 0.1; done
 P0=$(paths_of "$TMP/ready.json" "$SRCS" 47000)
-bg churn client 140 churn --vip $VIP --rate 40 --parallel 16 --timeout 1 --duration 130 --sources "$SRCS" \
+bg churn client 400 churn --vip $VIP --rate 40 --parallel 16 --timeout 1 --duration 360 --sources "$SRCS" \
 	--stop-file "$TMP/stop" --out "$TMP/churn.json"
 sleep 2
 

@@ -77,7 +77,10 @@ lab xdplb --lb 1 history --json --iface eth0 >"$TMP/out" 2>/dev/null
 check_json "LB1's service runs the shared file with its own host file (history: $(jq_out 'd[0]["host_source"]'))" \
 	"d[0]['host_source'].endswith('lb1.host.json') and d[0]['source'].endswith('lb1.json')"
 
-bg hold client 150 hold --vip $VIP --conns 60 --interval 0.2 --timeout 5 --duration 120 \
+# --duration is only a cap (the stop file ends the clients): with the e2e
+# suites three at a time this test took 187 s, and a 120 s cap had closed
+# every connection before LB1's withdrawal, so none could break
+bg hold client 400 hold --vip $VIP --conns 60 --interval 0.2 --timeout 5 --duration 360 \
 	--sources "$SRCS" --port-base 46000 --ready-file "$TMP/ready.json" --stop-file "$TMP/stop" --out "$TMP/hold.json"
 for _ in $(seq 150); do [ -s "$TMP/ready.json" ] && break; sleep 0.1; done
 sleep 0.5
@@ -86,7 +89,7 @@ assert "60 long-lived connections: $(on_lb "$P0" 1) through LB1, $(on_lb "$P0" 2
 	[ "$(on_lb "$P0" 1)" -ge 10 -a "$(on_lb "$P0" 2)" -ge 10 ]
 # new connections through the VIP during the roll (~20/s through each LB:
 # enough for each load's --verify to judge, docs/cli.md: 20 new flows)
-bg churn client 60 churn --vip $VIP --rate 40 --parallel 16 --timeout 1 --duration 45 --sources "$SRCS" \
+bg churn client 200 churn --vip $VIP --rate 40 --parallel 16 --timeout 1 --duration 180 --sources "$SRCS" \
 	--stop-file "$TMP/stop.churn" --out "$TMP/churn.json"
 sleep 2
 # the roll as docs/fleet.md says: on each LB in turn, load --verify with its

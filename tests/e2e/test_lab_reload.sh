@@ -42,9 +42,9 @@ steps=(
 cfg "$TMP/c0.json" be1:100,be2:100,be3:100,be4:100
 expect_rc "load be1..be4" 0 x load "$TMP/c0.json"
 
-bg hold client 90 hold --conns 8 --interval 0.1 --duration 75 --sources "$(lab sources 4)" \
+bg hold client 300 hold --conns 8 --interval 0.1 --duration 240 --sources "$(lab sources 4)" \
 	--port-base 30000 --stop-file "$TMP/stop" --ready-file "$TMP/ready" --out "$TMP/hold.json"
-bg churn client 90 churn --rate 40 --parallel 4 --duration 75 --sources "$(lab sources 4)" \
+bg churn client 300 churn --rate 40 --parallel 4 --duration 240 --sources "$(lab sources 4)" \
 	--stop-file "$TMP/stop" --out "$TMP/churn.json"
 k=0
 while [ ! -s "$TMP/ready" ] && [ $k -lt 100 ]; do sleep 0.1; k=$((k + 1)); done
