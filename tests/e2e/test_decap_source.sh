@@ -47,7 +47,9 @@ BE_MAC=$(ip -n "$NS" -br link show veth1 | awk '{print $3}')
 x() { in_ns "$NS" "$XDPLB" "$@"; }
 
 # The listener: the payloads that reach VIP:5353 (v4 and v6), one a line,
-# until "END" arrives or 5 s pass.
+# until "END" arrives (every source list here takes END's) or 20 s pass:
+# with the e2e suites three at a time, scapy's import alone took most of
+# the 5 s this used to wait, and the listener left between two frames.
 cat >"$TMP/listen.py" <<EOF
 import select, socket, sys, time
 s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -55,7 +57,7 @@ s4.bind(("$VIP4", 5353))
 s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s6.bind(("$VIP6", 5353))
 open(sys.argv[1], "w").close()  # ready
-end = time.time() + 5
+end = time.time() + 20
 while time.time() < end:
     r, _, _ = select.select([s4, s6], [], [], 0.2)
     for s in r:
@@ -87,10 +89,10 @@ EOF
 # exchange OUTER_SRC TAG...: send the frames; the tags that arrived, sorted
 exchange() {
 	rm -f "$TMP/ready"
-	in_ns "$NS" timeout 10 $PY "$TMP/listen.py" "$TMP/ready" >"$TMP/got" &
+	in_ns "$NS" timeout 30 $PY "$TMP/listen.py" "$TMP/ready" >"$TMP/got" &
 	local lpid=$!
 	for _ in $(seq 50); do [ -e "$TMP/ready" ] && break; sleep 0.1; done
-	in_ns "$NS" timeout 10 $PY "$TMP/send.py" "$@" >/dev/null 2>"$TMP/send.err"
+	in_ns "$NS" timeout 30 $PY "$TMP/send.py" "$@" >/dev/null 2>"$TMP/send.err"
 	wait $lpid
 	sort "$TMP/got" | tr '\n' ' ' | sed 's/ $//'
 }
