@@ -17,14 +17,7 @@
 
 #include "bench.h"
 #include "log.h"
-
-double bench_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
+#include "mono.h"
 
 static int cmp_dbl(const void *a, const void *b)
 {

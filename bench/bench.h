@@ -36,7 +36,6 @@ int bench_twocore(const struct bench_opts *o, cJSON *out);
 int bench_flood(const struct bench_opts *o, cJSON *out);
 int bench_baseline(const struct bench_opts *o, cJSON *out);
 
-double bench_now(void);
 double median(double *v, int n);
 
 /* system.c: a namespace with a veth pair gen0 <-> lb0 and a private bpffs

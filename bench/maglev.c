@@ -7,6 +7,7 @@
 
 #include "bench.h"
 #include "maglev.h"
+#include "mono.h"
 
 static void backends(struct maglev_backend *b, __u32 n, int mixed)
 {
@@ -35,11 +36,11 @@ int bench_maglev(const struct bench_opts *o, cJSON *out)
 		double floor_ms;
 
 		for (int k = 0; k < o->runs; k++) {
-			double t0 = bench_now();
+			double t0 = mono_now();
 
 			memset(t, k, ms[mi] * sizeof(*t));
 			sink += t[ms[mi] / 2];
-			v[k] = (bench_now() - t0) * 1e3;
+			v[k] = (mono_now() - t0) * 1e3;
 		}
 		floor_ms = median(v, o->runs);
 		for (size_t ni = 0; ni < 4; ni++) {
@@ -51,10 +52,10 @@ int bench_maglev(const struct bench_opts *o, cJSON *out)
 					continue;
 				backends(b, ns[ni], mixed);
 				for (int k = 0; k < o->runs; k++) {
-					double t0 = bench_now();
+					double t0 = mono_now();
 
 					maglev_build(b, ns[ni], ms[mi], 0x5eed, t);
-					v[k] = (bench_now() - t0) * 1e3;
+					v[k] = (mono_now() - t0) * 1e3;
 				}
 				ms_med = median(v, o->runs);
 				printf("  %-8u %-6u %-7s %10.3f %10.4f %7.0fx%s\n", ms[mi], ns[ni],

@@ -26,6 +26,7 @@
 #include "bench_abi.h"
 #include "load.h"
 #include "rig.h"
+#include "mono.h"
 
 /* ten backends per VIP; conntrack_size as asked (4M: new flows insert into
  * a table of millions) */
@@ -404,10 +405,10 @@ static void memory_floor(cJSON *arr)
 		a[i] = a[j];
 		a[j] = t;
 	}
-	t0 = bench_now();
+	t0 = mono_now();
 	for (long s = 0; s < steps; s++)
 		p = a[p];
-	double ns = (bench_now() - t0) / steps * 1e9;
+	double ns = (mono_now() - t0) / steps * 1e9;
 
 	printf("  %-18s %-44s %8.1f%s\n", "floor_memory",
 	       "a random load in 64 MB (conntrack's buckets)", ns, p == (size_t)-1 ? "!" : "");

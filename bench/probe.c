@@ -34,6 +34,7 @@
 #include "health.h"
 #include "log.h"
 #include "probe.h"
+#include "mono.h"
 
 #define MAX_SPECS 4096
 
@@ -45,14 +46,6 @@ struct args {
 	bool health;
 	bool floor; /* bench: the floor instead of the engine */
 };
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* "ADDR" or "[ADDR6]" and a port into ss. 0, or -EINVAL. */
 static int sockaddr_of(const char *addr, int port, struct sockaddr_storage *ss)
@@ -150,7 +143,7 @@ static int health_setup(struct health *h, __u32 n)
 		return -ENOMEM;
 	health_params_default(&p);
 	p.rise = p.fall = 1;
-	err = health_init(h, &p, n, mono());
+	err = health_init(h, &p, n, mono_now());
 	for (__u32 i = 0; i < n && !err; i++) {
 		char a[16];
 
@@ -203,16 +196,16 @@ static int do_check(const struct args *a, char **specs, int n)
 		err = health_setup(&h, (__u32)n);
 	if (err)
 		return 3;
-	t0 = mono();
+	t0 = mono_now();
 	/* bounded: every target has had its rounds by then, or it is a bug */
 	end = t0 + a->rounds * a->interval + a->timeout + 2;
-	while (left > 0 && mono() < end) {
+	while (left > 0 && mono_now() < end) {
 		const struct probe_result *r;
 		struct health_result hr[MAX_SPECS];
 		const struct health_report *rep;
 		size_t k;
 
-		if (probe_run(pe, fmin(mono() + 0.05, end)))
+		if (probe_run(pe, fmin(mono_now() + 0.05, end)))
 			break;
 		k = probe_take(pe, &r);
 		for (size_t j = 0; j < k; j++) {
@@ -225,7 +218,7 @@ static int do_check(const struct args *a, char **specs, int n)
 			if (++count[r[j].target] == a->rounds)
 				left--;
 		}
-		if (a->health && k && !health_round(&h, mono(), hr, k, &rep))
+		if (a->health && k && !health_round(&h, mono_now(), hr, k, &rep))
 			print_health(rep, names);
 		fflush(stdout);
 	}
@@ -303,12 +296,12 @@ static int read_targets(const struct args *a, struct probe_target **out)
 static __u64 floor_run(const struct probe_target *t, int n, const struct args *a)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	double t0 = mono(), end = t0 + a->duration;
+	double t0 = mono_now(), end = t0 + a->duration;
 	__u64 k = 0, done = 0; /* k: connects due so far, in schedule order */
 
-	while (mono() < end) {
+	while (mono_now() < end) {
 		struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
-		double due_until = mono() - t0 + 0.01;
+		double due_until = mono_now() - t0 + 0.01;
 
 		for (; (double)k * a->interval / n <= due_until; k++) {
 			const struct probe_target *x = &t[k % (__u64)n];
@@ -338,9 +331,9 @@ static int do_floor(const struct args *a)
 		return 2;
 	rusage_split(&u0, &s0);
 	c0 = cpu_seconds();
-	t0 = mono();
+	t0 = mono_now();
 	done = floor_run(t, n, a);
-	wall = mono() - t0;
+	wall = mono_now() - t0;
 	cpu = cpu_seconds() - c0;
 	rusage_split(&u1, &s1);
 	printf("floor: %llu connects (socket, connect, SO_LINGER 0, close; no epoll) in %.2fs\n",
@@ -368,18 +361,18 @@ static int do_bench(const struct args *a)
 		return 3;
 	rusage_split(&u0, &s0);
 	c0 = cpu_seconds();
-	t0 = mono();
-	while (mono() < t0 + a->duration) {
+	t0 = mono_now();
+	while (mono_now() < t0 + a->duration) {
 		const struct probe_result *r;
 		size_t k;
 
-		if (probe_run(pe, fmin(mono() + 0.25, t0 + a->duration)))
+		if (probe_run(pe, fmin(mono_now() + 0.25, t0 + a->duration)))
 			return 3;
 		k = probe_take(pe, &r);
 		for (size_t j = 0; j < k && n_lat < cap; j++)
 			lat[n_lat++] = r[j].latency;
 	}
-	wall = mono() - t0;
+	wall = mono_now() - t0;
 	cpu = cpu_seconds() - c0;
 	rusage_split(&u1, &s1);
 	probe_get_stats(pe, &st);
@@ -407,7 +400,7 @@ static int do_sink(const struct args *a)
 {
 	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons((__u16)a->port) };
 	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), off = 0, on = 1;
-	double end = mono() + a->duration;
+	double end = mono_now() + a->duration;
 	unsigned long long n = 0;
 
 	if (fd < 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) ||
@@ -423,7 +416,7 @@ static int do_sink(const struct args *a)
 	 * handshake runs in the checker's connect(), and so would waking the
 	 * sink up, 1,000 times a second; a real backend wakes up on its own
 	 * CPU. The backlog holds 10 ms of connections many times over. */
-	while (mono() < end) {
+	while (mono_now() < end) {
 		struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
 		int c;
 

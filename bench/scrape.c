@@ -25,6 +25,7 @@
 
 #include "bench.h"
 #include "maps.h"
+#include "mono.h"
 
 #define STEADY_RUNS 5
 #define PORT 9435
@@ -93,7 +94,7 @@ static double scrape_enc(size_t *bytes, size_t *samples, bool gzip)
 	size_t req_len = strlen(req);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 	static char buf[1 << 16];
-	double t0 = bench_now();
+	double t0 = mono_now();
 	bool bol = false, ok = false;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ssize_t r;
@@ -119,7 +120,7 @@ static double scrape_enc(size_t *bytes, size_t *samples, bool gzip)
 		*bytes += (size_t)r;
 	}
 	close(fd);
-	return ok && r == 0 ? bench_now() - t0 : -1;
+	return ok && r == 0 ? mono_now() - t0 : -1;
 }
 
 static double scrape(size_t *bytes, size_t *samples)
@@ -131,7 +132,7 @@ static double scrape(size_t *bytes, size_t *samples)
 static double floor_read(const char *pin)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	double t0 = bench_now();
+	double t0 = mono_now();
 	struct lb_maps m;
 	struct xdplb_ctl ctl;
 	__u32 zero = 0, *ids = NULL, nv = 0;
@@ -159,7 +160,7 @@ static double floor_read(const char *pin)
 	free(ids);
 	free(buf);
 	maps_close(&m);
-	return err ? -1 : bench_now() - t0;
+	return err ? -1 : mono_now() - t0;
 }
 
 int bench_scrape(const struct bench_opts *o, cJSON *out)

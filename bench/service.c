@@ -48,6 +48,7 @@
 #include "maglev.h"
 #include "maps.h"
 #include "../tests/bpf/pkt.h"
+#include "mono.h"
 
 #define CHECK_PORT 9000 /* the backends' listener */
 #define METRICS_PORT 9436
@@ -155,7 +156,7 @@ static char *slurp(const char *path, size_t *len)
 /* Waits up to secs for the file to contain what, while pid lives. */
 static bool wait_for(const char *path, const char *what, double secs, pid_t pid)
 {
-	for (double end = bench_now() + secs; bench_now() < end;) {
+	for (double end = mono_now() + secs; mono_now() < end;) {
 		char *s = slurp(path, NULL);
 		bool hit = s && strstr(s, what);
 
@@ -426,9 +427,9 @@ static int bench_checks(struct svc_env *e, const struct bench_opts *o, cJSON *ou
 		printf("  FAILED: no /metrics, or no /proc entry\n");
 		return 1;
 	}
-	t0 = bench_now();
+	t0 = mono_now();
 	usleep((useconds_t)(r.secs * 1e6));
-	wall = bench_now() - t0;
+	wall = mono_now() - t0;
 	if (proc_cpu(e->svc, &u1, &s1) || scrape_checks(METRICS_PORT, &ok1, &f1, &gauge)) {
 		printf("  FAILED: the service went away\n");
 		return 1;
@@ -614,14 +615,14 @@ static int next_apply(const struct live_lb *lb, const char *log, size_t *log_off
 	double end = t_event + 10;
 
 	a->flip_ms = -1;
-	while (bench_now() < end) {
+	while (mono_now() < end) {
 		if (!read_ctl(lb, &ctl) && memcmp(&ctl, before, sizeof(ctl))) {
-			a->flip_ms = 1e3 * (bench_now() - t_event);
+			a->flip_ms = 1e3 * (mono_now() - t_event);
 			break;
 		}
 		usleep(1000);
 	}
-	while (a->flip_ms >= 0 && bench_now() < end) {
+	while (a->flip_ms >= 0 && mono_now() < end) {
 		static char buf[65536];
 		char *hit, *eol;
 		int fd = open(log, O_RDONLY | O_CLOEXEC);
@@ -647,10 +648,10 @@ static int next_apply(const struct live_lb *lb, const char *log, size_t *log_off
 /* Waits until the service has applied nothing for quiet seconds. */
 static void settle(const char *log, size_t *log_off, double quiet, double max)
 {
-	double end = bench_now() + max, last = bench_now();
+	double end = mono_now() + max, last = mono_now();
 	size_t n = 0;
 
-	while (bench_now() < end && bench_now() - last < quiet) {
+	while (mono_now() < end && mono_now() - last < quiet) {
 		size_t len, c = 0;
 		char *s = slurp(log, &len);
 
@@ -658,7 +659,7 @@ static void settle(const char *log, size_t *log_off, double quiet, double max)
 			c++;
 		if (c != n) {
 			n = c;
-			last = bench_now();
+			last = mono_now();
 		}
 		if (s)
 			*log_off = len;
@@ -722,14 +723,14 @@ static int bench_apply(struct svc_env *e, const struct bench_opts *o, int vips, 
 	snprintf(cfg, sizeof(cfg), "%s/apply-%d-%d.json", e->sb.tmp, vips, m);
 	snprintf(log, sizeof(log), "%s/apply-%d-%d.log", e->sb.tmp, vips, m);
 	snprintf(sd, sizeof(sd), "%s/sd-apply-%d", e->sb.tmp, m);
-	t_load = bench_now();
+	t_load = mono_now();
 	if (apply_config(cfg, vips, m) || svc_start(e, o, cfg, log, sd, false, 180) ||
 	    live_open(&lb, e->sb.bpffs)) {
 		printf("  %-6d FAILED to start the service or open its maps (%s)\n", m, log);
 		live_close(&lb);
 		return 1;
 	}
-	t_load = bench_now() - t_load;
+	t_load = mono_now() - t_load;
 	settle(log, &off, 1.5, 20); /* the first verdicts (up) are applies too */
 	for (int k = 1; k <= cycles && !wrong; k++) {
 		for (int up = 0; up < 2 && !wrong; up++) {
@@ -741,7 +742,7 @@ static int bench_apply(struct svc_env *e, const struct bench_opts *o, int vips, 
 				wrong++;
 				break;
 			}
-			t = bench_now();
+			t = mono_now();
 			if (bench_sh("ip -n %s addr %s 192.0.2.%d/32 dev lo", e->sb.peer_ns,
 				     up ? "add" : "del", k) ||
 			    next_apply(&lb, log, &off, &before, t, &a[n])) {

@@ -27,6 +27,7 @@
 
 #include "bench.h"
 #include "maps.h"
+#include "mono.h"
 
 int bench_sh(const char *fmt, ...)
 {
@@ -225,14 +226,14 @@ int bench_load(const struct bench_opts *o, cJSON *out)
 		if (bench_write_config(cfg, sizes[i].vips, sizes[i].backends, sizes[i].m, 0) ||
 		    bench_write_config(cfg2, sizes[i].vips, sizes[i].backends, sizes[i].m, 1))
 			return wrong + 1;
-		t0 = bench_now();
+		t0 = mono_now();
 		rc1 = bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb,
 			       s.tmp, cfg);
-		first = bench_now() - t0;
-		t0 = bench_now();
+		first = mono_now() - t0;
+		t0 = mono_now();
 		rc2 = bench_sh("%s load --iface lb0 --state-dir %s/sd %s >/dev/null", o->xdplb,
 			       s.tmp, cfg2);
-		update = bench_now() - t0;
+		update = mono_now() - t0;
 		lb_memory(s.bpffs, &total, &tables, &ct, &ct_entries);
 		bench_sh("%s unload --iface lb0 2>/dev/null", o->xdplb);
 		if (rc1 || rc2) {
@@ -321,13 +322,13 @@ static int threaded_napi(const struct bench_sandbox *s)
 static double measure(const struct bench_opts *o, int prog, const char *mac, double secs)
 {
 	unsigned long long c0 = run_cnt(prog);
-	double t0 = bench_now();
+	double t0 = mono_now();
 
 	if (bench_sh(
 		    "taskset -c 0 %s --iface gen0 --dst-mac %s --dst 203.0.113.10 --dport 80 --flows 1024 --seconds %.1f >/dev/null",
 		    o->pktgen, mac, secs))
 		return -1;
-	return (run_cnt(prog) - c0) / (bench_now() - t0);
+	return (run_cnt(prog) - c0) / (mono_now() - t0);
 }
 
 int bench_veth(const struct bench_opts *o, cJSON *out)

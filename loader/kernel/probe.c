@@ -26,8 +26,8 @@
 
 #include "check.h"
 #include "log.h"
-#include "probe.h"
 #include "mono.h"
+#include "probe.h"
 
 #define EVENTS_PER_WAIT 256
 #define FD_RESERVE 64 /* descriptors left to the rest of the process */

@@ -398,9 +398,10 @@ fi
 fams=$(grep -c '^# TYPE xdplb_\(service\|health\)_' "$TMP/svc.txt")
 [ "$fams" = 16 ] && [ "$(grep -c '^# HELP xdplb_\(service\|health\)_' "$TMP/svc.txt")" = 16 ] &&
 	ok "the service's 16 families, each with HELP and TYPE" || not_ok "service families with TYPE: $fams"
+idle_by_labels() { sed -E 's/^(xdplb_backend_idle_seconds\{[^}]*\}) .*/\1/'; }
 samples() {
 	grep -v '^#' "$1" | grep -vE '^xdplb_(vip_imbalance|scrape_duration_seconds)[{ ]' |
-		sed -E 's/^(xdplb_backend_idle_seconds\{[^}]*\}) .*/\1/' | sort # its labels only
+		idle_by_labels | sort
 }
 missing=$(comm -23 <(samples "$TMP/serve2.txt") <(samples "$TMP/svc.txt"))
 [ -z "$missing" ] && [ "$(samples "$TMP/serve2.txt" | wc -l)" -gt 100 ] &&
@@ -490,7 +491,7 @@ grep -q "Address already in use" "$TMP/err" && ok "the bind error says why" || n
 # scrapes: their durations and the backends' idle times may differ)
 in_ns "$NS" curl -s -H 'Accept-Encoding: gzip' -D "$TMP/gzh" -o "$TMP/m.gz" "http://$EXPORTER/metrics"
 in_ns "$NS" curl -s -D "$TMP/plainh" -o "$TMP/m.txt" "http://$EXPORTER/metrics"
-timeless() { grep -v '^xdplb_scrape_duration_seconds ' | sed -E 's/^(xdplb_backend_idle_seconds\{[^}]*\}) .*/\1/'; }
+timeless() { grep -v '^xdplb_scrape_duration_seconds ' | idle_by_labels; }
 if grep -qi '^content-encoding: gzip' "$TMP/gzh" && ! grep -qi '^content-encoding' "$TMP/plainh" &&
 	grep -qi '^vary: accept-encoding' "$TMP/plainh" &&
 	diff <(gunzip -c "$TMP/m.gz" | timeless) <(timeless <"$TMP/m.txt") >/dev/null; then
