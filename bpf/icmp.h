@@ -223,8 +223,8 @@ static __always_inline int icmp_quoted_flow(struct xdp_md *ctx, const struct pkt
 		    (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP) ||
 		    in->saddr != iph->daddr)
 			return VERDICT_PASS;
-		q->flow.src.v4 = in->daddr;
-		q->flow.dst.v4 = in->saddr;
+		addr_set_v4(&q->flow.src, in->daddr);
+		addr_set_v4(&q->flow.dst, in->saddr);
 		q->flow.proto = in->protocol;
 		q->l3_len = tot;
 		q->tos = iph->tos;

@@ -246,8 +246,8 @@ static __always_inline int parse_v4(struct cursor *c, struct pkt *p, __u32 bank,
 	if (IS_VERDICT(proto))
 		return proto; /* too short to carry a destination */
 	p->flow.family = XDPLB_AF_INET;
-	p->flow.dst.v4 = iph->daddr;
-	p->flow.src.v4 = iph->saddr;
+	addr_set_v4(&p->flow.dst, iph->daddr);
+	addr_set_v4(&p->flow.src, iph->saddr);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
 		/* the rest is not VIP traffic, but ICMP to a VIP address may
 		 * be answered or steered (icmp()) */
