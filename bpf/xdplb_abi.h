@@ -17,6 +17,7 @@
 #define XDPLB_ABI_H
 
 #include <linux/types.h>
+#include <linux/bpf.h> /* enum xdp_action */
 
 /* 3: tables BPF_F_MMAPABLE; 4: ctl records the program, backends carry
  * configured state and health next to the effective state; 5: global_stats
@@ -411,7 +412,10 @@ enum xdplb_icmp_action {
 #undef XDPLB_X_ENUM
 
 /* global_stats: PERCPU_ARRAY[XDPLB_GLOBAL_SLOTS] of __u64.
- * [0, XDPLB_ACTION_MAX): XDP action counts by return code.
+ * [0, XDPLB_ACTION_MAX): XDP action counts by return code, but for
+ *   XDP_DROP, which the data path leaves at 0: a drop is counted once, by
+ *   its reason (one counter update less per drop), and readers fill in
+ *   the action's count as their sum (xdplb_global_fold()).
  * [XDPLB_CNT_DROP_BASE + reason]: drops by reason.
  * [XDPLB_CNT_PASS_BASE + reason]: passes by reason.
  * [XDPLB_CNT_REPLY_BASE + kind]: packets answered by the LB, by kind.
@@ -425,6 +429,20 @@ enum xdplb_icmp_action {
 #define XDPLB_CNT_ICMP_BASE (XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_MAX)
 #define XDPLB_GLOBAL_MAX (XDPLB_CNT_ICMP_BASE + XDPLB_ICMP_MAX)
 #define XDPLB_GLOBAL_SLOTS 64
+
+/* The XDP_DROP slot of summed global counters: the sum of the drop
+ * reasons. Since 2026-12-03 the program leaves the slot at 0. No ABI
+ * version change: the sum is exact for the programs before too, which
+ * counted every drop by its action and by its reason, so a live LB is
+ * upgraded without an unload. */
+__xdplb_inline void xdplb_global_fold(__u64 g[XDPLB_GLOBAL_MAX])
+{
+	__u64 sum = 0;
+
+	for (int i = 0; i < XDPLB_DROP_MAX; i++)
+		sum += g[XDPLB_CNT_DROP_BASE + i];
+	g[XDP_DROP] = sum;
+}
 /* Not a counter: this CPU's sequence for the outer IPv4 ID of packets
  * without DF (RFC 6864: it must vary; a per-CPU counter costs an add
  * where bpf_get_prandom_u32() cost 20 ns). Readers of counters skip it. */

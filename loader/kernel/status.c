@@ -281,6 +281,8 @@ static int read_counters(const struct lb_maps *m, struct lb_live *l)
 	if (!err)
 		err = read_sums(LB_FD(m, global_stats), XDPLB_GLOBAL_MAX, 1, l->global);
 	if (!err)
+		xdplb_global_fold(l->global);
+	if (!err)
 		err = read_sums(LB_FD(m, vip_stats), nv, vn, vs);
 	if (!err)
 		err = read_sums(LB_FD(m, be_stats), nb, bn, bs);

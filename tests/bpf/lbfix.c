@@ -100,7 +100,7 @@ int lbfix_run(struct lbfix *f, const __u8 *in, size_t len, __u8 *out, size_t *ou
 	return (int)o.retval;
 }
 
-__u64 lbfix_global(struct lbfix *f, __u32 idx)
+__u64 lbfix_global_raw(struct lbfix *f, __u32 idx)
 {
 	__u64 v = 0;
 
@@ -108,12 +108,18 @@ __u64 lbfix_global(struct lbfix *f, __u32 idx)
 	return v;
 }
 
+__u64 lbfix_global(struct lbfix *f, __u32 idx)
+{
+	return idx == XDP_DROP ? lbfix_counters(f).v[XDP_DROP] : lbfix_global_raw(f, idx);
+}
+
 struct lbfix_counters lbfix_counters(struct lbfix *f)
 {
 	struct lbfix_counters c;
 
 	for (__u32 i = 0; i < XDPLB_GLOBAL_MAX; i++)
-		c.v[i] = lbfix_global(f, i);
+		c.v[i] = i == XDP_DROP ? 0 : lbfix_global_raw(f, i);
+	xdplb_global_fold(c.v);
 	return c;
 }
 

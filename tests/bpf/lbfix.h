@@ -34,7 +34,10 @@ void lbfix_close(struct lbfix *f);
 /* Runs one frame; returns the XDP action, the output in out/out_len. */
 int lbfix_run(struct lbfix *f, const __u8 *in, size_t len, __u8 *out, size_t *out_len);
 
+/* A global counter, all CPUs, as readers see it (XDP_DROP: the sum of the
+ * drop reasons, xdplb_global_fold()); _raw: the slot as the program left it. */
 __u64 lbfix_global(struct lbfix *f, __u32 idx);
+__u64 lbfix_global_raw(struct lbfix *f, __u32 idx);
 /* Every counter of global_stats, all CPUs. */
 struct lbfix_counters {
 	__u64 v[XDPLB_GLOBAL_MAX];

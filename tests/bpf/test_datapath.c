@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "lbfix.h"
+#include "status.h"
 #include "xdplb_hash.h"
 
 /* The LB config of this suite: every kind of VIP. */
@@ -587,5 +588,32 @@ ParameterizedTest(size_t *idx, datapath, fixture)
 			want++;
 		cr_expect(eq(u64, after[i], want), "%s: global counter %u", fx->desc, i);
 	}
+	lbfix_close(&f);
+}
+
+/* A drop is counted by its reason alone: XDP_DROP's slot stays 0
+ * and the loader's reader reports the sum of the reasons as the action's
+ * count, as xdplb status and the metrics show it. */
+Test(datapath, drops_counted_by_reason)
+{
+	struct pkt_spec frag = { V4, CLIENT4, UDP("203.0.113.53", 53), .frag = 0x2000 };
+	struct pkt_spec other = { V4, CLIENT4, TCP("203.0.113.99", 80, SYN) };
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	struct lb_live l = { 0 };
+	size_t len, out_len;
+	struct lbfix f;
+
+	lbfix_open(&f, DP_CONFIG);
+	len = pkt_build(&frag, in);
+	for (int i = 0; i < 3; i++)
+		cr_assert(eq(int, lbfix_run(&f, in, len, out, &out_len), XDP_DROP));
+	len = pkt_build(&other, in);
+	cr_assert(eq(int, lbfix_run(&f, in, len, out, &out_len), XDP_PASS));
+	cr_expect(eq(u64, lbfix_global_raw(&f, XDP_DROP), 0), "the program leaves the slot");
+	cr_expect(eq(u64, lbfix_global_raw(&f, XDPLB_CNT_DROP_BASE + XDPLB_DROP_FRAGMENT), 3));
+	cr_assert(eq(int, status_read_maps(&f.m, LIVE_COUNTERS, &l), 0));
+	cr_expect(eq(u64, l.global[XDP_DROP], 3), "the reader's sum of the reasons");
+	cr_expect(eq(u64, l.global[XDP_PASS], 1));
+	live_free(&l);
 	lbfix_close(&f);
 }
