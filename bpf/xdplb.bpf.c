@@ -900,10 +900,10 @@ static __always_inline int icmp(struct xdp_md *ctx, const struct pkt *p, const s
  * frame to this interface whose destination the VIP filter rules out is
  * passed here, from registers, before the parser fills struct pkt: pass
  * costs 0.9x a46fc2b's with it, 1.4x without. VERDICT_PASS: such a frame
- * (the parser would pass it too, uncounted); the EtherType of one that
- * may be a VIP's, for parse() to go on from its IP header; 0: anything
- * else (a tag, another MAC, a short header), which parse() takes from the
- * start, and counts. */
+ * (the parser would pass it too, with no pass reason); the EtherType of
+ * one that may be a VIP's, for parse() to go on from its IP header; 0:
+ * anything else (a tag, another MAC, a short header), which parse() takes
+ * from the start, and counts. */
 static __always_inline int screen(struct xdp_md *ctx, __u32 bank, const struct xdplb_global_cfg *g)
 {
 	void *data = (void *)(long)ctx->data;
