@@ -926,8 +926,7 @@ static __always_inline int screen(struct xdp_md *ctx, __u32 bank, const struct x
 
 		if ((void *)(ip6h + 1) > end)
 			return 0;
-		x = ip6h->daddr.in6_u.u6_addr32[0] ^ ip6h->daddr.in6_u.u6_addr32[1] ^
-		    ip6h->daddr.in6_u.u6_addr32[2] ^ ip6h->daddr.in6_u.u6_addr32[3];
+		x = xdplb_vip_filter_fold6(ip6h->daddr.in6_u.u6_addr32);
 	} else {
 		return 0;
 	}

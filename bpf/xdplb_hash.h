@@ -182,17 +182,24 @@ __xdplb_inline __u64 xdplb_flow_tag(const struct xdplb_flow_key *f, __u32 seed)
 }
 
 /* The bit of the VIP filter for a destination address: its words folded
- * and mixed once (addresses differ in their last bits). */
+ * (xdplb_vip_filter_fold6() for IPv6) and mixed once (addresses differ in
+ * their last bits). The data path's screen() folds and mixes straight
+ * from the packet's header. */
 __xdplb_inline __u32 xdplb_vip_filter_mix(__u32 x)
 {
 	x *= 0x9e3779b1u; /* Fibonacci hashing: the top bits mix every input bit */
 	return x >> (32 - XDPLB_FILTER_SHIFT);
 }
 
+__xdplb_inline __u32 xdplb_vip_filter_fold6(const __be32 w[4])
+{
+	return w[0] ^ w[1] ^ w[2] ^ w[3];
+}
+
 __xdplb_inline __u32 xdplb_vip_filter_bit(const struct xdplb_addr *a, __u8 family)
 {
-	return xdplb_vip_filter_mix(
-		family == XDPLB_AF_INET ? a->v4 : a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3]);
+	return xdplb_vip_filter_mix(family == XDPLB_AF_INET ? a->v4 :
+							      xdplb_vip_filter_fold6(a->v6));
 }
 
 /* Seeds of the two Maglev permutation hashes (offset and skip), mixed with
