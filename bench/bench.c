@@ -32,6 +32,18 @@ double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+void median_ci(const double *v, int n, double *lo, double *hi)
+{
+	/* the median lies between the j-th and k-th of n sorted values with
+	 * 95% probability, j and k = n/2 -/+ 1.96 sqrt(n)/2 (the normal
+	 * approximation of the binomial); fewer than 6 values have none
+	 * narrower than their range */
+	int d = (int)ceil(0.98 * sqrt((double)n)), j = n / 2 - d, k = (n + 1) / 2 + d - 1;
+
+	*lo = v[j < 0 ? 0 : j];
+	*hi = v[k >= n ? n - 1 : k];
+}
+
 /* SIGINT, SIGTERM: no namespace, bpffs or pin is left behind. The section
  * running is abandoned; the LBs loaded in this process go with it. */
 static void on_signal(int sig)
@@ -56,6 +68,7 @@ int main(int argc, char **argv)
 					    { "quick", no_argument, NULL, 'q' },
 					    { "repeat", required_argument, NULL, 'r' },
 					    { "runs", required_argument, NULL, 'n' },
+					    { "rounds", required_argument, NULL, 'R' },
 					    { "only", required_argument, NULL, 'o' },
 					    { "xdplb", required_argument, NULL, 'x' },
 					    { "pktgen", required_argument, NULL, 'p' },
@@ -79,7 +92,7 @@ int main(int argc, char **argv)
 	char when[32];
 	time_t now = time(NULL);
 
-	while ((c = getopt_long(argc, argv, "j:qr:n:o:x:p:P:CB:F:S:s:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:qr:n:R:o:x:p:P:CB:F:S:s:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = optarg;
@@ -94,6 +107,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			o.runs = atoi(optarg);
+			break;
+		case 'R':
+			o.rounds = atoi(optarg);
 			break;
 		case 'o':
 			only = optarg;
@@ -125,13 +141,19 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr,
 				"usage: xdplb-bench [--quick] [--repeat N] [--runs N] [--only packets,twocore,flood,baseline,maglev,load,veth,scrape,service] [--json FILE]\n"
-				"       [--baseline-xdplb PATH] [--flood-flows N] [--flood-syns N] [--no-check]\n"
+				"       [--baseline-xdplb PATH] [--rounds N] [--flood-flows N] [--flood-syns N] [--no-check]\n"
 				"       [--scenarios NAME,...] (packets and baseline: only these rows)\n");
 			return 2;
 		}
 	}
 	if (o.runs < 1 || o.runs > 64 || o.repeat < 1) {
 		fprintf(stderr, "--runs 1..64, --repeat >= 1\n");
+		return 2;
+	}
+	if (!o.rounds)
+		o.rounds = o.runs;
+	if (o.rounds < 1 || o.rounds > 4096) {
+		fprintf(stderr, "--rounds 1..4096\n");
 		return 2;
 	}
 	log_setup_libbpf();

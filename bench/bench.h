@@ -9,6 +9,7 @@
 struct bench_opts {
 	unsigned long repeat; /* BPF_PROG_TEST_RUN iterations per run */
 	int runs; /* runs per scenario; the median is reported */
+	int rounds; /* baseline: rounds per scenario (0: runs) */
 	bool quick; /* smaller sizes, for a smoke run */
 	bool no_check; /* profiling variants: report even when the counters disagree */
 	const char *xdplb; /* path of the xdplb binary */
@@ -37,6 +38,9 @@ int bench_flood(const struct bench_opts *o, cJSON *out);
 int bench_baseline(const struct bench_opts *o, cJSON *out);
 
 double median(double *v, int n);
+/* The 95% confidence interval of the median of v (sorted by median()),
+ * from order statistics, which assume nothing of the distribution. */
+void median_ci(const double *v, int n, double *lo, double *hi);
 
 /* system.c: a namespace with a veth pair gen0 <-> lb0 and a private bpffs
  * (XDPLB_BPFFS), which this process enters; the load, veth and scrape

@@ -56,10 +56,12 @@ run "SYN flood: 200 flows established, 5000 SYNs, every ACK after them a hit or 
 # the baseline machinery with this build's own xdplb as the baseline: its
 # own namespace, load, program from the pinned link, counters from the pins
 B='[b for b in j["baseline"]["packets"]]'
-run "baseline: every LB scenario run for both programs, the baseline's counters checked" \
+run "baseline: every LB scenario run for both programs, the baseline's counters checked, each ratio within its interval" \
 	"len($B) >= 16 and all(b['baseline_checked'] and 'baseline_ns_above_floor' in b for b in $B)
-	 and {'tcp4_hit', 'tcp4_syn_64k', 'tcp4_syn_4m'} <= {b['scenario'] for b in $B}" \
-	--only baseline --baseline-xdplb "$O/xdplb" --repeat 2000 --runs 1
+	 and {'tcp4_hit', 'tcp4_syn_64k', 'tcp4_syn_4m'} <= {b['scenario'] for b in $B}
+	 and all(b['ratio_ci95_low'] <= b['ratio'] <= b['ratio_ci95_high'] for b in $B if 'ratio' in b)
+	 and sum('ratio' in b for b in $B) >= 16" \
+	--only baseline --baseline-xdplb "$O/xdplb" --repeat 2000 --runs 1 --rounds 7
 n=$((n + 1))
 ns=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['baseline'].get('namespace', ''))" "$tmp/$((n - 1)).json" 2>/dev/null)
 if [ -z "$ns" ] || ip netns list | grep -q "^$ns\b"; then
