@@ -22,16 +22,16 @@
 static __always_inline void write_eth(struct ethhdr *eth, const __u8 *dst, const __u8 *src,
 				      const struct pkt *p, __be16 proto)
 {
-	__builtin_memcpy(eth->h_dest, dst, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, src, ETH_ALEN);
+	mac_copy(eth->h_dest, dst);
+	mac_copy(eth->h_source, src);
 	if (p->vlan_tpid) {
 		struct vlan_hdr *vh = (void *)(eth + 1);
 
-		eth->h_proto = p->vlan_tpid;
+		eth_set_proto(eth, p->vlan_tpid);
 		vh->tci = p->vlan_tci;
 		vh->encap_proto = proto;
 	} else {
-		eth->h_proto = proto;
+		eth_set_proto(eth, proto);
 	}
 }
 
@@ -78,12 +78,18 @@ static __always_inline void write_outer_v6(struct ipv6hdr *o, const struct pkt *
 {
 	/* version, traffic class from the inner header, flow label from the
 	 * flow hash so that ECMP and RSS on the way spread flows */
-	*(__be32 *)o = bpf_htonl(6u << 28 | (__u32)p->tos << 20 | (hash & 0xfffff));
-	o->payload_len = bpf_htons(p->l3_len);
-	o->nexthdr = p->flow.family == XDPLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
-	o->hop_limit = XDPLB_ENCAP_TTL;
-	__builtin_memcpy(&o->saddr, &g->src_v6, sizeof(o->saddr));
-	o->saddr.in6_u.u6_addr32[3] |= hash & g->src_v6_hostmask;
+	__u32 nh = p->flow.family == XDPLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	__be32 *w = (__be32 *)o;
+
+	w[0] = bpf_htonl(6u << 28 | (__u32)p->tos << 20 | (hash & 0xfffff));
+	/* payload length, next header and hop limit: one word */
+	w[1] = bpf_htonl(p->l3_len << 16 | nh << 8 | XDPLB_ENCAP_TTL);
+	/* the source's host bits OR-ed in a register: OR-ed in the packet,
+	 * the word is stored, loaded back and stored again */
+	w[2] = g->src_v6.v6[0];
+	w[3] = g->src_v6.v6[1];
+	w[4] = g->src_v6.v6[2];
+	w[5] = g->src_v6.v6[3] | (hash & g->src_v6_hostmask);
 	__builtin_memcpy(&o->daddr, &be->addr, sizeof(o->daddr));
 }
 

@@ -92,6 +92,38 @@ struct echo_hdr {
 #define TCP_FLAG_ACK_B 0x10
 #define IP4_OFFSET 0x1fff
 
+/* The EtherType as one 16-bit access. struct ethhdr is packed, and clang
+ * reads a packed field a byte at a time (two loads, a shift and an or)
+ * and writes it with two stores. */
+static __always_inline __be16 eth_proto(const struct ethhdr *e)
+{
+	return *(const __be16 *)((const __u8 *)e + __builtin_offsetof(struct ethhdr, h_proto));
+}
+
+static __always_inline void eth_set_proto(struct ethhdr *e, __be16 proto)
+{
+	*(__be16 *)((__u8 *)e + __builtin_offsetof(struct ethhdr, h_proto)) = proto;
+}
+
+/* A MAC address as a 4-byte and a 2-byte word: a byte-wise copy (the
+ * packed struct's) costs twelve loads and stores. */
+static __always_inline void mac_copy(__u8 *to, const __u8 *from)
+{
+	*(__u32 *)to = *(const __u32 *)from;
+	*(__u16 *)(to + 4) = *(const __u16 *)(from + 4);
+}
+
+/* Destination and source MAC swapped, in registers. */
+static __always_inline void mac_swap(struct ethhdr *e)
+{
+	__u32 d = *(const __u32 *)e->h_dest;
+	__u16 d4 = *(const __u16 *)(e->h_dest + 4);
+
+	mac_copy(e->h_dest, e->h_source);
+	*(__u32 *)e->h_source = d;
+	*(__u16 *)(e->h_source + 4) = d4;
+}
+
 /* Ethernet and at most one 802.1Q/802.1ad tag. Returns the EtherType of the
  * payload (network order) and sets *vlan to the tag, or VERDICT_PASS. */
 static __always_inline int parse_eth(struct cursor *c, struct ethhdr **eth, struct vlan_hdr **vlan)
@@ -104,7 +136,7 @@ static __always_inline int parse_eth(struct cursor *c, struct ethhdr **eth, stru
 	if ((void *)(e + 1) > c->end)
 		return VERDICT_PASS;
 	c->pos = e + 1;
-	proto = e->h_proto;
+	proto = eth_proto(e);
 	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
 		struct vlan_hdr *v = c->pos;
 

@@ -581,7 +581,7 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u32 bank,
 		if (!for_us(eth, g))
 			return VERDICT_PASS;
 		if (vh) {
-			p->vlan_tpid = eth->h_proto;
+			p->vlan_tpid = eth_proto(eth);
 			p->vlan_tci = vh->tci;
 		}
 	}
@@ -688,7 +688,6 @@ static __always_inline int echo(struct xdp_md *ctx, const struct pkt *p, __u32 b
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	void *l3 = data + sizeof(*eth) + (p->vlan_tpid ? sizeof(struct vlan_hdr) : 0);
-	__u8 mac[ETH_ALEN];
 	__u16 *w, old;
 
 	if ((void *)(eth + 1) > end || (eth->h_source[0] & 1))
@@ -744,9 +743,7 @@ static __always_inline int echo(struct xdp_md *ctx, const struct pkt *p, __u32 b
 		ih->type = ICMPV6_ECHO_REPLY;
 		ih->checksum = csum_replace16(ih->checksum, old, *w);
 	}
-	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	mac_swap(eth);
 	count_global(XDPLB_CNT_REPLY_BASE + XDPLB_REPLY_ICMP_ECHO);
 	return 0;
 }
@@ -914,7 +911,7 @@ static __always_inline int screen(struct xdp_md *ctx, __u32 bank, const struct x
 
 	if ((void *)(eth + 1) > end)
 		return 0;
-	proto = eth->h_proto;
+	proto = eth_proto(eth);
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *iph = (void *)(eth + 1);
 
