@@ -245,8 +245,8 @@ static __always_inline int icmp_quoted_flow(struct xdp_md *ctx, const struct pkt
 		    (in->nexthdr != IPPROTO_TCP && in->nexthdr != IPPROTO_UDP) ||
 		    !in6_eq(&in->saddr, &ip6h->daddr))
 			return VERDICT_PASS;
-		__builtin_memcpy(&q->flow.src, &in->daddr, sizeof(q->flow.src));
-		__builtin_memcpy(&q->flow.dst, &in->saddr, sizeof(q->flow.dst));
+		addr_set_v6(&q->flow.src, &in->daddr);
+		addr_set_v6(&q->flow.dst, &in->saddr);
 		q->flow.proto = in->nexthdr;
 		q->l3_len = sizeof(*ip6h) + plen;
 		q->tos = ip6_tclass(ip6h);

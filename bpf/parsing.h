@@ -39,8 +39,11 @@ struct vlan_hdr {
 	__be16 encap_proto;
 };
 
-/* What the LB's parser learnt about a packet; the encapsulation's input. */
-struct pkt {
+/* What the LB's parser learnt about a packet; the encapsulation's input.
+ * 8-aligned: its addresses are written and read as 8-byte words
+ * (addr_set_v4(), addr_set_v6(), vip_key_set()), and the verifier wants
+ * every stack access aligned to its size. */
+struct __attribute__((aligned(8))) pkt {
 	struct xdplb_flow_key flow;
 	__u32 frame_len; /* bytes as received */
 	__u32 l3_len; /* IP total length: what gets encapsulated */
@@ -67,6 +70,19 @@ static __always_inline void addr_set_v4(struct xdplb_addr *a, __be32 v)
 #else
 	*(__u64 *)a->b = (__u64)v << 32;
 #endif
+}
+
+/* An IPv6 address from a header into a struct xdplb_addr as two 8-byte
+ * words: a memcpy of the 4-aligned header field takes four 4-byte loads,
+ * two shifts and two ors (the verifier lets a packet load be unaligned
+ * where the architecture handles it: x86-64, arm64). */
+static __always_inline void addr_set_v6(struct xdplb_addr *a, const struct in6_addr *v)
+{
+	const __u64 *s = (const __u64 *)v;
+	__u64 *d = (__u64 *)a->b;
+
+	d[0] = s[0];
+	d[1] = s[1];
 }
 
 /* An ICMP or ICMPv6 echo request or reply (RFC 792, RFC 4443 4.1);
