@@ -36,8 +36,8 @@ void median_ci(const double *v, int n, double *lo, double *hi)
 {
 	/* the median lies between the j-th and k-th of n sorted values with
 	 * 95% probability, j and k = n/2 -/+ 1.96 sqrt(n)/2 (the normal
-	 * approximation of the binomial); fewer than 6 values have none
-	 * narrower than their range */
+	 * approximation of the binomial); seven values or fewer have none
+	 * narrower than their whole range */
 	int d = (int)ceil(0.98 * sqrt((double)n)), j = n / 2 - d, k = (n + 1) / 2 + d - 1;
 
 	*lo = v[j < 0 ? 0 : j];
