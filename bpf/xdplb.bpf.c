@@ -388,12 +388,12 @@ struct peek {
 	__u32 bank, cpu, bits, off, idle;
 };
 
-/* Has the flow in way w idled past idle (seen units; 0: never)? Only UDP
- * flows expire: a TCP flow ends when its backend's stack says so. */
-static __always_inline int ct_expired(const struct pkt *p, const struct xdplb_flow_bucket *b, int w,
-				      __u32 now, __u32 idle)
+/* Has the flow in way w idled past idle (seen units; 0: never, which is
+ * every TCP flow's: it ends when its backend's stack says so)? */
+static __always_inline int ct_expired(const struct xdplb_flow_bucket *b, int w, __u32 now,
+				      __u32 idle)
 {
-	return idle && p->flow.proto == IPPROTO_UDP && now - b->seen[w] > idle;
+	return idle && now - b->seen[w] > idle;
 }
 
 /* bpf_loop's body: CPU i's bucket of the flow. 1 (stop) when it holds the
@@ -411,7 +411,7 @@ static long ct_peek_one(__u32 i, void *arg)
 	if (!b)
 		return 1;
 	w = ct_way(b, x->pk->tag);
-	if (w < 0 || w >= XDPLB_CT_WAYS || ct_expired(x->p, b, w, x->pk->now, x->idle))
+	if (w < 0 || w >= XDPLB_CT_WAYS || ct_expired(b, w, x->pk->now, x->idle))
 		return 0;
 	x->pk->copied = ct_takes(x->p, x->bank, b->backend_id[w], b->cookie[w], x->pk);
 	return x->pk->copied;
@@ -429,8 +429,11 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 					 __u32 bank, struct pick *pk)
 {
 	__u32 bits = cl->ct_bits & 31, cpu = bpf_get_smp_processor_id();
-	/* udp_timeout in seen units (jiffies >> XDPLB_CT_TIME_SHIFT) */
-	__u32 idle = (cl->bank[bank].udp_timeout * cl->ct_hz) >> XDPLB_CT_TIME_SHIFT;
+	/* udp_timeout in seen units (jiffies >> XDPLB_CT_TIME_SHIFT); a TCP
+	 * flow never idles out, and its hit skips the multiply */
+	__u32 idle = p->flow.proto != IPPROTO_UDP ?
+			     0 :
+			     (cl->bank[bank].udp_timeout * cl->ct_hz) >> XDPLB_CT_TIME_SHIFT;
 	__u32 off = (__u32)pk->tag & ((1u << bits) - 1);
 	struct xdplb_flow_bucket *b;
 	struct peek x;
@@ -446,7 +449,7 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 	 * ~20% of its work here */
 	pk->now = bpf_jiffies64() >> XDPLB_CT_TIME_SHIFT;
 	w = ct_way(b, pk->tag);
-	if (w >= 0 && w < XDPLB_CT_WAYS && !ct_expired(p, b, w, pk->now, idle)) {
+	if (w >= 0 && w < XDPLB_CT_WAYS && !ct_expired(b, w, pk->now, idle)) {
 		pk->way = w;
 		if (!ct_takes(p, bank, b->backend_id[w], b->cookie[w], pk))
 			return 0;
