@@ -154,6 +154,30 @@ const struct scenario *scen_by_name(const char *name)
 	return NULL;
 }
 
+/* floor_cold's table: each CPU's part the size of its part of the LB's
+ * flow table (the memory the kernel charges for it, shared out over the
+ * possible CPUs, rounded down to a power of two of lines). */
+static int size_cold_floor(struct rig *r)
+{
+	const char *name;
+	unsigned long long per_cpu;
+	int ncpu = libbpf_num_possible_cpus(), err;
+	__u32 bits = 0;
+
+	if (ncpu < 1)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	per_cpu = rig_ct_memory(r, &name) / (unsigned int)ncpu / sizeof(struct bench_count);
+	while (bits < 24 && (2ull << bits) <= per_cpu)
+		bits++;
+	r->bn->rodata->cold_bits = bits;
+	err = bpf_map__set_max_entries(r->bn->maps.cold_lines, (__u32)ncpu << bits);
+	if (err)
+		fprintf(stderr, "sizing cold_lines (%d CPUs x %u lines): %s\n", ncpu, 1u << bits,
+			strerror(-err));
+	r->cold_lines = (unsigned long long)ncpu << bits;
+	return err;
+}
+
 int rig_open(struct rig *r, unsigned int ct_size)
 {
 	struct config_opts co = { .mode = -1 };
@@ -173,7 +197,7 @@ int rig_open(struct rig *r, unsigned int ct_size)
 	if (err)
 		return err;
 	r->lb = r->m.skel;
-	r->bn = bench_bpf__open_and_load();
+	r->bn = bench_bpf__open();
 	if (!r->bn)
 		return -errno;
 	/* as `xdplb load` does at a first load: the config's conntrack_size
@@ -181,6 +205,10 @@ int rig_open(struct rig *r, unsigned int ct_size)
 	err = maps_ct_size(&r->m, r->c.cfg.ct_size);
 	if (!err)
 		err = xdplb_bpf__load(r->lb);
+	if (!err && r->cold_floor)
+		err = size_cold_floor(r);
+	if (!err)
+		err = bench_bpf__load(r->bn);
 	if (err)
 		return err;
 	return lb_apply(&r->m, false, &r->c, LB_MAC, &res);
@@ -220,6 +248,8 @@ static int target_fd(const struct rig *r, const struct lbprog *lb, enum target t
 		return bpf_program__fd(r->bn->progs.floor_macswap);
 	case T_ENCAP:
 		return bpf_program__fd(r->bn->progs.floor_encap);
+	case T_COLD:
+		return bpf_program__fd(r->bn->progs.floor_cold);
 	}
 	return -1;
 }

@@ -33,6 +33,10 @@ struct rig {
 	struct checked c;
 	unsigned int ct_size;
 	int head_delta; /* rig_arm()'s bench_frame.head_delta */
+	/* set before rig_open: size floor_cold's table like the flow
+	 * table (else it is one line); rig_open says how many lines */
+	bool cold_floor;
+	unsigned long long cold_lines;
 };
 
 /* A program under test and the counters that judge it: the rig's own LB,
@@ -74,7 +78,7 @@ void bench_unpin(const cpu_set_t *old);
 
 #define VARY_NEW 0xffffffffu /* a new source every iteration */
 
-enum target { T_LB, T_DROP, T_MACSWAP, T_ENCAP };
+enum target { T_LB, T_DROP, T_MACSWAP, T_ENCAP, T_COLD };
 enum { V_PACKETS = 0, V_NEW = 2, V_HITS = 3, V_MISSES = 4 };
 
 struct scenario {

@@ -111,8 +111,8 @@ int floor_macswap(struct xdp_md *ctx)
 	return XDP_TX;
 }
 
-SEC("xdp")
-int floor_encap(struct xdp_md *ctx)
+/* The minimal IPIP encapsulation of floor_encap. */
+static __always_inline int encap_min(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -148,4 +148,52 @@ int floor_encap(struct xdp_md *ctx)
 					  bpf_htons(64 << 8 | IPPROTO_IPIP),
 				  bpf_htonl(0xc0000201), bpf_htonl(0xc633640b));
 	return XDP_TX;
+}
+
+SEC("xdp")
+int floor_encap(struct xdp_md *ctx)
+{
+	return encap_min(ctx);
+}
+
+/* floor_cold's lines: ARRAY[nr CPUs << cold_bits] of a cache line each
+ * (BPF_F_MMAPABLE, as conntrack: vmalloc'ed, every value on its own line).
+ * The bench sizes it like the LB's flow table before loading, or leaves it
+ * at one line when no section uses it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bench_count);
+} cold_lines SEC(".maps");
+
+const volatile __u32 cold_bits = 0; /* log2 of the lines per CPU */
+
+/*
+ * floor_cold: what a new flow cannot avoid: the encapsulation, and one read-modify-write
+ * of a line picked by the flow's hash in this CPU's part of a table as big
+ * as the LB's (a SYN's conntrack bucket). Its cost is the host's memory
+ * system: the two-core bench runs it beside the SYN rows, so that how far
+ * the host scales a cold line per packet is measured in the same rounds.
+ */
+SEC("xdp")
+int floor_cold(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct iphdr *iph = data + sizeof(struct ethhdr);
+	__u32 idx, h, bits = cold_bits & 31;
+	struct bench_count *l;
+
+	if ((void *)(iph + 1) > end)
+		return XDP_PASS;
+	h = bpf_ntohl(iph->saddr) * 0x9e3779b1u; /* the varied source: a line each */
+	idx = bpf_get_smp_processor_id() << bits | (bits ? h >> (32 - bits) : 0);
+	l = bpf_map_lookup_elem(&cold_lines, &idx);
+	if (l && l->n != h) {
+		l->n = h;
+		l->pad[0]++;
+	}
+	return encap_min(ctx);
 }

@@ -42,9 +42,12 @@ run "every per-packet scenario took its intended path; SYN rows at 64K and 4M; f
 	--only packets,maglev --repeat 2000 --runs 1 --quick
 
 T='{t["scenario"]: t for t in j["two_core"]}'
-run "two cores: new flows and hits on both CPUs at once, every packet counted" \
-	"len(j['two_core']) == 2 and all(t['one_core_pps'] > 0 and t['two_core_pps'] > 0 and t['scaling'] > 0
-	     for t in j['two_core']) and set($T) == {'tcp4_syn_4m_2cpu', 'tcp4_hit_2cpu'}" \
+run "two cores: floors, new flows and hits on both CPUs at once, every packet counted" \
+	"len(j['two_core']) == 5 and all(t['one_core_pps'] > 0 and t['two_core_pps'] > 0 and t['scaling'] > 0
+	     for t in j['two_core']) and set($T) == {'floor_encap_2cpu', 'floor_cold_2cpu',
+	     'tcp4_syn_4m_2cpu', 'tcp4_syn_64k_2cpu', 'tcp4_hit_2cpu'}
+	 and $T['tcp4_syn_4m_2cpu']['floor'] == 'floor_cold_2cpu' and $T['tcp4_syn_4m_2cpu']['vs_floor'] > 0
+	 and $T['floor_cold_2cpu']['lines'] >= 2**20" \
 	--only twocore --repeat 2000 --runs 2
 
 run "SYN flood: 200 flows established, 5000 SYNs, every ACK after them a hit or a miss" \
