@@ -554,6 +554,38 @@ static __always_inline int maglev_pick(const struct pkt *p, const struct xdplb_v
 	return 0;
 }
 
+/* What pick_new() found: a struct of its own, so that struct pick's
+ * address never leaves forward() and LLVM keeps a hit's fields in
+ * registers. */
+struct new_pick {
+	struct xdplb_backend *be;
+	__u32 id, vip_id;
+	int new_flow;
+};
+
+/* A new flow's backend: the VIP of the packet's destination (VERDICT_PASS:
+ * none) and its Maglev pick (maglev_pick()'s verdict). Not inlined:
+ * forward() calls it in two places, a SYN's before its conntrack lookup
+ * and any other packet's after a miss. */
+static __noinline int pick_new(const struct pkt *p, const struct xdplb_global_cfg *g, __u32 bank,
+			       struct new_pick *np)
+{
+	struct xdplb_vip_key k __attribute__((aligned(8))); /* vip_key_set() */
+	struct xdplb_vip_cfg *vip;
+	struct pick pk = {};
+	int ret;
+
+	vip_key_set(&k, p, p->flow.dport, p->flow.proto);
+	vip = vip_lookup(&k, bank, g->flags);
+	if (!vip)
+		return VERDICT_PASS;
+	ret = maglev_pick(p, vip, g, bank, &pk);
+	*np = (struct new_pick){
+		.be = pk.be, .id = pk.id, .vip_id = vip->vip_id, .new_flow = pk.new_flow
+	};
+	return ret;
+}
+
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define XDPLB_MAC_MASK 0x0000ffffffffffffull /* the first 6 bytes of a load */
 #else
@@ -838,22 +870,32 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 {
 	struct xdplb_be_stats *bs = NULL;
 	struct xdplb_vip_stats *vs;
-	struct xdplb_vip_cfg *vip;
-	struct xdplb_vip_key k __attribute__((aligned(8))); /* vip_key_set() */
+	struct new_pick np;
 	struct pick pk;
-	int ret = 0, hit;
+	int ret, hit;
 
 	pk = (struct pick){ .tag = xdplb_flow_tag(&p->flow, cl->ct_seed), .way = -1 };
+	ret = 1; /* not picked yet */
+	if (p->syn) {
+		/* most likely a new flow: its Maglev slot is read before its
+		 * bucket, so that the two cold loads are in flight together */
+		ret = pick_new(p, g, bank, &np);
+		if (ret == VERDICT_PASS)
+			return VERDICT_PASS;
+	}
 	hit = conntrack_hit(p, cl, bank, &pk);
 	if (hit) {
 		vs = bpf_map_lookup_elem(&vip_stats, &pk.be->vip_id);
+		ret = 0;
 	} else {
-		vip_key_set(&k, p, p->flow.dport, p->flow.proto);
-		vip = vip_lookup(&k, bank, g->flags);
-		if (!vip)
+		if (ret > 0)
+			ret = pick_new(p, g, bank, &np);
+		if (ret == VERDICT_PASS)
 			return VERDICT_PASS;
-		vs = bpf_map_lookup_elem(&vip_stats, &vip->vip_id);
-		ret = maglev_pick(p, vip, g, bank, &pk);
+		vs = bpf_map_lookup_elem(&vip_stats, &np.vip_id);
+		pk.be = np.be;
+		pk.id = np.id;
+		pk.new_flow = np.new_flow;
 	}
 	count_vip(vs, p, hit);
 	if (!IS_VERDICT(ret)) {
