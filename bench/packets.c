@@ -237,7 +237,7 @@ int rig_wrapper(const struct rig *r)
 	return bpf_program__fd(r->bn->progs.bench_restore);
 }
 
-static int target_fd(const struct rig *r, const struct lbprog *lb, enum target t)
+int rig_target(const struct rig *r, const struct lbprog *lb, enum target t)
 {
 	switch (t) {
 	case T_LB:
@@ -334,7 +334,7 @@ void scen_prepare(struct rig *r, const struct scenario *s, const struct lbprog *
 	a->len = pkt_build(&s->pkt, a->frame);
 	if (s->mutate)
 		s->mutate(a->frame);
-	a->target = target_fd(r, lb, s->target);
+	a->target = rig_target(r, lb, s->target);
 	a->prog = s->wrap ? rig_wrapper(r) : a->target;
 	a->next_base = s->pkt.family == 4 ? 0x0a000001 : 1;
 }
@@ -364,7 +364,7 @@ int scen_warm(struct rig *r, const struct scenario *s, const struct lbprog *lb)
 
 	w.tcp_flags = s->pkt.proto == IPPROTO_TCP ? TCPF_SYN : 0;
 	wl = pkt_build(&w, wf);
-	if (rig_arm(r, wf, wl, w.family, s->sources, 0, target_fd(r, lb, s->target),
+	if (rig_arm(r, wf, wl, w.family, s->sources, 0, rig_target(r, lb, s->target),
 		    w.family == 4 ? 0x0a000001 : 1))
 		return -1;
 	return rig_run(rig_wrapper(r), wf, wl, s->warm, s->action) < 0 ? -1 : 0;

@@ -81,6 +81,9 @@ void bench_unpin(const cpu_set_t *old);
 enum target { T_LB, T_DROP, T_MACSWAP, T_ENCAP, T_COLD };
 enum { V_PACKETS = 0, V_NEW = 2, V_HITS = 3, V_MISSES = 4 };
 
+/* The program a target names: lb's, or one of the rig's floors. */
+int rig_target(const struct rig *r, const struct lbprog *lb, enum target t);
+
 struct scenario {
 	const char *name;
 	const char *what;

@@ -336,10 +336,7 @@ static int measure(struct rig *r4, struct rig *r64, const int cpus[2], unsigned 
 		a[i].r = rows[i].ct_size == CT_64K ? r64 : r4;
 		lb = rig_lb(a[i].r);
 		a[i].len = pkt_build(&rows[i].pkt, a[i].frame);
-		a[i].target = rows[i].target == T_ENCAP ?
-				      bpf_program__fd(r4->bn->progs.floor_encap) :
-			      rows[i].target == T_COLD ? bpf_program__fd(r4->bn->progs.floor_cold) :
-							 lb.prog;
+		a[i].target = rig_target(a[i].r, &lb, rows[i].target);
 		/* sources from 10.0.0.1 (hits) or 10.16.0.1 (new flows), + CPU x 2^28 */
 		a[i].base = rows[i].new_flows ? 0x0a100001u : 0x0a000001u;
 		if (!rows[i].new_flows && rows[i].target == T_LB)
