@@ -345,6 +345,7 @@ static __always_inline int parse_v6(struct cursor *c, struct pkt *p, __u32 bank,
 struct pick {
 	struct xdplb_backend *be;
 	__u32 id; /* backend id */
+	__u32 vip_id; /* be's VIP: from conntrack's ref on a hit, no wait on be */
 	int new_flow; /* (re)assigned from the Maglev table: conntrack remembers it */
 	int copied; /* found in another CPU's bucket: this CPU's remembers it */
 	__u64 tag; /* xdplb_flow_tag() */
@@ -354,14 +355,15 @@ struct pick {
 	int way; /* the way of bk that holds the flow, or -1 */
 };
 
-/* Does the remembered backend still take this packet? Same cookie (the id
- * was not handed to another backend), and in the active config active, or
- * draining and the packet is not a new connection. A removed backend (or
- * one of a removed VIP) is NONE, so this also proves the VIP is still
- * there: a hit needs no VIP lookup at all. */
-static __always_inline int ct_takes(const struct pkt *p, __u32 bank, __u32 id, __u32 cookie,
+/* Does the remembered backend (ref: xdplb_ct_ref()) still take this
+ * packet? Same cookie (the id was not handed to another backend), and in
+ * the active config active, or draining and the packet is not a new
+ * connection. A removed backend (or one of a removed VIP) is NONE, so this
+ * also proves the VIP is still there: a hit needs no VIP lookup at all. */
+static __always_inline int ct_takes(const struct pkt *p, __u32 bank, __u32 ref, __u32 cookie,
 				    struct pick *pk)
 {
+	__u32 id = xdplb_ct_ref_backend(ref);
 	struct xdplb_backend *be = bpf_map_lookup_elem(&backends, &id);
 
 	if (!be || be->cookie != cookie)
@@ -370,6 +372,7 @@ static __always_inline int ct_takes(const struct pkt *p, __u32 bank, __u32 id, _
 		return 0;
 	pk->be = be;
 	pk->id = id;
+	pk->vip_id = xdplb_ct_ref_vip(ref);
 	return 1;
 }
 
@@ -413,7 +416,7 @@ static long ct_peek_one(__u32 i, void *arg)
 	w = ct_way(b, x->pk->tag);
 	if (w < 0 || w >= XDPLB_CT_WAYS || ct_expired(b, w, x->pk->now, x->idle))
 		return 0;
-	x->pk->copied = ct_takes(x->p, x->bank, b->backend_id[w], b->cookie[w], x->pk);
+	x->pk->copied = ct_takes(x->p, x->bank, b->ref[w], b->cookie[w], x->pk);
 	return x->pk->copied;
 }
 
@@ -451,7 +454,7 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 	w = ct_way(b, pk->tag);
 	if (w >= 0 && w < XDPLB_CT_WAYS && !ct_expired(b, w, pk->now, idle)) {
 		pk->way = w;
-		if (!ct_takes(p, bank, b->backend_id[w], b->cookie[w], pk))
+		if (!ct_takes(p, bank, b->ref[w], b->cookie[w], pk))
 			return 0;
 		if (p->icmp)
 			return 1; /* an error about the flow is not a sign of life */
@@ -516,7 +519,7 @@ static __always_inline void ct_remember(const struct pkt *p, const struct pick *
 	 * of a flow (re-selected, or its entry lost): established */
 	est = pk->copied || (p->flow.proto == IPPROTO_TCP && !p->syn);
 	b->tag[w] = pk->tag;
-	b->backend_id[w] = pk->id;
+	b->ref[w] = xdplb_ct_ref(pk->id, pk->vip_id);
 	b->cookie[w] = pk->be->cookie;
 	b->seen[w] = pk->now;
 	b->flags = (b->flags & ~XDPLB_CT_F_EST(w)) | XDPLB_CT_F_USED(w) |
@@ -885,7 +888,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	}
 	hit = conntrack_hit(p, cl, bank, &pk);
 	if (hit) {
-		vs = bpf_map_lookup_elem(&vip_stats, &pk.be->vip_id);
+		vs = bpf_map_lookup_elem(&vip_stats, &pk.vip_id);
 		ret = 0;
 	} else {
 		if (ret > 0)
@@ -895,6 +898,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 		vs = bpf_map_lookup_elem(&vip_stats, &np.vip_id);
 		pk.be = np.be;
 		pk.id = np.id;
+		pk.vip_id = np.vip_id;
 		pk.new_flow = np.new_flow;
 	}
 	count_vip(vs, p, hit);

@@ -25,8 +25,9 @@
  * conntrack a per-CPU set-associative flow table in an array, its geometry
  * and seed in ctl; 8: conntrack's flow tags from xdplb_flow_tag()'s
  * multiply-shift hash (a version-7 program's entries would not be found:
- * the same layout, other contents) */
-#define XDPLB_ABI_VERSION 8
+ * the same layout, other contents); 9: a conntrack way keeps its VIP's id
+ * next to the backend id (ref, xdplb_ct_ref()) */
+#define XDPLB_ABI_VERSION 9
 
 #ifndef __xdplb_inline
 #define __xdplb_inline static inline __attribute__((always_inline))
@@ -222,7 +223,9 @@ struct xdplb_flow_key {
  * looks at the same bucket of the other CPUs (a flow whose packets moved
  * CPU keeps its backend) and copies what it finds. Victims, in order: a
  * free way, the oldest flow never seen again after its first packet (a SYN
- * flood evicts its own), the oldest. */
+ * flood evicts its own), the oldest. A way names its backend and that
+ * backend's VIP in one word (ref): a hit counts the VIP without waiting
+ * for the backend's entry to name it. */
 #define XDPLB_CT_WAYS 3
 #define XDPLB_CT_MAX_CPUS 128 /* CPUs a packet looks at, its own included */
 #define XDPLB_CT_F_USED(w) (1u << (w)) /* the way holds a flow */
@@ -230,11 +233,31 @@ struct xdplb_flow_key {
 /* seen: jiffies >> XDPLB_CT_TIME_SHIFT (1.02 s at HZ 250, 0.26 s at HZ 1000):
  * the kernel's tick count, the cheapest clock a program can read */
 #define XDPLB_CT_TIME_SHIFT 8
+/* ref: the backend id in the low XDPLB_CT_REF_ID_BITS, the id of its VIP
+ * above (an id's VIP never changes while the id is in use, and the cookie
+ * says whether it still is) */
+#define XDPLB_CT_REF_ID_BITS 18
+#define XDPLB_CT_REF_ID_MASK ((1u << XDPLB_CT_REF_ID_BITS) - 1)
+
+__xdplb_inline __u32 xdplb_ct_ref(__u32 backend_id, __u32 vip_id)
+{
+	return vip_id << XDPLB_CT_REF_ID_BITS | (backend_id & XDPLB_CT_REF_ID_MASK);
+}
+
+__xdplb_inline __u32 xdplb_ct_ref_backend(__u32 ref)
+{
+	return ref & XDPLB_CT_REF_ID_MASK;
+}
+
+__xdplb_inline __u32 xdplb_ct_ref_vip(__u32 ref)
+{
+	return ref >> XDPLB_CT_REF_ID_BITS;
+}
 
 struct xdplb_flow_bucket {
 	__u64 tag[XDPLB_CT_WAYS]; /* xdplb_flow_tag() of the way's flow */
-	__u32 backend_id[XDPLB_CT_WAYS];
-	__u32 cookie[XDPLB_CT_WAYS]; /* must equal backends[backend_id].cookie */
+	__u32 ref[XDPLB_CT_WAYS]; /* xdplb_ct_ref(backend id, its VIP's id) */
+	__u32 cookie[XDPLB_CT_WAYS]; /* must equal the backend's cookie */
 	__u32 seen[XDPLB_CT_WAYS]; /* last packet: jiffies >> XDPLB_CT_TIME_SHIFT */
 	__u32 flags; /* XDPLB_CT_F_* */
 };

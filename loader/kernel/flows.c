@@ -52,7 +52,8 @@ int flows_find(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_k
 			continue;
 		e[n++] = (struct flow_entry){ .cpu = cpu,
 					      .way = (__u32)w,
-					      .backend_id = b.backend_id[w],
+					      .backend_id = xdplb_ct_ref_backend(b.ref[w]),
+					      .vip_id = xdplb_ct_ref_vip(b.ref[w]),
 					      .cookie = b.cookie[w],
 					      .seen = b.seen[w],
 					      .est = b.flags & XDPLB_CT_F_EST(w) };
@@ -77,7 +78,7 @@ int flows_put(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_ke
 	if (w < 0)
 		w = 0;
 	b.tag[w] = tag;
-	b.backend_id[w] = e->backend_id;
+	b.ref[w] = xdplb_ct_ref(e->backend_id, e->vip_id);
 	b.cookie[w] = e->cookie;
 	b.seen[w] = e->seen;
 	b.flags = (b.flags & ~XDPLB_CT_F_EST(w)) | XDPLB_CT_F_USED(w) |
@@ -93,7 +94,7 @@ static void count_bucket(const struct xdplb_flow_bucket *b, __u32 span, const __
 			 __u64 *count, __u32 *newest)
 {
 	for (int w = 0; w < XDPLB_CT_WAYS; w++) {
-		__u32 id = b->backend_id[w];
+		__u32 id = xdplb_ct_ref_backend(b->ref[w]);
 
 		if (!(b->flags & XDPLB_CT_F_USED(w)) || id >= span || b->cookie[w] != cookie[id])
 			continue;

@@ -13,7 +13,7 @@
 
 struct flow_entry {
 	__u32 cpu, way;
-	__u32 backend_id, cookie;
+	__u32 backend_id, vip_id, cookie;
 	__u32 seen; /* jiffies >> XDPLB_CT_TIME_SHIFT */
 	bool est; /* seen again after its first packet */
 };

@@ -28,6 +28,9 @@ _Static_assert(XDPLB_GLOBAL_MAX <= XDPLB_SLOT_ICMP_SENT,
 	       "global_stats has a slot for each counter");
 _Static_assert(sizeof(struct xdplb_flow_key) == 40, "flow key layout");
 _Static_assert(sizeof(struct xdplb_flow_bucket) == 64, "a flow bucket is one cache line");
+_Static_assert(XDPLB_MAX_BACKENDS == 1u << XDPLB_CT_REF_ID_BITS &&
+		       XDPLB_MAX_VIPS <= 1u << (32 - XDPLB_CT_REF_ID_BITS),
+	       "a conntrack ref holds every backend id and every VIP id");
 _Static_assert(sizeof(struct xdplb_global_cfg) % 8 == 0, "global cfg padding");
 _Static_assert(sizeof(struct xdplb_ctl) % 8 == 0, "ctl padding");
 _Static_assert(sizeof(struct xdplb_be_stats) == 24, "backend stats layout");

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "addr.h"
@@ -321,6 +322,43 @@ Test(conntrack, udp_flow_survives_table_change)
 		cr_expect(eq(int, !strcmp(now, "be1") || !strcmp(now, "be2"), 1),
 			  "UDP flow %u moved to %s", p, now);
 	}
+	lbfix_close(&f);
+}
+
+/* A hit is counted to its flow's VIP from the conntrack entry itself (its
+ * ref names the backend and the backend's VIP): the second VIP's hits go to
+ * it, none to the first. */
+Test(conntrack, hit_counted_to_its_vip_from_the_entry)
+{
+	char a[4096];
+	struct lbfix f;
+	struct pkt_spec u = { .family = 4,
+			      .src = "192.0.2.79",
+			      .dst = "203.0.113.53",
+			      .proto = IPPROTO_UDP,
+			      .sport = 6000,
+			      .dport = 53,
+			      .payload = 30 };
+	struct xdplb_flow_key k = pkt_flow(&u);
+	struct xdplb_vip_stats web0, udp0, web1, udp1;
+	struct xdplb_backend be;
+	struct flow_entry e;
+
+	lbfix_open(&f, config("be1,be2", a, sizeof(a)));
+	web0 = lbfix_vip_stats(&f, "web4");
+	udp0 = lbfix_vip_stats(&f, "udp4");
+	cr_assert(not(eq(ptr, (void *)send_pkt(&f, &u, NULL), NULL)));
+	cr_assert(not(eq(ptr, (void *)send_pkt(&f, &u, NULL), NULL)));
+	cr_assert(eq(int, lbfix_flows(&f, &k, &e, 1), 1), "the flow is kept");
+	cr_assert(eq(int, bpf_map_lookup_elem(LB_FD(&f.m, backends), &e.backend_id, &be), 0));
+	cr_expect(eq(u32, e.vip_id, be.vip_id), "the entry names its backend's VIP");
+	cr_expect(not(eq(u32, e.vip_id, 0)), "precondition: udp4 is not VIP id 0");
+	web1 = lbfix_vip_stats(&f, "web4");
+	udp1 = lbfix_vip_stats(&f, "udp4");
+	cr_expect(eq(u64, udp1.ct_hits, udp0.ct_hits + 1));
+	cr_expect(eq(u64, udp1.packets, udp0.packets + 2));
+	cr_expect(eq(u64, web1.packets, web0.packets), "nothing counted to the other VIP");
+	cr_expect(eq(u64, web1.ct_hits, web0.ct_hits));
 	lbfix_close(&f);
 }
 

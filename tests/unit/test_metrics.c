@@ -225,7 +225,7 @@ static const char golden[] =
 	"xdplb_interfaces_loaded 1\n"
 	"# HELP xdplb_build_info Always 1: the exporter's xdplb version and the map layout (ABI) it reads\n"
 	"# TYPE xdplb_build_info gauge\n"
-	"xdplb_build_info{version=\"" XDPLB_VERSION "\",abi=\"8\"} 1\n"
+	"xdplb_build_info{version=\"" XDPLB_VERSION "\",abi=\"9\"} 1\n"
 	"# HELP xdplb_scrape_duration_seconds Time this scrape took to read the maps of every interface\n"
 	"# TYPE xdplb_scrape_duration_seconds gauge\n"
 	"xdplb_scrape_duration_seconds 0.25\n";
