@@ -437,7 +437,7 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 	__u32 idle = p->flow.proto != IPPROTO_UDP ?
 			     0 :
 			     (cl->bank[bank].udp_timeout * cl->ct_hz) >> XDPLB_CT_TIME_SHIFT;
-	__u32 off = (__u32)pk->tag & ((1u << bits) - 1);
+	__u32 off = xdplb_ct_bucket(pk->tag, bits);
 	struct xdplb_flow_bucket *b;
 	struct peek x;
 	int w;
@@ -904,7 +904,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	count_vip(vs, p, hit);
 	if (!IS_VERDICT(ret)) {
 		bs = bpf_map_lookup_elem(&be_stats, &pk.id);
-		ret = encap(ctx, p, pk.be, g, (__u32)pk.tag, ipv4_id(p, pk.be, bs));
+		ret = encap(ctx, p, pk.be, g, xdplb_flow_mix(pk.tag), ipv4_id(p, pk.be, bs));
 	}
 	if (IS_VERDICT(ret)) {
 		/* not delivered, whether the sender hears of it or not */

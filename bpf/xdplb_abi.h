@@ -26,7 +26,8 @@
  * and seed in ctl; 8: conntrack's flow tags from xdplb_flow_tag()'s
  * multiply-shift hash (a version-7 program's entries would not be found:
  * the same layout, other contents); 9: a conntrack way keeps its VIP's id
- * next to the backend id (ref, xdplb_ct_ref()) */
+ * next to the backend id (ref, xdplb_ct_ref()), and the tag has no
+ * finaliser, its bucket from its high word (xdplb_ct_bucket()) */
 #define XDPLB_ABI_VERSION 9
 
 #ifndef __xdplb_inline
@@ -218,7 +219,7 @@ struct xdplb_flow_key {
  * owns buckets [c << ct_bits, (c + 1) << ct_bits) and only it writes them,
  * so an insert takes no lock and evicts by a rule of its own instead of the
  * kernel's LRU lists. A flow is found by the 64-bit keyed hash of its
- * 5-tuple (xdplb_flow_tag()): its low ct_bits pick the bucket, all 64 bits
+ * 5-tuple (xdplb_flow_tag()): xdplb_ct_bucket() picks the bucket, all 64 bits
  * are compared. A packet that is not a SYN and misses its CPU's bucket
  * looks at the same bucket of the other CPUs (a flow whose packets moved
  * CPU keeps its backend) and copies what it finds. Victims, in order: a

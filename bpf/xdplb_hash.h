@@ -154,13 +154,14 @@ __xdplb_inline __u64 xdplb_tag_step(__u64 h, __u64 w)
 
 /* conntrack's name for a flow: a 64-bit hash of the whole 5-tuple keyed
  * with the table's random seed (ctl.ct_seed): the addresses in 64-bit
- * words through xdplb_tag_step(), then SplitMix64's finaliser, so that
- * every bit of the tag depends on every bit of the tuple. Its low bits
- * pick the bucket; two flows are taken for one only if all 64 bits agree.
- * The low word also varies the outer IPv6 flow label and source host bits
- * (per flow, and free: conntrack computed it anyway). Ports, protocol and
- * family are read field by field: the parser stored them 1 and 2 bytes at
- * a time, and a wider load of them waits for the stores to drain. */
+ * words through xdplb_tag_step(), each a bijection of the running word, so
+ * that two flows are taken for one only if all 64 bits agree. No
+ * finaliser: one would not make two tags equal less often (it is a
+ * bijection too), and a hit's bucket load waited for its two multiplies.
+ * Its bucket: xdplb_ct_bucket(); the outer headers' per-flow hash:
+ * xdplb_flow_mix(). Ports, protocol and family are read field by field:
+ * the parser stored them 1 and 2 bytes at a time, and a wider load of them
+ * waits for the stores to drain. */
 __xdplb_inline __u64 xdplb_flow_tag(const struct xdplb_flow_key *f, __u32 seed)
 {
 	__u64 h = (__u64)seed * XDPLB_TAG_K3 + ((__u64)f->family << 40 | (__u64)f->proto << 32 |
@@ -174,11 +175,32 @@ __xdplb_inline __u64 xdplb_flow_tag(const struct xdplb_flow_key *f, __u32 seed)
 		h = xdplb_tag_step(h, (__u64)f->dst.v6[1] << 32 | f->dst.v6[0]);
 		h = xdplb_tag_step(h, (__u64)f->dst.v6[3] << 32 | f->dst.v6[2]);
 	}
-	h ^= h >> 30;
-	h *= XDPLB_TAG_K2;
-	h ^= h >> 27;
-	h *= XDPLB_TAG_K3;
-	return h ^ (h >> 31);
+	return h;
+}
+
+/* A tag's bucket among the 1 << bits of a CPU: the high word of one more
+ * multiply. The tag's own bits are not spread enough for it: an IPv4 tag
+ * is a single multiply, and flows that differ in a few bits (hosts 2^16
+ * apart, or the last octet and the port) crowded some buckets to 1.2-4x
+ * the variance of a random spread; this one reads as random on every
+ * pattern tried (tests/unit/test_flow_tag.c), for a multiply where the
+ * finaliser took two and three shifts. */
+__xdplb_inline __u32 xdplb_ct_bucket(__u64 tag, __u32 bits)
+{
+	return (__u32)((tag * XDPLB_TAG_K2) >> 32) & ((1u << bits) - 1);
+}
+
+/* 32 bits of a flow for the outer headers (the IPv6 flow label, the host
+ * bits of the outer source): the tag through SplitMix64's finaliser, so
+ * that the low bits too depend on every bit of the tuple. Only encap reads
+ * it, off the lookup's path. */
+__xdplb_inline __u32 xdplb_flow_mix(__u64 tag)
+{
+	tag ^= tag >> 30;
+	tag *= XDPLB_TAG_K2;
+	tag ^= tag >> 27;
+	tag *= XDPLB_TAG_K3;
+	return (__u32)(tag ^ (tag >> 31));
 }
 
 /* The bit of the VIP filter for a destination address: its words folded

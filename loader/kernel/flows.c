@@ -25,7 +25,7 @@ static __u32 bucket_of(const struct xdplb_ctl *ctl, __u32 cpu, __u64 tag)
 {
 	__u32 bits = ctl->ct_bits & 31;
 
-	return cpu << bits | ((__u32)tag & ((1u << bits) - 1));
+	return cpu << bits | xdplb_ct_bucket(tag, bits);
 }
 
 static int way_of(const struct xdplb_flow_bucket *b, __u64 tag)

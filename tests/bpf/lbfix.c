@@ -151,7 +151,7 @@ struct xdplb_ctl lbfix_ctl(struct lbfix *f)
 
 __u32 lbfix_encap_hash(struct lbfix *f, const struct xdplb_flow_key *k)
 {
-	return (__u32)xdplb_flow_tag(k, lbfix_ctl(f).ct_seed);
+	return xdplb_flow_mix(xdplb_flow_tag(k, lbfix_ctl(f).ct_seed));
 }
 
 int lbfix_flows(struct lbfix *f, const struct xdplb_flow_key *k, struct flow_entry *e, int max)
