@@ -101,12 +101,13 @@ static __always_inline __u32 encap_outer_len(const struct xdplb_backend *be)
 
 /* The hash write_outer_v4/v6 take, to vary an IPv6 flow label or the
  * host bits of an outer source per flow: the flow's conntrack tag
- * (xdplb_flow_tag() with ctl.ct_seed), which the LB computes for its
+ * (xdplb_flow_tag() with ctl.ct_key), which the LB computes for its
  * lookup anyway, mixed (xdplb_flow_mix()); the health-check tunnel
  * computes the same. */
-static __always_inline __u32 encap_hash(const struct pkt *p, __u32 ct_seed)
+static __always_inline __u32 encap_hash(const struct pkt *p,
+					const __u64 ct_key[2][XDPLB_CT_TAG_KEYS])
 {
-	return xdplb_flow_mix(xdplb_flow_tag(&p->flow, ct_seed));
+	return xdplb_flow_mix(xdplb_flow_tag(&p->flow, ct_key));
 }
 
 /* Prepends Ethernet (+ the same VLAN tag) and the outer IP header to the

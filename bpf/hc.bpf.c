@@ -154,10 +154,11 @@ static __always_inline int probe_parse(struct __sk_buff *skb, struct pkt *p)
  * 0, or VERDICT_DROP(XDPLB_HC_ERROR). */
 static __always_inline int probe_encap(struct __sk_buff *skb, const struct pkt *p,
 				       const struct xdplb_backend *be,
-				       const struct xdplb_global_cfg *g, __u32 ct_seed)
+				       const struct xdplb_global_cfg *g,
+				       const __u64 ct_key[2][XDPLB_CT_TAG_KEYS])
 {
 	__u32 olen = encap_outer_len(be);
-	__u32 hash = encap_hash(p, ct_seed);
+	__u32 hash = encap_hash(p, ct_key);
 	__u64 flags = be->family == XDPLB_AF_INET ? BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 :
 						    BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
 	void *data, *end, *outer;
@@ -257,7 +258,7 @@ static __always_inline int hc(struct __sk_buff *skb)
 	/* the XDP program's rule; a GSO packet is cut into segments that fit */
 	if (!skb->gso_size && p.l3_len + encap_outer_len(be) > g->mtu)
 		return VERDICT_DROP(XDPLB_HC_TOO_BIG);
-	ret = probe_encap(skb, &p, be, g, c->ct_seed);
+	ret = probe_encap(skb, &p, be, g, c->ct_key);
 	return IS_VERDICT(ret) ? ret : XDPLB_HC_ENCAP;
 }
 

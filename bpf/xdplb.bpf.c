@@ -877,7 +877,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	struct pick pk;
 	int ret, hit;
 
-	pk = (struct pick){ .tag = xdplb_flow_tag(&p->flow, cl->ct_seed), .way = -1 };
+	pk = (struct pick){ .tag = xdplb_flow_tag(&p->flow, cl->ct_key), .way = -1 };
 	ret = 1; /* not picked yet */
 	if (p->syn) {
 		/* most likely a new flow: its Maglev slot is read before its

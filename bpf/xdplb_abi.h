@@ -26,8 +26,8 @@
  * and seed in ctl; 8: conntrack's flow tags from xdplb_flow_tag()'s
  * multiply-shift hash (a version-7 program's entries would not be found:
  * the same layout, other contents); 9: a conntrack way keeps its VIP's id
- * next to the backend id (ref, xdplb_ct_ref()), and the tag has no
- * finaliser, its bucket from its high word (xdplb_ct_bucket()) */
+ * next to the backend id (ref, xdplb_ct_ref()), and the tag is two
+ * multilinear hashes keyed with ctl.ct_key (ct_seed is gone) */
 #define XDPLB_ABI_VERSION 9
 
 #ifndef __xdplb_inline
@@ -234,6 +234,10 @@ struct xdplb_flow_key {
 /* seen: jiffies >> XDPLB_CT_TIME_SHIFT (1.02 s at HZ 250, 0.26 s at HZ 1000):
  * the kernel's tick count, the cheapest clock a program can read */
 #define XDPLB_CT_TIME_SHIFT 8
+/* the flow tag's words (xdplb_flow_tag()) and keys a half: a key a word
+ * and a constant term */
+#define XDPLB_CT_TAG_WORDS 10
+#define XDPLB_CT_TAG_KEYS (XDPLB_CT_TAG_WORDS + 1)
 /* ref: the backend id in the low XDPLB_CT_REF_ID_BITS, the id of its VIP
  * above (an id's VIP never changes while the id is in use, and the cookie
  * says whether it still is) */
@@ -310,16 +314,15 @@ struct xdplb_ctl {
 	__u32 flags; /* XDPLB_CTL_F_*: the loader's, the program reads none (was padding) */
 	/* conntrack's geometry and hash key, written when it is created and
 	 * never again (the flows it holds are found with them): buckets per
-	 * CPU 1 << ct_bits, CPUs ct_cpus, xdplb_flow_tag() seed ct_seed (from
+	 * CPU 1 << ct_bits, CPUs ct_cpus, xdplb_flow_tag() keys ct_key (from
 	 * getrandom, so that nobody outside can aim flows at one bucket), and
 	 * the conntrack_size it was made for (the loader's: the program reads
 	 * the others) */
 	__u32 ct_bits;
 	__u32 ct_cpus;
-	__u32 ct_seed;
 	__u32 ct_size;
 	__u32 ct_hz; /* the kernel's HZ: seen is in its jiffies (udp_timeout) */
-	__u32 ct_pad;
+	__u64 ct_key[2][XDPLB_CT_TAG_KEYS];
 };
 
 /* The live config is in no history: loaded with --no-history, or its

@@ -137,70 +137,69 @@ __xdplb_inline __u32 xdplb_vip_hash(const struct xdplb_flow_key *f, __u32 seed, 
 	return xdplb_jhash_words(w, 5, seed);
 }
 
-/* Odd 64-bit constants of SplitMix64 (Steele, Lea, Flood 2014): each
- * multiply and each xor-shift below is a bijection of a 64-bit word */
-#define XDPLB_TAG_K1 0x9e3779b97f4a7c15ULL
-#define XDPLB_TAG_K2 0xbf58476d1ce4e5b9ULL
-#define XDPLB_TAG_K3 0x94d049bb133111ebULL
+/* conntrack's name for a flow: two multilinear hashes (Lemire and Kaser,
+ * "Strongly universal string hashing is fast", 2014) of the tuple's ten
+ * 32-bit words w (the addresses, the ports, protocol and family; an IPv4
+ * tuple's other address words are 0), each with its own random keys from
+ * ctl.ct_key: the high 32 bits of key[j][10] + sum key[j][i] * w[i] mod
+ * 2^64 are strongly universal, so two distinct tuples get one tag with
+ * probability 2^-64 over the keys, whichever two they are. The multiply-
+ * shift chain this replaces let some structured pairs collide under every
+ * seed (design-changes 51). The ten products of a half are independent of
+ * each other, so the hash is a few multiplies deep, not ten. Ports,
+ * protocol and family are read field by field: the parser stored them 1
+ * and 2 bytes at a time, and a wider load of them waits for the stores to
+ * drain. */
+#define XDPLB_TAG_TERM(key, i, w) ((key)[i] * (__u64)(w))
 
-/* One 64-bit word into the running tag: a multiply and a shift. No
- * rotate: BPF has none, and lookup3's rotates (three instructions each)
- * made the 5-tuple's hash a quarter of a conntrack hit. */
-__xdplb_inline __u64 xdplb_tag_step(__u64 h, __u64 w)
+__xdplb_inline __u32 xdplb_tag_half(const struct xdplb_flow_key *f, const __u64 *key)
 {
-	h = (h ^ w) * XDPLB_TAG_K1;
-	return h ^ (h >> 32);
+	__u32 ports = (__u32)f->dport << 16 | f->sport, pf = (__u32)f->family << 8 | f->proto;
+	__u64 s = key[XDPLB_CT_TAG_WORDS] + XDPLB_TAG_TERM(key, 8, ports) +
+		  XDPLB_TAG_TERM(key, 9, pf);
+
+	if (f->family == XDPLB_AF_INET)
+		return (__u32)((s + XDPLB_TAG_TERM(key, 0, f->src.v4) +
+				XDPLB_TAG_TERM(key, 4, f->dst.v4)) >>
+			       32);
+	s += (XDPLB_TAG_TERM(key, 0, f->src.v6[0]) + XDPLB_TAG_TERM(key, 1, f->src.v6[1])) +
+	     (XDPLB_TAG_TERM(key, 2, f->src.v6[2]) + XDPLB_TAG_TERM(key, 3, f->src.v6[3]));
+	s += (XDPLB_TAG_TERM(key, 4, f->dst.v6[0]) + XDPLB_TAG_TERM(key, 5, f->dst.v6[1])) +
+	     (XDPLB_TAG_TERM(key, 6, f->dst.v6[2]) + XDPLB_TAG_TERM(key, 7, f->dst.v6[3]));
+	return (__u32)(s >> 32);
 }
 
-/* conntrack's name for a flow: a 64-bit hash of the whole 5-tuple keyed
- * with the table's random seed (ctl.ct_seed): the addresses in 64-bit
- * words through xdplb_tag_step(), each a bijection of the running word, so
- * that two flows are taken for one only if all 64 bits agree. No
- * finaliser: one would not make two tags equal less often (it is a
- * bijection too), and a hit's bucket load waited for its two multiplies.
- * Its bucket: xdplb_ct_bucket(); the outer headers' per-flow hash:
- * xdplb_flow_mix(). Ports, protocol and family are read field by field:
- * the parser stored them 1 and 2 bytes at a time, and a wider load of them
- * waits for the stores to drain. */
-__xdplb_inline __u64 xdplb_flow_tag(const struct xdplb_flow_key *f, __u32 seed)
+/* The tag: the first half high, the second low. Its bucket:
+ * xdplb_ct_bucket(); the outer headers' per-flow hash: xdplb_flow_mix(). */
+__xdplb_inline __u64 xdplb_flow_tag(const struct xdplb_flow_key *f,
+				    const __u64 key[2][XDPLB_CT_TAG_KEYS])
 {
-	__u64 h = (__u64)seed * XDPLB_TAG_K3 + ((__u64)f->family << 40 | (__u64)f->proto << 32 |
-						(__u32)f->dport << 16 | f->sport);
-
-	if (f->family == XDPLB_AF_INET) {
-		h = xdplb_tag_step(h, (__u64)f->dst.v4 << 32 | f->src.v4);
-	} else {
-		h = xdplb_tag_step(h, (__u64)f->src.v6[1] << 32 | f->src.v6[0]);
-		h = xdplb_tag_step(h, (__u64)f->src.v6[3] << 32 | f->src.v6[2]);
-		h = xdplb_tag_step(h, (__u64)f->dst.v6[1] << 32 | f->dst.v6[0]);
-		h = xdplb_tag_step(h, (__u64)f->dst.v6[3] << 32 | f->dst.v6[2]);
-	}
-	return h;
+	return (__u64)xdplb_tag_half(f, key[0]) << 32 | xdplb_tag_half(f, key[1]);
 }
 
-/* A tag's bucket among the 1 << bits of a CPU: the high word of one more
- * multiply. The tag's own bits are not spread enough for it: an IPv4 tag
- * is a single multiply, and flows that differ in a few bits (hosts 2^16
- * apart, or the last octet and the port) crowded some buckets to 1.2-4x
- * the variance of a random spread; this one reads as random on every
- * pattern tried (tests/unit/test_flow_tag.c), for a multiply where the
- * finaliser took two and three shifts. */
+/* The tag through a bijection that is not linear (a xor-shift, then a
+ * multiply): the tag is linear in the tuple, so the flows of a sequence
+ * land on a lattice, and its own bits crowded some buckets to 14x a
+ * random spread's variance under some keys; mixed, none (tests/unit/
+ * test_flow_tag.c). A bijection: mixed tags are equal only if the tags are. */
+__xdplb_inline __u64 xdplb_tag_mixed(__u64 tag)
+{
+	tag ^= tag >> 31;
+	tag *= 0xbf58476d1ce4e5b9ULL;
+	return tag ^ (tag >> 29);
+}
+
+/* A tag's bucket among the 1 << bits of a CPU. */
 __xdplb_inline __u32 xdplb_ct_bucket(__u64 tag, __u32 bits)
 {
-	return (__u32)((tag * XDPLB_TAG_K2) >> 32) & ((1u << bits) - 1);
+	return (__u32)(xdplb_tag_mixed(tag) >> 32) & ((1u << bits) - 1);
 }
 
 /* 32 bits of a flow for the outer headers (the IPv6 flow label, the host
- * bits of the outer source): the tag through SplitMix64's finaliser, so
- * that the low bits too depend on every bit of the tuple. Only encap reads
- * it, off the lookup's path. */
+ * bits of the outer source), apart from the bucket's. */
 __xdplb_inline __u32 xdplb_flow_mix(__u64 tag)
 {
-	tag ^= tag >> 30;
-	tag *= XDPLB_TAG_K2;
-	tag ^= tag >> 27;
-	tag *= XDPLB_TAG_K3;
-	return (__u32)(tag ^ (tag >> 31));
+	return (__u32)xdplb_tag_mixed(tag);
 }
 
 /* The bit of the VIP filter for a destination address: its words folded

@@ -39,7 +39,7 @@ static int way_of(const struct xdplb_flow_bucket *b, __u64 tag)
 int flows_find(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_key *k,
 	       struct flow_entry *e, int max)
 {
-	__u64 tag = xdplb_flow_tag(k, ctl->ct_seed);
+	__u64 tag = xdplb_flow_tag(k, ctl->ct_key);
 	struct xdplb_flow_bucket b;
 	int n = 0, err, w;
 
@@ -64,7 +64,7 @@ int flows_find(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_k
 int flows_put(int ct_fd, const struct xdplb_ctl *ctl, const struct xdplb_flow_key *k,
 	      const struct flow_entry *e)
 {
-	__u64 tag = xdplb_flow_tag(k, ctl->ct_seed);
+	__u64 tag = xdplb_flow_tag(k, ctl->ct_key);
 	__u32 idx = bucket_of(ctl, e->cpu, tag);
 	struct xdplb_flow_bucket b;
 	int err = read_bucket(ct_fd, idx, &b), w;

@@ -176,7 +176,7 @@ int maps_ct_geometry(__u32 ct_size, struct xdplb_ctl *ctl)
 	ctl->ct_bits = flowtab_bits(ct_size, n);
 	ctl->ct_size = ct_size;
 	ctl->ct_hz = kernel_hz();
-	if (getrandom(&ctl->ct_seed, sizeof(ctl->ct_seed), 0) != sizeof(ctl->ct_seed)) {
+	if (getrandom(ctl->ct_key, sizeof(ctl->ct_key), 0) != sizeof(ctl->ct_key)) {
 		int err = -errno;
 
 		pr_warn("conntrack's hash key from getrandom: %s\n", strerror(errno));

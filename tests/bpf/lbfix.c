@@ -151,7 +151,9 @@ struct xdplb_ctl lbfix_ctl(struct lbfix *f)
 
 __u32 lbfix_encap_hash(struct lbfix *f, const struct xdplb_flow_key *k)
 {
-	return xdplb_flow_mix(xdplb_flow_tag(k, lbfix_ctl(f).ct_seed));
+	const struct xdplb_ctl c = lbfix_ctl(f);
+
+	return xdplb_flow_mix(xdplb_flow_tag(k, c.ct_key));
 }
 
 int lbfix_flows(struct lbfix *f, const struct xdplb_flow_key *k, struct flow_entry *e, int max)
