@@ -14,9 +14,14 @@
 # (docs/health.md), by design; the test would wait that out.
 # Each time: the service logs the backend down and takes it out (the time
 # from the failure to the log line, the detection, and to the commit, the
-# removal, are printed); no connection started 2 s or more after the failure
-# fails (fall x interval = 1.5 s, plus the probe's timeout and one round);
-# the backend gets none of them. Brought back, it is checked up again and
+# removal, are printed) and is within GRACE of the failure; no connection
+# started GRACE or more after the failure fails, and the backend gets none of
+# them. GRACE is docs/health.md's bound (fall x interval + timeout + the
+# service's round + the engine's slack: 1.5 + 0.3 + 0.1 + 0.01 = 1.91 s) plus
+# 0.25 s for the commit and for a busy CI machine (three e2e suites share two
+# cores); it is counted from the end of the command that made the failure,
+# when the failure is surely in effect (that command's own time is printed).
+# A detection one interval late (2.41 s) still fails. Brought back, it is checked up again and
 # takes its share of 300 new connections.
 # Then four of the five fail: the cascade guard (max_out 0.5: 2 of 5) takes
 # two out and keeps two in, `status --json` says `kept`,
@@ -29,6 +34,7 @@ LABDIR=/run/xdplb-lab/$LAB_ID # the lab's pidfiles (docs/lab.md)
 PROM=127.0.0.1:9090 # Prometheus, in the LB's namespace
 PROM_PID=
 LAB_NS=
+GRACE=2.16 # see the header
 
 stop_prom() { # TERM, then KILL after 5 s
 	[ -n "$PROM_PID" ] || return 0
@@ -174,19 +180,21 @@ EOF
 SUMMARY=()
 # scenario NAME K WHAT PORT_BASE: beK fails by fail_NAME, comes back by back_NAME
 scenario() {
-	local name=$1 k=$2 what=$3 base=$4 be=be$2 t_fail times t_det t_rm t_back t_up t_in st
+	local name=$1 k=$2 what=$3 base=$4 be=be$2 t_fail0 t_fail times t_det t_rm t_back t_up t_in st
 	rm -f "$TMP/stop_$name"
 	bg "churn_$name" client 40 churn --rate 40 --parallel 16 --timeout 1 --duration 30 \
 		--sources "$(lab sources 4)" --stop-file "$TMP/stop_$name" --out "$TMP/churn_$name.json"
 	sleep 1
-	t_fail=$(now) # before: a connection refused or lost after it is after the failure
+	t_fail0=$(now) # before: a connection refused or lost after it is after the failure
 	if "fail_$name" "$k"; then ok "$be: $what"; else not_ok "$be: $what"; fi
+	t_fail=$(now) # after: the failure is in effect; detection is timed from here
+	echo "# $name: the failure took $(ms "$t_fail" "$t_fail0") ms to make"
 	[ "$name" != decap ] || assert "$be still answers HTTP on its own address 198.51.100.$((10 + k)):80" direct "$k"
 	if times=$(wait_log "$t_fail" "web/$be .*: down" 'health changes of .* applied'); then
 		read -r t_det t_rm <<<"$times"
 		ok "the service logged $be down and took it out"
 		echo "# $name: detection (failure -> the service's \"down\" line) $(ms "$t_det" "$t_fail") ms, removal (-> its commit) $(ms "$t_rm" "$t_fail") ms"
-		assert "removed within 2 s of the failure" "$PY" -c "import sys; sys.exit($t_rm - $t_fail >= 2.0)"
+		assert "removed within $GRACE s of the failure" "$PY" -c "import sys; sys.exit($t_rm - $t_fail >= $GRACE)"
 		SUMMARY+=("$name: detection $(ms "$t_det" "$t_fail") ms, removal $(ms "$t_rm" "$t_fail") ms")
 	else
 		not_ok "no \"down\" line for $be in the service's log within 10 s"
@@ -195,7 +203,7 @@ scenario() {
 	fi
 	st=$(status_be web "$be")
 	assert "status --json: $be state drain (the default out), health out, 0 table slots (is '$st')" [ "$st" = "drain out 0" ]
-	sleep_until "$t_fail + 4.5" # 2.5 s of traffic after the 2 s mark
+	sleep_until "$t_fail + 4.5" # over 2 s of traffic after the GRACE mark
 	t_back=$(now)
 	if "back_$name" "$k"; then ok "$be brought back"; else not_ok "$be brought back"; fi
 	if times=$(wait_log "$t_back" "web/$be .*: up" 'health changes of .* applied'); then
@@ -209,8 +217,11 @@ scenario() {
 	sleep 1
 	touch "$TMP/stop_$name"
 	wait_bg "churn_$name" 10
-	judge "$name: no connection started 2 s or more after the failure failed; $be got none until back" \
-		"$PY" "$CHECK" failover "$TMP/churn_$name.json" "$be" "$t_fail" "$t_back"
+	# from t_fail0: a connection started while the failure was being made may
+	# fail; the grace is still GRACE from the end of it
+	judge "$name: no connection started $GRACE s or more after the failure failed; $be got none until back" \
+		"$PY" "$CHECK" failover "$TMP/churn_$name.json" "$be" "$t_fail0" "$t_back" \
+		--grace "$("$PY" -c "print(round($t_fail - $t_fail0 + $GRACE, 3))")"
 	lab http 300 --port-base "$base" --json >"$TMP/split_$name.json" 2>"$TMP/err"
 	judge "$name: $be back: 300 new connections all ok, $be's share within z <= 4" \
 		"$PY" "$CHECK" split "$TMP/split_$name.json" "$SVC_FILE" web
