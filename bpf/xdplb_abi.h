@@ -27,7 +27,7 @@
  * multiply-shift hash (a version-7 program's entries would not be found:
  * the same layout, other contents); 9: a conntrack way keeps its VIP's id
  * next to the backend id (ref, xdplb_ct_ref()), and the tag is two
- * multilinear hashes keyed with ctl.ct_key (ct_seed is gone) */
+ * pair-multiply hashes keyed with ctl.ct_key (ct_seed is gone) */
 #define XDPLB_ABI_VERSION 9
 
 #ifndef __xdplb_inline
@@ -235,7 +235,7 @@ struct xdplb_flow_key {
  * the kernel's tick count, the cheapest clock a program can read */
 #define XDPLB_CT_TIME_SHIFT 8
 /* the flow tag's words (xdplb_flow_tag()) and keys a half: a key a word
- * and a constant term */
+ * (two a pair of words) and a constant term */
 #define XDPLB_CT_TAG_WORDS 10
 #define XDPLB_CT_TAG_KEYS (XDPLB_CT_TAG_WORDS + 1)
 /* ref: the backend id in the low XDPLB_CT_REF_ID_BITS, the id of its VIP
