@@ -186,10 +186,10 @@ __xdplb_inline __u64 xdplb_flow_tag(const struct xdplb_flow_key *f,
 
 /* The tag through a bijection that is not linear (xor-shift, multiply,
  * xor-shift): the tag is linear in each word of the tuple, so the flows of
- * a sequence land on a lattice, and its own bits spread them at up to 17 times a
- * random spread's variance under some keys; mixed, at 0.96-1.02 times
- * (tests/unit/test_flow_tag.c). A bijection: mixed tags are equal only if
- * the tags are. */
+ * a sequence land on a lattice, and its own bits spread them at up to 17
+ * times a random spread's variance under some keys; mixed, at 0.96-1.02
+ * times (tests/unit/test_flow_tag.c). A bijection: mixed tags are equal
+ * only if the tags are. */
 __xdplb_inline __u64 xdplb_tag_mixed(__u64 tag)
 {
 	tag ^= tag >> 31;
