@@ -436,7 +436,7 @@ static __always_inline int conntrack_hit(const struct pkt *p, const struct xdplb
 	 * flow never idles out, and its hit skips the multiply */
 	__u32 idle = p->flow.proto != IPPROTO_UDP ?
 			     0 :
-			     (cl->bank[bank].udp_timeout * cl->ct_hz) >> XDPLB_CT_TIME_SHIFT;
+			     xdplb_ct_idle_units(cl->bank[bank].udp_timeout, cl->ct_hz);
 	__u32 off = xdplb_ct_bucket(pk->tag, bits);
 	struct xdplb_flow_bucket *b;
 	struct peek x;

@@ -259,6 +259,17 @@ __xdplb_inline __u32 xdplb_ct_ref_vip(__u32 ref)
 	return ref >> XDPLB_CT_REF_ID_BITS;
 }
 
+/* udp_timeout (seconds) in seen units at the kernel's hz, rounded up: a
+ * flow is expired when now - seen is more than this. Two stamps d units
+ * apart may be as little as (d - 1) units of real time apart, so a flow
+ * that idled less than the timeout is never taken for expired; it may
+ * idle up to two units (2 s at HZ 250) longer. Rounded down, udp_timeout
+ * 2 at HZ 250 was one unit: a flow idle 1.03 s could expire. */
+__xdplb_inline __u32 xdplb_ct_idle_units(__u32 timeout_s, __u32 hz)
+{
+	return (timeout_s * hz + (1u << XDPLB_CT_TIME_SHIFT) - 1) >> XDPLB_CT_TIME_SHIFT;
+}
+
 struct xdplb_flow_bucket {
 	__u64 tag[XDPLB_CT_WAYS]; /* xdplb_flow_tag() of the way's flow */
 	__u32 ref[XDPLB_CT_WAYS]; /* xdplb_ct_ref(backend id, its VIP's id) */

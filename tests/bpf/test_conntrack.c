@@ -746,6 +746,67 @@ Test(conntrack, udp_flow_seen_on_another_cpu_is_not_expired)
 	lbfix_close(&f);
 }
 
+/* Sets the flow's last-seen stamp on CPU 0 to units before the stamp of
+ * the packet just sent, sends the packet again and says what became of
+ * it: 1 a hit, 0 a new flow, -1 the clock's unit ticked in between (the
+ * two packets' stamps differ: try again). */
+static int hit_after_units(struct lbfix *f, const struct pkt_spec *s, __u32 units)
+{
+	struct xdplb_ctl c = lbfix_ctl(f);
+	struct xdplb_flow_key k = pkt_flow(s);
+	struct xdplb_vip_stats a;
+	struct flow_entry e;
+	__u32 stamp;
+
+	cr_assert(send_pkt(f, s, NULL) != NULL);
+	cr_assert(eq(int, lbfix_flows(f, &k, &e, 1), 1), "the flow is kept");
+	stamp = e.seen;
+	e.seen = stamp - units;
+	cr_assert(eq(int, flows_put(LB_FD(&f->m, conntrack), &c, &k, &e), 0));
+	a = lbfix_vip_stats(f, "udp4");
+	cr_assert(send_pkt(f, s, NULL) != NULL);
+	cr_assert(eq(int, lbfix_flows(f, &k, &e, 1), 1));
+	if (e.seen != stamp)
+		return -1;
+	return lbfix_vip_stats(f, "udp4").ct_hits == a.ct_hits + 1;
+}
+
+/* udp_timeout in the stamps' units (jiffies >> 8) is rounded up: two
+ * stamps that many units apart may be less than udp_timeout apart, so the
+ * flow is kept; one unit more, and it is a new flow. Rounded down (before
+ * xdplb_ct_idle_units()), udp_timeout 2 at HZ 250 was one unit, and a
+ * datagram 1.03 s after the last could go to another backend (seen in the
+ * lab, test_lab_udp_hash.sh, on a busy machine). */
+Test(conntrack, udp_timeout_rounds_up_to_whole_units)
+{
+	char cfg[4096], cfg2[4200];
+	struct pkt_spec u = flow4(5350, 0);
+	struct lbfix f;
+	__u32 units;
+	int r;
+
+	u.proto = IPPROTO_UDP;
+	u.dst = "203.0.113.53";
+	u.dport = 53;
+	config("be1,be2,be3", cfg, sizeof(cfg));
+	snprintf(cfg2, sizeof(cfg2), "{ \"udp_timeout\": 2, %s", strchr(cfg, '{') + 1);
+	lbfix_open(&f, cfg2);
+	struct xdplb_ctl c = lbfix_ctl(&f);
+
+	units = (2 * c.ct_hz + 255) / 256;
+	cr_assert(gt(u32, units, (2 * c.ct_hz) >> XDPLB_CT_TIME_SHIFT),
+		  "HZ %u: rounding up differs from rounding down", c.ct_hz);
+	cr_assert(eq(u32, xdplb_ct_idle_units(2, c.ct_hz), units));
+	for (int i = 0; i < 5 && (r = hit_after_units(&f, &u, units)) < 0; i++)
+		;
+	cr_expect(eq(int, r, 1), "stamps %u units apart (udp_timeout 2 at HZ %u): still the flow",
+		  units, c.ct_hz);
+	for (int i = 0; i < 5 && (r = hit_after_units(&f, &u, units + 1)) < 0; i++)
+		;
+	cr_expect(eq(int, r, 0), "stamps %u units apart: a new flow", units + 1);
+	lbfix_close(&f);
+}
+
 /* udp_timeout 0: UDP flows never expire. */
 Test(conntrack, udp_timeout_zero_never_expires)
 {
