@@ -37,6 +37,9 @@ struct rig {
 	 * table (else it is one line); rig_open says how many lines */
 	bool cold_floor;
 	unsigned long long cold_lines;
+	/* scen_run() of a wrapped scenario reads the wrapper's fine clock
+	 * (bench_clock in bpf/bench.bpf.c) instead of the kernel's whole ns */
+	bool fine_clock;
 };
 
 /* A program under test and the counters that judge it: the rig's own LB,
