@@ -267,9 +267,11 @@ static __always_inline int parse_l4(struct pkt *p, void *l4, void *end, __u32 l4
 	return 0;
 }
 
-/* IPv4 from the fixed header on. 0 to go on, or a verdict. */
+/* IPv4 from the fixed header on. 0 to go on (and the flow's tag, keyed
+ * with key, in *tag), or a verdict. */
 static __always_inline int parse_v4(struct cursor *c, struct pkt *p, __u32 bank,
-				    const struct xdplb_vip_filter *f, int screened)
+				    const struct xdplb_vip_filter *f, int screened,
+				    const __u64 key[2][XDPLB_CT_TAG_KEYS], __u64 *tag)
 {
 	struct iphdr *iph;
 	int proto = parse_ip4(c, &iph);
@@ -304,12 +306,18 @@ static __always_inline int parse_v4(struct cursor *c, struct pkt *p, __u32 bank,
 	p->l3_len = tot;
 	p->tos = iph->tos;
 	p->df = !!(iph->frag_off & bpf_htons(IP4_DF));
+	/* from the header's words as they are read (design-changes 53) */
+	*tag = xdplb_flow_tag4(iph->saddr, iph->daddr,
+			       xdplb_tag_ports(p->flow.sport, p->flow.dport),
+			       xdplb_tag_pf(XDPLB_AF_INET, p->flow.proto), key);
 	return 0;
 }
 
-/* IPv6 from the fixed header on. 0 to go on, or a verdict. */
+/* IPv6 from the fixed header on. 0 to go on (and the flow's tag in *tag),
+ * or a verdict. */
 static __always_inline int parse_v6(struct cursor *c, struct pkt *p, __u32 bank,
-				    const struct xdplb_vip_filter *f, int screened)
+				    const struct xdplb_vip_filter *f, int screened,
+				    const __u64 key[2][XDPLB_CT_TAG_KEYS], __u64 *tag)
 {
 	struct ipv6hdr *ip6h;
 	int nh = parse_ip6(c, &ip6h);
@@ -338,6 +346,11 @@ static __always_inline int parse_v6(struct cursor *c, struct pkt *p, __u32 bank,
 	p->l3_len = sizeof(*ip6h) + plen;
 	p->tos = ip6_tclass(ip6h);
 	p->df = 1;
+	/* from the header: computed later from struct pkt's copy of the
+	 * addresses, the IPv6 hit cost ~3 ns more (design-changes 53) */
+	*tag = xdplb_flow_tag6(ip6h->saddr.in6_u.u6_addr32, ip6h->daddr.in6_u.u6_addr32,
+			       xdplb_tag_ports(p->flow.sport, p->flow.dport),
+			       xdplb_tag_pf(XDPLB_AF_INET6, p->flow.proto), key);
 	return 0;
 }
 
@@ -619,10 +632,11 @@ static __always_inline int for_us(const struct ethhdr *eth, const struct xdplb_g
 }
 
 /* Ethernet, then IPv4 or IPv6 and TCP or UDP into p; from the IP header
- * on when screen() gave the EtherType (screened). 0, or a verdict. */
+ * on when screen() gave the EtherType (screened). 0 (and the flow's tag,
+ * xdplb_flow_tag() keyed with key, in *tag), or a verdict. */
 static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u32 bank,
 				 const struct xdplb_global_cfg *g, const struct xdplb_vip_filter *f,
-				 int screened)
+				 int screened, const __u64 key[2][XDPLB_CT_TAG_KEYS], __u64 *tag)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -648,9 +662,9 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p, __u32 bank,
 		}
 	}
 	if (proto == bpf_htons(ETH_P_IP))
-		ret = parse_v4(&c, p, bank, f, screened);
+		ret = parse_v4(&c, p, bank, f, screened, key, tag);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		ret = parse_v6(&c, p, bank, f, screened);
+		ret = parse_v6(&c, p, bank, f, screened, key, tag);
 	else
 		return VERDICT_PASS; /* ARP, LLDP, ... */
 	p->frame_len = end - data;
@@ -864,12 +878,13 @@ static __always_inline int too_big(struct xdp_md *ctx, const struct pkt *p,
 }
 
 /* A TCP/UDP packet to a VIP address, or an ICMP error about one of its
- * flows (p->icmp): to the flow's backend, encapsulated. The flow's
- * remembered backend if it still takes the packet, else the VIP's Maglev
- * table. XDP_TX, or a verdict (VERDICT_PASS: no such VIP). */
+ * flows (p->icmp), tagged tag (xdplb_flow_tag()): to the flow's backend,
+ * encapsulated. The flow's remembered backend if it still takes the
+ * packet, else the VIP's Maglev table. XDP_TX, or a verdict (VERDICT_PASS:
+ * no such VIP). */
 static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 				   const struct xdplb_ctl *cl, __u32 bank,
-				   const struct xdplb_global_cfg *g)
+				   const struct xdplb_global_cfg *g, __u64 tag)
 {
 	struct xdplb_be_stats *bs = NULL;
 	struct xdplb_vip_stats *vs;
@@ -877,7 +892,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct pkt *p,
 	struct pick pk;
 	int ret, hit;
 
-	pk = (struct pick){ .tag = xdplb_flow_tag(&p->flow, cl->ct_key), .way = -1 };
+	pk = (struct pick){ .tag = tag, .way = -1 };
 	ret = 1; /* not picked yet */
 	if (p->syn) {
 		/* most likely a new flow: its Maglev slot is read before its
@@ -932,7 +947,7 @@ static __always_inline int icmp(struct xdp_md *ctx, const struct pkt *p, const s
 	if ((g->flags & XDPLB_G_F_ICMP_ECHO) && !IS_VERDICT(echo(ctx, p, bank)))
 		return XDP_TX;
 	if (!IS_VERDICT(icmp_quoted_flow(ctx, p, &q))) {
-		ret = forward(ctx, &q, cl, bank, g);
+		ret = forward(ctx, &q, cl, bank, g, xdplb_flow_tag(&q.flow, cl->ct_key));
 		if (ret == XDP_TX)
 			count_global(XDPLB_CNT_ICMP_BASE + XDPLB_ICMP_STEERED);
 		if (ret != VERDICT_PASS)
@@ -1013,13 +1028,14 @@ static __always_inline int process(struct xdp_md *ctx)
 
 	/* zeroed only for a frame that may be a VIP's */
 	struct pkt p = {};
+	__u64 tag = 0;
 
-	ret = parse(ctx, &p, bank, g, f, screened);
+	ret = parse(ctx, &p, bank, g, f, screened, cl->ct_key, &tag);
 	if (IS_VERDICT(ret))
 		return ret;
 	if (ret == PARSED_ICMP)
 		return icmp(ctx, &p, cl, bank, g);
-	return forward(ctx, &p, cl, bank, g);
+	return forward(ctx, &p, cl, bank, g, tag);
 }
 
 SEC("xdp")

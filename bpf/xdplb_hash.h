@@ -166,22 +166,53 @@ __xdplb_inline void xdplb_tag_pair(__u64 s[2], const __u64 key[2][XDPLB_CT_TAG_K
 	s[1] += (key[1][2 * i] + x) * (key[1][2 * i + 1] + y);
 }
 
-/* The tag: the first half high, the second low. Its bucket:
- * xdplb_ct_bucket(); the outer headers' per-flow hash: xdplb_flow_mix(). */
-__xdplb_inline __u64 xdplb_flow_tag(const struct xdplb_flow_key *f,
-				    const __u64 key[2][XDPLB_CT_TAG_KEYS])
+/* Words of the tag (xdplb_flow_tag()) besides the addresses: the ports as
+ * one word, the family and protocol as another. */
+__xdplb_inline __u32 xdplb_tag_ports(__be16 sport, __be16 dport)
 {
-	__u32 ports = (__u32)f->dport << 16 | f->sport, pf = (__u32)f->family << 8 | f->proto;
+	return (__u32)dport << 16 | sport;
+}
+
+__xdplb_inline __u32 xdplb_tag_pf(__u8 family, __u8 proto)
+{
+	return (__u32)family << 8 | proto;
+}
+
+/* The tag of an IPv4 flow, and of an IPv6 flow from its addresses' words
+ * (a struct xdplb_addr's, or a header's as the parser reads them). */
+__xdplb_inline __u64 xdplb_flow_tag4(__u32 src, __u32 dst, __u32 ports, __u32 pf,
+				     const __u64 key[2][XDPLB_CT_TAG_KEYS])
+{
 	__u64 s[2] = { key[0][XDPLB_CT_TAG_WORDS], key[1][XDPLB_CT_TAG_WORDS] };
 
 	xdplb_tag_pair(s, key, 4, ports, pf);
-	if (f->family == XDPLB_AF_INET) {
-		xdplb_tag_pair(s, key, 0, f->src.v4, f->dst.v4);
-	} else {
-		for (int i = 0; i < 4; i++)
-			xdplb_tag_pair(s, key, i, f->src.v6[i], f->dst.v6[i]);
-	}
+	xdplb_tag_pair(s, key, 0, src, dst);
 	return (s[0] >> 32) << 32 | s[1] >> 32;
+}
+
+__xdplb_inline __u64 xdplb_flow_tag6(const __u32 src[4], const __u32 dst[4], __u32 ports, __u32 pf,
+				     const __u64 key[2][XDPLB_CT_TAG_KEYS])
+{
+	__u64 s[2] = { key[0][XDPLB_CT_TAG_WORDS], key[1][XDPLB_CT_TAG_WORDS] };
+
+	xdplb_tag_pair(s, key, 4, ports, pf);
+	for (int i = 0; i < 4; i++)
+		xdplb_tag_pair(s, key, i, src[i], dst[i]);
+	return (s[0] >> 32) << 32 | s[1] >> 32;
+}
+
+/* The tag: the first half high, the second low. Its bucket:
+ * xdplb_ct_bucket(); the outer headers' per-flow hash: xdplb_flow_mix().
+ * The data path's parser computes it from the header's words
+ * (xdplb_flow_tag4(), xdplb_flow_tag6()); everything else from the key. */
+__xdplb_inline __u64 xdplb_flow_tag(const struct xdplb_flow_key *f,
+				    const __u64 key[2][XDPLB_CT_TAG_KEYS])
+{
+	__u32 ports = xdplb_tag_ports(f->sport, f->dport), pf = xdplb_tag_pf(f->family, f->proto);
+
+	if (f->family == XDPLB_AF_INET)
+		return xdplb_flow_tag4(f->src.v4, f->dst.v4, ports, pf, key);
+	return xdplb_flow_tag6(f->src.v6, f->dst.v6, ports, pf, key);
 }
 
 /* The tag through a bijection that is not linear (xor-shift, multiply,
