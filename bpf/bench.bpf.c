@@ -49,12 +49,13 @@ struct bench_count bench_iters[BENCH_MAX_CPUS] = {};
  * divided by the repeat count, truncated), and a conntrack hit costs ~30 ns
  * above its floor, so a ratio of two such figures moved in steps of ~0.03.
  * With bench_clock.on, bench_restore reads the time at the start of every
- * BENCH_CLOCK_BLOCK-th iteration and adds up the blocks: the mean
- * iteration, as the kernel's figure counts it, to a thousandth of a
- * nanosecond. Once a block, because a clock read in every iteration
- * changed what it measured: it waits for the work before it, and the
- * iterations no longer overlap (hits read 0.72x a46fc2b where the
- * kernel's figure read 0.68x). Single-thread frames (no cpu_stride). */
+ * BENCH_CLOCK_BLOCK-th iteration and keeps each block's length; the bench
+ * leaves out the blocks in which the loop stopped to reschedule (which the
+ * kernel's figure leaves out too) and divides. Once a block, because a
+ * clock read in every iteration changed what it measured: it waits for
+ * the work before it, and the iterations no longer overlap (hits read
+ * 0.72x a46fc2b where the kernel's figure read 0.68x). Single-thread
+ * frames (no cpu_stride). */
 struct bench_clock bench_clock = {};
 
 static __always_inline void clock_tick(__u64 n)
@@ -65,13 +66,10 @@ static __always_inline void clock_tick(__u64 n)
 		return;
 	now = bpf_ktime_get_ns();
 	d = now - bench_clock.last;
-	if (bench_clock.last) {
-		if (d < (__u64)BENCH_CLOCK_GAP_NS * BENCH_CLOCK_BLOCK) {
-			bench_clock.sum += d;
-			bench_clock.n++;
-		} else {
-			bench_clock.gaps++;
-		}
+	if (bench_clock.last && bench_clock.n < BENCH_CLOCK_MAX_BLOCKS) {
+		bench_clock.blk[bench_clock.n & (BENCH_CLOCK_MAX_BLOCKS - 1)] =
+			d > 0xffffffffULL ? 0xffffffffU : (__u32)d;
+		bench_clock.n++;
 	}
 	bench_clock.last = now;
 }

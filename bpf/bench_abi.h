@@ -38,18 +38,16 @@ struct bench_count {
 	__u64 pad[7];
 };
 
-/* The fine clock (bench_clock in bench.bpf.c) reads the time at every
- * BENCH_CLOCK_BLOCK-th iteration's start; a block longer than
- * BENCH_CLOCK_GAP_NS a iteration on average had the loop stop to
- * reschedule, which BPF_PROG_TEST_RUN's own figure leaves out too, and is
- * left out (an iteration takes well under a microsecond). */
+/* The fine clock (bench_clock in bench.bpf.c): the time at the start of
+ * every BENCH_CLOCK_BLOCK-th iteration, and each block's ns, for the
+ * first BENCH_CLOCK_MAX_BLOCKS blocks of a run. */
 #define BENCH_CLOCK_BLOCK 1024
-#define BENCH_CLOCK_GAP_NS 1000
+#define BENCH_CLOCK_MAX_BLOCKS 4096 /* a power of 2 */
 struct bench_clock {
 	__u64 on; /* set by the bench around a run */
-	__u64 last; /* the last iteration's start (ktime ns) */
-	__u64 sum, n; /* the blocks' ns, and how many blocks */
-	__u64 gaps; /* blocks left out */
+	__u64 last; /* the last block's start (ktime ns) */
+	__u64 n; /* blocks in blk[] */
+	__u32 blk[BENCH_CLOCK_MAX_BLOCKS]; /* ns, saturated */
 };
 
 #endif
