@@ -58,13 +58,26 @@ s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s6.bind(("$VIP6", 5353))
 open(sys.argv[1], "w").close()  # ready
 end = time.time() + 20
-while time.time() < end:
+done = False
+while not done and time.time() < end:
     r, _, _ = select.select([s4, s6], [], [], 0.2)
     for s in r:
         data = s.recv(2048).decode()
         if data == "END":
-            sys.exit(0)
-        print(data, flush=True)
+            done = True
+        else:
+            print(data, flush=True)
+# END is sent last, but it may be read before a datagram already queued on
+# the other family's socket: take what both hold before leaving
+for s in (s4, s6):
+    s.setblocking(False)
+    while True:
+        try:
+            data = s.recv(2048).decode()
+        except BlockingIOError:
+            break
+        if data != "END":
+            print(data, flush=True)
 EOF
 # send.py OUTER_SRC TAG [OUTER_SRC TAG]...: one tunnel frame per pair to the
 # backend, the outer family from the source's (v4: IPIP around an IPv4
