@@ -539,13 +539,22 @@ static __always_inline void ct_remember(const struct pkt *p, const struct pick *
 		   (est ? XDPLB_CT_F_EST(w) : 0);
 }
 
+/* What pick_new() found, copied into struct pick after a miss. A struct
+ * of its own: handing pick_new() the struct pick itself laid forward()
+ * out differently and cost some hit rows up to 10% (design-changes 48). */
+struct new_pick {
+	struct xdplb_backend *be;
+	__u32 id, vip_id;
+	int new_flow;
+};
+
 /* A new flow (or one whose backend no longer takes it): the VIP's Maglev
  * table, at the slot of the VIP's hash (the 5-tuple's, or the source's:
  * xdplb_vip_hash()). 0, or VERDICT_DROP(NO_BACKEND, or INTERNAL for maps
  * that disagree). */
 static __always_inline int maglev_pick(const struct pkt *p, const struct xdplb_vip_cfg *vip,
 				       const struct xdplb_global_cfg *g, __u32 bank,
-				       struct pick *pk)
+				       struct new_pick *np)
 {
 	struct xdplb_slot_pair *pair;
 	__u32 slot, idx, half;
@@ -562,22 +571,13 @@ static __always_inline int maglev_pick(const struct pkt *p, const struct xdplb_v
 	pair = bpf_map_lookup_elem(table, &half);
 	if (!pair)
 		return VERDICT_DROP(XDPLB_DROP_INTERNAL);
-	pk->id = pair->id[idx & 1];
-	pk->be = bpf_map_lookup_elem(&backends, &pk->id);
-	if (!pk->be || pk->be->state[bank] != XDPLB_BE_ACTIVE)
+	np->id = pair->id[idx & 1];
+	np->be = bpf_map_lookup_elem(&backends, &np->id);
+	if (!np->be || np->be->state[bank] != XDPLB_BE_ACTIVE)
 		return VERDICT_DROP(XDPLB_DROP_INTERNAL);
-	pk->new_flow = !p->icmp; /* an ICMP error starts no flow */
+	np->new_flow = !p->icmp; /* an ICMP error starts no flow */
 	return 0;
 }
-
-/* What pick_new() found, copied into struct pick after a miss. A struct
- * of its own: handing pick_new() the struct pick itself laid forward()
- * out differently and cost some hit rows up to 10% (design-changes 48). */
-struct new_pick {
-	struct xdplb_backend *be;
-	__u32 id, vip_id;
-	int new_flow;
-};
 
 /* A new flow's backend: the VIP of the packet's destination (VERDICT_PASS:
  * none) and its Maglev pick (maglev_pick()'s verdict). Not inlined:
@@ -588,18 +588,13 @@ static __noinline int pick_new(const struct pkt *p, const struct xdplb_global_cf
 {
 	struct xdplb_vip_key k __attribute__((aligned(8))); /* vip_key_set() */
 	struct xdplb_vip_cfg *vip;
-	struct pick pk = {};
-	int ret;
 
 	vip_key_set(&k, p, p->flow.dport, p->flow.proto);
 	vip = vip_lookup(&k, bank, g->flags);
 	if (!vip)
 		return VERDICT_PASS;
-	ret = maglev_pick(p, vip, g, bank, &pk);
-	*np = (struct new_pick){
-		.be = pk.be, .id = pk.id, .vip_id = vip->vip_id, .new_flow = pk.new_flow
-	};
-	return ret;
+	*np = (struct new_pick){ .vip_id = vip->vip_id };
+	return maglev_pick(p, vip, g, bank, np);
 }
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
