@@ -68,14 +68,13 @@ while not done and time.time() < end:
         else:
             print(data, flush=True)
 # END is sent last, but it may be read before a datagram already queued on
-# the other family's socket: take what both hold before leaving
-for s in (s4, s6):
-    s.setblocking(False)
-    while True:
-        try:
-            data = s.recv(2048).decode()
-        except BlockingIOError:
-            break
+# the other family's socket: take what comes until 0.3 s pass without any
+while done:
+    r, _, _ = select.select([s4, s6], [], [], 0.3)
+    if not r:
+        break
+    for s in r:
+        data = s.recv(2048).decode()
         if data != "END":
             print(data, flush=True)
 EOF
