@@ -126,10 +126,19 @@ for s in $steps; do
 	x load --iface veth0 --state-dir "$SD" "$A" >/dev/null 2>&1 || not_ok "reload A after $s"
 done
 
-# concurrent loads are serialised
+# concurrent loads are serialised. paused FILE: until the command writing
+# FILE holds the lock (fault.c says so there), at most 10 s: a fixed sleep
+# lost the race on a loaded machine (the second command went first)
+paused() {
+	for _ in $(seq 200); do
+		grep -q "XDPLB_FAULT: pausing" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
 XDPLB_FAULT=locked:pause=1500 x load --iface veth0 --state-dir "$SD" "$TMP/B.json" >"$TMP/first" 2>&1 &
 first=$!
-sleep 0.3
+paused "$TMP/first" || not_ok "the first load never held the lock: $(cat "$TMP/first")"
 expect_rc "a second load waits for the first, then applies" 0 x load --iface veth0 --state-dir "$SD" "$A"
 grep -q "waiting for another xdplb" "$TMP/err" && ok "it said it was waiting" || not_ok "$(cat "$TMP/err")"
 wait $first && ok "the first load succeeded" || not_ok "first load: $(cat "$TMP/first")"
@@ -139,15 +148,15 @@ expect_rc "the second one is live" 0 x audit --iface veth0 "$A"
 # unload removed: the load failed, or said "attached" and left nothing)
 XDPLB_FAULT=unload-locked:pause=1000 x unload --iface veth0 >"$TMP/unload" 2>&1 &
 first=$!
-sleep 0.3
+paused "$TMP/unload" || not_ok "the unload never held the lock: $(cat "$TMP/unload")"
 expect_rc "a load that waited for an unload attaches afresh" 0 x load --iface veth0 --state-dir "$SD" "$A"
 wait $first && ok "the unload succeeded first" || not_ok "unload: $(cat "$TMP/unload")"
 check "... and the program is attached" x status --json veth0
 check_json "... with the config live" 'd["attached"] and d["generation"] >= 1'
 expect_rc "... as the file says" 0 x audit --iface veth0 "$A"
-XDPLB_FAULT=locked:pause=2000 x load --iface veth0 --state-dir "$SD" "$TMP/B.json" >/dev/null 2>&1 &
+XDPLB_FAULT=locked:pause=2000 x load --iface veth0 --state-dir "$SD" "$TMP/B.json" >"$TMP/third" 2>&1 &
 first=$!
-sleep 0.3
+paused "$TMP/third" || not_ok "the third load never held the lock: $(cat "$TMP/third")"
 XDPLB_LOCK_WAIT_MS=500 expect_rc "a load that cannot get the lock fails clearly (exit 3)" 3 \
 	env XDPLB_LOCK_WAIT_MS=500 nsenter --net=/run/netns/"$NS" "$XDPLB" load --iface veth0 --state-dir "$SD" "$A"
 grep -q "another xdplb is changing" "$TMP/err" && ok "it names the reason" || not_ok "$(cat "$TMP/err")"
@@ -156,29 +165,33 @@ wait $first
 # --verify: real traffic judges the config
 x decap attach veth1 --config "$A" >/dev/null
 lbmac=$(ip -n "$NS" -br link show veth0 | awk '{print $3}')
-send() { # send N SYNs to web over about N*4 ms, in the background
+# send N SEED: N SYNs to web over about N*4 ms, in the background; back
+# when the first is sent (at most 30 s): scapy's import alone can take
+# seconds on a loaded machine, and --verify's window must see traffic
+send() {
+	rm -f "$TMP/sending"
 	ip netns exec "$NS" timeout 60 /usr/bin/python3 -c "
 import logging, random, time
 logging.getLogger('scapy.runtime').setLevel(logging.ERROR)
 from scapy.all import Ether, IP, TCP, conf
 s = conf.L2socket(iface='veth1'); r = random.Random($2)
+open('$TMP/sending', 'w').close()
 for i in range($1):
     s.send(Ether(dst='$lbmac')/IP(src='192.0.2.%d' % r.randint(1, 254), dst='203.0.113.10')/TCP(sport=r.randint(1024, 65535), dport=80, flags='S'))
     time.sleep(0.004)
 " >/dev/null 2>&1 &
 	SENDER=$!
+	for _ in $(seq 300); do [ -e "$TMP/sending" ] && break; sleep 0.1; done
 }
 x load --iface veth0 --state-dir "$SD" "$A" >/dev/null 2>&1 # B below is a change
 expect_rc "--verify without traffic keeps the config" 0 x load --iface veth0 --state-dir "$SD" --verify 1 "$TMP/B.json"
 grep -q "nothing to verify, keeping the new config" "$TMP/err" && ok "it says there was no traffic" || not_ok "$(cat "$TMP/err")"
 send 600 1
-sleep 0.3
 expect_rc "--verify with traffic, a good config: verified" 0 x load --iface veth0 --state-dir "$SD" --verify 2 "$A"
 grep -q "verified: .* new flows" "$TMP/err" && ok "verified with figures" || not_ok "$(cat "$TMP/err")"
 wait "$SENDER"
 expect_rc "the postmortem's config is refused" 1 x load --iface veth0 --state-dir "$SD" "$TMP/PM.json"
 send 1500 2
-sleep 0.3
 t0=$(date +%s%N)
 expect_rc "forced with --verify 5: verification fails and rolls back (exit 1)" 1 \
 	x load --iface veth0 --state-dir "$SD" --force --verify 5 "$TMP/PM.json"
