@@ -95,10 +95,12 @@ result "tcp, IPv4: a listener is up" "tcp:$V4:$PORT" ok 0
 result "tcp, IPv6: a listener is up" "tcp:$V6:$PORT" ok 0
 result "tcp, IPv4: no listener is refused" "tcp:$V4:8081" fail ECONNREFUSED
 result "tcp, IPv6: no listener is refused" "tcp:$V6:8081" fail ECONNREFUSED
-assert "a refusal fails fast (< 50 ms, not at the timeout)" latency_between "tcp:$V4:8081" 0 50
+# the bounds leave a loaded machine's wake-ups room (CI runs three suites at
+# once on two cores) and still tell the behaviours apart
+assert "a refusal fails fast (< 150 ms, not at the 300 ms timeout)" latency_between "tcp:$V4:8081" 0 150
 result "tcp, IPv4: a blackholed address times out" tcp:203.0.113.9:80 fail ETIMEDOUT
 result "tcp, IPv6: a blackholed address times out" "tcp:[2001:db8:ff::9]:80" fail ETIMEDOUT
-assert "the timeout is the check's own (0.3 s)" latency_between tcp:203.0.113.9:80 295 500
+assert "the timeout is the check's own (0.3 s)" latency_between tcp:203.0.113.9:80 295 600
 result "tcp: no route fails at once" tcp:192.0.2.1:80 fail ENETUNREACH
 
 probe check --timeout 0.5 "http:$V4:$PORT/ok" "http:$V6:$PORT/ok" "http:$V4:$PORT/fail" \
@@ -135,10 +137,10 @@ probe check --interval 0.4 --rounds 3 "tcp:$V4:$PORT" "tcp:$V6:$PORT" "tcp:198.5
 assert "every target has its 3 rounds" eval '[ "$(grep -c "^tcp" "$TMP/out")" -ge 12 ]'
 assert "first starts spread over the interval (0, 0.1, 0.2, 0.3 s)" \
 	eval 'grep "^tcp" "$TMP/out" | head -4 | awk "{ split(\$5, a, \"=\"); s[NR] = a[2] }
-	END { for (i = 2; i <= 4; i++) if (s[i] - s[i-1] < 0.08 || s[i] - s[i-1] > 0.12) exit 1 }"'
+	END { for (i = 2; i <= 4; i++) if (s[i] - s[i-1] < 0.07 || s[i] - s[i-1] > 0.15) exit 1 }"'
 assert "later starts keep the grid (target 0: 0.4 s after its first)" \
 	eval 'grep "^tcp:$V4:$PORT " "$TMP/out" | awk "{ split(\$5, a, \"=\"); s[NR] = a[2] }
-	END { exit !(s[2] - s[1] > 0.38 && s[2] - s[1] < 0.45) }"'
+	END { exit !(s[2] - s[1] > 0.37 && s[2] - s[1] < 0.5) }"'
 
 # Results into the health core (rise 1, fall 1): one VIP of two backends.
 probe check --health --rounds 2 "http:$V4:$PORT/ok" "http:$V6:$PORT/fail"
