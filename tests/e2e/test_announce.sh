@@ -155,6 +155,9 @@ pid=$(lab service pid)
 t0=$(now)
 kill -TERM "$pid"
 if w=$(wait_route 0 5); then ok "SIGTERM: withdrawn ($(ms "$(now)" "$t0") ms after the signal)"; else not_ok "SIGTERM: still announced"; fi
+# the route goes before the service has exited: a start before then finds
+# it running (at most 5 s)
+for _ in $(seq 100); do [ -e "/proc/$pid" ] || break; sleep 0.05; done
 lab service start >/dev/null
 if w=$(wait_route 1 10); then ok "started again: announced once its checks gave verdicts ($w ms after it was running)"; else not_ok "no route after the restart"; fi
 

@@ -181,6 +181,11 @@ EOF
 # nsenter execs timeout: $! is what to kill (timeout passes it on)
 nsenter --net=/run/netns/"$NS_BE" timeout 120 python3 "$TMP/server.py" &
 SERVER_PID=$!
+# listening on both ports before anything is sent to it (at most 5 s)
+for _ in $(seq 50); do
+	[ "$(ip netns exec "$NS_BE" ss -Hltn '( sport = :80 or sport = :9000 )' | wc -l)" -ge 2 ] && break
+	sleep 0.1
+done
 
 expect_rc "hc-tunnel attach before xdplb is loaded: 1" 1 lb hc-tunnel attach ht-lb --via 192.0.2.254
 assert "... says to load first" grep -q "xdplb is not loaded on ht-lb" "$TMP/err"
