@@ -17,7 +17,7 @@
 #      announcing (each still has backends); the divergence shows on the
 #      services' /metrics as the XdplbFleetHealthDivergence rule reads it
 #      (max - min of xdplb_health_check_passing over the LBs = 1); no new
-#      connection started LAB_DETECT_GRACE (lab_lib.sh, 2.16 s) after the
+#      connection started LAB_DETECT_GRACE (lab_lib.sh, 2.31 s) after the
 #      failure is in effect fails (the connections LB1 had on be2 are lost:
 #      their path is cut). Healed, LB1 takes be2 back and the divergence
 #      is 0.

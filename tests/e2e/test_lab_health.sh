@@ -17,7 +17,7 @@
 # removal, are printed) and is within GRACE of the failure; no connection
 # started GRACE or more after the failure fails, and the backend gets none of
 # them. GRACE is LAB_DETECT_GRACE (lab_lib.sh: docs/health.md's bound plus
-# 0.25 s), counted from the end of the command that made the failure, when
+# 0.4 s), counted from the end of the command that made the failure, when
 # the failure is surely in effect (that command's own time is printed). Brought back, it is checked up again and
 # takes its share of 300 new connections.
 # Then four of the five fail: the cascade guard (max_out 0.5: 2 of 5) takes
