@@ -89,9 +89,15 @@ assert "60 long-lived connections: $(on_lb "$P0" 1) through LB1, $(on_lb "$P0" 2
 	[ "$(on_lb "$P0" 1)" -ge 10 -a "$(on_lb "$P0" 2)" -ge 10 ]
 # new connections through the VIP during the roll (~20/s through each LB:
 # enough for each load's --verify to judge, docs/cli.md: 20 new flows)
+f1=$(lb_flows 1) f2=$(lb_flows 2)
 bg churn client 200 churn --vip $VIP --rate 40 --parallel 16 --timeout 1 --duration 180 --sources "$SRCS" \
 	--stop-file "$TMP/stop.churn" --out "$TMP/churn.json"
-sleep 2
+# both LBs see the churn's new flows before the roll (at most 20 s: a
+# fixed 2 s could end before python had started on a loaded machine)
+for _ in $(seq 100); do
+	[ $(($(lb_flows 1) - f1)) -ge 20 ] && [ $(($(lb_flows 2) - f2)) -ge 20 ] && break
+	sleep 0.2
+done
 # the roll as docs/fleet.md says: on each LB in turn, load --verify with its
 # host file, then the file installed as the service's
 t_roll=$(now)

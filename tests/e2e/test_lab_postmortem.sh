@@ -23,9 +23,19 @@ grep -q "be3\|backends\[2\]" "$TMP/err" && grep -q "max_backend_share" "$TMP/err
 expect_rc "load refuses it too" 1 x load "$TMP/pm.json"
 expect_rc "nothing changed: the good config is live" 0 x audit "$TMP/good.json"
 
+web_flows() { x stats --json --iface eth0 | $PY -c '
+import json, sys
+print([v for v in json.load(sys.stdin)["vips"] if v["name"] == "web"][0]["new_flows"])'; }
+f0=$(web_flows)
 bg churn client 60 churn --rate 100 --parallel 8 --duration 40 --sources "$(lab sources 4)" \
 	--stop-file "$TMP/stop" --out "$TMP/churn.json"
-sleep 1.5
+# the client's connections are reaching the LB before the load (at most
+# 20 s: python's start-up is slow on a loaded machine, and --verify needs
+# 20 new flows in its window)
+for _ in $(seq 100); do
+	[ $(($(web_flows) - f0)) -ge 20 ] && break
+	sleep 0.2
+done
 t0=$(now)
 expect_rc "load --force --verify 5: verification fails and rolls back (exit 1)" 1 \
 	x load --force --verify 5 "$TMP/pm.json"
